@@ -1,0 +1,37 @@
+/**
+ * JSON of a packet's tree in tshark's `-T json` layout: `{"_source":{"layers":{"frame":{…},
+ * "eth":{"eth.dst":"…","eth.dst_tree":{…}}}}}`; a field seen more than once becomes an array.
+ * Values are strings, as tshark prints them.
+ */
+import { fieldText } from '../fields/format.js';
+import type { TreeNode } from '../fields/sink.js';
+
+type JsonObject = { [k: string]: JsonValue };
+type JsonValue = string | JsonObject | JsonValue[];
+
+function put(obj: JsonObject, key: string, v: JsonValue): void {
+  const old = obj[key];
+  if (old === undefined) obj[key] = v;
+  else if (Array.isArray(old)) old.push(v);
+  else obj[key] = [old, v];
+}
+
+function children(nodes: TreeNode[]): JsonObject {
+  const obj: JsonObject = {};
+  for (const n of nodes) {
+    const name = n.field.name;
+    if (n.field.type === 'protocol' || n.field.type === 'none') {
+      if (n.children?.length) put(obj, name, children(n.children));
+      else put(obj, name, '');
+      continue;
+    }
+    put(obj, name, fieldText(n.field, n.value));
+    if (n.children?.length) put(obj, `${name}_tree`, children(n.children));
+  }
+  return obj;
+}
+
+/** The `_source.layers` object of one packet. */
+export function packetJson(roots: TreeNode[]): JsonObject {
+  return { _source: { layers: children(roots) } };
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * The `wiresage` command: subcommands in the data-flow order (capture → read → analyse →
+ * diagnose → show). Exit codes: 0 ok, 1 unreadable or damaged input, 2 usage error.
+ */
+import { CaptureFileError } from '../file/types.js';
+import { optionHelp, parseArgs, UsageError, type OptionSpec, type Parsed } from './args.js';
+import { fieldsCommand, fieldsOptions } from './fields.js';
+import { readCommand, readOptions } from './read.js';
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: OptionSpec[];
+  run(parsed: Parsed): Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  read: { summary: 'print the packets of a capture file', usage: 'wiresage read [options] FILE', options: readOptions, run: readCommand },
+  fields: { summary: 'list the field registry (filter names, types, descriptions)', usage: 'wiresage fields [PREFIX]', options: fieldsOptions, run: fieldsCommand },
+};
+
+function help(): string {
+  const lines = ['wiresage — packet captures into answers', '', 'usage: wiresage COMMAND [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', "Run 'wiresage COMMAND --help' for a command's options.");
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write('wiresage 0.1.0\n');
+    return 0;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`wiresage: unknown command '${name}'\n${help()}\n`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`usage: ${cmd.usage}\n\n${optionHelp(cmd.options)}\n`);
+    return 0;
+  }
+  try {
+    return await cmd.run(parseArgs(args, cmd.options));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`wiresage ${name}: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof CaptureFileError) {
+      process.stderr.write(`wiresage ${name}: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
+      process.stderr.write(`wiresage ${name}: ${err.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`wiresage: internal error: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = 70;
+  },
+);

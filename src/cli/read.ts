@@ -1,0 +1,209 @@
+/**
+ * `wiresage read`: packets of a capture file as tcpdump-like lines, a tshark-like detail tree
+ * (-V), tshark's `-T fields` columns or `-T json`.
+ */
+import { Decoder, dissectTree, wsProtocolId } from '../decode/decoder.js';
+import { dissectorByName } from '../decode/dissector.js';
+import { ipv4Preferences } from '../decode/ipv4.js';
+import type { Packet } from '../decode/packet.js';
+import { tcpPreferences } from '../decode/tcp.js';
+import { lookupField, suggestFields, type FieldDef } from '../fields/field.js';
+import { fieldText } from '../fields/format.js';
+import { FieldSink, TreeSink } from '../fields/sink.js';
+import { openCapture } from '../file/open.js';
+import { intOption, UsageError, type OptionSpec, type Parsed } from './args.js';
+import { hexDump } from './hexdump.js';
+import { packetJson } from './json.js';
+import { packetLine, timeText, type TimeStyle } from './line.js';
+import { Output } from './output.js';
+import { treeText } from './tree-text.js';
+
+export const readOptions: OptionSpec[] = [
+  { name: 'read', short: 'r', kind: 'value', arg: 'FILE', help: 'capture file to read (pcap, pcapng, gzip; - for stdin)' },
+  { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N packets' },
+  { name: 'numeric', short: 'n', kind: 'count', help: 'no name resolution (always on)' },
+  { name: 'time', short: 't', kind: 'count', help: '-t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first' },
+  { name: 'nano', kind: 'flag', help: 'nanosecond timestamps in lines' },
+  { name: 'hex', short: 'x', kind: 'count', help: 'hex dump (-xx with link header)' },
+  { name: 'hex-ascii', short: 'X', kind: 'count', help: 'hex and ASCII dump (-XX with link header)' },
+  { name: 'verbose', short: 'V', kind: 'flag', help: 'full detail tree' },
+  { name: 'output', short: 'T', kind: 'value', arg: 'text|fields|json', help: 'output format' },
+  { name: 'json', kind: 'flag', help: 'same as -T json' },
+  { name: 'field', short: 'e', kind: 'list', arg: 'NAME', help: 'field for -T fields (repeatable)' },
+  { name: 'field-option', short: 'E', kind: 'list', arg: 'OPT=V', help: 'header=y|n separator=/t|/s|C occurrence=f|l|a aggregator=,|/s|C quote=d|s|n' },
+  { name: 'option', short: 'o', kind: 'list', arg: 'PREF:VAL', help: 'ip.check_checksum:TRUE, tcp.check_checksum:TRUE' },
+  { name: 'filter', short: 'Y', kind: 'value', arg: 'FILTER', help: 'display filter' },
+  { name: 'line-buffered', short: 'l', kind: 'flag' },
+  { name: 'quiet', short: 'q', kind: 'flag', help: 'print nothing per packet' },
+];
+
+interface FieldsLayout {
+  separator: string;
+  aggregator: string;
+  occurrence: 'f' | 'l' | 'a';
+  header: boolean;
+  quote: string;
+}
+
+function fieldsLayout(opts: string[] | undefined): FieldsLayout {
+  const layout: FieldsLayout = { separator: '\t', aggregator: ',', occurrence: 'a', header: false, quote: '' };
+  const sep = (v: string) => (v === '/t' ? '\t' : v === '/s' ? ' ' : v);
+  for (const o of opts ?? []) {
+    const [k, v = ''] = o.split('=', 2);
+    switch (k) {
+      case 'header': layout.header = v === 'y'; break;
+      case 'separator': layout.separator = sep(v); break;
+      case 'aggregator': layout.aggregator = sep(v); break;
+      case 'occurrence':
+        if (v !== 'f' && v !== 'l' && v !== 'a') throw new UsageError(`-E occurrence takes f, l or a, not '${v}'`);
+        layout.occurrence = v;
+        break;
+      case 'quote': layout.quote = v === 'd' ? '"' : v === 's' ? "'" : ''; break;
+      default: throw new UsageError(`unknown -E option '${k}'`);
+    }
+  }
+  return layout;
+}
+
+/** Resolves -e names to fields, or throws a UsageError listing the bad ones with suggestions. */
+export function resolveFields(names: string[]): FieldDef[] {
+  const bad: string[] = [];
+  const fields = names.map((n) => {
+    const f = lookupField(n);
+    if (!f) {
+      const s = suggestFields(n);
+      bad.push(s.length ? `${n} (did you mean ${s.join(', ')}?)` : n);
+    }
+    return f!;
+  });
+  if (bad.length) throw new UsageError(`unknown field${bad.length > 1 ? 's' : ''}: ${bad.join('; ')}`);
+  return fields;
+}
+
+export function protocolIdOf(name: string): number | undefined {
+  if (name === '_ws') return wsProtocolId;
+  return dissectorByName(name)?.id;
+}
+
+function applyPreferences(prefs: string[] | undefined): void {
+  for (const pref of prefs ?? []) {
+    const m = /^([\w.]+):(.*)$/.exec(pref);
+    if (!m) throw new UsageError(`-o takes PREFERENCE:VALUE, not '${pref}'`);
+    const on = /^(true|1|yes)$/i.test(m[2]);
+    switch (m[1]) {
+      case 'ip.check_checksum': ipv4Preferences.verifyChecksum = on; break;
+      case 'tcp.check_checksum': tcpPreferences.verifyChecksum = on; break;
+      default: throw new UsageError(`unknown preference '${m[1]}'`);
+    }
+  }
+}
+
+export async function readCommand({ opts, rest }: Parsed): Promise<number> {
+  const file = (opts.read as string | undefined) ?? rest.shift();
+  if (!file) throw new UsageError('read needs a capture file: wiresage read FILE (or -r FILE, - for stdin)');
+  if (rest.length) throw new UsageError(`unexpected words: ${rest.join(' ')}`);
+  if (opts.filter !== undefined) throw new UsageError('display filters (-Y) are not available yet in this build');
+  const limit = intOption(opts.count, '-c', 1);
+  const format = opts.json ? 'json' : ((opts.output as string | undefined) ?? 'text');
+  if (!['text', 'fields', 'json'].includes(format)) throw new UsageError(`-T takes text, fields or json, not '${format}'`);
+  const fieldNames = (opts.field as string[] | undefined) ?? [];
+  if (format === 'fields' && !fieldNames.length) throw new UsageError('-T fields needs at least one -e FIELD');
+  applyPreferences(opts.option as string[] | undefined);
+  const timeStyle = Math.min(5, (opts.time as number | undefined) ?? 0) as TimeStyle;
+  const nano = !!opts.nano;
+  const hex = Math.max((opts.hex as number | undefined) ?? 0, (opts['hex-ascii'] as number | undefined) ?? 0);
+  const ascii = !!opts['hex-ascii'];
+  const verbose = !!opts.verbose;
+  const quiet = !!opts.quiet;
+
+  const out = new Output();
+  const decoder = new Decoder();
+  let emit: (p: Packet) => void;
+
+  if (format === 'fields') {
+    const fields = resolveFields(fieldNames);
+    const layout = fieldsLayout(opts['field-option'] as string[] | undefined);
+    const sink = new FieldSink(fields, protocolIdOf);
+    sink.needProtocol(0); // the frame layer
+    if (layout.header) out.line(fieldNames.join(layout.separator));
+    const q = layout.quote;
+    emit = (p) => {
+      sink.reset();
+      dissectTree(p, sink);
+      sink.finish();
+      let line = '';
+      for (let i = 0; i < fields.length; i++) {
+        if (i) line += layout.separator;
+        const vals = sink.values[i];
+        if (!vals.length) continue;
+        const f = fields[i];
+        let text: string;
+        if (layout.occurrence === 'f') text = fieldText(f, vals[0]);
+        else if (layout.occurrence === 'l') text = fieldText(f, vals[vals.length - 1]);
+        else if (vals.length === 1) text = fieldText(f, vals[0]);
+        else text = vals.map((v) => fieldText(f, v)).join(layout.aggregator);
+        line += q + text + q;
+      }
+      out.line(line);
+    };
+  } else if (format === 'json') {
+    let first = true;
+    out.write('[\n');
+    emit = (p) => {
+      const t = new TreeSink();
+      dissectTree(p, t);
+      out.write(`${first ? '' : ',\n'}${JSON.stringify(packetJson(t.roots), null, 2).replace(/^/gm, '  ')}`);
+      first = false;
+    };
+    const done = emit;
+    emit = done;
+    process.once('beforeExit', () => undefined);
+    const finish = () => {
+      out.write('\n]\n');
+    };
+    (emit as unknown as { finish: () => void }).finish = finish;
+  } else {
+    emit = (p) => {
+      if (quiet) return;
+      if (verbose) {
+        const t = new TreeSink();
+        dissectTree(p, t);
+        out.line(treeText(t.roots).join('\n'));
+        if (hex) out.line(hexDump(p.data, 0, p.data.length, true));
+        out.line('');
+        return;
+      }
+      const time = timeText(p, timeStyle, nano);
+      let line = time ? `${time} ${packetLine(p)}` : packetLine(p);
+      if (p.malformed !== null) line += ` [Malformed Packet: ${p.malformed}]`;
+      else if (p.truncated) line += ' [|truncated]';
+      out.line(line);
+      if (hex) {
+        const from = hex >= 2 ? 0 : p.netLayer >= 0 && p.bufIndex[p.netLayer] === 0 ? p.start[p.netLayer] : layerAfterLink(p);
+        out.line(hexDump(p.data, from, p.data.length, ascii));
+      }
+    };
+  }
+
+  const reader = await openCapture(file);
+  let count = 0;
+  try {
+    await reader.forEach((r) => {
+      const p = decoder.decode(r);
+      emit(p);
+      count++;
+      if (out.closed) return false;
+      return limit === undefined || count < limit;
+    });
+  } finally {
+    const fin = (emit as unknown as { finish?: () => void }).finish;
+    fin?.();
+    out.flush();
+    reader.close();
+  }
+  return 0;
+}
+
+function layerAfterLink(p: Packet): number {
+  return p.layers > 2 && p.bufIndex[2] === 0 ? p.start[2] : 0;
+}

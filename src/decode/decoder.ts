@@ -1,0 +1,139 @@
+/**
+ * Runs the dissectors over each record of a capture: frame numbering and times, the layer
+ * walk, and the per-capture state (IP reassembly) that dissectors share.
+ */
+import type { CaptureRecord } from '../file/types.js';
+import type { Sink } from '../fields/sink.js';
+import { dissectorById, linkTypes, STOP } from './dissector.js';
+import { frame } from './frame.js';
+import { data } from './data.js';
+import { addExpert, addPacketMarks } from './expert.js';
+import { Packet, type DecodeState } from './packet.js';
+import { Reassembler } from './reassembly.js';
+import './protocols.js';
+
+export class Decoder implements DecodeState {
+  readonly packet = new Packet();
+  readonly ipv4Fragments = new Reassembler();
+  readonly ipv6Fragments = new Reassembler();
+  private count = 0;
+  private firstSec = 0;
+  private firstNsec = 0;
+  private prevSec = 0;
+  private prevNsec = 0;
+
+  constructor() {
+    this.packet.state = this;
+  }
+
+  /** Decodes one record into the shared Packet (valid until the next call). */
+  decode(r: CaptureRecord): Packet {
+    const p = this.packet;
+    p.reset(r.data);
+    p.number = ++this.count;
+    p.tsSec = r.tsSec;
+    p.tsNsec = r.tsNsec;
+    p.capLen = r.capLen;
+    p.origLen = r.origLen;
+    p.iface = r.iface;
+    p.linkType = r.iface.linkType;
+    p.comments = r.comments;
+    p.epbFlags = r.epbFlags;
+    if (p.number === 1) {
+      this.firstSec = this.prevSec = r.tsSec;
+      this.firstNsec = this.prevNsec = r.tsNsec;
+    }
+    p.relativeNs = (r.tsSec - this.firstSec) * 1e9 + (r.tsNsec - this.firstNsec);
+    p.deltaNs = (r.tsSec - this.prevSec) * 1e9 + (r.tsNsec - this.prevNsec);
+    this.prevSec = r.tsSec;
+    this.prevNsec = r.tsNsec;
+    walk(p, linkTypes.get(p.linkType));
+    return p;
+  }
+}
+
+/** Decodes the layers of `p` starting with dissector `first` over the whole frame. */
+export function walk(p: Packet, first: number): void {
+  p.pushLayer(frame.id, 0, p.data.length, 0, -1);
+  p.end[0] = 0;
+  let next = first === STOP ? data.id : first;
+  let start = 0;
+  let end = p.data.length;
+  let buffer = 0;
+  let parent = -1;
+  while (next !== STOP) {
+    if (start > end) break;
+    const layer = p.pushLayer(next, start, end, buffer, parent);
+    if (layer < 0) break;
+    // Defaults: the payload starts where the header ends and runs to the layer's limit.
+    p.nextStart = -1;
+    p.nextEnd = -1;
+    p.nextBuffer = buffer;
+    p.nextParent = parent;
+    let following: number;
+    try {
+      following = dissectorById(next).decode(p, layer);
+    } catch (e) {
+      // A dissector bug must not end the run: it becomes a mark on this packet.
+      p.markMalformed(layer, `dissector bug in ${dissectorById(next).protocol.name}: ${(e as Error).message}`);
+      break;
+    }
+    if (following === STOP) break;
+    start = p.nextStart >= 0 ? p.nextStart : p.end[layer];
+    end = p.nextEnd >= 0 ? p.nextEnd : p.limit[layer];
+    buffer = p.nextBuffer;
+    parent = p.nextParent;
+    next = following;
+    if (start >= end && next === data.id) break;
+  }
+}
+
+/**
+ * Feeds the decoded packet's layers to a sink, each protocol as a node with its fields as
+ * children (as Wireshark's detail tree). Dissector bugs become a malformed mark, never a throw.
+ */
+export function dissectTree(p: Packet, s: Sink): void {
+  const levels: number[] = [];
+  for (let i = 0; i < p.layers; i++) {
+    const d = dissectorById(p.proto[i]);
+    // Close subtrees of layers we are no longer inside.
+    while (levels.length && levels[levels.length - 1] !== p.parent[i]) {
+      levels.pop();
+      s.pop();
+    }
+    if (!s.wantsProtocol(d.id)) continue;
+    const buf = p.bufferOf(i);
+    const start = p.start[i];
+    const len = Math.max(0, Math.min(p.end[i], buf.length) - start);
+    s.add(d.protocol, buf, start, len, null, 0, s.wantsLabels && d.summary ? safeSummary(p, i, d.summary) : undefined);
+    s.push();
+    try {
+      d.tree(p, i, s);
+    } catch (e) {
+      p.markMalformed(i, `dissector bug in ${d.protocol.name}: ${(e as Error).message}`);
+    }
+    for (const e of p.experts) if (e.layer === i) addExpert(e, s, buf);
+    s.pop();
+    // Layers quoted inside this one are nested under its node.
+    if (i + 1 < p.layers && p.parent[i + 1] === i) {
+      levels.push(i);
+      s.push();
+    }
+  }
+  while (levels.length) {
+    levels.pop();
+    s.pop();
+  }
+  if (s.wantsProtocol(wsProtocolId)) addPacketMarks(p, s);
+}
+
+/** Pseudo protocol id under which sinks ask for `_ws.*` fields. */
+export const wsProtocolId = -2;
+
+function safeSummary(p: Packet, i: number, f: (p: Packet, layer: number) => string): string | undefined {
+  try {
+    return f(p, i);
+  } catch {
+    return undefined;
+  }
+}

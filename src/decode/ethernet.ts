@@ -1,0 +1,98 @@
+/**
+ * Ethernet II and IEEE 802.3 frames (link type 1). Offsets: destination 0..6, source 6..12,
+ * type/length 12..14. A type below 0x0600 is an 802.3 length (the payload is LLC).
+ */
+import { defineFields } from '../fields/field.js';
+import { HIDDEN } from '../fields/value.js';
+import { u16, macToString } from './bytes.js';
+import { etherTypes, linkTypes, registerDissector, STOP } from './dissector.js';
+import { data } from './data.js';
+
+const HEADER = 14;
+
+const addressFlags = {
+  lg: { display: 'LG bit', type: 'bool', mask: 0x20000, bits: 24, trueFalse: ['Locally administered address (this is NOT the factory default)', 'Globally unique address (factory default)'] },
+  ig: { display: 'IG bit', type: 'bool', mask: 0x10000, bits: 24, trueFalse: ['Group address (multicast/broadcast)', 'Individual address (unicast)'] },
+} as const;
+
+export const ethFields = defineFields('eth', {
+  dst: { display: 'Destination', type: 'ether' },
+  'dst.oui': { display: 'Destination OUI', type: 'uint24', base: 'hex' },
+  'dst.lg': addressFlags.lg,
+  'dst.ig': addressFlags.ig,
+  src: { display: 'Source', type: 'ether' },
+  'src.oui': { display: 'Source OUI', type: 'uint24', base: 'hex' },
+  'src.lg': addressFlags.lg,
+  'src.ig': addressFlags.ig,
+  addr: { display: 'Address', type: 'ether' },
+  'addr.oui': { display: 'Address OUI', type: 'uint24', base: 'hex' },
+  lg: addressFlags.lg,
+  ig: addressFlags.ig,
+  type: { display: 'Type', type: 'uint16', base: 'hex', values: {} },
+  len: { display: 'Length', type: 'uint16', base: 'dec' },
+});
+
+/** Names of common ethertypes, for the tree and the Protocol column. */
+export const etherTypeNames: Record<number, string> = {
+  0x0800: 'IPv4', 0x0806: 'ARP', 0x86dd: 'IPv6', 0x8100: '802.1Q Virtual LAN', 0x88a8: '802.1ad Provider Bridge (Q-in-Q)',
+  0x9100: 'VLAN tag (Q-in-Q)', 0x8035: 'RARP', 0x8847: 'MPLS label switched packet', 0x8848: 'MPLS multicast label switched packet',
+  0x8863: 'PPPoE Discovery', 0x8864: 'PPPoE Session', 0x888e: '802.1X Authentication', 0x88cc: '802.1 Link Layer Discovery Protocol (LLDP)',
+  0x8809: 'Slow Protocols', 0x88f7: 'PTPv2 over Ethernet (IEEE1588)', 0x9000: 'Configuration Test Protocol (loopback)',
+};
+
+function addAddress(buf: Uint8Array, off: number, which: 'dst' | 'src', s: import('../fields/sink.js').Sink): void {
+  const f = ethFields;
+  if (which === 'dst') s.add(f.dst, buf, off, 6, undefined, 0, s.wantsLabels ? `Destination: ${macToString(buf, off)}` : undefined);
+  else s.add(f.src, buf, off, 6, undefined, 0, s.wantsLabels ? `Source: ${macToString(buf, off)}` : undefined);
+  s.push();
+  s.add(f.addr, buf, off, 6, undefined, HIDDEN);
+  s.add(which === 'dst' ? f['dst.oui'] : f['src.oui'], buf, off, 3, undefined, HIDDEN);
+  s.add(f['addr.oui'], buf, off, 3, undefined, HIDDEN);
+  s.add(which === 'dst' ? f['dst.lg'] : f['src.lg'], buf, off, 3);
+  s.add(f.lg, buf, off, 3, undefined, HIDDEN);
+  s.add(which === 'dst' ? f['dst.ig'] : f['src.ig'], buf, off, 3);
+  s.add(f.ig, buf, off, 3, undefined, HIDDEN);
+  s.pop();
+}
+
+export const ethernet = registerDissector({
+  name: 'eth',
+  display: 'Ethernet II',
+  decode(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    if (p.limit[layer] - o < HEADER) {
+      p.markShort(layer, o + HEADER, 'Ethernet header shorter than 14 bytes');
+      p.end[layer] = p.limit[layer];
+      return STOP;
+    }
+    p.end[layer] = o + HEADER;
+    const type = u16(b, o + 12);
+    if (type < 0x0600) {
+      // IEEE 802.3: a length; payload (LLC) bounded by it, the rest is padding/trailer.
+      p.nextEnd = Math.min(p.limit[layer], o + HEADER + type);
+      return data.id;
+    }
+    const next = etherTypes.get(type);
+    return next === STOP ? data.id : next;
+  },
+  summary(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    if (b.length < o + 12) return 'Ethernet II';
+    const type = u16(b, o + 12);
+    return `${type < 0x0600 ? 'IEEE 802.3 Ethernet' : 'Ethernet II'}, Src: ${macToString(b, o + 6)}, Dst: ${macToString(b, o)}`;
+  },
+  tree(p, layer, s) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    if (b.length < o + 14) return;
+    addAddress(b, o, 'dst', s);
+    addAddress(b, o + 6, 'src', s);
+    const type = u16(b, o + 12);
+    if (type < 0x0600) s.add(ethFields.len, b, o + 12, 2);
+    else s.add(ethFields.type, b, o + 12, 2, undefined, 0, s.wantsLabels ? `Type: ${etherTypeNames[type] ?? 'Unknown'} (0x${type.toString(16).padStart(4, '0')})` : undefined);
+  },
+});
+
+linkTypes.add(1, ethernet);

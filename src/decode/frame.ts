@@ -1,0 +1,58 @@
+/**
+ * The frame pseudo-protocol: what the capture file says about a packet (number, times,
+ * lengths, interface, comments), as Wireshark's `frame` tree.
+ */
+import { defineFields } from '../fields/field.js';
+import { GENERATED } from '../fields/value.js';
+import { registerDissector, STOP } from './dissector.js';
+
+export const frameFields = defineFields('frame', {
+  interface_id: { display: 'Interface id', type: 'uint32', base: 'dec' },
+  interface_name: { display: 'Interface name', type: 'string' },
+  interface_description: { display: 'Interface description', type: 'string' },
+  comment: { display: 'Comment', type: 'string' },
+  time: { display: 'Arrival Time', type: 'abstime' },
+  time_epoch: { display: 'Epoch Time', type: 'reltime', unit: 'seconds' },
+  time_delta: { display: 'Time delta from previous captured frame', type: 'reltime', unit: 'seconds' },
+  time_delta_displayed: { display: 'Time delta from previous displayed frame', type: 'reltime', unit: 'seconds' },
+  time_relative: { display: 'Time since reference or first frame', type: 'reltime', unit: 'seconds' },
+  number: { display: 'Frame Number', type: 'uint32', base: 'dec' },
+  len: { display: 'Frame Length', type: 'uint32', base: 'dec', unit: 'bytes' },
+  cap_len: { display: 'Capture Length', type: 'uint32', base: 'dec', unit: 'bytes' },
+  marked: { display: 'Frame is marked', type: 'bool' },
+  ignored: { display: 'Frame is ignored', type: 'bool' },
+  protocols: { display: 'Protocols in frame', type: 'string' },
+});
+
+export const frame = registerDissector({
+  name: 'frame',
+  display: 'Frame',
+  decode: () => STOP,
+  summary(p) {
+    const name = p.iface?.name ? ` on interface ${p.iface.name}, id ${p.iface.id}` : '';
+    return `Frame ${p.number}: ${p.origLen} bytes on wire (${p.origLen * 8} bits), ${p.capLen} bytes captured (${p.capLen * 8} bits)${name}`;
+  },
+  tree(p, _layer, s) {
+    const b = p.data;
+    const f = frameFields;
+    if (p.iface) {
+      s.add(f.interface_id, b, 0, 0, p.iface.id);
+      s.push();
+      if (p.iface.name) s.add(f.interface_name, b, 0, 0, p.iface.name);
+      if (p.iface.description) s.add(f.interface_description, b, 0, 0, p.iface.description);
+      s.pop();
+    }
+    for (const c of p.comments) s.add(f.comment, b, 0, 0, c);
+    const abs = { sec: p.tsSec, nsec: p.tsNsec };
+    s.add(f.time, b, 0, 0, abs);
+    s.add(f.time_epoch, b, 0, 0, abs);
+    s.add(f.time_delta, b, 0, 0, p.deltaNs, GENERATED);
+    s.add(f.time_delta_displayed, b, 0, 0, p.deltaNs, GENERATED);
+    s.add(f.time_relative, b, 0, 0, p.relativeNs, GENERATED);
+    s.add(f.number, b, 0, 0, p.number);
+    s.add(f.len, b, 0, 0, p.origLen);
+    s.add(f.cap_len, b, 0, 0, p.capLen);
+    s.add(f.marked, b, 0, 0, false, GENERATED);
+    s.add(f.ignored, b, 0, 0, false, GENERATED);
+  },
+});

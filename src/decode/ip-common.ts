@@ -1,0 +1,39 @@
+/** What IPv4 and IPv6 share: protocol numbers, checksum status names, option walking. */
+
+/** IANA protocol numbers (the ones a troubleshooter meets). */
+export const ipProtocolNames: Record<number, string> = {
+  0: 'IPv6 Hop-by-Hop Option', 1: 'ICMP', 2: 'IGMP', 4: 'IPIP', 6: 'TCP', 8: 'EGP', 17: 'UDP', 41: 'IPv6',
+  43: 'IPv6 routing', 44: 'IPv6 fragment', 46: 'RSVP', 47: 'GRE', 50: 'ESP', 51: 'AH', 58: 'ICMPv6',
+  59: 'IPv6 no next header', 60: 'IPv6 destination option', 88: 'EIGRP', 89: 'OSPF IGP', 103: 'PIM',
+  112: 'VRRP', 132: 'SCTP', 135: 'Mobile IPv6', 136: 'UDPLite', 137: 'MPLS in IP', 139: 'HIP', 140: 'Shim6',
+};
+
+/** Wireshark's checksum status values (`proto_checksum_enum_e`). */
+export const checksumStatus: Record<number, string> = { 0: 'Bad', 1: 'Good', 2: 'Unverified', 3: 'Not present', 4: 'Illegal' };
+
+/**
+ * Walks type-length options (IPv4 options and TCP options share the layout: kinds 0 = end,
+ * 1 = one-byte no-op, others kind+length). Stops at the end of the area or at a length that
+ * is less than 2 or runs past it. Calls `each(kind, offset, length)`; returns where it stopped.
+ */
+export function options(b: Uint8Array, start: number, end: number, each: (kind: number, at: number, len: number) => void): number {
+  let at = start;
+  while (at < end) {
+    const kind = b[at];
+    if (kind === 0) {
+      each(0, at, 1);
+      return at + 1;
+    }
+    if (kind === 1) {
+      each(1, at, 1);
+      at++;
+      continue;
+    }
+    if (at + 1 >= end) return at;
+    const len = b[at + 1];
+    if (len < 2 || at + len > end) return at;
+    each(kind, at, len);
+    at += len;
+  }
+  return at;
+}

@@ -1,0 +1,209 @@
+/**
+ * IPv4 (RFC 791): header, options, fragments reassembled. Offsets as data below; one length
+ * check guards the fixed header, options are walked within the header length.
+ */
+import { defineFields } from '../fields/field.js';
+import { GENERATED, HIDDEN } from '../fields/value.js';
+import { ipv4ToString, onesComplementSum, u16, u32 } from './bytes.js';
+import { etherTypes, ipProtocols, linkTypes, registerDissector, STOP } from './dissector.js';
+import { data } from './data.js';
+import { checksumStatus, ipProtocolNames, options as decodeOptions } from './ip-common.js';
+
+const field = { versionIhl: 0, tos: 1, totalLength: 2, id: 4, flagsFragment: 6, ttl: 8, protocol: 9, checksum: 10, src: 12, dst: 16 } as const;
+const MIN_HEADER = 20;
+
+export const ipFields = defineFields('ip', {
+  version: { display: 'Version', type: 'uint8', base: 'dec', mask: 0xf0 },
+  hdr_len: { display: 'Header Length', type: 'uint8', base: 'dec', unit: 'bytes' },
+  dsfield: { display: 'Differentiated Services Field', type: 'uint8', base: 'hex' },
+  'dsfield.dscp': { display: 'Differentiated Services Codepoint', type: 'uint8', base: 'dec', mask: 0xfc },
+  'dsfield.ecn': { display: 'Explicit Congestion Notification', type: 'uint8', base: 'dec', mask: 0x03 },
+  len: { display: 'Total Length', type: 'uint16', base: 'dec' },
+  id: { display: 'Identification', type: 'uint16', base: 'hex_dec' },
+  flags: { display: 'Flags', type: 'uint8', base: 'hex', mask: 0xe0 },
+  'flags.rb': { display: 'Reserved bit', type: 'bool', mask: 0x80, bits: 8, trueFalse: ['Set', 'Not set'] },
+  'flags.df': { display: "Don't fragment", type: 'bool', mask: 0x40, bits: 8, trueFalse: ['Set', 'Not set'] },
+  'flags.mf': { display: 'More fragments', type: 'bool', mask: 0x20, bits: 8, trueFalse: ['Set', 'Not set'] },
+  frag_offset: { display: 'Fragment Offset', type: 'uint16', base: 'dec', mask: 0x1fff },
+  ttl: { display: 'Time to Live', type: 'uint8', base: 'dec' },
+  proto: { display: 'Protocol', type: 'uint8', base: 'dec', values: ipProtocolNames },
+  checksum: { display: 'Header Checksum', type: 'uint16', base: 'hex' },
+  checksum_calculated: { display: 'Calculated Checksum', type: 'uint16', base: 'hex' },
+  'checksum.status': { display: 'Header checksum status', type: 'uint8', base: 'none', values: checksumStatus },
+  src: { display: 'Source Address', type: 'ipv4' },
+  dst: { display: 'Destination Address', type: 'ipv4' },
+  addr: { display: 'Source or Destination Address', type: 'ipv4' },
+  src_host: { display: 'Source Host', type: 'string' },
+  dst_host: { display: 'Destination Host', type: 'string' },
+  host: { display: 'Source or Destination Host', type: 'string' },
+  'opt.type': { display: 'Type', type: 'uint8', base: 'dec' },
+  'opt.type.copy': { display: 'Copy on fragmentation', type: 'bool', mask: 0x80, bits: 8, trueFalse: ['Yes', 'No'] },
+  'opt.type.class': { display: 'Class', type: 'uint8', base: 'dec', mask: 0x60 },
+  'opt.type.number': { display: 'Number', type: 'uint8', base: 'dec', mask: 0x1f },
+  'opt.len': { display: 'Length', type: 'uint8', base: 'dec' },
+  fragment: { display: 'IPv4 Fragment', type: 'framenum' },
+  'fragment.count': { display: 'Fragment count', type: 'uint32', base: 'dec' },
+  'reassembled.length': { display: 'Reassembled IPv4 length', type: 'uint32', base: 'dec' },
+});
+
+/** Options by type number, for the tree (RFC 791 and IANA "IP Option Numbers"). */
+const optionNames: Record<number, string> = {
+  0: 'End of Options List (EOL)', 1: 'No-Operation (NOP)', 7: 'Record Route', 68: 'Time Stamp', 130: 'Security',
+  131: 'Loose Source Route', 137: 'Strict Source Route', 136: 'Stream ID', 148: 'Router Alert', 25: 'Quick-Start',
+  82: 'Traceroute', 134: 'Commercial IP Security Option', 133: 'Extended Security', 11: 'MTU Probe', 12: 'MTU Reply',
+};
+
+/** Options for checksum verification (off by default, as in Wireshark). */
+export const ipv4Preferences = { verifyChecksum: false };
+
+interface Reassembly {
+  frames: Array<{ frame: number; offset: number; length: number }>;
+  length: number;
+}
+
+export const ipv4 = registerDissector({
+  name: 'ip',
+  display: 'Internet Protocol Version 4',
+  decode(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const avail = p.limit[layer] - o;
+    if (avail < MIN_HEADER) {
+      p.markShort(layer, o + MIN_HEADER, 'IPv4 header shorter than 20 bytes');
+      p.end[layer] = p.limit[layer];
+      return STOP;
+    }
+    const version = b[o] >> 4;
+    const hl = (b[o] & 0x0f) * 4;
+    if (version !== 4) {
+      p.markMalformed(layer, `Bogus IP version (${version}, must be 4)`);
+      p.end[layer] = o + 1;
+      return STOP;
+    }
+    if (hl < MIN_HEADER) {
+      p.markMalformed(layer, `Bogus IP header length (${hl}, must be at least 20)`);
+      p.end[layer] = o + 1;
+      return STOP;
+    }
+    if (avail < hl) {
+      p.markShort(layer, o + hl, 'IPv4 options beyond the end of the packet');
+      p.end[layer] = p.limit[layer];
+      return STOP;
+    }
+    let total = u16(b, o + field.totalLength);
+    // Total length 0 is what TSO-offloaded packets captured on the sender show: use what is there.
+    if (total === 0) total = avail;
+    if (total < hl) {
+      p.markMalformed(layer, `Bogus IP length (${total}, less than header length ${hl})`);
+      p.end[layer] = o + hl;
+      return STOP;
+    }
+    p.end[layer] = o + hl;
+    const reportedAvail = (p.bufIndex[layer] === 0 ? p.origLen : b.length) - o;
+    if (total > reportedAvail) {
+      p.expert(layer, 'error', 'malformed', 'ip.len', `IPv4 total length exceeds packet length (${reportedAvail} bytes)`);
+      p.markMalformed(layer, `IPv4 total length ${total} exceeds packet length ${reportedAvail}`);
+    }
+    p.limit[layer] = Math.min(p.limit[layer], o + total);
+    p.nextStart = o + hl;
+    p.nextEnd = p.limit[layer];
+    const quoted = p.isQuoted(layer);
+    if (!quoted) p.netLayer = layer;
+    const proto = b[o + field.protocol];
+    const ff = u16(b, o + field.flagsFragment);
+    const more = (ff & 0x2000) !== 0;
+    const offset = (ff & 0x1fff) * 8;
+    if ((more || offset) && !quoted) {
+      const payloadEnd = Math.min(o + total, b.length);
+      const key = `${u32(b, o + 12)}>${u32(b, o + 16)}:${u16(b, o + 4)}:${proto}`;
+      if (payloadEnd < o + total) return data.id; // cut by snaplen: cannot reassemble
+      const done = p.state.ipv4Fragments.add(key, offset, b.subarray(o + hl, payloadEnd), more, p.number);
+      if (!done) return data.id;
+      p.notes.set(`ip.reassembly.${layer}`, { frames: done.frames, length: done.payload.length } satisfies Reassembly);
+      p.nextBuffer = p.addBuffer(done.payload);
+      p.nextStart = 0;
+      p.nextEnd = done.payload.length;
+    } else if (offset && quoted) {
+      return data.id;
+    }
+    const next = ipProtocols.get(proto);
+    return next === STOP ? data.id : next;
+  },
+  summary(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    if (b.length < o + 20) return 'Internet Protocol Version 4';
+    return `Internet Protocol Version 4, Src: ${ipv4ToString(u32(b, o + 12))}, Dst: ${ipv4ToString(u32(b, o + 16))}`;
+  },
+  tree(p, layer, s) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const f = ipFields;
+    if (b.length < o + 1) return;
+    s.add(f.version, b, o, 1);
+    if ((b[o] >> 4) !== 4) return;
+    const hl = (b[o] & 0x0f) * 4;
+    s.add(f.hdr_len, b, o, 1, hl, 0, s.wantsLabels ? `.... ${((b[o] & 15) >>> 0).toString(2).padStart(4, '0')} = Header Length: ${hl} bytes (${hl / 4})` : undefined);
+    if (hl < MIN_HEADER || b.length < o + MIN_HEADER) return;
+    s.add(f.dsfield, b, o + 1, 1);
+    s.push();
+    s.add(f['dsfield.dscp'], b, o + 1, 1);
+    s.add(f['dsfield.ecn'], b, o + 1, 1);
+    s.pop();
+    s.add(f.len, b, o + 2, 2);
+    s.add(f.id, b, o + 4, 2);
+    s.add(f.flags, b, o + 6, 1);
+    s.push();
+    s.add(f['flags.rb'], b, o + 6, 1);
+    s.add(f['flags.df'], b, o + 6, 1);
+    s.add(f['flags.mf'], b, o + 6, 1);
+    s.pop();
+    s.add(f.frag_offset, b, o + 6, 2);
+    s.add(f.ttl, b, o + 8, 1);
+    s.add(f.proto, b, o + 9, 1);
+    s.add(f.checksum, b, o + 10, 2);
+    const verify = ipv4Preferences.verifyChecksum && b.length >= o + hl;
+    if (verify) {
+      const sum = onesComplementSum(b, o, hl);
+      const stored = u16(b, o + 10);
+      const calculated = (~(onesComplementSum(b, o, 10) + onesComplementSum(b, o + 12, hl - 12)) & 0xffff) || 0xffff;
+      s.push();
+      s.add(f.checksum_calculated, b, o + 10, 2, sum === 0xffff ? stored : calculated, GENERATED);
+      s.pop();
+      s.add(f['checksum.status'], b, o + 10, 0, sum === 0xffff ? 1 : 0, GENERATED);
+      if (sum !== 0xffff) p.expert(layer, 'error', 'checksum', 'ip.checksum_bad.expert', 'Bad checksum');
+    } else {
+      s.add(f['checksum.status'], b, o + 10, 0, 2, GENERATED);
+    }
+    for (const [which, at] of [['src', 12], ['dst', 16]] as const) {
+      const addr = u32(b, o + at);
+      s.add(which === 'src' ? f.src : f.dst, b, o + at, 4, addr);
+      s.add(f.addr, b, o + at, 4, addr, HIDDEN);
+      const text = ipv4ToString(addr);
+      s.add(which === 'src' ? f.src_host : f.dst_host, b, o + at, 4, text, HIDDEN);
+      s.add(f.host, b, o + at, 4, text, HIDDEN);
+    }
+    if (hl > MIN_HEADER) {
+      decodeOptions(b, o + MIN_HEADER, Math.min(o + hl, b.length), (type, at, len) => {
+        s.add(f['opt.type'], b, at, 1, type, 0, s.wantsLabels ? `IP Option - ${optionNames[type] ?? `Unknown (0x${type.toString(16).padStart(2, '0')})`}${len > 1 ? ` (${len} bytes)` : ''}` : undefined);
+        s.push();
+        s.add(f['opt.type.copy'], b, at, 1);
+        s.add(f['opt.type.class'], b, at, 1);
+        s.add(f['opt.type.number'], b, at, 1);
+        if (len > 1) s.add(f['opt.len'], b, at + 1, 1);
+        s.pop();
+      });
+    }
+    const r = p.notes.get(`ip.reassembly.${layer}`) as Reassembly | undefined;
+    if (r) {
+      for (const fr of r.frames) s.add(f.fragment, b, o, 0, fr.frame, GENERATED);
+      s.add(f['fragment.count'], b, o, 0, r.frames.length, GENERATED);
+      s.add(f['reassembled.length'], b, o, 0, r.length, GENERATED);
+    }
+  },
+});
+
+etherTypes.add(0x0800, ipv4);
+// Raw IP link types carry IPv4 or IPv6 by version nibble; see raw.ts. 228 is IPv4 only.
+linkTypes.add(228, ipv4);
+ipProtocols.add(4, ipv4);

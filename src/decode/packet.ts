@@ -1,0 +1,161 @@
+/**
+ * A packet being decoded: the captured bytes plus a stack of layers (protocol, where it
+ * starts and ends, which buffer it lies in). One instance is reused for every packet of a
+ * run; nothing here is allocated per packet except reassembled buffers.
+ */
+import type { InterfaceDescription } from '../file/types.js';
+import type { Reassembler } from './reassembly.js';
+
+/** State shared by the dissectors for one capture (one decoder). */
+export interface DecodeState {
+  readonly ipv4Fragments: Reassembler;
+  readonly ipv6Fragments: Reassembler;
+}
+
+/** Deepest layer stack kept; deeper nesting (tunnels in tunnels…) is marked malformed. */
+export const MAX_LAYERS = 32;
+
+export class Packet {
+  /** Per-capture state shared by dissectors; set by the Decoder. */
+  state!: DecodeState;
+  /** Frame number, from 1. */
+  number = 0;
+  tsSec = 0;
+  tsNsec = 0;
+  capLen = 0;
+  origLen = 0;
+  linkType = 0;
+  iface: InterfaceDescription | undefined;
+  comments: readonly string[] = [];
+  epbFlags: number | undefined;
+  /** The captured bytes (buffer 0). */
+  data: Uint8Array = new Uint8Array(0);
+  /** Buffers the layers point into: 0 is `data`, later ones are reassembled payloads. */
+  readonly buffers: Uint8Array[] = [];
+
+  /** Number of layers decoded. Layer 0 is always the frame. */
+  layers = 0;
+  readonly proto = new Uint16Array(MAX_LAYERS);
+  readonly start = new Int32Array(MAX_LAYERS);
+  /** End of the layer's own header (its protocol item in the tree). */
+  readonly end = new Int32Array(MAX_LAYERS);
+  /** End of the data the layer was given (header + payload), e.g. the IP total length. */
+  readonly limit = new Int32Array(MAX_LAYERS);
+  readonly bufIndex = new Uint8Array(MAX_LAYERS);
+  /** Index of the enclosing layer in the detail tree (-1: top level), e.g. IP quoted in ICMP. */
+  readonly parent = new Int8Array(MAX_LAYERS);
+
+  /** The capture stopped before the packet's end (snaplen): "Packet size limited during capture". */
+  truncated = false;
+  /** The packet lies about its own length or contents; the reason, for the expert item. */
+  malformed: string | null = null;
+  /** Layer in which truncation or damage was found. */
+  problemLayer = -1;
+
+  /** Expert items found while decoding (beyond truncated/malformed). */
+  readonly experts: ExpertItem[] = [];
+
+  /** Fast access for flow tracking: index of the innermost network and transport layers, or -1. */
+  netLayer = -1;
+  transportLayer = -1;
+
+  /** Time since the first frame and since the previous frame, in nanoseconds. */
+  relativeNs = 0;
+  deltaNs = 0;
+
+  /** Where the walk goes after the current layer (set by a dissector's decode; -1 = default: header end / layer limit). */
+  nextStart = 0;
+  nextEnd = 0;
+  nextBuffer = 0;
+  nextParent = -1;
+
+  /** Per-packet annotations that later stages attach (TCP analysis, app protocol state). */
+  readonly notes = new Map<string, unknown>();
+
+  /** Sets up for a new packet. */
+  reset(data: Uint8Array): void {
+    this.data = data;
+    this.buffers.length = 1;
+    this.buffers[0] = data;
+    this.layers = 0;
+    this.truncated = false;
+    this.malformed = null;
+    this.problemLayer = -1;
+    this.experts.length = 0;
+    this.netLayer = -1;
+    this.transportLayer = -1;
+    if (this.notes.size) this.notes.clear();
+  }
+
+  /** Appends a layer; returns its index, or -1 when the stack is full (marked malformed). */
+  pushLayer(protocol: number, start: number, end: number, buffer: number, parent: number): number {
+    const i = this.layers;
+    if (i >= MAX_LAYERS) {
+      this.markMalformed(i - 1, `more than ${MAX_LAYERS} nested layers`);
+      return -1;
+    }
+    this.proto[i] = protocol;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.limit[i] = end;
+    this.bufIndex[i] = buffer;
+    this.parent[i] = parent;
+    this.layers = i + 1;
+    return i;
+  }
+
+  /** True for layers quoted inside another (IP inside an ICMP error): not part of any flow. */
+  isQuoted(layer: number): boolean {
+    return this.parent[layer] >= 0;
+  }
+
+  /** Registers a reassembled buffer; returns its index for `pushLayer`. */
+  addBuffer(b: Uint8Array): number {
+    this.buffers.push(b);
+    return this.buffers.length - 1;
+  }
+
+  bufferOf(layer: number): Uint8Array {
+    return this.buffers[this.bufIndex[layer]];
+  }
+
+  /**
+   * A layer needed `need` bytes up to absolute offset `end` but the buffer stops earlier:
+   * truncated by snaplen when the wire length covered it, malformed otherwise.
+   */
+  markShort(layer: number, end: number, what: string): void {
+    const buf = this.bufferOf(layer);
+    const reported = this.bufIndex[layer] === 0 ? this.origLen : buf.length;
+    if (end <= reported && buf.length < reported) {
+      if (!this.truncated) {
+        this.truncated = true;
+        if (this.problemLayer < 0) this.problemLayer = layer;
+      }
+    } else {
+      this.markMalformed(layer, what);
+    }
+  }
+
+  markMalformed(layer: number, reason: string): void {
+    if (this.malformed === null) {
+      this.malformed = reason;
+      this.problemLayer = layer;
+    }
+  }
+
+  expert(layer: number, severity: ExpertSeverity, group: ExpertGroup, field: string, message: string): void {
+    this.experts.push({ layer, severity, group, field, message });
+  }
+}
+
+export type ExpertSeverity = 'chat' | 'note' | 'warn' | 'error';
+export type ExpertGroup = 'checksum' | 'sequence' | 'response' | 'request' | 'undecoded' | 'reassemble' | 'protocol' | 'malformed' | 'comment' | 'security';
+
+export interface ExpertItem {
+  layer: number;
+  severity: ExpertSeverity;
+  group: ExpertGroup;
+  /** Filter name of the expert field, e.g. `tcp.analysis.retransmission`. */
+  field: string;
+  message: string;
+}

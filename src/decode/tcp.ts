@@ -1,0 +1,264 @@
+/**
+ * TCP header (RFC 9293) and options (MSS, window scale, SACK-permitted, SACK, timestamps;
+ * unknown options kept as kind/length/bytes). Connection state (relative sequence numbers,
+ * streams, analysis flags) is not decoded here: the flow engine fills it in through
+ * `tcpAnalysisHook`, so this file stays a pure header dissector.
+ */
+import { defineField, defineFields, type FieldDef } from '../fields/field.js';
+import type { Sink } from '../fields/sink.js';
+import { GENERATED, HIDDEN } from '../fields/value.js';
+import { u16, u32 } from './bytes.js';
+import { ipProtocols, registerDissector, STOP, tcpPorts } from './dissector.js';
+import { data } from './data.js';
+import { checksumStatus, options as walkOptions } from './ip-common.js';
+import type { Packet } from './packet.js';
+
+const field = { srcPort: 0, dstPort: 2, seq: 4, ack: 8, offsetFlags: 12, window: 14, checksum: 16, urgent: 18 } as const;
+const MIN_HEADER = 20;
+
+const flagBit = (display: string, mask: number) => ({ display, type: 'bool' as const, mask, bits: 12, trueFalse: ['Set', 'Not set'] as const });
+
+export const tcpFields = defineFields('tcp', {
+  srcport: { display: 'Source Port', type: 'uint16', base: 'dec' },
+  dstport: { display: 'Destination Port', type: 'uint16', base: 'dec' },
+  port: { display: 'Source or Destination Port', type: 'uint16', base: 'dec' },
+  len: { display: 'TCP Segment Len', type: 'uint32', base: 'dec' },
+  seq_raw: { display: 'Sequence Number (raw)', type: 'uint32', base: 'dec' },
+  ack_raw: { display: 'Acknowledgment number (raw)', type: 'uint32', base: 'dec' },
+  hdr_len: { display: 'Header Length', type: 'uint8', base: 'dec', unit: 'bytes' },
+  flags: { display: 'Flags', type: 'uint16', base: 'hex', mask: 0x0fff },
+  'flags.res': { display: 'Reserved', type: 'bool', mask: 0xe00, bits: 12, trueFalse: ['Set', 'Not set'] },
+  'flags.ae': flagBit('Accurate ECN', 0x100),
+  'flags.cwr': flagBit('Congestion Window Reduced', 0x80),
+  'flags.ece': flagBit('ECN-Echo', 0x40),
+  'flags.urg': flagBit('Urgent', 0x20),
+  'flags.ack': flagBit('Acknowledgment', 0x10),
+  'flags.push': flagBit('Push', 0x08),
+  'flags.reset': flagBit('Reset', 0x04),
+  'flags.syn': flagBit('Syn', 0x02),
+  'flags.fin': flagBit('Fin', 0x01),
+  'flags.str': { display: 'TCP Flags', type: 'string' },
+  window_size_value: { display: 'Window', type: 'uint16', base: 'dec' },
+  checksum: { display: 'Checksum', type: 'uint16', base: 'hex' },
+  'checksum.status': { display: 'Checksum Status', type: 'uint8', base: 'none', values: checksumStatus },
+  checksum_calculated: { display: 'Calculated Checksum', type: 'uint16', base: 'hex' },
+  urgent_pointer: { display: 'Urgent Pointer', type: 'uint16', base: 'dec' },
+  options: { display: 'TCP Options', type: 'bytes' },
+  option_kind: { display: 'Kind', type: 'uint8', base: 'dec' },
+  option_len: { display: 'Length', type: 'uint8', base: 'dec' },
+  'options.mss_val': { display: 'MSS Value', type: 'uint16', base: 'dec' },
+  'options.wscale.shift': { display: 'Shift count', type: 'uint8', base: 'dec' },
+  'options.wscale.multiplier': { display: 'Multiplier', type: 'uint16', base: 'dec' },
+  'options.sack_le': { display: 'TCP SACK Left Edge', type: 'uint32', base: 'dec' },
+  'options.sack_re': { display: 'TCP SACK Right Edge', type: 'uint32', base: 'dec' },
+  'options.sack.count': { display: 'TCP SACK Count', type: 'uint8', base: 'dec' },
+  'options.timestamp.tsval': { display: 'Timestamp value', type: 'uint32', base: 'dec' },
+  'options.timestamp.tsecr': { display: 'Timestamp echo reply', type: 'uint32', base: 'dec' },
+  'options.unknown.payload': { display: 'Payload', type: 'bytes' },
+  payload: { display: 'TCP payload', type: 'bytes' },
+});
+
+/** One protocol item per option kind, as Wireshark's `tcp.options.mss` etc. */
+const optionItems: Record<number, FieldDef> = {};
+const optionNames: Record<number, [string, string]> = {
+  0: ['eol', 'End of Option List (EOL)'], 1: ['nop', 'No-Operation (NOP)'], 2: ['mss', 'Maximum segment size'],
+  3: ['wscale', 'Window scale'], 4: ['sack_perm', 'SACK permitted'], 5: ['sack', 'SACK'], 8: ['timestamp', 'Timestamps'],
+  6: ['echo', 'Echo'], 7: ['echoreply', 'Echo reply'], 19: ['md5', 'TCP MD5 signature'], 28: ['user_to', 'User Timeout'],
+  29: ['tcpao', 'TCP Authentication Option'], 30: ['mptcp', 'Multipath TCP'], 34: ['tfo', 'TCP Fast Open'],
+};
+for (const [kind, [name, display]] of Object.entries(optionNames)) {
+  optionItems[Number(kind)] = defineField({ name: `tcp.options.${name}`, display: `TCP Option - ${display}`, type: 'protocol' });
+}
+const unknownOption = defineField({ name: 'tcp.options.unknown', display: 'TCP Option - Unknown', type: 'protocol' });
+
+/** Kind names as Wireshark's `tcp.option_kind` value string. */
+export const tcpOptionKindNames: Record<number, string> = {
+  0: 'End of Option List', 1: 'No-Operation', 2: 'Maximum Segment Size', 3: 'Window Scale', 4: 'SACK Permitted', 5: 'SACK',
+  6: 'Echo', 7: 'Echo Reply', 8: 'Time Stamp Option', 19: 'MD5 signature', 28: 'User Timeout', 29: 'TCP Authentication Option',
+  30: 'Multipath TCP', 34: 'TCP Fast Open Cookie',
+};
+
+export const tcpPreferences = { verifyChecksum: false };
+
+/**
+ * Where connection state plugs into the TCP tree. The flow engine sets `fn`; it is called at
+ * each point and returns true when it replaced the default items of that point.
+ */
+export const tcpAnalysisHook: { fn?: (p: Packet, layer: number, s: Sink, at: 'ports' | 'seq' | 'window' | 'end') => boolean } = {};
+
+/** Flag letters as Wireshark's `tcp.flags.str` (12 positions, `·` when clear). */
+export function tcpFlagString(flags: number): string {
+  const letters = 'RRRACEUAPRSF';
+  let s = '';
+  for (let bit = 11; bit >= 0; bit--) s += flags & (1 << bit) ? letters[11 - bit] : '\u00b7';
+  return s;
+}
+
+const flagNames: Array<[number, string]> = [[0x100, 'AE'], [0x80, 'CWR'], [0x40, 'ECE'], [0x20, 'URG'], [0x10, 'ACK'], [0x08, 'PSH'], [0x04, 'RST'], [0x02, 'SYN'], [0x01, 'FIN']];
+
+/** `SYN, ACK` style list of set flags. */
+export function tcpFlagNames(flags: number): string {
+  const set = flagNames.filter(([bit]) => flags & bit).map(([, n]) => n);
+  return set.length ? set.join(', ') : '<None>';
+}
+
+export const tcp = registerDissector({
+  name: 'tcp',
+  display: 'Transmission Control Protocol',
+  decode(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const avail = p.limit[layer] - o;
+    if (avail < MIN_HEADER) {
+      p.markShort(layer, o + MIN_HEADER, 'TCP header shorter than 20 bytes');
+      p.end[layer] = p.limit[layer];
+      if (!p.isQuoted(layer) && avail >= 4) p.transportLayer = layer;
+      return STOP;
+    }
+    const hl = (b[o + 12] >> 4) * 4;
+    if (hl < MIN_HEADER) {
+      p.markMalformed(layer, `Bogus TCP header length (${hl}, must be at least 20)`);
+      p.end[layer] = o + MIN_HEADER;
+      return STOP;
+    }
+    if (avail < hl) {
+      p.markShort(layer, o + hl, 'TCP options beyond the end of the packet');
+      p.end[layer] = p.limit[layer];
+      if (!p.isQuoted(layer)) p.transportLayer = layer;
+      return STOP;
+    }
+    p.end[layer] = o + hl;
+    if (!p.isQuoted(layer)) p.transportLayer = layer;
+    p.nextStart = o + hl;
+    if (o + hl >= p.limit[layer]) return STOP;
+    const byPort = tcpPorts.get(Math.min(u16(b, o), u16(b, o + 2)));
+    const next = byPort !== STOP ? byPort : tcpPorts.get(Math.max(u16(b, o), u16(b, o + 2)));
+    return next === STOP ? data.id : next;
+  },
+  summary(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    if (b.length < o + 4) return 'Transmission Control Protocol';
+    let text = `Transmission Control Protocol, Src Port: ${u16(b, o)}, Dst Port: ${u16(b, o + 2)}`;
+    if (b.length >= o + 14) text += `, Seq: ${u32(b, o + 4)}`;
+    if (b.length >= o + 14 && b[o + 13] & 0x10) text += `, Ack: ${u32(b, o + 8)}`;
+    if (b.length >= o + 13) text += `, Len: ${segmentLength(p, layer)}`;
+    return text;
+  },
+  tree(p, layer, s) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const f = tcpFields;
+    const hook = tcpAnalysisHook.fn;
+    if (b.length < o + 2) return;
+    s.add(f.srcport, b, o, 2);
+    if (b.length < o + 4) return;
+    s.add(f.dstport, b, o + 2, 2);
+    s.add(f.port, b, o, 2, undefined, HIDDEN);
+    s.add(f.port, b, o + 2, 2, undefined, HIDDEN);
+    const full = b.length >= o + MIN_HEADER && p.end[layer] - o >= MIN_HEADER;
+    if (!hook?.(p, layer, s, 'ports') && full) s.add(f.len, b, o, 0, segmentLength(p, layer), GENERATED);
+    if (b.length < o + 8) return;
+    if (!hook?.(p, layer, s, 'seq')) {
+      s.add(f.seq_raw, b, o + 4, 4);
+      if (b.length < o + 12) return;
+      s.add(f.ack_raw, b, o + 8, 4);
+    }
+    if (b.length < o + 13) return;
+    const hl = (b[o + 12] >> 4) * 4;
+    s.add(f.hdr_len, b, o + 12, 1, hl, 0, s.wantsLabels ? `${(b[o + 12] >> 4).toString(2).padStart(4, '0')} .... = Header Length: ${hl} bytes (${hl >> 2})` : undefined);
+    if (b.length < o + 14) return;
+    const flags = u16(b, o + 12) & 0x0fff;
+    s.add(f.flags, b, o + 12, 2, undefined, 0, s.wantsLabels ? `Flags: 0x${flags.toString(16).padStart(3, '0')} (${tcpFlagNames(flags)})` : undefined);
+    s.push();
+    s.add(f['flags.res'], b, o + 12, 2);
+    s.add(f['flags.ae'], b, o + 12, 2);
+    s.add(f['flags.cwr'], b, o + 12, 2);
+    s.add(f['flags.ece'], b, o + 12, 2);
+    s.add(f['flags.urg'], b, o + 12, 2);
+    s.add(f['flags.ack'], b, o + 12, 2);
+    s.add(f['flags.push'], b, o + 12, 2);
+    s.add(f['flags.reset'], b, o + 12, 2);
+    s.add(f['flags.syn'], b, o + 12, 2);
+    s.add(f['flags.fin'], b, o + 12, 2);
+    s.add(f['flags.str'], b, o + 12, 2, tcpFlagString(flags), GENERATED);
+    s.pop();
+    if (b.length < o + 16) return;
+    s.add(f.window_size_value, b, o + 14, 2);
+    hook?.(p, layer, s, 'window');
+    if (b.length < o + 18) return;
+    s.add(f.checksum, b, o + 16, 2);
+    s.add(f['checksum.status'], b, o + 16, 0, 2, GENERATED);
+    if (b.length < o + 20) return;
+    s.add(f.urgent_pointer, b, o + 18, 2);
+    if (hl > MIN_HEADER && hl >= MIN_HEADER) {
+      const end = Math.min(o + hl, b.length);
+      s.add(f.options, b, o + MIN_HEADER, end - (o + MIN_HEADER), undefined, 0, s.wantsLabels ? `Options: (${hl - MIN_HEADER} bytes)` : undefined);
+      s.push();
+      treeOptions(b, o + MIN_HEADER, end, s);
+      s.pop();
+    }
+    hook?.(p, layer, s, 'end');
+  },
+});
+
+/** Bytes of payload the segment carries (from the IP length, not the captured bytes). */
+export function segmentLength(p: Packet, layer: number): number {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  if (b.length < o + 13) return 0;
+  const hl = (b[o + 12] >> 4) * 4;
+  return Math.max(0, p.limit[layer] - o - hl);
+}
+
+function treeOptions(b: Uint8Array, start: number, end: number, s: Sink): void {
+  const f = tcpFields;
+  walkOptions(b, start, end, (kind, at, len) => {
+    const item = optionItems[kind] ?? unknownOption;
+    s.add(item, b, at, len, null, 0, s.wantsLabels ? optionLabel(b, kind, at, len) : undefined);
+    s.push();
+    s.add(f.option_kind, b, at, 1, undefined, 0, s.wantsLabels ? `Kind: ${tcpOptionKindNames[kind] ?? 'Unknown'} (${kind})` : undefined);
+    if (len >= 2) s.add(f.option_len, b, at + 1, 1);
+    switch (kind) {
+      case 2:
+        if (len === 4) s.add(f['options.mss_val'], b, at + 2, 2);
+        break;
+      case 3:
+        if (len === 3) {
+          s.add(f['options.wscale.shift'], b, at + 2, 1);
+          s.add(f['options.wscale.multiplier'], b, at + 2, 1, 2 ** Math.min(b[at + 2], 14), GENERATED);
+        }
+        break;
+      case 5: {
+        const count = Math.floor((len - 2) / 8);
+        for (let i = 0; i < count; i++) {
+          s.add(f['options.sack_le'], b, at + 2 + i * 8, 4);
+          s.add(f['options.sack_re'], b, at + 6 + i * 8, 4);
+        }
+        s.add(f['options.sack.count'], b, at, 0, count, GENERATED);
+        break;
+      }
+      case 8:
+        if (len === 10) {
+          s.add(f['options.timestamp.tsval'], b, at + 2, 4);
+          s.add(f['options.timestamp.tsecr'], b, at + 6, 4);
+        }
+        break;
+      default:
+        if (!(kind in optionItems) && len > 2) s.add(f['options.unknown.payload'], b, at + 2, len - 2);
+    }
+    s.pop();
+  });
+}
+
+function optionLabel(b: Uint8Array, kind: number, at: number, len: number): string {
+  const base = `TCP Option - ${optionNames[kind]?.[1] ?? `Unknown (${kind})`}`;
+  switch (kind) {
+    case 2: return len === 4 ? `${base}: ${u16(b, at + 2)} bytes` : base;
+    case 3: return len === 3 ? `${base}: ${b[at + 2]} (multiply by ${2 ** Math.min(b[at + 2], 14)})` : base;
+    case 8: return len === 10 ? `${base}: TSval ${u32(b, at + 2)}, TSecr ${u32(b, at + 6)}` : base;
+    default: return base;
+  }
+}
+
+ipProtocols.add(6, tcp);

@@ -1,0 +1,79 @@
+/** UDP (RFC 768): 8-byte header; the length field bounds the payload. */
+import { defineFields } from '../fields/field.js';
+import { GENERATED, HIDDEN } from '../fields/value.js';
+import { u16 } from './bytes.js';
+import { ipProtocols, registerDissector, STOP, udpPorts } from './dissector.js';
+import { data } from './data.js';
+import { checksumStatus } from './ip-common.js';
+
+const HEADER = 8;
+
+export const udpFields = defineFields('udp', {
+  srcport: { display: 'Source Port', type: 'uint16', base: 'dec' },
+  dstport: { display: 'Destination Port', type: 'uint16', base: 'dec' },
+  port: { display: 'Source or Destination Port', type: 'uint16', base: 'dec' },
+  length: { display: 'Length', type: 'uint16', base: 'dec' },
+  checksum: { display: 'Checksum', type: 'uint16', base: 'hex' },
+  'checksum.status': { display: 'Checksum Status', type: 'uint8', base: 'none', values: checksumStatus },
+  payload: { display: 'Payload', type: 'bytes' },
+});
+
+export const udp = registerDissector({
+  name: 'udp',
+  display: 'User Datagram Protocol',
+  decode(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const avail = p.limit[layer] - o;
+    if (avail < HEADER) {
+      p.markShort(layer, o + HEADER, 'UDP header shorter than 8 bytes');
+      p.end[layer] = p.limit[layer];
+      if (!p.isQuoted(layer) && avail >= 4) p.transportLayer = layer;
+      return STOP;
+    }
+    p.end[layer] = o + HEADER;
+    if (!p.isQuoted(layer)) p.transportLayer = layer;
+    const length = u16(b, o + 4);
+    if (length < HEADER) {
+      if (!p.isQuoted(layer)) p.markMalformed(layer, `Bad UDP length ${length} (less than 8)`);
+      return STOP;
+    }
+    // Quoted in ICMP the datagram is cut on purpose: the length may exceed what is there.
+    if (o + length > p.limit[layer] && !p.isQuoted(layer)) {
+      p.expert(layer, 'error', 'malformed', 'udp.length.bad', `Bad length value ${length} > IP payload length`);
+      p.markMalformed(layer, `UDP length ${length} exceeds the IP payload`);
+    }
+    p.limit[layer] = Math.min(p.limit[layer], o + length);
+    p.nextStart = o + HEADER;
+    p.nextEnd = p.limit[layer];
+    if (p.nextStart >= p.nextEnd) return STOP;
+    const lo = Math.min(u16(b, o), u16(b, o + 2));
+    const byPort = udpPorts.get(lo);
+    const next = byPort !== STOP ? byPort : udpPorts.get(Math.max(u16(b, o), u16(b, o + 2)));
+    return next === STOP ? data.id : next;
+  },
+  summary(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    if (b.length < o + 4) return 'User Datagram Protocol';
+    return `User Datagram Protocol, Src Port: ${u16(b, o)}, Dst Port: ${u16(b, o + 2)}`;
+  },
+  tree(p, layer, s) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const f = udpFields;
+    if (b.length < o + 2) return;
+    s.add(f.srcport, b, o, 2);
+    if (b.length < o + 4) return;
+    s.add(f.dstport, b, o + 2, 2);
+    s.add(f.port, b, o, 2, undefined, HIDDEN);
+    s.add(f.port, b, o + 2, 2, undefined, HIDDEN);
+    if (b.length < o + 6) return;
+    s.add(f.length, b, o + 4, 2);
+    if (b.length < o + 8) return;
+    s.add(f.checksum, b, o + 6, 2);
+    s.add(f['checksum.status'], b, o + 6, 0, u16(b, o + 6) === 0 ? 3 : 2, GENERATED);
+  },
+});
+
+ipProtocols.add(17, udp);

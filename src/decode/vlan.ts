@@ -1,0 +1,62 @@
+/**
+ * IEEE 802.1Q VLAN tags, and 802.1ad / old Q-in-Q outer tags which carry the same 4 bytes:
+ * TCI (priority 3 bits, DEI 1 bit, VLAN id 12 bits) then the inner ethertype.
+ * Wireshark shows all of them as `vlan` layers (ethertypes 0x8100, 0x88a8, 0x9100).
+ */
+import { defineFields } from '../fields/field.js';
+import { u16 } from './bytes.js';
+import { etherTypes, registerDissector, STOP } from './dissector.js';
+import { data } from './data.js';
+import { etherTypeNames } from './ethernet.js';
+
+const HEADER = 4;
+
+export const vlanFields = defineFields('vlan', {
+  priority: { display: 'Priority', type: 'uint16', base: 'dec', mask: 0xe000 },
+  dei: { display: 'DEI', type: 'bool', mask: 0x1000, bits: 16, trueFalse: ['Eligible', 'Ineligible'] },
+  id: { display: 'ID', type: 'uint16', base: 'dec', mask: 0x0fff },
+  etype: { display: 'Type', type: 'uint16', base: 'hex' },
+  len: { display: 'Length', type: 'uint16', base: 'dec' },
+});
+
+export const vlan = registerDissector({
+  name: 'vlan',
+  display: '802.1Q Virtual LAN',
+  decode(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    if (p.limit[layer] - o < HEADER) {
+      p.markShort(layer, o + HEADER, '802.1Q tag shorter than 4 bytes');
+      p.end[layer] = p.limit[layer];
+      return STOP;
+    }
+    p.end[layer] = o + HEADER;
+    const type = u16(b, o + 2);
+    if (type < 0x0600) {
+      p.nextEnd = Math.min(p.limit[layer], o + HEADER + type);
+      return data.id;
+    }
+    const next = etherTypes.get(type);
+    return next === STOP ? data.id : next;
+  },
+  summary(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    if (b.length < o + 2) return '802.1Q Virtual LAN';
+    const tci = u16(b, o);
+    return `802.1Q Virtual LAN, PRI: ${tci >> 13}, DEI: ${(tci >> 12) & 1}, ID: ${tci & 0xfff}`;
+  },
+  tree(p, layer, s) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    if (b.length < o + 4) return;
+    s.add(vlanFields.priority, b, o, 2);
+    s.add(vlanFields.dei, b, o, 2);
+    s.add(vlanFields.id, b, o, 2);
+    const type = u16(b, o + 2);
+    if (type < 0x0600) s.add(vlanFields.len, b, o + 2, 2);
+    else s.add(vlanFields.etype, b, o + 2, 2, undefined, 0, s.wantsLabels ? `Type: ${etherTypeNames[type] ?? 'Unknown'} (0x${type.toString(16).padStart(4, '0')})` : undefined);
+  },
+});
+
+for (const t of [0x8100, 0x88a8, 0x9100]) etherTypes.add(t, vlan);

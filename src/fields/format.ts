@@ -1,0 +1,144 @@
+/**
+ * Text of field values: as tshark prints them in `-T fields` / JSON (`fieldText`), and as the
+ * detail tree shows them (`displayText`, with value names and bit patterns).
+ */
+import { ipv4ToString, ipv6ToString, macToString, toHex } from '../decode/bytes.js';
+import type { FieldDef } from './field.js';
+import type { TreeNode } from './sink.js';
+import type { AbsTime, Value } from './value.js';
+
+const hexWidth: Partial<Record<FieldDef['type'], number>> = { uint8: 2, uint16: 4, uint24: 6, uint32: 8, uint48: 12, uint64: 16, char: 2 };
+
+/** Nanoseconds as `S.NNNNNNNNN` (tshark's relative-time text). */
+export function nsToSeconds(ns: number): string {
+  const neg = ns < 0;
+  const a = Math.abs(ns);
+  const sec = Math.floor(a / 1e9);
+  const frac = Math.round(a - sec * 1e9);
+  return `${neg ? '-' : ''}${sec}.${String(frac).padStart(9, '0')}`;
+}
+
+function isAbsTime(v: Value): v is AbsTime {
+  return typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && 'sec' in v;
+}
+
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `Mar 12, 2024 09:00:00.000000000 UTC` in the local time zone, as Wireshark's absolute time. */
+export function absTimeText(t: AbsTime): string {
+  const d = new Date(t.sec * 1000);
+  const zone = Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${months[d.getMonth()]} ${two(d.getDate())}, ${d.getFullYear()} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(t.nsec).padStart(9, '0')} ${zone === 'GMT' ? 'UTC' : zone}`;
+}
+
+/** Integer text by the field's base, as tshark's `-T fields`. */
+function intText(f: FieldDef, v: number | bigint): string {
+  switch (f.base) {
+    case 'hex':
+    case 'hex_dec':
+    case 'dec_hex': {
+      if (f.base === 'dec_hex') return String(v);
+      const w = hexWidth[f.type] ?? 2;
+      const n = typeof v === 'bigint' ? v : BigInt(Math.trunc(v)) & 0xffffffffffffffffn;
+      return `0x${n.toString(16).padStart(w, '0')}`;
+    }
+    case 'oct':
+      return `0${v.toString(8)}`;
+    default:
+      return String(v);
+  }
+}
+
+/** A value as tshark prints it with `-T fields` (and in `-T json` strings). */
+export function fieldText(f: FieldDef, v: Value): string {
+  if (v === null) return '';
+  switch (f.type) {
+    case 'bool':
+      return v ? '1' : '0';
+    case 'ipv4':
+      return typeof v === 'number' ? ipv4ToString(v) : String(v);
+    case 'ipv6':
+      return v instanceof Uint8Array ? ipv6ToString(v) : String(v);
+    case 'ether':
+      return v instanceof Uint8Array ? macToString(v, 0, v.length) : String(v);
+    case 'bytes':
+      return v instanceof Uint8Array ? toHex(v) : String(v);
+    case 'reltime':
+      if (isAbsTime(v)) return `${v.sec}.${String(v.nsec).padStart(9, '0')}`;
+      return typeof v === 'number' ? nsToSeconds(v) : String(v);
+    case 'abstime':
+      return isAbsTime(v) ? absTimeText(v) : String(v);
+    case 'string':
+      return escapeString(String(v));
+    case 'float': case 'double':
+      return typeof v === 'number' ? String(v) : String(v);
+    case 'protocol': case 'none':
+      return '';
+    default:
+      if (typeof v === 'number' || typeof v === 'bigint') return intText(f, v);
+      if (typeof v === 'boolean') return v ? '1' : '0';
+      return String(v);
+  }
+}
+
+/** Escapes control bytes as Wireshark does in field text (`\x01`, `\n`…). */
+function escapeString(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[\x00-\x1f\x7f]/.test(s)) return s;
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => {
+    switch (c) {
+      case '\n': return '\\n';
+      case '\r': return '\\r';
+      case '\t': return '\\t';
+      default: return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    }
+  });
+}
+
+/** Bit pattern prefix for a bitfield item, e.g. `.1.. ....` for mask 0x40 in 8 bits. */
+export function bitPattern(mask: number, bits: number, value: number): string {
+  let s = '';
+  for (let i = bits - 1; i >= 0; i--) {
+    const bit = 2 ** i;
+    const inMask = Math.floor(mask / bit) % 2 === 1;
+    s += inMask ? (Math.floor(value / bit) % 2 === 1 ? '1' : '0') : '.';
+    if (i % 4 === 0 && i) s += ' ';
+  }
+  return s;
+}
+
+function itemBits(n: TreeNode): number {
+  if (n.field.bits) return n.field.bits;
+  return Math.max(8, n.len * 8);
+}
+
+/** The line a node shows in the detail tree (`-V`, the web UI). */
+export function displayText(n: TreeNode): string {
+  if (n.label !== undefined) return n.label;
+  const f = n.field;
+  if (f.type === 'protocol' || f.type === 'none') return f.display;
+  const v = n.value;
+  let text: string;
+  if (f.type === 'bool') {
+    text = v ? (f.trueFalse?.[0] ?? 'True') : (f.trueFalse?.[1] ?? 'False');
+  } else if (typeof v === 'number' && f.valueNames) {
+    const name = f.valueNames.get(v);
+    text = `${name ?? 'Unknown'} (${fieldText(f, v)})`;
+  } else if (f.type === 'string') {
+    text = escapeString(String(v ?? ''));
+  } else {
+    text = fieldText(f, v);
+    if (f.unit && text) text += ` ${f.unit}`;
+  }
+  let line = `${f.display}: ${text}`;
+  if (f.mask && n.len > 0 && n.len <= 4 && n.off + n.len <= n.buf.length) {
+    let raw = 0;
+    for (let i = 0; i < n.len; i++) raw = raw * 256 + n.buf[n.off + i];
+    const bits = itemBits(n);
+    // The pattern covers the low `bits` bits of the item (12 for TCP flags in 2 bytes).
+    line = `${bitPattern(f.mask % 2 ** bits, bits, raw % 2 ** bits)} = ${line}`;
+  }
+  if (n.flags & 2) line = `[${line}]`;
+  return line;
+}

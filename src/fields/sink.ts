@@ -1,0 +1,132 @@
+/**
+ * Sinks receive the items dissectors add. One dissector walk serves every output: the
+ * detail tree (`TreeSink`), `-T fields` and filters (`FieldSink`, which keeps only the fields
+ * asked for and never decodes the others).
+ */
+import { allFields, type FieldDef } from './field.js';
+import { valueFromBytes, type Value } from './value.js';
+
+export interface Sink {
+  /** True when the sink wants anything of protocol `name` (lets the walk skip whole layers). */
+  wantsProtocol(protocolId: number): boolean;
+  /** True when items' display labels are used (a TreeSink); dissectors skip building text otherwise. */
+  readonly wantsLabels: boolean;
+  /**
+   * Adds an item for field `f` over `buf[off..off+len)`. With `value` undefined the value is read
+   * from the bytes by the field's type, only if the sink needs it.
+   */
+  add(f: FieldDef, buf: Uint8Array, off: number, len: number, value?: Value, flags?: number, label?: string): void;
+  /** Following items are children of the last item added, until `pop()`. */
+  push(): void;
+  pop(): void;
+}
+
+export interface TreeNode {
+  field: FieldDef;
+  buf: Uint8Array;
+  off: number;
+  len: number;
+  value: Value;
+  flags: number;
+  /** Text that replaces the default "Display: value" line. */
+  label?: string;
+  children?: TreeNode[];
+}
+
+/** Builds the full detail tree. */
+export class TreeSink implements Sink {
+  readonly wantsLabels = true;
+  readonly roots: TreeNode[] = [];
+  private stack: TreeNode[][] = [this.roots];
+  private last: TreeNode | undefined;
+
+  wantsProtocol(): boolean {
+    return true;
+  }
+
+  add(f: FieldDef, buf: Uint8Array, off: number, len: number, value?: Value, flags = 0, label?: string): void {
+    const v = value === undefined ? safeValue(f, buf, off, len, flags) : value;
+    const node: TreeNode = { field: f, buf, off, len, value: v, flags, label };
+    this.stack[this.stack.length - 1].push(node);
+    this.last = node;
+  }
+
+  push(): void {
+    const parent = this.last;
+    if (!parent) {
+      this.stack.push(this.stack[this.stack.length - 1]);
+      return;
+    }
+    parent.children ??= [];
+    this.stack.push(parent.children);
+  }
+
+  pop(): void {
+    if (this.stack.length > 1) this.stack.pop();
+    const level = this.stack[this.stack.length - 1];
+    this.last = level[level.length - 1];
+  }
+}
+
+function safeValue(f: FieldDef, buf: Uint8Array, off: number, len: number, flags: number): Value {
+  if (off < 0 || off + len > buf.length) return null;
+  return valueFromBytes(f, buf, off, len, flags);
+}
+
+/**
+ * Collects the values of a chosen list of fields, in tree order (tshark's `-T fields -e`).
+ * Reuse one instance across packets: `reset()` before each.
+ */
+export class FieldSink implements Sink {
+  readonly wantsLabels = false;
+  /** values[i] holds the values of fields[i] found in the current packet. */
+  readonly values: Value[][];
+  private readonly column: Int32Array;
+  private readonly protocols = new Set<number>();
+
+  constructor(readonly fields: readonly FieldDef[], protocolIdOf: (name: string) => number | undefined) {
+    this.values = fields.map(() => []);
+    this.column = new Int32Array(allFields().length + 1).fill(-1);
+    fields.forEach((f, i) => {
+      // A field listed twice fills both columns: keep the first, copy at the end.
+      if (this.column[f.id] < 0) this.column[f.id] = i;
+      const p = protocolIdOf(f.protocol);
+      if (p !== undefined) this.protocols.add(p);
+    });
+    // Fields of pseudo-protocols ('_ws', 'frame') always need the frame layer: the caller adds them.
+  }
+
+  /** Marks a protocol as needed although none of its fields is listed (e.g. to walk through it). */
+  needProtocol(protocolId: number): void {
+    this.protocols.add(protocolId);
+  }
+
+  wantsProtocol(protocolId: number): boolean {
+    return this.protocols.has(protocolId);
+  }
+
+  reset(): void {
+    for (const v of this.values) v.length = 0;
+  }
+
+  add(f: FieldDef, buf: Uint8Array, off: number, len: number, value?: Value, flags = 0): void {
+    if (f.id >= this.column.length) return;
+    const col = this.column[f.id];
+    if (col < 0) return;
+    this.values[col].push(value === undefined ? safeValue(f, buf, off, len, flags) : value);
+  }
+
+  /** Copies values into columns that repeat an earlier field. */
+  finish(): void {
+    for (let i = 0; i < this.fields.length; i++) {
+      const first = this.column[this.fields[i].id];
+      if (first !== i) {
+        this.values[i].length = 0;
+        this.values[i].push(...this.values[first]);
+      }
+    }
+  }
+
+  push(): void {}
+  pop(): void {}
+}
