@@ -92,8 +92,10 @@ export function walk(p: Packet, first: number): void {
  * Feeds the decoded packet's layers to a sink, each protocol as a node with its fields as
  * children (as Wireshark's detail tree). Dissector bugs become a malformed mark, never a throw.
  */
+const levels: number[] = [];
+
 export function dissectTree(p: Packet, s: Sink): void {
-  const levels: number[] = [];
+  levels.length = 0;
   for (let i = 0; i < p.layers; i++) {
     const d = dissectorById(p.proto[i]);
     // Close subtrees of layers we are no longer inside.

@@ -43,9 +43,11 @@ export const frame = registerDissector({
       s.pop();
     }
     for (const c of p.comments) s.add(f.comment, b, 0, 0, c);
-    const abs = { sec: p.tsSec, nsec: p.tsNsec };
-    s.add(f.time, b, 0, 0, abs);
-    s.add(f.time_epoch, b, 0, 0, abs);
+    if (s.wants(f.time) || s.wants(f.time_epoch)) {
+      const abs = { sec: p.tsSec, nsec: p.tsNsec };
+      s.add(f.time, b, 0, 0, abs);
+      s.add(f.time_epoch, b, 0, 0, abs);
+    }
     s.add(f.time_delta, b, 0, 0, p.deltaNs, GENERATED);
     s.add(f.time_delta_displayed, b, 0, 0, p.deltaNs, GENERATED);
     s.add(f.time_relative, b, 0, 0, p.relativeNs, GENERATED);

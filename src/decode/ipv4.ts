@@ -2,7 +2,8 @@
  * IPv4 (RFC 791): header, options, fragments reassembled. Offsets as data below; one length
  * check guards the fixed header, options are walked within the header length.
  */
-import { defineFields } from '../fields/field.js';
+import { defineFields, type FieldDef } from '../fields/field.js';
+import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { ipv4ToString, onesComplementSum, u16, u32 } from './bytes.js';
 import { etherTypes, ipProtocols, linkTypes, registerDissector, STOP } from './dissector.js';
@@ -55,6 +56,18 @@ const optionNames: Record<number, string> = {
 
 /** Options for checksum verification (off by default, as in Wireshark). */
 export const ipv4Preferences = { verifyChecksum: false };
+
+/** An address item and its hidden companions (ip.addr, ip.*_host, ip.host), as Wireshark adds them. */
+function addAddress(s: Sink, b: Uint8Array, at: number, item: FieldDef, hostItem: FieldDef): void {
+  const addr = u32(b, at);
+  s.add(item, b, at, 4, addr);
+  s.add(ipFields.addr, b, at, 4, addr, HIDDEN);
+  if (s.wants(hostItem) || s.wants(ipFields.host)) {
+    const text = ipv4ToString(addr);
+    s.add(hostItem, b, at, 4, text, HIDDEN);
+    s.add(ipFields.host, b, at, 4, text, HIDDEN);
+  }
+}
 
 interface Reassembly {
   frames: Array<{ frame: number; offset: number; length: number }>;
@@ -175,14 +188,8 @@ export const ipv4 = registerDissector({
     } else {
       s.add(f['checksum.status'], b, o + 10, 0, 2, GENERATED);
     }
-    for (const [which, at] of [['src', 12], ['dst', 16]] as const) {
-      const addr = u32(b, o + at);
-      s.add(which === 'src' ? f.src : f.dst, b, o + at, 4, addr);
-      s.add(f.addr, b, o + at, 4, addr, HIDDEN);
-      const text = ipv4ToString(addr);
-      s.add(which === 'src' ? f.src_host : f.dst_host, b, o + at, 4, text, HIDDEN);
-      s.add(f.host, b, o + at, 4, text, HIDDEN);
-    }
+    addAddress(s, b, o + 12, f.src, f.src_host);
+    addAddress(s, b, o + 16, f.dst, f.dst_host);
     if (hl > MIN_HEADER) {
       decodeOptions(b, o + MIN_HEADER, Math.min(o + hl, b.length), (type, at, len) => {
         s.add(f['opt.type'], b, at, 1, type, 0, s.wantsLabels ? `IP Option - ${optionNames[type] ?? `Unknown (0x${type.toString(16).padStart(2, '0')})`}${len > 1 ? ` (${len} bytes)` : ''}` : undefined);

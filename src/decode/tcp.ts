@@ -181,7 +181,7 @@ export const tcp = registerDissector({
     s.add(f['flags.reset'], b, o + 12, 2);
     s.add(f['flags.syn'], b, o + 12, 2);
     s.add(f['flags.fin'], b, o + 12, 2);
-    s.add(f['flags.str'], b, o + 12, 2, tcpFlagString(flags), GENERATED);
+    if (s.wants(f['flags.str'])) s.add(f['flags.str'], b, o + 12, 2, tcpFlagString(flags), GENERATED);
     s.pop();
     if (b.length < o + 16) return;
     s.add(f.window_size_value, b, o + 14, 2);

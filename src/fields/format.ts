@@ -40,7 +40,7 @@ function intText(f: FieldDef, v: number | bigint): string {
     case 'dec_hex': {
       if (f.base === 'dec_hex') return String(v);
       const w = hexWidth[f.type] ?? 2;
-      const n = typeof v === 'bigint' ? v : BigInt(Math.trunc(v)) & 0xffffffffffffffffn;
+      const n = typeof v === 'bigint' ? BigInt.asUintN(64, v) : v;
       return `0x${n.toString(16).padStart(w, '0')}`;
     }
     case 'oct':

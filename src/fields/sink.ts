@@ -9,6 +9,11 @@ import { valueFromBytes, type Value } from './value.js';
 export interface Sink {
   /** True when the sink wants anything of protocol `name` (lets the walk skip whole layers). */
   wantsProtocol(protocolId: number): boolean;
+  /**
+   * True when the sink keeps field `f`. Dissectors ask before computing a value that costs
+   * something (text, objects); plain byte-backed items need no check.
+   */
+  wants(f: FieldDef): boolean;
   /** True when items' display labels are used (a TreeSink); dissectors skip building text otherwise. */
   readonly wantsLabels: boolean;
   /**
@@ -41,6 +46,10 @@ export class TreeSink implements Sink {
   private last: TreeNode | undefined;
 
   wantsProtocol(): boolean {
+    return true;
+  }
+
+  wants(): boolean {
     return true;
   }
 
@@ -82,7 +91,8 @@ export class FieldSink implements Sink {
   /** values[i] holds the values of fields[i] found in the current packet. */
   readonly values: Value[][];
   private readonly column: Int32Array;
-  private readonly protocols = new Set<number>();
+  /** Indexed by dissector id (+2, so the pseudo ids -1/-2 fit): 1 when any wanted field is in it. */
+  private readonly protocols = new Uint8Array(1024);
 
   constructor(readonly fields: readonly FieldDef[], protocolIdOf: (name: string) => number | undefined) {
     this.values = fields.map(() => []);
@@ -91,18 +101,22 @@ export class FieldSink implements Sink {
       // A field listed twice fills both columns: keep the first, copy at the end.
       if (this.column[f.id] < 0) this.column[f.id] = i;
       const p = protocolIdOf(f.protocol);
-      if (p !== undefined) this.protocols.add(p);
+      if (p !== undefined) this.protocols[p + 2] = 1;
     });
     // Fields of pseudo-protocols ('_ws', 'frame') always need the frame layer: the caller adds them.
   }
 
   /** Marks a protocol as needed although none of its fields is listed (e.g. to walk through it). */
   needProtocol(protocolId: number): void {
-    this.protocols.add(protocolId);
+    this.protocols[protocolId + 2] = 1;
   }
 
   wantsProtocol(protocolId: number): boolean {
-    return this.protocols.has(protocolId);
+    return this.protocols[protocolId + 2] === 1;
+  }
+
+  wants(f: FieldDef): boolean {
+    return f.id < this.column.length && this.column[f.id] >= 0;
   }
 
   reset(): void {
