@@ -20,7 +20,8 @@ import { treeText } from './tree-text.js';
 
 export const readOptions: OptionSpec[] = [
   { name: 'read', short: 'r', kind: 'value', arg: 'FILE', help: 'capture file to read (pcap, pcapng, gzip; - for stdin)' },
-  { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N packets' },
+  { name: 'max-packets', short: 'c', kind: 'value', arg: 'N', help: 'stop after N packets' },
+  { name: 'count', kind: 'flag', help: "print only the packet count (tcpdump's --count)" },
   { name: 'numeric', short: 'n', kind: 'count', help: 'no name resolution (always on)' },
   { name: 'time', short: 't', kind: 'count', help: '-t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first' },
   { name: 'nano', kind: 'flag', help: 'nanosecond timestamps in lines' },
@@ -103,7 +104,8 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   if (!file) throw new UsageError('read needs a capture file: wiresage read FILE (or -r FILE, - for stdin)');
   if (rest.length) throw new UsageError(`unexpected words: ${rest.join(' ')}`);
   if (opts.filter !== undefined) throw new UsageError('display filters (-Y) are not available yet in this build');
-  const limit = intOption(opts.count, '-c', 1);
+  const limit = intOption(opts['max-packets'], '-c', 1);
+  const countOnly = !!opts.count;
   const format = opts.json ? 'json' : ((opts.output as string | undefined) ?? 'text');
   if (!['text', 'fields', 'json'].includes(format)) throw new UsageError(`-T takes text, fields or json, not '${format}'`);
   const fieldNames = (opts.field as string[] | undefined) ?? [];
@@ -114,11 +116,12 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   const hex = Math.max((opts.hex as number | undefined) ?? 0, (opts['hex-ascii'] as number | undefined) ?? 0);
   const ascii = !!opts['hex-ascii'];
   const verbose = !!opts.verbose;
-  const quiet = !!opts.quiet;
+  const quiet = !!opts.quiet || countOnly;
 
   const out = new Output();
   const decoder = new Decoder();
   let emit: (p: Packet) => void;
+  let finish = () => {};
 
   if (format === 'fields') {
     const fields = resolveFields(fieldNames);
@@ -155,13 +158,7 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
       out.write(`${first ? '' : ',\n'}${JSON.stringify(packetJson(t.roots), null, 2).replace(/^/gm, '  ')}`);
       first = false;
     };
-    const done = emit;
-    emit = done;
-    process.once('beforeExit', () => undefined);
-    const finish = () => {
-      out.write('\n]\n');
-    };
-    (emit as unknown as { finish: () => void }).finish = finish;
+    finish = () => out.write('\n]\n');
   } else {
     emit = (p) => {
       if (quiet) return;
@@ -196,8 +193,8 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
       return limit === undefined || count < limit;
     });
   } finally {
-    const fin = (emit as unknown as { finish?: () => void }).finish;
-    fin?.();
+    finish();
+    if (countOnly) out.line(`${count} packets`);
     out.flush();
     reader.close();
   }
