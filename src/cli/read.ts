@@ -7,6 +7,7 @@ import { dissectorByName } from '../decode/dissector.js';
 import { ipv4Preferences } from '../decode/ipv4.js';
 import type { Packet } from '../decode/packet.js';
 import { tcpPreferences } from '../decode/tcp.js';
+import { udpPreferences } from '../decode/udp.js';
 import { lookupField, suggestFields, type FieldDef } from '../fields/field.js';
 import { fieldText } from '../fields/format.js';
 import { FieldSink, TreeSink } from '../fields/sink.js';
@@ -32,7 +33,8 @@ export const readOptions: OptionSpec[] = [
   { name: 'json', kind: 'flag', help: 'same as -T json' },
   { name: 'field', short: 'e', kind: 'list', arg: 'NAME', help: 'field for -T fields (repeatable)' },
   { name: 'field-option', short: 'E', kind: 'list', arg: 'OPT=V', help: 'header=y|n separator=/t|/s|C occurrence=f|l|a aggregator=,|/s|C quote=d|s|n' },
-  { name: 'option', short: 'o', kind: 'list', arg: 'PREF:VAL', help: 'ip.check_checksum:TRUE, tcp.check_checksum:TRUE' },
+  { name: 'option', short: 'o', kind: 'list', arg: 'PREF:VAL', help: 'ip|tcp|udp.check_checksum:TRUE (verify checksums)' },
+  { name: 'verify-checksums', kind: 'flag', help: 'verify IPv4, TCP and UDP checksums' },
   { name: 'filter', short: 'Y', kind: 'value', arg: 'FILTER', help: 'display filter' },
   { name: 'line-buffered', short: 'l', kind: 'flag' },
   { name: 'quiet', short: 'q', kind: 'flag', help: 'print nothing per packet' },
@@ -94,6 +96,7 @@ function applyPreferences(prefs: string[] | undefined): void {
     switch (m[1]) {
       case 'ip.check_checksum': ipv4Preferences.verifyChecksum = on; break;
       case 'tcp.check_checksum': tcpPreferences.verifyChecksum = on; break;
+      case 'udp.check_checksum': udpPreferences.verifyChecksum = on; break;
       default: throw new UsageError(`unknown preference '${m[1]}'`);
     }
   }
@@ -111,6 +114,7 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   const fieldNames = (opts.field as string[] | undefined) ?? [];
   if (format === 'fields' && !fieldNames.length) throw new UsageError('-T fields needs at least one -e FIELD');
   applyPreferences(opts.option as string[] | undefined);
+  if (opts['verify-checksums']) ipv4Preferences.verifyChecksum = tcpPreferences.verifyChecksum = udpPreferences.verifyChecksum = true;
   const timeStyle = Math.min(5, (opts.time as number | undefined) ?? 0) as TimeStyle;
   const nano = !!opts.nano;
   const hex = Math.max((opts.hex as number | undefined) ?? 0, (opts['hex-ascii'] as number | undefined) ?? 0);

@@ -9,6 +9,7 @@ import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { u16, u32 } from './bytes.js';
 import { ipProtocols, registerDissector, STOP, tcpPorts } from './dissector.js';
+import { verifyTransportChecksum } from './checksum.js';
 import { data } from './data.js';
 import { checksumStatus, options as walkOptions } from './ip-common.js';
 import type { Packet } from './packet.js';
@@ -188,7 +189,16 @@ export const tcp = registerDissector({
     hook?.(p, layer, s, 'window');
     if (b.length < o + 18) return;
     s.add(f.checksum, b, o + 16, 2);
-    s.add(f['checksum.status'], b, o + 16, 0, 2, GENERATED);
+    if (tcpPreferences.verifyChecksum) {
+      const c = verifyTransportChecksum(p, layer, 6, 16);
+      if (c.calculated !== undefined) {
+        s.push();
+        s.add(f.checksum_calculated, b, o + 16, 2, c.calculated, GENERATED);
+        s.pop();
+      }
+      s.add(f['checksum.status'], b, o + 16, 0, c.status, GENERATED);
+      if (c.status === 0) p.expert(layer, 'error', 'checksum', 'tcp.checksum_bad.expert', `Bad checksum [should be 0x${c.calculated!.toString(16).padStart(4, '0')}]`);
+    } else s.add(f['checksum.status'], b, o + 16, 0, 2, GENERATED);
     if (b.length < o + 20) return;
     s.add(f.urgent_pointer, b, o + 18, 2);
     if (hl > MIN_HEADER && hl >= MIN_HEADER) {

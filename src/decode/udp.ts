@@ -3,6 +3,7 @@ import { defineFields } from '../fields/field.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { u16 } from './bytes.js';
 import { ipProtocols, registerDissector, STOP, udpPorts } from './dissector.js';
+import { verifyTransportChecksum } from './checksum.js';
 import { data } from './data.js';
 import { checksumStatus } from './ip-common.js';
 
@@ -15,8 +16,11 @@ export const udpFields = defineFields('udp', {
   length: { display: 'Length', type: 'uint16', base: 'dec' },
   checksum: { display: 'Checksum', type: 'uint16', base: 'hex' },
   'checksum.status': { display: 'Checksum Status', type: 'uint8', base: 'none', values: checksumStatus },
+  checksum_calculated: { display: 'Calculated Checksum', type: 'uint16', base: 'hex' },
   payload: { display: 'Payload', type: 'bytes' },
 });
+
+export const udpPreferences = { verifyChecksum: false };
 
 export const udp = registerDissector({
   name: 'udp',
@@ -72,7 +76,17 @@ export const udp = registerDissector({
     s.add(f.length, b, o + 4, 2);
     if (b.length < o + 8) return;
     s.add(f.checksum, b, o + 6, 2);
-    s.add(f['checksum.status'], b, o + 6, 0, u16(b, o + 6) === 0 ? 3 : 2, GENERATED);
+    if (u16(b, o + 6) === 0) s.add(f['checksum.status'], b, o + 6, 0, 3, GENERATED);
+    else if (udpPreferences.verifyChecksum) {
+      const c = verifyTransportChecksum(p, layer, 17, 6);
+      if (c.calculated !== undefined) {
+        s.push();
+        s.add(f.checksum_calculated, b, o + 6, 2, c.calculated, GENERATED);
+        s.pop();
+      }
+      s.add(f['checksum.status'], b, o + 6, 0, c.status, GENERATED);
+      if (c.status === 0) p.expert(layer, 'error', 'checksum', 'udp.checksum.bad', `Bad checksum [should be 0x${c.calculated!.toString(16).padStart(4, '0')}]`);
+    } else s.add(f['checksum.status'], b, o + 6, 0, 2, GENERATED);
   },
 });
 
