@@ -12,6 +12,7 @@ import { lookupField, suggestFields, type FieldDef } from '../fields/field.js';
 import { fieldText } from '../fields/format.js';
 import { FieldSink, TreeSink } from '../fields/sink.js';
 import { openCapture } from '../file/open.js';
+import { FlowEngine } from '../flows/index.js';
 import { intOption, UsageError, type OptionSpec, type Parsed } from './args.js';
 import { hexDump } from './hexdump.js';
 import { packetJson } from './json.js';
@@ -124,6 +125,7 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
 
   const out = new Output();
   const decoder = new Decoder();
+  const flows = new FlowEngine({ packetExperts: true }); // tcp.stream, tcp.analysis.*, udp.stream
   let emit: (p: Packet) => void;
   let finish = () => {};
 
@@ -191,6 +193,7 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   try {
     await reader.forEach((r) => {
       const p = decoder.decode(r);
+      flows.packet(p);
       emit(p);
       count++;
       if (out.closed) return false;

@@ -72,6 +72,12 @@ export class Packet {
   /** Per-packet annotations that later stages attach (TCP analysis, app protocol state). */
   readonly notes = new Map<string, unknown>();
 
+  /**
+   * What the flow engine (src/flows) found for this packet's transport layer — its reused
+   * TcpNote or UdpNote, read by the TCP/UDP tree hooks; null when the engine did not see it.
+   */
+  flow: unknown = null;
+
   /** Sets up for a new packet. */
   reset(data: Uint8Array): void {
     this.data = data;
@@ -84,6 +90,7 @@ export class Packet {
     this.experts.length = 0;
     this.netLayer = -1;
     this.transportLayer = -1;
+    this.flow = null;
     if (this.notes.size) this.notes.clear();
   }
 

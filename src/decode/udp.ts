@@ -1,11 +1,13 @@
 /** UDP (RFC 768): 8-byte header; the length field bounds the payload. */
 import { defineFields } from '../fields/field.js';
+import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { u16 } from './bytes.js';
 import { ipProtocols, registerDissector, STOP, udpPorts } from './dissector.js';
 import { verifyTransportChecksum } from './checksum.js';
 import { data } from './data.js';
 import { checksumStatus } from './ip-common.js';
+import type { Packet } from './packet.js';
 
 const HEADER = 8;
 
@@ -21,6 +23,12 @@ export const udpFields = defineFields('udp', {
 });
 
 export const udpPreferences = { verifyChecksum: false };
+
+/**
+ * Where conversation tracking adds `udp.stream`: the flow engine (src/flows/udp-streams.ts)
+ * sets `fn`, which the tree calls after the header fields.
+ */
+export const udpStreamHook: { fn?: (p: Packet, layer: number, s: Sink) => void } = {};
 
 export const udp = registerDissector({
   name: 'udp',
@@ -87,6 +95,7 @@ export const udp = registerDissector({
       s.add(f['checksum.status'], b, o + 6, 0, c.status, GENERATED);
       if (c.status === 0) p.expert(layer, 'error', 'checksum', 'udp.checksum.bad', `Bad checksum [should be 0x${c.calculated!.toString(16).padStart(4, '0')}]`);
     } else s.add(f['checksum.status'], b, o + 6, 0, 2, GENERATED);
+    udpStreamHook.fn?.(p, layer, s);
   },
 });
 

@@ -1,0 +1,435 @@
+/**
+ * Per-connection summary: who opened and who closed, how much went each way, and Zeek's
+ * `conn_state` and `history` (scripts/base/protocols/conn/main.zeek), computed from a small
+ * per-endpoint state by pure functions.
+ *
+ * The originator is the sender of the first SYN (or the receiver of a first SYN-ACK, which
+ * adds `^` to the history, as Zeek flips the direction); for a connection caught midstream it
+ * is the sender of the first packet. Sides are told apart by `fromOrig`.
+ *
+ * History letters (upper case originator, lower case responder): S SYN, H SYN-ACK, A pure
+ * ACK, D data, F FIN, R RST, T retransmission, W zero window, G content gap, I FIN+RST,
+ * Q SYN+FIN or SYN+RST, ^ flipped. A, D, I and Q appear at most once per side; F, H, R, S
+ * again when the sequence number changes; T, W and G are logarithmic (1st, 10th, 100th… time).
+ *
+ * @example
+ * connState(EndpointState.Closed, EndpointState.Closed, 'ShADadFf', 120, 4096); // 'SF'
+ * connState(EndpointState.SynSent, EndpointState.Reset, 'Sr', 0, 0);            // 'REJ'
+ */
+import { ipv4ToString, ipv6ToString } from '../decode/bytes.js';
+
+/** Zeek's TCP endpoint states (TCP_INACTIVE … TCP_RESET). */
+export const enum EndpointState {
+  Inactive = 0,
+  SynSent = 1,
+  SynAckSent = 2,
+  Partial = 3,
+  Established = 4,
+  Closed = 5,
+  Reset = 6,
+}
+
+/**
+ * Zeek's `conn_state` for a TCP connection from the endpoint states, the history string and
+ * the payload bytes each side sent.
+ */
+export function connState(os: EndpointState, rs: EndpointState, history: string, origSize: number, respSize: number): string {
+  const oInactive = os === EndpointState.Inactive || os === EndpointState.Partial;
+  const rInactive = rs === EndpointState.Inactive || rs === EndpointState.Partial;
+  if (rs === EndpointState.Reset) {
+    if (os === EndpointState.SynSent || os === EndpointState.SynAckSent
+      || (os === EndpointState.Reset && origSize === 0 && respSize === 0)) return 'REJ';
+    return oInactive ? 'RSTRH' : 'RSTR';
+  }
+  if (os === EndpointState.Reset) {
+    if (rInactive) return /^\^?S[^HAFGIQ]*R/.test(history) ? 'RSTOS0' : 'OTH';
+    return 'RSTO';
+  }
+  if (rs === EndpointState.Closed && os === EndpointState.Closed) return 'SF';
+  if (os === EndpointState.Closed) return rInactive ? 'SH' : 'S2';
+  if (rs === EndpointState.Closed) return oInactive ? 'SHR' : 'S3';
+  if (os === EndpointState.SynSent && rs === EndpointState.Inactive) return 'S0';
+  if (os === EndpointState.Established && rs === EndpointState.Established) return 'S1';
+  return 'OTH';
+}
+
+/** Zeek's `conn_state` for UDP: whether each side sent anything. */
+export function udpConnState(origPackets: number, respPackets: number): string {
+  if (origPackets) return respPackets ? 'SF' : 'S0';
+  return respPackets ? 'SHR' : 'OTH';
+}
+
+/**
+ * The next endpoint states after a TCP segment with `flags` from one side (`self`) to the
+ * other (`peer`), returned packed as `self | peer << 4` — Zeek's TCP_Analyzer state machine,
+ * reduced to what `conn_state` reads.
+ */
+export function nextStates(self: EndpointState, peer: EndpointState, flags: number, len: number): number {
+  const SYN = 0x02, FIN = 0x01, RST = 0x04, ACK = 0x10;
+  if (flags & RST) return EndpointState.Reset | (peer << 4);
+  if (flags & SYN) {
+    if (flags & ACK) {
+      if (self === EndpointState.Inactive || self === EndpointState.SynSent || self === EndpointState.Partial) self = EndpointState.SynAckSent;
+    } else if (self === EndpointState.Inactive || self === EndpointState.Partial) {
+      self = EndpointState.SynSent;
+    }
+  } else if (flags & ACK || len > 0) {
+    if ((self === EndpointState.SynSent || self === EndpointState.SynAckSent)
+      && (peer === EndpointState.SynSent || peer === EndpointState.SynAckSent || peer === EndpointState.Established)) {
+      self = EndpointState.Established;
+      if (peer !== EndpointState.Established) peer = EndpointState.Established;
+    } else if (self === EndpointState.Inactive) {
+      self = EndpointState.Partial;
+    }
+  }
+  if (flags & FIN && self !== EndpointState.Reset) self = EndpointState.Closed;
+  return self | (peer << 4);
+}
+
+// History letter bits for "once per side" letters.
+const H_ACK = 1, H_DATA = 2, H_INCONSISTENT = 4, H_MULTIFLAG = 8;
+
+/** One side's history bookkeeping. */
+class SideHistory {
+  once = 0;
+  lastSyn = -1;
+  lastSynAck = -1;
+  lastFin = -1;
+  lastRst = -1;
+  retrans = 0;
+  zeroWindow = 0;
+  gaps = 0;
+}
+
+/** True when `n` is 1, 10, 100, … (Zeek's logarithmic history letters). */
+function isPowerOfTen(n: number): boolean {
+  while (n >= 10 && n % 10 === 0) n /= 10;
+  return n === 1;
+}
+
+/** TTL (or hop limit) range seen from one side. */
+export interface TtlRange {
+  min: number;
+  max: number;
+}
+
+/** A RST as evidence: which side sent it, in which frame, with which TTL. */
+export interface RstSeen {
+  frame: number;
+  fromOrig: boolean;
+  ttl: number;
+}
+
+/** The released summary of one connection. */
+export interface ConnectionSummary {
+  proto: 'tcp' | 'udp';
+  /** `tcp.stream` / `udp.stream`. */
+  stream: number;
+  family: 4 | 6;
+  origAddr: string;
+  origPort: number;
+  respAddr: string;
+  respPort: number;
+  /** As tshark's conversation table orients it: A is the source of the first packet. */
+  aAddr: string;
+  aPort: number;
+  bAddr: string;
+  bPort: number;
+  firstFrame: number;
+  lastFrame: number;
+  /** Absolute start time. */
+  startSec: number;
+  startNsec: number;
+  /** Start and end relative to the capture's first frame, in nanoseconds. */
+  startRelNs: number;
+  endRelNs: number;
+  durationNs: number;
+  origPackets: number;
+  origBytes: number;
+  respPackets: number;
+  respBytes: number;
+  /** Payload (TCP segment / UDP data) bytes. */
+  origPayload: number;
+  respPayload: number;
+  aToBPackets: number;
+  aToBBytes: number;
+  bToAPackets: number;
+  bToABytes: number;
+  /** TCP: SYN, SYN-ACK and the ACK completing them were all seen. */
+  handshake: boolean;
+  /** TCP initial RTT in ns (SYN to the ACK after the SYN-ACK), as tshark's iRTT. */
+  irttNs: number | null;
+  /** Who ended the connection and how: 'fin' or 'rst' from 'orig' or 'resp'. */
+  closedBy: 'orig' | 'resp' | null;
+  closeKind: 'fin' | 'rst' | null;
+  /** Both sides sent FIN (or a RST was seen). */
+  closed: boolean;
+  connState: string;
+  history: string;
+  /** Pure SYNs from the originator repeating the first SYN's sequence number. */
+  synRetransmissions: number;
+  ttlOrig: TtlRange | null;
+  ttlResp: TtlRange | null;
+  rsts: RstSeen[];
+  /** Why the summary was emitted: connection closed, idle, a new connection reused the ports, or end of capture. */
+  reason: 'closed' | 'idle' | 'reused' | 'end';
+  /** True when this summary continues a stream whose earlier part was already summarised (released, then seen again). */
+  resumed: boolean;
+}
+
+const MAX_RSTS = 8;
+
+/**
+ * Running counters and endpoint states of one connection. `update` is called for every
+ * packet (no allocation except the first RSTs' evidence); `summary` builds the released form.
+ */
+export class ConnStats {
+  family: 4 | 6 = 4;
+  /** Endpoint addresses: IPv4 numbers, or 16 bytes each in `addr6` (low endpoint first). */
+  lowAddr4 = 0;
+  highAddr4 = 0;
+  addr6: Uint8Array | null = null;
+  lowPort = 0;
+  highPort = 0;
+  /** Which endpoint is the originator, and which sent the first packet (tshark's "A"). */
+  origIsLow = true;
+  aIsLow = true;
+  flipped = false;
+  firstFrame = 0;
+  lastFrame = 0;
+  startSec = 0;
+  startNsec = 0;
+  startRel = 0;
+  endRel = 0;
+  // Per side, index 0 = low endpoint, 1 = high.
+  pkts0 = 0;
+  pkts1 = 0;
+  bytes0 = 0;
+  bytes1 = 0;
+  payload0 = 0;
+  payload1 = 0;
+  ttlMin0 = 256;
+  ttlMax0 = -1;
+  ttlMin1 = 256;
+  ttlMax1 = -1;
+  state0: EndpointState = EndpointState.Inactive;
+  state1: EndpointState = EndpointState.Inactive;
+  history = '';
+  private readonly h0 = new SideHistory();
+  private readonly h1 = new SideHistory();
+  sawSyn = false;
+  sawSynAck = false;
+  handshake = false;
+  firstSynSeq = -1;
+  synRetrans = 0;
+  firstFinFromLow = -1;
+  rstFromLow = -1;
+  rsts: RstSeen[] | null = null;
+  resumed = false;
+
+  /** Sets the endpoints and the originator from the first packet of the connection. */
+  init(fromLow: boolean, flags: number, frame: number, tsSec: number, tsNsec: number, rel: number): void {
+    this.aIsLow = fromLow;
+    // SYN-ACK first: the receiver opened the connection (Zeek flips and marks '^').
+    if ((flags & 0x12) === 0x12) {
+      this.origIsLow = !fromLow;
+      this.flipped = true;
+      this.history = '^';
+    } else {
+      this.origIsLow = fromLow;
+    }
+    this.firstFrame = frame;
+    this.startSec = tsSec;
+    this.startNsec = tsNsec;
+    this.startRel = rel;
+    this.endRel = rel;
+  }
+
+  private letter(fromOrig: boolean, c: string): void {
+    this.history += fromOrig ? c : c.toLowerCase();
+  }
+
+  /**
+   * Counts a TCP segment. `analysis` is the packet's `tcp.analysis` bitmask (for T, W, G).
+   */
+  updateTcp(fromLow: boolean, frame: number, rel: number, frameLen: number, ttl: number,
+    flags: number, seq: number, seglen: number, window: number, analysis: number): void {
+    this.count(fromLow, frame, rel, frameLen, ttl, seglen);
+    const fromOrig = fromLow === this.origIsLow;
+    const h = fromLow ? this.h0 : this.h1;
+    const SYN = 0x02, FIN = 0x01, RST = 0x04, ACK = 0x10;
+    if (flags & SYN) {
+      if (flags & ACK) {
+        this.sawSynAck = true;
+        if (h.lastSynAck !== seq) this.letter(fromOrig, 'H');
+        h.lastSynAck = seq;
+      } else {
+        if (fromOrig) {
+          if (this.firstSynSeq < 0) this.firstSynSeq = seq;
+          else if (seq === this.firstSynSeq) this.synRetrans++;
+          this.sawSyn = true;
+        }
+        if (h.lastSyn !== seq) this.letter(fromOrig, 'S');
+        h.lastSyn = seq;
+      }
+      if (flags & (FIN | RST) && !(h.once & H_MULTIFLAG)) {
+        h.once |= H_MULTIFLAG;
+        this.letter(fromOrig, 'Q');
+      }
+    } else if (flags & ACK && seglen === 0 && !(flags & (FIN | RST))) {
+      if (this.sawSyn && this.sawSynAck && fromOrig) this.handshake = true;
+      if (!(h.once & H_ACK)) {
+        h.once |= H_ACK;
+        this.letter(fromOrig, 'A');
+      }
+    }
+    if (seglen > 0) {
+      if (this.sawSyn && this.sawSynAck && fromOrig && !(flags & SYN)) this.handshake = true;
+      if (!(h.once & H_DATA)) {
+        h.once |= H_DATA;
+        this.letter(fromOrig, 'D');
+      }
+    }
+    if (flags & FIN && flags & RST && !(h.once & H_INCONSISTENT)) {
+      h.once |= H_INCONSISTENT;
+      this.letter(fromOrig, 'I');
+    }
+    if (flags & FIN) {
+      if (h.lastFin !== seq) this.letter(fromOrig, 'F');
+      h.lastFin = seq;
+      if (this.firstFinFromLow < 0) this.firstFinFromLow = fromLow ? 1 : 0;
+    }
+    if (flags & RST) {
+      if (h.lastRst !== seq) this.letter(fromOrig, 'R');
+      h.lastRst = seq;
+      if (this.rstFromLow < 0) this.rstFromLow = fromLow ? 1 : 0;
+      this.rsts ??= [];
+      if (this.rsts.length < MAX_RSTS) this.rsts.push({ frame, fromOrig, ttl });
+    }
+    // Retransmission family (spurious and fast count too), zero window, gaps: logarithmic letters.
+    if (analysis & (0x0001 | 0x0400 | 0x4000)) {
+      if (isPowerOfTen(++h.retrans)) this.letter(fromOrig, 'T');
+    }
+    if (window === 0 && !(flags & (SYN | FIN | RST))) {
+      if (isPowerOfTen(++h.zeroWindow)) this.letter(fromOrig, 'W');
+    }
+    if (analysis & 0x0002) {
+      if (isPowerOfTen(++h.gaps)) this.letter(fromOrig, 'G');
+    }
+    const packed = fromLow
+      ? nextStates(this.state0, this.state1, flags, seglen)
+      : nextStates(this.state1, this.state0, flags, seglen);
+    if (fromLow) {
+      this.state0 = packed & 15;
+      this.state1 = packed >> 4;
+    } else {
+      this.state1 = packed & 15;
+      this.state0 = packed >> 4;
+    }
+  }
+
+  /** Counts a UDP datagram. */
+  updateUdp(fromLow: boolean, frame: number, rel: number, frameLen: number, ttl: number, payload: number): void {
+    this.count(fromLow, frame, rel, frameLen, ttl, payload);
+    const fromOrig = fromLow === this.origIsLow;
+    const h = fromLow ? this.h0 : this.h1;
+    if (!(h.once & H_DATA)) {
+      h.once |= H_DATA;
+      this.letter(fromOrig, 'D');
+    }
+  }
+
+  private count(fromLow: boolean, frame: number, rel: number, frameLen: number, ttl: number, payload: number): void {
+    this.lastFrame = frame;
+    if (rel > this.endRel) this.endRel = rel;
+    if (rel < this.startRel) this.startRel = rel;
+    if (fromLow) {
+      this.pkts0++;
+      this.bytes0 += frameLen;
+      this.payload0 += payload;
+      if (ttl < this.ttlMin0) this.ttlMin0 = ttl;
+      if (ttl > this.ttlMax0) this.ttlMax0 = ttl;
+    } else {
+      this.pkts1++;
+      this.bytes1 += frameLen;
+      this.payload1 += payload;
+      if (ttl < this.ttlMin1) this.ttlMin1 = ttl;
+      if (ttl > this.ttlMax1) this.ttlMax1 = ttl;
+    }
+  }
+
+  /** True once both sides sent FIN, or a RST was seen. */
+  get closed(): boolean {
+    return this.rstFromLow >= 0 || (this.state0 === EndpointState.Closed && this.state1 === EndpointState.Closed);
+  }
+
+  addrText(low: boolean): string {
+    if (this.family === 4) return ipv4ToString(low ? this.lowAddr4 : this.highAddr4);
+    return ipv6ToString(this.addr6!, low ? 0 : 16);
+  }
+
+  /** The released form. `irttNs` 0 means unknown. */
+  summary(proto: 'tcp' | 'udp', stream: number, irttNs: number, reason: ConnectionSummary['reason']): ConnectionSummary {
+    const lowAddr = this.addrText(true);
+    const highAddr = this.addrText(false);
+    const o = this.origIsLow;
+    const oPk = o ? this.pkts0 : this.pkts1, rPk = o ? this.pkts1 : this.pkts0;
+    const oB = o ? this.bytes0 : this.bytes1, rB = o ? this.bytes1 : this.bytes0;
+    const oP = o ? this.payload0 : this.payload1, rP = o ? this.payload1 : this.payload0;
+    const oS = o ? this.state0 : this.state1, rS = o ? this.state1 : this.state0;
+    const a = this.aIsLow;
+    const range = (min: number, max: number): TtlRange | null => (max < 0 ? null : { min, max });
+    let closedBy: ConnectionSummary['closedBy'] = null;
+    let closeKind: ConnectionSummary['closeKind'] = null;
+    if (this.rstFromLow >= 0) {
+      closeKind = 'rst';
+      closedBy = (this.rstFromLow === 1) === o ? 'orig' : 'resp';
+    } else if (this.firstFinFromLow >= 0) {
+      closeKind = 'fin';
+      closedBy = (this.firstFinFromLow === 1) === o ? 'orig' : 'resp';
+    }
+    return {
+      proto,
+      stream,
+      family: this.family,
+      origAddr: o ? lowAddr : highAddr,
+      origPort: o ? this.lowPort : this.highPort,
+      respAddr: o ? highAddr : lowAddr,
+      respPort: o ? this.highPort : this.lowPort,
+      aAddr: a ? lowAddr : highAddr,
+      aPort: a ? this.lowPort : this.highPort,
+      bAddr: a ? highAddr : lowAddr,
+      bPort: a ? this.highPort : this.lowPort,
+      firstFrame: this.firstFrame,
+      lastFrame: this.lastFrame,
+      startSec: this.startSec,
+      startNsec: this.startNsec,
+      startRelNs: this.startRel,
+      endRelNs: this.endRel,
+      durationNs: this.endRel - this.startRel,
+      origPackets: oPk,
+      origBytes: oB,
+      respPackets: rPk,
+      respBytes: rB,
+      origPayload: oP,
+      respPayload: rP,
+      aToBPackets: a ? this.pkts0 : this.pkts1,
+      aToBBytes: a ? this.bytes0 : this.bytes1,
+      bToAPackets: a ? this.pkts1 : this.pkts0,
+      bToABytes: a ? this.bytes1 : this.bytes0,
+      handshake: proto === 'tcp' && this.handshake,
+      irttNs: irttNs > 0 ? irttNs : null,
+      closedBy,
+      closeKind,
+      closed: proto === 'tcp' && this.closed,
+      connState: proto === 'tcp' ? connState(oS, rS, this.history, oP, rP) : udpConnState(oPk, rPk),
+      history: this.history,
+      synRetransmissions: this.synRetrans,
+      ttlOrig: o ? range(this.ttlMin0, this.ttlMax0) : range(this.ttlMin1, this.ttlMax1),
+      ttlResp: o ? range(this.ttlMin1, this.ttlMax1) : range(this.ttlMin0, this.ttlMax0),
+      rsts: this.rsts ?? [],
+      reason,
+      resumed: this.resumed,
+    };
+  }
+}

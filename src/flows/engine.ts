@@ -1,0 +1,854 @@
+/**
+ * The connections engine: one streaming pass that tracks every TCP and UDP conversation,
+ * numbers them as tshark does (`tcp.stream`, `udp.stream`), runs Wireshark's TCP sequence
+ * analysis on each segment, counts expert items, and emits a summary per connection when it
+ * is released — so memory follows the live connections, not the packets.
+ *
+ * Feed it every packet in capture order, either decoded (`engine.packet(decoder.decode(r))`,
+ * which also annotates the Packet for the detail tree and `-T fields`) or raw
+ * (`engine.record(r)`, the fast path of the statistics commands, which walks the headers
+ * itself and hands anything unusual to its own Decoder). Call `finish()` at the end.
+ *
+ * Stream numbering follows Wireshark 4.0: a tuple seen for the first time opens a stream; a
+ * SYN (without ACK) whose sequence number differs from the one its sender used before on that
+ * tuple opens a new one (`tcp.analysis.reused_ports`); anything else continues the stream,
+ * however long ago it was seen. A released connection therefore leaves a compact tombstone
+ * (key, stream number and the sequence state — 160 bytes) so a late packet on its tuple keeps
+ * its stream number and relative sequence numbers; tombstones are bounded too
+ * (`maxTombstones`, oldest dropped first).
+ *
+ * @example
+ * const engine = new FlowEngine({ onSummary: (s) => console.log(s.stream, s.connState, s.history) });
+ * await reader.forEach((r) => engine.record(r));
+ * engine.finish();
+ */
+import { Decoder } from '../decode/decoder.js';
+import { dissectorById } from '../decode/dissector.js';
+import type { ExpertSeverity, Packet } from '../decode/packet.js';
+import type { CaptureRecord } from '../file/types.js';
+import { ConnStats, type ConnectionSummary } from './conversation.js';
+import { Expert, ExpertTally, expertKinds, expertMessage } from './expert.js';
+import { FlowKey, FlowTable, KEY_WORDS } from './key.js';
+import { FlowPacket, fromDecoded, fromFrame, Walk } from './headers.js';
+import {
+  A_ACK_LOST_PACKET, A_DUPLICATE_ACK, A_FAST_RETRANSMISSION, A_KEEP_ALIVE, A_KEEP_ALIVE_ACK, A_LOST_PACKET,
+  A_OUT_OF_ORDER, A_RETRANSMISSION, A_REUSED_PORTS, A_SPURIOUS_RETRANSMISSION, A_WINDOW_FULL, A_WINDOW_UPDATE,
+  A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, analyzeSequence, C_ACK, C_DATA, C_FIN, C_RST, C_SYNACK,
+  C_SYNSENT, S_BASE_SEQ_SET, SegmentPool, TcpConversation, TcpFlow, TcpNote, TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_URG,
+} from './tcp-analysis.js';
+import { seqGe, seqLe, seqLt } from './seq.js';
+
+export interface FlowEngineOptions {
+  /** Seconds (capture time) a closed connection is kept before its summary is emitted. Default 60. */
+  closedTimeout?: number;
+  /** Seconds without packets after which an open TCP connection is summarised and released. Default 600. */
+  idleTimeout?: number;
+  /** Same for UDP conversations. Default 120. */
+  udpIdleTimeout?: number;
+  /** Most released connections remembered for stream numbering. Default 1,000,000 (~160 MB at most). */
+  maxTombstones?: number;
+  /** Called with each connection's summary when it is released, and for every live one at `finish()`. */
+  onSummary?: (s: ConnectionSummary) => void;
+  /** Counts expert items (the `expert` command). */
+  experts?: ExpertTally;
+  /** Records expert items on the Packet (`p.experts`) for the detail tree and `_ws.expert.*`. */
+  packetExperts?: boolean;
+  /** Receives each TCP segment's payload with its connection (reassembly, follow). */
+  onTcpPayload?: (conn: TcpConnection, fromLow: boolean, frame: number, seq: number, flags: number,
+    buf: Uint8Array, off: number, len: number, captured: number) => void;
+  /** Called when a TCP connection is released (reassembly state can be dropped). */
+  onTcpRelease?: (conn: TcpConnection) => void;
+}
+
+/** A live TCP connection: Wireshark's analysis state plus the summary counters. */
+export class TcpConnection extends TcpConversation {
+  readonly stats = new ConnStats();
+  readonly key = new Uint32Array(KEY_WORDS);
+  handle = 0;
+  lastSeen = 0;
+  inClosedList = false;
+  prev: TcpConnection | null = null;
+  next: TcpConnection | null = null;
+  /** Free slot for consumers (reassembly state of the follow command, app protocols). */
+  user: unknown = null;
+}
+
+/** A live UDP conversation. */
+export class UdpConnection {
+  readonly stats = new ConnStats();
+  readonly key = new Uint32Array(KEY_WORDS);
+  handle = 0;
+  lastSeen = 0;
+  prev: UdpConnection | null = null;
+  next: UdpConnection | null = null;
+  constructor(public stream: number) {}
+}
+
+/** What the engine found for the current packet's UDP header (`udp.stream`). */
+export class UdpNote {
+  valid = false;
+  stream = 0;
+}
+
+/** Intrusive doubly linked list ordered by last activity (oldest first). */
+class LruList<T extends { prev: T | null; next: T | null }> {
+  head: T | null = null;
+  tail: T | null = null;
+  size = 0;
+  push(x: T): void {
+    x.prev = this.tail;
+    x.next = null;
+    if (this.tail) this.tail.next = x;
+    else this.head = x;
+    this.tail = x;
+    this.size++;
+  }
+  remove(x: T): void {
+    if (x.prev) x.prev.next = x.next;
+    else this.head = x.next;
+    if (x.next) x.next.prev = x.prev;
+    else this.tail = x.prev;
+    x.prev = x.next = null;
+    this.size--;
+  }
+  touch(x: T): void {
+    if (this.tail === x) return;
+    this.remove(x);
+    this.push(x);
+  }
+}
+
+// Handle encoding in the key table: slot << 2 | kind.
+const LIVE_TCP = 0;
+const LIVE_UDP = 1;
+const TOMB_TCP = 2;
+const TOMB_UDP = 3;
+
+// Tombstone layout (per slot): 32 u32 words and 4 f64.
+const T_U32 = 32;
+const T_F64 = 4;
+const TU_STREAM = 10;
+const TU_MISC = 11; // completeness | alive << 8
+const TU_FLOW = 12; // 10 words per flow
+const FLOW_WORDS = 10;
+
+/** Counters the benchmark and tests read. */
+export interface FlowEngineStats {
+  packets: number;
+  tcpPackets: number;
+  udpPackets: number;
+  /** Frames the fast header walk could not handle and gave to the Decoder. */
+  decoded: number;
+  tcpStreams: number;
+  udpStreams: number;
+  liveTcp: number;
+  liveUdp: number;
+  peakLiveTcp: number;
+  peakLiveUdp: number;
+  tombstones: number;
+  revived: number;
+  released: number;
+}
+
+export class FlowEngine {
+  readonly tcpNote = new TcpNote();
+  readonly udpNote = new UdpNote();
+  readonly stats: FlowEngineStats = {
+    packets: 0, tcpPackets: 0, udpPackets: 0, decoded: 0, tcpStreams: 0, udpStreams: 0, liveTcp: 0, liveUdp: 0,
+    peakLiveTcp: 0, peakLiveUdp: 0, tombstones: 0, revived: 0, released: 0,
+  };
+  private readonly closedTimeoutNs: number;
+  private readonly idleTimeoutNs: number;
+  private readonly udpIdleTimeoutNs: number;
+  private readonly maxTombstones: number;
+  private readonly onSummary?: (s: ConnectionSummary) => void;
+  private readonly experts?: ExpertTally;
+  private readonly packetExperts: boolean;
+  private readonly onTcpPayload?: FlowEngineOptions['onTcpPayload'];
+  private readonly onTcpRelease?: FlowEngineOptions['onTcpRelease'];
+
+  private readonly key = new FlowKey();
+  private readonly table = new FlowTable(4096);
+  readonly segments = new SegmentPool();
+  private readonly fp = new FlowPacket();
+  private tcpLive: Array<TcpConnection | null> = [];
+  private tcpFree: number[] = [];
+  private udpLive: Array<UdpConnection | null> = [];
+  private udpFree: number[] = [];
+  private readonly openTcp = new LruList<TcpConnection>();
+  private readonly closedTcp = new LruList<TcpConnection>();
+  private readonly udpList = new LruList<UdpConnection>();
+  private tombU32 = new Uint32Array(0);
+  private tombF64 = new Float64Array(0);
+  private tombCap = 0;
+  private tombNext = 0;
+  private tcpStreams = 0;
+  private udpStreams = 0;
+  // Frame numbering and capture-relative time for the raw path.
+  private frame = 0;
+  private firstSec = 0;
+  private firstNsec = 0;
+  private started = false;
+  private nowNs = 0;
+  private nextExpiry = 0;
+  private decoder: Decoder | null = null;
+  /** The packet being annotated (packet path) and its transport layer. */
+  private pkt: Packet | null = null;
+  private layer = -1;
+
+  constructor(opts: FlowEngineOptions = {}) {
+    this.closedTimeoutNs = (opts.closedTimeout ?? 60) * 1e9;
+    this.idleTimeoutNs = (opts.idleTimeout ?? 600) * 1e9;
+    this.udpIdleTimeoutNs = (opts.udpIdleTimeout ?? 120) * 1e9;
+    this.maxTombstones = Math.max(16, opts.maxTombstones ?? 1_000_000);
+    this.onSummary = opts.onSummary;
+    this.experts = opts.experts;
+    this.packetExperts = opts.packetExperts ?? false;
+    this.onTcpPayload = opts.onTcpPayload;
+    this.onTcpRelease = opts.onTcpRelease;
+  }
+
+  /**
+   * A packet the Decoder dissected (call for every packet, in order). Annotates the packet:
+   * `p.flow` is the engine's TcpNote or UdpNote for the transport layer's tree hooks.
+   */
+  packet(p: Packet): void {
+    const rel = this.clock(p.tsSec, p.tsNsec);
+    this.frame = p.number;
+    this.tcpNote.valid = false;
+    this.udpNote.valid = false;
+    if (fromDecoded(this.fp, p) !== Walk.Found) return;
+    this.pkt = p;
+    this.layer = p.transportLayer;
+    try {
+      this.flow(this.fp, p.number, p.tsSec, p.tsNsec, rel, p.origLen);
+    } finally {
+      this.pkt = null;
+    }
+    p.flow = this.fp.proto === 6 ? this.tcpNote : this.udpNote;
+  }
+
+  /** A raw capture record (fast path): walks the headers itself, decodes only unusual frames. */
+  record(r: CaptureRecord): void {
+    const rel = this.clock(r.tsSec, r.tsNsec);
+    const frame = ++this.frame;
+    this.tcpNote.valid = false;
+    this.udpNote.valid = false;
+    const w = fromFrame(this.fp, r.iface.linkType, r.data, r.origLen);
+    if (w === Walk.Found) {
+      this.flow(this.fp, frame, r.tsSec, r.tsNsec, rel, r.origLen);
+      return;
+    }
+    if (w === Walk.None) return;
+    // Unusual frame: let the Decoder find the layers (IP reassembly, odd link types, damage).
+    this.stats.decoded++;
+    this.decoder ??= new Decoder();
+    const p = this.decoder.decode(r);
+    p.number = frame;
+    if (this.experts) this.countDecoderExperts(p);
+    if (fromDecoded(this.fp, p) === Walk.Found) this.flow(this.fp, frame, r.tsSec, r.tsNsec, rel, r.origLen);
+  }
+
+  private countDecoderExperts(p: Packet): void {
+    for (const e of p.experts) {
+      const name = dissectorById(p.proto[e.layer])?.protocol.name ?? '';
+      this.experts!.addItem(e, protocolShortName(name), p.number);
+    }
+  }
+
+  /** Capture-relative nanoseconds (exact: relative to the first frame, not the epoch). */
+  private clock(sec: number, nsec: number): number {
+    if (!this.started) {
+      this.started = true;
+      this.firstSec = sec;
+      this.firstNsec = nsec;
+    }
+    const rel = (sec - this.firstSec) * 1e9 + (nsec - this.firstNsec);
+    this.stats.packets++;
+    if (rel > this.nowNs) this.nowNs = rel;
+    if (this.nowNs >= this.nextExpiry) {
+      this.expire(this.nowNs);
+      this.nextExpiry = this.nowNs + 1e9;
+    }
+    return rel;
+  }
+
+  private flow(fp: FlowPacket, frame: number, tsSec: number, tsNsec: number, rel: number, frameLen: number): void {
+    if (fp.proto === 6) this.tcp(fp, frame, tsSec, tsNsec, rel, frameLen);
+    else this.udp(fp, frame, tsSec, tsNsec, rel, frameLen);
+  }
+
+  private setKey(fp: FlowPacket, proto: number, sport: number, dport: number): void {
+    if (fp.family === 4) this.key.setV4(proto, fp.src4, fp.dst4, sport, dport);
+    else this.key.setV6(proto, fp.addrBuf, fp.src6, fp.dst6, sport, dport);
+  }
+
+  private initStats(st: ConnStats, fp: FlowPacket, fromLow: boolean, flags: number, frame: number, tsSec: number, tsNsec: number, rel: number): void {
+    const k = this.key;
+    st.family = fp.family === 4 ? 4 : 6;
+    st.lowPort = k.lowPort;
+    st.highPort = k.highPort;
+    if (fp.family === 4) {
+      st.lowAddr4 = fromLow ? fp.src4 : fp.dst4;
+      st.highAddr4 = fromLow ? fp.dst4 : fp.src4;
+    } else {
+      const a = new Uint8Array(32);
+      const b = fp.addrBuf;
+      a.set(b.subarray(fromLow ? fp.src6 : fp.dst6, (fromLow ? fp.src6 : fp.dst6) + 16), 0);
+      a.set(b.subarray(fromLow ? fp.dst6 : fp.src6, (fromLow ? fp.dst6 : fp.src6) + 16), 16);
+      st.addr6 = a;
+    }
+    st.init(fromLow, flags, frame, tsSec, tsNsec, rel);
+  }
+
+  // ---------------------------------------------------------------------------------- TCP
+
+  private newTcp(stream: number, rel: number): TcpConnection {
+    const c = new TcpConnection(stream, rel);
+    c.key.set(this.key.words);
+    let slot = this.tcpFree.pop();
+    if (slot === undefined) {
+      slot = this.tcpLive.length;
+      this.tcpLive.push(c);
+    } else {
+      this.tcpLive[slot] = c;
+    }
+    c.handle = (slot << 2) | LIVE_TCP;
+    this.table.set(this.key, c.handle);
+    this.openTcp.push(c);
+    const s = this.stats;
+    s.liveTcp++;
+    if (s.liveTcp > s.peakLiveTcp) s.peakLiveTcp = s.liveTcp;
+    return c;
+  }
+
+  private tcp(fp: FlowPacket, frame: number, tsSec: number, tsNsec: number, rel: number, frameLen: number): void {
+    const b = fp.buf;
+    const o = fp.off;
+    // tshark reads ports, SEQ, ACK, flags and window before it looks the conversation up.
+    if (fp.capturedLen < 16) return;
+    this.stats.tcpPackets++;
+    const sport = (b[o] << 8) | b[o + 1];
+    const dport = (b[o + 2] << 8) | b[o + 3];
+    const seq = ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0;
+    const ack = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
+    const hlen = (b[o + 12] >> 4) * 4;
+    const flags = ((b[o + 12] << 8) | b[o + 13]) & 0x0fff;
+    const window = (b[o + 14] << 8) | b[o + 15];
+    this.setKey(fp, 6, sport, dport);
+    const fromLow = this.key.fromLow;
+    const note = this.tcpNote;
+    note.reset();
+    const pureSyn = (flags & (TH_SYN | TH_ACK)) === TH_SYN;
+
+    let conn: TcpConnection;
+    let isNew = false;
+    const h = this.table.get(this.key);
+    if (h < 0) {
+      conn = this.newTcp(this.tcpStreams++, rel);
+      isNew = true;
+    } else if ((h & 3) === LIVE_TCP) {
+      conn = this.tcpLive[h >> 2]!;
+    } else {
+      // Released earlier: a SYN with another ISN starts a new stream, anything else resumes it.
+      const t = h >> 2;
+      const u = this.tombU32;
+      const f = t * T_U32 + TU_FLOW + (fromLow ? 0 : FLOW_WORDS);
+      if (pureSyn && u[f + 1] & S_BASE_SEQ_SET && seq !== u[f]) {
+        this.killTomb(t);
+        conn = this.newTcp(this.tcpStreams++, rel);
+        conn.completeness = C_SYNSENT;
+        note.hasTa = true;
+        note.analysis |= A_REUSED_PORTS;
+        this.initStats(conn.stats, fp, fromLow, flags, frame, tsSec, tsNsec, rel);
+      } else {
+        conn = this.reviveTcp(t, rel);
+        this.initStats(conn.stats, fp, fromLow, flags, frame, tsSec, tsNsec, rel);
+        conn.stats.resumed = true;
+      }
+    }
+    if (isNew) this.initStats(conn.stats, fp, fromLow, flags, frame, tsSec, tsNsec, rel);
+    let fwd = fromLow ? conn.fwdLow : conn.fwdHigh;
+    let rev = fromLow ? conn.fwdHigh : conn.fwdLow;
+
+    // A SYN with a new ISN on a live tuple: the old connection ends, a new stream begins.
+    if (pureSyn && fwd.staticFlags & S_BASE_SEQ_SET && seq !== fwd.baseSeq) {
+      this.releaseTcp(conn, 'reused', false);
+      conn = this.newTcp(this.tcpStreams++, rel);
+      this.initStats(conn.stats, fp, fromLow, flags, frame, tsSec, tsNsec, rel);
+      conn.completeness = C_SYNSENT;
+      note.hasTa = true;
+      note.analysis |= A_REUSED_PORTS;
+      fwd = fromLow ? conn.fwdLow : conn.fwdHigh;
+      rev = fromLow ? conn.fwdHigh : conn.fwdLow;
+    }
+    // A SYN-ACK with another ISN than before: Wireshark adopts it and flags reused ports.
+    if ((flags & (TH_SYN | TH_ACK)) === (TH_SYN | TH_ACK) && fwd.staticFlags & S_BASE_SEQ_SET && seq !== fwd.baseSeq) {
+      fwd.baseSeq = seq;
+      note.hasTa = true;
+      note.analysis |= A_REUSED_PORTS;
+    }
+
+    note.valid = true;
+    note.stream = conn.stream;
+    note.completeness = conn.completeness;
+    fwd.numSackRanges = 0;
+    note.timeRelNs = rel - conn.tsFirst;
+    note.timeDeltaNs = rel - conn.tsPrev;
+    conn.tsPrev = rel;
+    note.seqRaw = seq;
+    note.ackRaw = ack;
+    note.flags = flags;
+    note.seq = seq;
+    note.ack = ack;
+    note.window = window;
+
+    const reported = fp.reportedLen;
+    let seglen = 0;
+    if (reported >= hlen) {
+      seglen = reported - hlen;
+      note.haveSeglen = true;
+      note.len = seglen;
+      analyzeSequence(conn, fwd, rev, this.segments, note, frame, rel, seq, ack, seglen, flags, window);
+      note.seq = (seq - fwd.baseSeq) >>> 0;
+      if (flags & TH_ACK) note.ack = (ack - rev.baseSeq) >>> 0;
+      if (!(flags & TH_SYN) && fwd.winScale >= 0) note.window = window * 2 ** fwd.winScale;
+      note.nxtseq = (note.seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0;
+    } else {
+      note.len = 0;
+    }
+    if (!(flags & TH_SYN)) note.scaleFactor = fwd.winScale >= 0 ? 2 ** fwd.winScale : fwd.winScale;
+
+    // Conversation completeness (tcp.completeness): the value shown is the one before this packet.
+    let c = isNew ? 0 : conn.completeness;
+    if (isNew) {
+      if (pureSyn) {
+        c |= C_SYNSENT;
+        if (seglen > 0) c |= C_DATA;
+      }
+    } else {
+      if ((flags & (TH_SYN | TH_ACK)) === (TH_SYN | TH_ACK)) c |= C_SYNACK;
+      if ((flags & (TH_SYN | TH_ACK)) === TH_ACK) c |= seglen > 0 ? C_DATA : C_ACK;
+      if ((flags & (TH_FIN | TH_ACK)) === (TH_FIN | TH_ACK)) c |= C_FIN;
+      if (flags & TH_RST) c |= C_RST;
+    }
+    conn.completeness = c;
+
+    if (!(flags & TH_ACK) && ack !== 0) note.ackNonzero = true;
+    if (flags & TH_SYN) {
+      if (flags & TH_ACK) {
+        conn.serverPort = sport;
+      } else {
+        conn.serverPort = dport;
+        conn.tsMruSyn = rel;
+      }
+      fwd.isFirstAck = true;
+    }
+    if (flags & TH_FIN) {
+      if (!rev.closingInitiator) {
+        fwd.closingInitiator = true;
+        note.finRole = 1;
+      } else {
+        note.finRole = 2;
+      }
+    }
+    if ((flags & (TH_SYN | TH_ACK)) === TH_ACK) {
+      if (conn.tsMruSyn !== -Infinity && conn.firstRtt === 0) conn.firstRtt = rel - conn.tsMruSyn;
+      if (fwd.isFirstAck) fwd.isFirstAck = false;
+    }
+    if (fp.capturedLen >= 20 && !(flags & TH_URG) && ((b[o + 18] << 8) | b[o + 19]) !== 0) note.urgentNonzero = true;
+    if (hlen > 20 && fp.capturedLen >= 20) this.tcpOptions(b, o + 20, o + Math.min(hlen, fp.capturedLen), flags, ack, fwd, rev, note);
+    if (flags & TH_SYN) {
+      // Wireshark's verify_tcp_window_scaling: scaling is used only when both SYNs offered it.
+      if (fwd.winScale === -1) {
+        fwd.winScale = -2;
+        rev.winScale = -2;
+      } else if (flags & TH_ACK && rev.winScale === -2) {
+        fwd.winScale = -2;
+      }
+    }
+    note.irttNs = conn.firstRtt;
+
+    conn.stats.updateTcp(fromLow, frame, rel, frameLen, fp.ttl, flags, seq, seglen, window, note.analysis);
+    if (this.onTcpPayload && note.haveSeglen && seglen > 0) {
+      const captured = Math.max(0, Math.min(seglen, fp.capturedLen - hlen));
+      this.onTcpPayload(conn, fromLow, frame, seq, flags, b, o + hlen, seglen, captured);
+    }
+    this.tcpExperts(note, dport, sport, frame);
+
+    conn.lastSeen = rel;
+    if (conn.inClosedList) {
+      this.closedTcp.touch(conn);
+    } else if (conn.stats.closed) {
+      this.openTcp.remove(conn);
+      this.closedTcp.push(conn);
+      conn.inClosedList = true;
+    } else {
+      this.openTcp.touch(conn);
+    }
+  }
+
+  /** TCP options that feed the analysis: window scale, SACK blocks (bytes in flight, D-SACK), MSS/NOP remarks. */
+  private tcpOptions(b: Uint8Array, at: number, end: number, flags: number, ack: number, fwd: TcpFlow, rev: TcpFlow, note: TcpNote): void {
+    let mss = false;
+    let nops = 0;
+    while (at < end) {
+      const kind = b[at];
+      if (kind === 0) break;
+      if (kind === 1) {
+        if (++nops === 4) note.nopRun = true;
+        at++;
+        continue;
+      }
+      nops = 0;
+      if (at + 1 >= end) break;
+      const len = b[at + 1];
+      if (len < 2 || at + len > end) break;
+      if (kind === 2 && len === 4) {
+        mss = true;
+      } else if (kind === 3 && len === 3) {
+        let shift = b[at + 2];
+        if (shift > 14) {
+          note.wscaleInvalid = true;
+          shift = 14;
+        }
+        fwd.winScale = shift;
+      } else if (kind === 5 && len >= 10) {
+        this.sack(b, at + 2, at + len, flags, ack, fwd, rev, note);
+      }
+      at += len;
+    }
+    if (flags & TH_SYN) {
+      if (!mss) note.mssAbsent = true;
+    } else if (mss) {
+      note.mssPresent = true;
+    }
+  }
+
+  private sack(b: Uint8Array, at: number, end: number, flags: number, ack: number, fwd: TcpFlow, rev: TcpFlow, note: TcpNote): void {
+    // Edges are made relative to the receiver's base (as Wireshark shows them), the ACK only when ACK is set.
+    const base = rev.baseSeq;
+    const ackCmp = flags & TH_ACK ? (ack - base) >>> 0 : ack;
+    let n = 0;
+    let l0 = 0, r0 = 0, l1 = 0, r1 = 0;
+    const first = at;
+    for (; at + 8 <= end; at += 8) {
+      const le = ((((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0) - base) >>> 0;
+      const re = ((((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0) - base) >>> 0;
+      n++;
+      if (n < 4) {
+        fwd.numSackRanges = n;
+        fwd.sackLeft[n] = le;
+        fwd.sackRight[n] = re;
+      }
+      if (n === 1) { l0 = le; r0 = re; }
+      else if (n === 2) { l1 = le; r1 = re; }
+    }
+    // RFC 2883 D-SACK: the first block is below the ACK, or inside the second block.
+    if (seqLe(r0, ackCmp) || (n > 1 && seqLt(l1, r0) && seqGe(r1, r0))) {
+      note.dsack = true;
+      note.dsackLeft = l0;
+      note.dsackRight = r0;
+    }
+    void first;
+  }
+
+  /** Expert items of a TCP packet, in the order tshark's tree shows them. */
+  private tcpExperts(note: TcpNote, dport: number, sport: number, frame: number): void {
+    if (!this.experts && !(this.packetExperts && this.pkt !== null)) return;
+    const f = note.flags;
+    if (note.ackNonzero) this.emit(Expert.AckNonzero, 0, frame);
+    if (f & TH_RST) this.emit(Expert.Rst, 0, frame);
+    if (f & TH_SYN) this.emit(f & TH_ACK ? Expert.SynAck : Expert.Syn, f & TH_ACK ? sport : dport, frame);
+    if (f & TH_FIN) {
+      this.emit(Expert.Fin, 0, frame);
+      this.emit(note.finRole === 1 ? Expert.FinActive : Expert.FinPassive, 0, frame);
+    }
+    if (note.urgentNonzero) this.emit(Expert.UrgentNonzero, 0, frame);
+    if (note.nopRun) this.emit(Expert.Nop, 0, frame);
+    if (note.wscaleInvalid) this.emit(Expert.WscaleInvalid, 0, frame);
+    if (note.dsack) this.emit(Expert.Dsack, 0, frame);
+    if (note.mssAbsent) this.emit(Expert.MssAbsent, 0, frame);
+    if (note.mssPresent) this.emit(Expert.MssPresent, 0, frame);
+    const a = note.analysis;
+    if (!note.hasTa || !a) return;
+    if (a & A_REUSED_PORTS) this.emit(Expert.ReusedPorts, 0, frame);
+    if (a & A_RETRANSMISSION) this.emit(Expert.Retransmission, 0, frame);
+    if (a & A_FAST_RETRANSMISSION) {
+      this.emit(Expert.FastRetransmission, 0, frame);
+      this.emit(Expert.Retransmission, 0, frame);
+    }
+    if (a & A_SPURIOUS_RETRANSMISSION) {
+      this.emit(Expert.SpuriousRetransmission, 0, frame);
+      this.emit(Expert.Retransmission, 0, frame);
+    }
+    if (a & A_OUT_OF_ORDER) this.emit(Expert.OutOfOrder, 0, frame);
+    if (a & A_LOST_PACKET) this.emit(Expert.LostSegment, 0, frame);
+    if (a & A_ACK_LOST_PACKET) this.emit(Expert.AckLostSegment, 0, frame);
+    if (a & A_WINDOW_UPDATE) this.emit(Expert.WindowUpdate, 0, frame);
+    if (a & A_WINDOW_FULL) this.emit(Expert.WindowFull, 0, frame);
+    if (a & A_KEEP_ALIVE) this.emit(Expert.KeepAlive, 0, frame);
+    if (a & A_KEEP_ALIVE_ACK) this.emit(Expert.KeepAliveAck, 0, frame);
+    if (a & A_ZERO_WINDOW_PROBE) this.emit(Expert.ZeroWindowProbe, 0, frame);
+    if (a & A_ZERO_WINDOW) this.emit(Expert.ZeroWindow, 0, frame);
+    if (a & A_ZERO_WINDOW_PROBE_ACK) this.emit(Expert.ZeroWindowProbeAck, 0, frame);
+    if (a & A_DUPLICATE_ACK && note.dupackNum) this.emit(Expert.DuplicateAck, note.dupackNum, frame);
+  }
+
+  private emit(code: Expert, arg: number, frame: number): void {
+    if (this.experts) this.experts.add(code, arg, frame);
+    if (this.packetExperts && this.pkt !== null) {
+      const k = expertKinds[code];
+      this.pkt.expert(this.layer, k.severity as ExpertSeverity, k.group, k.field, expertMessage(code, arg));
+    }
+  }
+
+  /** Summarises a TCP connection and replaces it by a tombstone (or forgets it on reuse). */
+  private releaseTcp(conn: TcpConnection, reason: ConnectionSummary['reason'], keepTomb = true): void {
+    if (this.onSummary) this.onSummary(conn.stats.summary('tcp', conn.stream, conn.firstRtt, reason));
+    this.onTcpRelease?.(conn);
+    conn.releaseSegments(this.segments);
+    if (conn.inClosedList) this.closedTcp.remove(conn);
+    else this.openTcp.remove(conn);
+    const slot = conn.handle >> 2;
+    this.tcpLive[slot] = null;
+    this.tcpFree.push(slot);
+    this.stats.liveTcp--;
+    this.stats.released++;
+    if (keepTomb) {
+      const t = this.tombSlot();
+      this.writeTcpTomb(t, conn);
+      this.table.setWords(conn.key, 0, (t << 2) | TOMB_TCP);
+    }
+  }
+
+  private writeTcpTomb(t: number, c: TcpConnection): void {
+    const u = this.tombU32;
+    const o = t * T_U32;
+    u.set(c.key, o);
+    u[o + TU_STREAM] = c.stream;
+    u[o + TU_MISC] = c.completeness | (1 << 8) | (0 << 9);
+    writeFlow(u, o + TU_FLOW, c.fwdLow);
+    writeFlow(u, o + TU_FLOW + FLOW_WORDS, c.fwdHigh);
+    const f = this.tombF64;
+    f[t * T_F64] = c.tsFirst;
+    f[t * T_F64 + 1] = c.tsPrev;
+    f[t * T_F64 + 2] = c.tsMruSyn;
+    f[t * T_F64 + 3] = c.firstRtt;
+  }
+
+  private reviveTcp(t: number, rel: number): TcpConnection {
+    const u = this.tombU32;
+    const o = t * T_U32;
+    const c = this.newTcp(u[o + TU_STREAM], rel);
+    c.completeness = u[o + TU_MISC] & 0xff;
+    readFlow(u, o + TU_FLOW, c.fwdLow);
+    readFlow(u, o + TU_FLOW + FLOW_WORDS, c.fwdHigh);
+    const f = this.tombF64;
+    c.tsFirst = f[t * T_F64];
+    c.tsPrev = f[t * T_F64 + 1];
+    c.tsMruSyn = f[t * T_F64 + 2];
+    c.firstRtt = f[t * T_F64 + 3];
+    this.killTomb(t);
+    this.stats.revived++;
+    return c;
+  }
+
+  /** Marks a tombstone slot dead (revived or superseded); the key table entry is overwritten by the caller. */
+  private killTomb(t: number): void {
+    this.tombU32[t * T_U32 + TU_MISC] &= ~(1 << 8);
+    this.stats.tombstones--;
+  }
+
+  /** A tombstone slot: grows the ring up to `maxTombstones`, then reuses the oldest slot. */
+  private tombSlot(): number {
+    if (this.tombNext === this.tombCap) {
+      if (this.tombCap < this.maxTombstones) {
+        const cap = Math.min(this.maxTombstones, Math.max(1024, this.tombCap * 2));
+        const u = new Uint32Array(cap * T_U32);
+        u.set(this.tombU32);
+        const f = new Float64Array(cap * T_F64);
+        f.set(this.tombF64);
+        this.tombU32 = u;
+        this.tombF64 = f;
+        this.tombCap = cap;
+      } else {
+        this.tombNext = 0;
+      }
+    }
+    const t = this.tombNext++;
+    const o = t * T_U32;
+    if (this.tombU32[o + TU_MISC] & (1 << 8)) {
+      // Evict the oldest: its tuple is forgotten (a later packet on it opens a new stream).
+      const kind = this.tombU32[o + TU_MISC] & (1 << 9) ? TOMB_UDP : TOMB_TCP;
+      this.table.deleteWords(this.tombU32, o, (t << 2) | kind);
+      this.stats.tombstones--;
+    }
+    this.stats.tombstones++;
+    return t;
+  }
+
+  // ---------------------------------------------------------------------------------- UDP
+
+  private udp(fp: FlowPacket, frame: number, tsSec: number, tsNsec: number, rel: number, frameLen: number): void {
+    if (fp.capturedLen < 8) return;
+    this.stats.udpPackets++;
+    const b = fp.buf;
+    const o = fp.off;
+    const sport = (b[o] << 8) | b[o + 1];
+    const dport = (b[o + 2] << 8) | b[o + 3];
+    this.setKey(fp, 17, sport, dport);
+    const fromLow = this.key.fromLow;
+    const h = this.table.get(this.key);
+    let conn: UdpConnection;
+    if (h >= 0 && (h & 3) === LIVE_UDP) {
+      conn = this.udpLive[h >> 2]!;
+    } else {
+      let stream: number;
+      let resumed = false;
+      if (h >= 0) {
+        const t = h >> 2;
+        stream = this.tombU32[t * T_U32 + TU_STREAM];
+        this.killTomb(t);
+        this.stats.revived++;
+        resumed = true;
+      } else {
+        stream = this.udpStreams++;
+      }
+      conn = this.newUdp(stream);
+      this.initStats(conn.stats, fp, fromLow, 0, frame, tsSec, tsNsec, rel);
+      conn.stats.resumed = resumed;
+    }
+    const udpLen = fp.reportedLen >= 8 ? fp.reportedLen - 8 : 0;
+    conn.stats.updateUdp(fromLow, frame, rel, frameLen, fp.ttl, udpLen);
+    this.udpNote.valid = true;
+    this.udpNote.stream = conn.stream;
+    conn.lastSeen = rel;
+    this.udpList.touch(conn);
+  }
+
+  private newUdp(stream: number): UdpConnection {
+    const c = new UdpConnection(stream);
+    c.key.set(this.key.words);
+    let slot = this.udpFree.pop();
+    if (slot === undefined) {
+      slot = this.udpLive.length;
+      this.udpLive.push(c);
+    } else {
+      this.udpLive[slot] = c;
+    }
+    c.handle = (slot << 2) | LIVE_UDP;
+    this.table.set(this.key, c.handle);
+    this.udpList.push(c);
+    const s = this.stats;
+    s.liveUdp++;
+    if (s.liveUdp > s.peakLiveUdp) s.peakLiveUdp = s.liveUdp;
+    return c;
+  }
+
+  private releaseUdp(conn: UdpConnection, reason: ConnectionSummary['reason'], keepTomb = true): void {
+    if (this.onSummary) this.onSummary(conn.stats.summary('udp', conn.stream, 0, reason));
+    this.udpList.remove(conn);
+    const slot = conn.handle >> 2;
+    this.udpLive[slot] = null;
+    this.udpFree.push(slot);
+    this.stats.liveUdp--;
+    this.stats.released++;
+    if (keepTomb) {
+      const t = this.tombSlot();
+      const u = this.tombU32;
+      const o = t * T_U32;
+      u.set(conn.key, o);
+      u[o + TU_STREAM] = conn.stream;
+      u[o + TU_MISC] = (1 << 8) | (1 << 9);
+      this.table.setWords(conn.key, 0, (t << 2) | TOMB_UDP);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- lifetime
+
+  /** Releases connections idle past their timeout (closed ones sooner). */
+  private expire(now: number): void {
+    let c = this.closedTcp.head;
+    while (c && c.lastSeen < now - this.closedTimeoutNs) {
+      const next = c.next;
+      this.releaseTcp(c, 'closed');
+      c = next;
+    }
+    c = this.openTcp.head;
+    while (c && c.lastSeen < now - this.idleTimeoutNs) {
+      const next = c.next;
+      this.releaseTcp(c, 'idle');
+      c = next;
+    }
+    let u = this.udpList.head;
+    while (u && u.lastSeen < now - this.udpIdleTimeoutNs) {
+      const next = u.next;
+      this.releaseUdp(u, 'idle');
+      u = next;
+    }
+  }
+
+  /** Emits the summary of every live connection (end of capture), in stream order. */
+  finish(): void {
+    const tcp = this.tcpLive.filter((c): c is TcpConnection => c !== null).sort((a, b) => a.stream - b.stream);
+    for (const c of tcp) this.releaseTcp(c, c.stats.closed ? 'closed' : 'end');
+    const udp = this.udpLive.filter((c): c is UdpConnection => c !== null).sort((a, b) => a.stream - b.stream);
+    for (const c of udp) this.releaseUdp(c, 'end');
+    this.stats.tcpStreams = this.tcpStreams;
+    this.stats.udpStreams = this.udpStreams;
+  }
+
+  /** Numbers of streams seen so far. */
+  get tcpStreamCount(): number {
+    return this.tcpStreams;
+  }
+
+  get udpStreamCount(): number {
+    return this.udpStreams;
+  }
+
+  /** Bytes held in the engine's typed arrays (key table, segment pool, tombstones). */
+  get arrayBytes(): number {
+    return this.table.bytes + this.segments.bytes + this.tombU32.byteLength + this.tombF64.byteLength;
+  }
+}
+
+function writeFlow(u: Uint32Array, o: number, f: TcpFlow): void {
+  u[o] = f.baseSeq;
+  u[o + 1] = f.staticFlags | (f.isFirstAck ? 0x100 : 0) | (f.validBif ? 0x200 : 0) | (f.closingInitiator ? 0x400 : 0)
+    | ((f.winScale + 2) << 16);
+  u[o + 2] = f.nextseq;
+  u[o + 3] = f.lastack;
+  u[o + 4] = f.maxseqtobeacked;
+  u[o + 5] = f.window;
+  u[o + 6] = f.dupacknum;
+  u[o + 7] = f.lastnondupack;
+  u[o + 8] = f.lastSegmentFlags;
+  u[o + 9] = f.nextseqFrame;
+}
+
+function readFlow(u: Uint32Array, o: number, f: TcpFlow): void {
+  f.baseSeq = u[o];
+  const m = u[o + 1];
+  f.staticFlags = m & 0xff;
+  f.isFirstAck = (m & 0x100) !== 0;
+  f.validBif = (m & 0x200) !== 0;
+  f.closingInitiator = (m & 0x400) !== 0;
+  f.winScale = ((m >>> 16) & 0xff) - 2;
+  f.nextseq = u[o + 2];
+  f.lastack = u[o + 3];
+  f.maxseqtobeacked = u[o + 4];
+  f.window = u[o + 5];
+  f.dupacknum = u[o + 6];
+  f.lastnondupack = u[o + 7];
+  f.lastSegmentFlags = u[o + 8];
+  f.nextseqFrame = u[o + 9];
+}
+
+const shortNames: Record<string, string> = { ip: 'IPv4', ipv6: 'IPv6', udp: 'UDP', tcp: 'TCP', eth: 'ETH', vlan: 'VLAN', frame: 'Frame' };
+
+/** Wireshark's short protocol name for an expert row (`IPv4`, `UDP`…). */
+export function protocolShortName(name: string): string {
+  return shortNames[name] ?? name.toUpperCase();
+}

@@ -1,0 +1,497 @@
+/**
+ * Per-connection TCP sequence analysis, rule for rule as Wireshark 4.0's
+ * `tcp_analyze_sequence_number()` (epan/dissectors/packet-tcp.c), so that every
+ * `tcp.analysis.*` flag agrees with tshark packet by packet:
+ *
+ * - state per direction (`TcpFlow`: base sequence number, highest `nextseq`, last ACK and
+ *   window, duplicate-ACK counter, the list of unacknowledged segments…) and per connection
+ *   (`TcpConversation`: stream number, iRTT, timestamps);
+ * - the checks in Wireshark's order (zero-window probe, zero window, lost segment, keep-alive,
+ *   window update, window full, keep-alive ACK, zero-window-probe ACK, duplicate ACK, ACKed
+ *   unseen segment, then spurious / fast / out-of-order / plain retransmission);
+ * - the ACKed-segment bookkeeping behind `tcp.analysis.acks_frame`, `ack_rtt` and
+ *   `bytes_in_flight`.
+ *
+ * All arithmetic is on raw 32-bit sequence numbers through the wrap-safe helpers (as
+ * Wireshark's `GT_SEQ`…); "0 means unknown" where Wireshark tests a value for zero.
+ * Nothing here allocates per packet: the unacknowledged segments live in a shared typed-array
+ * pool, and results go into one reused {@link TcpNote}.
+ */
+import { seqGt, seqLe, seqLt } from './seq.js';
+
+// TCP header flag bits.
+export const TH_FIN = 0x01;
+export const TH_SYN = 0x02;
+export const TH_RST = 0x04;
+export const TH_PUSH = 0x08;
+export const TH_ACK = 0x10;
+export const TH_URG = 0x20;
+
+// Analysis flags, Wireshark's TCP_A_* (kept as a bitmask per packet).
+export const A_RETRANSMISSION = 0x0001;
+export const A_LOST_PACKET = 0x0002;
+export const A_ACK_LOST_PACKET = 0x0004;
+export const A_KEEP_ALIVE = 0x0008;
+export const A_DUPLICATE_ACK = 0x0010;
+export const A_ZERO_WINDOW = 0x0020;
+export const A_ZERO_WINDOW_PROBE = 0x0040;
+export const A_ZERO_WINDOW_PROBE_ACK = 0x0080;
+export const A_KEEP_ALIVE_ACK = 0x0100;
+export const A_OUT_OF_ORDER = 0x0200;
+export const A_FAST_RETRANSMISSION = 0x0400;
+export const A_WINDOW_UPDATE = 0x0800;
+export const A_WINDOW_FULL = 0x1000;
+export const A_REUSED_PORTS = 0x2000;
+export const A_SPURIOUS_RETRANSMISSION = 0x4000;
+
+// Flow static flags (TCP_S_*).
+export const S_BASE_SEQ_SET = 0x01;
+export const S_SAW_SYN = 0x02;
+export const S_SAW_SYNACK = 0x04;
+
+/** Wireshark keeps at most this many unacknowledged segments per direction. */
+export const MAX_UNACKED_SEGMENTS = 10000;
+/** Wireshark's `MAX_TCP_SACK_RANGES`. */
+export const MAX_SACK_RANGES = 4;
+const UNSET_TIME = -Infinity;
+/** `dupacknum = -1` in Wireshark's unsigned counter. */
+const DUPACK_NEUTRALIZED = 0xffffffff;
+
+/**
+ * Unacknowledged segments of all flows, as singly linked lists in typed arrays (Wireshark's
+ * `tcp_unacked_t` list, newest first). A freed entry goes back on a free list.
+ */
+export class SegmentPool {
+  next = new Int32Array(1024);
+  frame = new Uint32Array(1024);
+  seq = new Uint32Array(1024);
+  nextseq = new Uint32Array(1024);
+  ts = new Float64Array(1024);
+  private free = -1;
+  private used = 0;
+  /** Entries in use (for memory reports and tests). */
+  live = 0;
+
+  alloc(): number {
+    let i = this.free;
+    if (i >= 0) {
+      this.free = this.next[i];
+    } else {
+      if (this.used === this.next.length) this.grow();
+      i = this.used++;
+    }
+    this.live++;
+    return i;
+  }
+
+  release(i: number): void {
+    this.next[i] = this.free;
+    this.free = i;
+    this.live--;
+  }
+
+  /** Returns a whole list to the free list. */
+  releaseList(head: number): void {
+    while (head >= 0) {
+      const n = this.next[head];
+      this.release(head);
+      head = n;
+    }
+  }
+
+  get bytes(): number {
+    return this.next.length * (4 + 4 + 4 + 4 + 8);
+  }
+
+  private grow(): void {
+    const n = this.next.length * 2;
+    const g = <T extends Int32Array | Uint32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.next = g(this.next);
+    this.frame = g(this.frame);
+    this.seq = g(this.seq);
+    this.nextseq = g(this.nextseq);
+    this.ts = g(this.ts);
+  }
+}
+
+/** One direction of a connection (Wireshark's `tcp_flow_t` with its `tcp_analyze_seq_info`). */
+export class TcpFlow {
+  staticFlags = 0;
+  baseSeq = 0;
+  /** Last window value seen (unscaled, as in the header). */
+  window = 0;
+  /** -1 unknown, -2 no scaling, else the shift count. */
+  winScale = -1;
+  isFirstAck = false;
+  validBif = true;
+  pushBytesSent = 0;
+  pushSetLast = false;
+  closingInitiator = false;
+  lastSegmentFlags = 0;
+  // tcp_analyze_seq_info
+  segHead = -1;
+  segCount = 0;
+  lastack = 0;
+  lastackTime = UNSET_TIME;
+  lastnondupack = 0;
+  dupacknum = 0;
+  nextseq = 0;
+  maxseqtobeacked = 0;
+  nextseqFrame = 0;
+  nextseqTime = UNSET_TIME;
+  /** SACK blocks of this direction's latest segment, indices 1..3 as Wireshark stores them. */
+  numSackRanges = 0;
+  readonly sackLeft = new Uint32Array(MAX_SACK_RANGES);
+  readonly sackRight = new Uint32Array(MAX_SACK_RANGES);
+}
+
+/** Per-connection state that Wireshark keeps in `struct tcp_analysis`. */
+export class TcpConversation {
+  readonly fwdLow = new TcpFlow();
+  readonly fwdHigh = new TcpFlow();
+  /** Capture-relative time (ns) of the first frame, the previous frame and the latest pure SYN. */
+  tsFirst = 0;
+  tsPrev = 0;
+  tsMruSyn = UNSET_TIME;
+  /** iRTT in ns; 0 = not known (Wireshark's zero nstime). */
+  firstRtt = 0;
+  completeness = 0;
+  serverPort = 0;
+
+  constructor(public stream: number, ts: number) {
+    this.tsFirst = ts;
+    this.tsPrev = ts;
+  }
+
+  /** Frees the unacknowledged segment lists (when the connection is released). */
+  releaseSegments(pool: SegmentPool): void {
+    pool.releaseList(this.fwdLow.segHead);
+    pool.releaseList(this.fwdHigh.segHead);
+    this.fwdLow.segHead = this.fwdHigh.segHead = -1;
+    this.fwdLow.segCount = this.fwdHigh.segCount = 0;
+  }
+}
+
+/** Completeness bits (`tcp.completeness`). */
+export const C_SYNSENT = 0x01;
+export const C_SYNACK = 0x02;
+export const C_ACK = 0x04;
+export const C_DATA = 0x08;
+export const C_FIN = 0x10;
+export const C_RST = 0x20;
+
+/**
+ * What the analysis found for the current packet: the values behind `tcp.stream`,
+ * `tcp.seq`, `tcp.analysis.*`… One instance is reused for every packet.
+ */
+export class TcpNote {
+  /** False when the packet was not analysed (quoted in ICMP, header too short…). */
+  valid = false;
+  stream = 0;
+  completeness = 0;
+  haveSeglen = false;
+  len = 0;
+  flags = 0;
+  seqRaw = 0;
+  ackRaw = 0;
+  seq = 0;
+  ack = 0;
+  nxtseq = 0;
+  /** Window after scaling, and the factor shown: -1 unknown, -2 none, else 1 << shift; NaN for SYNs. */
+  window = 0;
+  scaleFactor = Number.NaN;
+  timeRelNs = 0;
+  timeDeltaNs = 0;
+  /** Wireshark creates its `tcp_acked` record ("ta") only for interesting packets; the analysis subtree shows only then. */
+  hasTa = false;
+  analysis = 0;
+  acksFrame = 0;
+  ackRttNs = 0;
+  bytesInFlight = 0;
+  pushBytesSent = 0;
+  dupackNum = 0;
+  dupackFrame = 0;
+  irttNs = 0;
+  /** 1: this FIN initiates the close, 2: it answers one. */
+  finRole = 0;
+  dsack = false;
+  dsackLeft = 0;
+  dsackRight = 0;
+  /** Header remarks: ACK number set without ACK flag, urgent pointer without URG, MSS on a non-SYN / none on a SYN, 4 NOPs. */
+  ackNonzero = false;
+  urgentNonzero = false;
+  mssAbsent = false;
+  mssPresent = false;
+  nopRun = false;
+  wscaleInvalid = false;
+
+  reset(): void {
+    this.valid = false;
+    this.haveSeglen = false;
+    this.hasTa = false;
+    this.analysis = 0;
+    this.acksFrame = 0;
+    this.ackRttNs = 0;
+    this.bytesInFlight = 0;
+    this.pushBytesSent = 0;
+    this.dupackNum = 0;
+    this.dupackFrame = 0;
+    this.irttNs = 0;
+    this.finRole = 0;
+    this.dsack = false;
+    this.ackNonzero = false;
+    this.urgentNonzero = false;
+    this.mssAbsent = false;
+    this.mssPresent = false;
+    this.nopRun = false;
+    this.wscaleInvalid = false;
+    this.scaleFactor = Number.NaN;
+  }
+}
+
+/**
+ * Wireshark's `tcp_analyze_sequence_number()` for one segment of `conv` sent in the
+ * direction of `fwd`. `ts` is capture-relative nanoseconds, `seq`/`ack` raw.
+ */
+export function analyzeSequence(
+  conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, pool: SegmentPool, note: TcpNote,
+  frame: number, ts: number, seq: number, ack: number, seglen: number, flags: number, window: number,
+): void {
+  // Base sequence numbers: the SYN's, or seq-1 when the SYN was not seen (Wireshark bug 1542).
+  if (!(fwd.staticFlags & S_BASE_SEQ_SET)) {
+    if (flags & TH_SYN) {
+      fwd.baseSeq = seq;
+      fwd.staticFlags |= flags & TH_ACK ? S_SAW_SYNACK : S_SAW_SYN;
+    } else {
+      fwd.baseSeq = (seq - 1) >>> 0;
+    }
+    fwd.staticFlags |= S_BASE_SEQ_SET;
+  }
+  // The reverse ISN comes from the first ACK seen (ack-1), never from a SYN's ACK field.
+  if (!(rev.staticFlags & S_BASE_SEQ_SET) && flags & TH_ACK) {
+    rev.baseSeq = (ack - 1) >>> 0;
+    rev.staticFlags |= S_BASE_SEQ_SET;
+  }
+  if (flags & TH_ACK) rev.validBif = true;
+
+  let a = note.analysis;
+  let ta = note.hasTa;
+  const noSynFinRst = (flags & (TH_SYN | TH_FIN | TH_RST)) === 0;
+
+  checks: {
+    // ZERO WINDOW PROBE: 1 byte at the next expected sequence number into a closed window.
+    if (seglen === 1 && seq === fwd.nextseq && rev.window === 0) {
+      ta = true;
+      a |= A_ZERO_WINDOW_PROBE;
+      break checks;
+    }
+    // ZERO WINDOW
+    if (window === 0 && noSynFinRst) {
+      ta = true;
+      a |= A_ZERO_WINDOW;
+    }
+    // LOST PACKET: beyond the highest nextseq seen, so something before it was not captured.
+    if (fwd.nextseq && seqGt(seq, fwd.nextseq) && (flags & TH_RST) === 0) {
+      ta = true;
+      a |= A_LOST_PACKET;
+      fwd.validBif = false;
+    }
+    // KEEP ALIVE: 0 or 1 byte one before the next expected sequence number.
+    if ((seglen === 0 || seglen === 1) && seq === ((fwd.nextseq - 1) >>> 0) && noSynFinRst) {
+      ta = true;
+      a |= A_KEEP_ALIVE;
+    }
+    // WINDOW UPDATE: same SEQ/ACK as before, only the window changed.
+    if (seglen === 0 && window && window !== fwd.window && seq === fwd.nextseq && ack === fwd.lastack && noSynFinRst) {
+      ta = true;
+      a |= A_WINDOW_UPDATE;
+    }
+    // WINDOW FULL: the data reaches the right edge of the receiver's advertised window.
+    if (seglen > 0 && rev.winScale !== -1 && noSynFinRst) {
+      const shift = rev.isFirstAck ? 0 : rev.winScale === -2 ? 0 : rev.winScale;
+      if (((seq + seglen) >>> 0) === ((rev.lastack + rev.window * 2 ** shift) >>> 0)) {
+        ta = true;
+        a |= A_WINDOW_FULL;
+      }
+    }
+    // KEEP ALIVE ACK: repeats the previous ACK after a keep-alive from the other side.
+    if (seglen === 0 && window && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack
+      && rev.lastSegmentFlags & A_KEEP_ALIVE && noSynFinRst) {
+      ta = true;
+      a |= A_KEEP_ALIVE_ACK;
+      break checks;
+    }
+    // ZERO WINDOW PROBE ACK
+    if (seglen === 0 && window === 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack
+      && rev.lastSegmentFlags & A_ZERO_WINDOW_PROBE && noSynFinRst) {
+      ta = true;
+      a |= A_ZERO_WINDOW_PROBE_ACK;
+      break checks;
+    }
+    // DUPLICATE ACK
+    if (seglen === 0 && window && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack && noSynFinRst) {
+      fwd.dupacknum = fwd.dupacknum === DUPACK_NEUTRALIZED ? 1 : (fwd.dupacknum + 1) >>> 0;
+      ta = true;
+      a |= A_DUPLICATE_ACK;
+      note.dupackNum = fwd.dupacknum;
+      note.dupackFrame = fwd.lastnondupack;
+    }
+  }
+
+  // finished_fwd: a new ACK number resets the duplicate-ACK counter.
+  if (ack !== fwd.lastack) {
+    fwd.lastnondupack = frame;
+    fwd.dupacknum = 0;
+  }
+
+  // ACKED LOST PACKET: ACKs data beyond what was seen from the other side.
+  if (rev.maxseqtobeacked && seqGt(ack, rev.maxseqtobeacked) && flags & TH_ACK) {
+    ta = true;
+    if (rev.maxseqtobeacked > rev.nextseq) {
+      // Wireshark compares these two unsigned, not in sequence space.
+      rev.maxseqtobeacked = rev.nextseq;
+      a |= A_ACK_LOST_PACKET;
+    } else {
+      if (rev.dupacknum === 0) a |= A_ACK_LOST_PACKET;
+      rev.dupacknum = DUPACK_NEUTRALIZED;
+    }
+  }
+
+  // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER (never for a keep-alive).
+  if ((seglen > 0 || flags & (TH_SYN | TH_FIN)) && !(ta && a & A_KEEP_ALIVE)) {
+    let seqNotAdvanced = fwd.nextseq !== 0 && seqLt(seq, fwd.nextseq);
+    // More than one byte starting one before nextseq adds new data (after a zero-window probe).
+    if (seglen > 1 && ((fwd.nextseq - 1) >>> 0) === seq) seqNotAdvanced = false;
+    retrans: {
+      if (seglen > 0 && rev.lastack && seqLe((seq + seglen) >>> 0, rev.lastack)) {
+        ta = true;
+        a |= A_SPURIOUS_RETRANSMISSION;
+        break retrans;
+      }
+      // Fast retransmission first (Wireshark's default "fast retransmission supersedes out-of-order").
+      let t = ts - rev.lastackTime;
+      if (seqNotAdvanced && rev.dupacknum >= 2 && rev.lastack === seq && t >= 0 && t < 20e6) {
+        ta = true;
+        a |= A_FAST_RETRANSMISSION;
+        break retrans;
+      }
+      t = ts - fwd.nextseqTime;
+      const oooThreshold = conv.firstRtt === 0 ? 3e6 : conv.firstRtt;
+      if (seqNotAdvanced && t >= 0 && t < oooThreshold
+        && fwd.nextseq !== ((seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0)) {
+        ta = true;
+        a |= A_OUT_OF_ORDER;
+        break retrans;
+      }
+      if (seqNotAdvanced) {
+        ta = true;
+        a |= A_RETRANSMISSION;
+      }
+    }
+  }
+
+  // finished_checking_retransmission_type: remember the segment until it is ACKed.
+  let nextseq = (seq + seglen) >>> 0;
+  if ((seglen || flags & (TH_SYN | TH_FIN)) && fwd.segCount < MAX_UNACKED_SEGMENTS) {
+    const u = pool.alloc();
+    pool.next[u] = fwd.segHead;
+    fwd.segHead = u;
+    fwd.segCount++;
+    pool.frame[u] = frame;
+    pool.seq[u] = seq;
+    pool.ts[u] = ts;
+    if (flags & (TH_SYN | TH_FIN)) nextseq = (nextseq + 1) >>> 0;
+    pool.nextseq[u] = nextseq;
+  }
+  const zwp = ta && (a & A_ZERO_WINDOW_PROBE) !== 0;
+  if (seqGt(nextseq, fwd.nextseq) || !fwd.nextseq) {
+    if (!zwp) {
+      fwd.nextseq = nextseq;
+      fwd.nextseqFrame = frame;
+      fwd.nextseqTime = ts;
+    }
+  }
+  if (seq === fwd.maxseqtobeacked || !fwd.maxseqtobeacked) {
+    if (!zwp) fwd.maxseqtobeacked = fwd.nextseq;
+  }
+  fwd.window = window;
+  fwd.lastack = ack;
+  fwd.lastackTime = ts;
+  fwd.lastSegmentFlags = ta ? a : 0;
+
+  // Remove the segments this ACKs; the one it ACKs exactly gives acks_frame and ack_rtt.
+  let prev = -1;
+  let u = rev.segHead;
+  while (u >= 0) {
+    const useq = pool.seq[u];
+    const unext = pool.nextseq[u];
+    if (ack === unext) {
+      ta = true;
+      note.acksFrame = pool.frame[u];
+      note.ackRttNs = ts - pool.ts[u];
+    } else if (seqGt(ack, useq) && seqLe(ack, unext)) {
+      // Partly ACKed: keep the unacknowledged part.
+      pool.seq[u] = ack;
+      continue;
+    } else if (seqGt(unext, ack)) {
+      prev = u;
+      u = pool.next[u];
+      continue;
+    }
+    const n = pool.next[u];
+    if (prev < 0) rev.segHead = n;
+    else pool.next[prev] = n;
+    pool.release(u);
+    rev.segCount--;
+    u = n;
+  }
+
+  // Bytes in flight (Wireshark's default payload-based method) and bytes since the last PSH.
+  u = fwd.segHead;
+  if (seglen !== 0 && u >= 0 && fwd.validBif) {
+    const base = fwd.baseSeq;
+    let first = (pool.seq[u] - base) >>> 0;
+    let last = (pool.nextseq[u] - base) >>> 0;
+    for (; u >= 0; u = pool.next[u]) {
+      const l = (pool.nextseq[u] - base) >>> 0;
+      if (l > last) last = l;
+      const f = (pool.seq[u] - base) >>> 0;
+      if (f < first) first = f;
+    }
+    let inFlight = (last - first) >>> 0;
+    if (rev.numSackRanges > 0) {
+      let delivered = 0;
+      for (let i = 0; i < rev.numSackRanges; i++) {
+        // Wireshark stores SACK blocks from index 1 and reads them back the same way.
+        const k = i + 1;
+        if (k < MAX_SACK_RANGES) delivered = (delivered + rev.sackRight[k] - rev.sackLeft[k]) >>> 0;
+      }
+      inFlight = (inFlight - delivered) >>> 0;
+    }
+    if (inFlight > 0 && inFlight < 2000000000) {
+      ta = true;
+      note.bytesInFlight = flags & (TH_SYN | TH_FIN) ? inFlight - 1 : inFlight;
+    }
+    if (flags & TH_PUSH && !fwd.pushSetLast) {
+      fwd.pushBytesSent = (fwd.pushBytesSent + seglen) >>> 0;
+      fwd.pushSetLast = true;
+    } else if (flags & TH_PUSH && fwd.pushSetLast) {
+      fwd.pushBytesSent = seglen;
+      fwd.pushSetLast = true;
+    } else if (fwd.pushSetLast) {
+      fwd.pushBytesSent = seglen;
+      fwd.pushSetLast = false;
+    } else {
+      fwd.pushBytesSent = (fwd.pushBytesSent + seglen) >>> 0;
+    }
+    ta = true;
+    note.pushBytesSent = fwd.pushBytesSent;
+  }
+
+  note.analysis = a;
+  note.hasTa = ta;
+}
