@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runtime_pkgs=(libpcap-dev tcpdump)
-test_pkgs=(tshark nftables iproute2 ethtool procps)
+test_pkgs=(tshark nftables iproute2 ethtool procps mariadb-server mariadb-client postgresql redis-server redis-tools dnsmasq curl openssl)
 
 want=("${runtime_pkgs[@]}")
 [[ "${1:-}" == "--tests" ]] && want+=("${test_pkgs[@]}")
