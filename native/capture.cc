@@ -1,0 +1,477 @@
+// wiresage's live-capture addon: libpcap behind a small N-API surface (node-addon-api).
+//
+// Design (measured in shared/notes/capture.md):
+// - Normal (TPACKET_V3) mode with a short timeout, not immediate mode: the kernel hands over
+//   whole blocks, so the JS side gets one callback per block of packets instead of one per
+//   packet. Immediate mode stays available (`immediate: true`) for tcpdump's --immediate-mode.
+// - The pcap descriptor is non-blocking and watched by a uv_poll handle on the main loop; on
+//   readiness we call pcap_dispatch() until it has nothing more and hand JS one Buffer laid
+//   out as classic pcap records (16-byte header in host byte order + captured bytes). That is
+//   exactly what a pcap file holds after its 24-byte header, so writing a pcap file is one
+//   write() and the JS record parser (src/file/pcap.ts) reads live and offline data alike.
+// - `netns`: the device is opened on a helper thread that first setns()'s into the given
+//   network namespace. A packet socket stays bound to the namespace it was created in, so the
+//   descriptor is then read from the main thread like any other (multi-namespace capture).
+#include <napi.h>
+#include <pcap/pcap.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netpacket/packet.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+
+namespace {
+
+// A batch handed to JS is cut once it holds this many bytes (one callback may then be followed
+// by another at once: uv_poll is level-triggered).
+constexpr size_t kBatchLimit = 4 * 1024 * 1024;
+
+std::string AddressText(const struct sockaddr* sa) {
+  if (sa == nullptr) return "";
+  char text[INET6_ADDRSTRLEN] = {0};
+  switch (sa->sa_family) {
+    case AF_INET:
+      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, text, sizeof text);
+      return text;
+    case AF_INET6:
+      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, text, sizeof text);
+      return text;
+    case AF_PACKET: {
+      const auto* ll = reinterpret_cast<const sockaddr_ll*>(sa);
+      std::string mac;
+      char part[4];
+      for (int i = 0; i < ll->sll_halen && i < 8; i++) {
+        snprintf(part, sizeof part, i ? ":%02x" : "%02x", ll->sll_addr[i]);
+        mac += part;
+      }
+      return mac;
+    }
+    default:
+      return "";
+  }
+}
+
+const char* FamilyName(const struct sockaddr* sa) {
+  switch (sa->sa_family) {
+    case AF_INET: return "inet";
+    case AF_INET6: return "inet6";
+    case AF_PACKET: return "link";
+    default: return "other";
+  }
+}
+
+// pcap_findalldevs() as plain objects: name, description, flags and addresses.
+Napi::Value ListInterfaces(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  char errbuf[PCAP_ERRBUF_SIZE] = {0};
+  pcap_if_t* all = nullptr;
+  if (pcap_findalldevs(&all, errbuf) != 0) {
+    Napi::Error::New(env, std::string("pcap_findalldevs: ") + errbuf).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Array list = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (pcap_if_t* d = all; d != nullptr; d = d->next) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", d->name);
+    if (d->description) o.Set("description", d->description);
+    o.Set("loopback", Napi::Boolean::New(env, d->flags & PCAP_IF_LOOPBACK));
+    o.Set("up", Napi::Boolean::New(env, d->flags & PCAP_IF_UP));
+    o.Set("running", Napi::Boolean::New(env, d->flags & PCAP_IF_RUNNING));
+    o.Set("wireless", Napi::Boolean::New(env, d->flags & PCAP_IF_WIRELESS));
+    const char* status = "unknown";
+    switch (d->flags & PCAP_IF_CONNECTION_STATUS) {
+      case PCAP_IF_CONNECTION_STATUS_CONNECTED: status = "connected"; break;
+      case PCAP_IF_CONNECTION_STATUS_DISCONNECTED: status = "disconnected"; break;
+      case PCAP_IF_CONNECTION_STATUS_NOT_APPLICABLE: status = "not applicable"; break;
+    }
+    o.Set("connection", status);
+    Napi::Array addresses = Napi::Array::New(env);
+    uint32_t k = 0;
+    for (pcap_addr_t* a = d->addresses; a != nullptr; a = a->next) {
+      if (a->addr == nullptr) continue;
+      Napi::Object ao = Napi::Object::New(env);
+      ao.Set("family", FamilyName(a->addr));
+      ao.Set("address", AddressText(a->addr));
+      if (a->netmask) ao.Set("netmask", AddressText(a->netmask));
+      if (a->broadaddr) ao.Set("broadcast", AddressText(a->broadaddr));
+      if (a->dstaddr) ao.Set("destination", AddressText(a->dstaddr));
+      addresses.Set(k++, ao);
+    }
+    o.Set("addresses", addresses);
+    list.Set(n++, o);
+  }
+  pcap_freealldevs(all);
+  return list;
+}
+
+// compileFilter(linkType, snapLen, expression) → null when it compiles, else libpcap's message.
+Napi::Value CompileFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int linkType = info[0].As<Napi::Number>().Int32Value();
+  int snapLen = info[1].As<Napi::Number>().Int32Value();
+  std::string expression = info[2].As<Napi::String>().Utf8Value();
+  pcap_t* dead = pcap_open_dead(linkType, snapLen);
+  if (dead == nullptr) return Napi::String::New(env, "pcap_open_dead failed");
+  struct bpf_program program;
+  Napi::Value result = env.Null();
+  if (pcap_compile(dead, &program, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    result = Napi::String::New(env, pcap_geterr(dead));
+  } else {
+    pcap_freecode(&program);
+  }
+  pcap_close(dead);
+  return result;
+}
+
+Napi::Value LibVersion(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), pcap_lib_version());
+}
+
+struct OpenOptions {
+  std::string device;
+  int snapLen = 262144;
+  bool promisc = true;
+  int bufferSize = 0;  // bytes; 0 = libpcap default (2 MiB)
+  int timeoutMs = 100;
+  bool immediate = false;
+  bool nanosecond = true;
+  std::string direction;  // "", "in", "out", "inout"
+  int linkType = -1;
+  std::string filter;
+  std::string netns;
+};
+
+struct OpenResult {
+  pcap_t* pcap = nullptr;
+  std::string error;
+  std::string code;  // NO_SUCH_DEVICE, PERM_DENIED, ...
+  std::string warning;
+  std::string stage;
+};
+
+const char* ErrorCode(int status) {
+  switch (status) {
+    case PCAP_ERROR_NO_SUCH_DEVICE: return "NO_SUCH_DEVICE";
+    case PCAP_ERROR_PERM_DENIED: return "PERM_DENIED";
+    case PCAP_ERROR_PROMISC_PERM_DENIED: return "PROMISC_PERM_DENIED";
+    case PCAP_ERROR_IFACE_NOT_UP: return "IFACE_NOT_UP";
+    case PCAP_ERROR_RFMON_NOTSUP: return "RFMON_NOTSUP";
+    default: return "PCAP_ERROR";
+  }
+}
+
+void Fail(OpenResult& r, const std::string& stage, const std::string& code, const std::string& message) {
+  r.stage = stage;
+  r.code = code;
+  r.error = message;
+  if (r.pcap) pcap_close(r.pcap);
+  r.pcap = nullptr;
+}
+
+// Everything from pcap_create to pcap_setfilter; runs on the calling thread (which may have
+// been moved into another network namespace first).
+void OpenDevice(const OpenOptions& o, OpenResult& r) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {0};
+  r.pcap = pcap_create(o.device.c_str(), errbuf);
+  if (r.pcap == nullptr) return Fail(r, "create", "PCAP_ERROR", errbuf);
+  pcap_t* p = r.pcap;
+  pcap_set_snaplen(p, o.snapLen);
+  pcap_set_promisc(p, o.promisc ? 1 : 0);
+  pcap_set_timeout(p, o.timeoutMs);
+  if (o.bufferSize > 0) pcap_set_buffer_size(p, o.bufferSize);
+  if (o.immediate) pcap_set_immediate_mode(p, 1);
+  if (o.nanosecond) pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to µs
+  int status = pcap_activate(p);
+  if (status < 0) {
+    std::string message = pcap_geterr(p);
+    if (message.empty()) message = pcap_statustostr(status);
+    return Fail(r, "activate", ErrorCode(status), message);
+  }
+  if (status > 0) {
+    std::string detail = pcap_geterr(p);
+    r.warning = std::string(pcap_statustostr(status)) + (detail.empty() ? "" : ": " + detail);
+  }
+  if (o.linkType >= 0) {
+    if (pcap_set_datalink(p, o.linkType) != 0) return Fail(r, "datalink", "LINKTYPE", pcap_geterr(p));
+  } else if (o.device == "any") {
+    // tcpdump 4.99 records `any` as LINUX_SLL2 (interface index and name); plain libpcap
+    // would give LINUX_SLL.
+    pcap_set_datalink(p, DLT_LINUX_SLL2);
+  }
+  if (!o.direction.empty()) {
+    pcap_direction_t d = o.direction == "in" ? PCAP_D_IN : o.direction == "out" ? PCAP_D_OUT : PCAP_D_INOUT;
+    if (pcap_setdirection(p, d) != 0) return Fail(r, "direction", "DIRECTION", pcap_geterr(p));
+  }
+  if (!o.filter.empty()) {
+    bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
+    char lookupErr[PCAP_ERRBUF_SIZE];
+    if (pcap_lookupnet(o.device.c_str(), &net, &mask, lookupErr) != 0) mask = PCAP_NETMASK_UNKNOWN;
+    struct bpf_program program;
+    if (pcap_compile(p, &program, o.filter.c_str(), 1, mask) != 0) return Fail(r, "filter", "FILTER", pcap_geterr(p));
+    int set = pcap_setfilter(p, &program);
+    pcap_freecode(&program);
+    if (set != 0) return Fail(r, "filter", "FILTER", pcap_geterr(p));
+  }
+  if (pcap_setnonblock(p, 1, errbuf) != 0) return Fail(r, "nonblock", "PCAP_ERROR", errbuf);
+}
+
+void OpenInNamespace(const OpenOptions& o, OpenResult& r) {
+  int fd = open(o.netns.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Fail(r, "netns", "NETNS", "cannot open " + o.netns + ": " + strerror(errno));
+  // CLONE_NEWNET is per thread: only this helper thread moves.
+  if (setns(fd, CLONE_NEWNET) != 0) {
+    int e = errno;
+    close(fd);
+    return Fail(r, "netns", "NETNS", "setns(" + o.netns + "): " + strerror(e));
+  }
+  close(fd);
+  OpenDevice(o, r);
+}
+
+class Handle : public Napi::ObjectWrap<Handle> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Handle", {
+      InstanceMethod("start", &Handle::Start),
+      InstanceMethod("stop", &Handle::Stop),
+      InstanceMethod("drain", &Handle::Drain),
+      InstanceMethod("stats", &Handle::Stats),
+      InstanceMethod("close", &Handle::Close),
+      InstanceAccessor("linkType", &Handle::LinkType, nullptr),
+      InstanceAccessor("snapLen", &Handle::SnapLen, nullptr),
+      InstanceAccessor("nanosecond", &Handle::Nanosecond, nullptr),
+      InstanceAccessor("warning", &Handle::Warning, nullptr),
+      InstanceAccessor("fd", &Handle::Fd, nullptr),
+    });
+  }
+
+  explicit Handle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Handle>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(env, "Handle(options) needs an options object").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object opts = info[0].As<Napi::Object>();
+    OpenOptions o;
+    o.device = opts.Get("device").ToString().Utf8Value();
+    auto num = [&](const char* key, int& out) {
+      Napi::Value v = opts.Get(key);
+      if (v.IsNumber()) out = v.As<Napi::Number>().Int32Value();
+    };
+    auto flag = [&](const char* key, bool& out) {
+      Napi::Value v = opts.Get(key);
+      if (v.IsBoolean()) out = v.As<Napi::Boolean>().Value();
+    };
+    auto str = [&](const char* key, std::string& out) {
+      Napi::Value v = opts.Get(key);
+      if (v.IsString()) out = v.As<Napi::String>().Utf8Value();
+    };
+    num("snapLen", o.snapLen);
+    flag("promisc", o.promisc);
+    num("bufferSize", o.bufferSize);
+    num("timeoutMs", o.timeoutMs);
+    flag("immediate", o.immediate);
+    flag("nanosecond", o.nanosecond);
+    str("direction", o.direction);
+    num("linkType", o.linkType);
+    str("filter", o.filter);
+    str("netns", o.netns);
+
+    OpenResult r;
+    if (o.netns.empty()) {
+      OpenDevice(o, r);
+    } else {
+      std::thread opener([&] { OpenInNamespace(o, r); });
+      opener.join();
+    }
+    if (r.pcap == nullptr) {
+      Napi::Error e = Napi::Error::New(env, r.error);
+      e.Set("code", r.code);
+      e.Set("stage", r.stage);
+      e.ThrowAsJavaScriptException();
+      return;
+    }
+    pcap_ = r.pcap;
+    warning_ = r.warning;
+    nanosecond_ = pcap_get_tstamp_precision(pcap_) == PCAP_TSTAMP_PRECISION_NANO;
+    batch_.reserve(1024 * 1024);
+  }
+
+  ~Handle() override { Release(); }
+
+ private:
+  pcap_t* pcap_ = nullptr;
+  uv_poll_t* poll_ = nullptr;
+  std::string warning_;
+  bool nanosecond_ = false;
+  std::vector<uint8_t> batch_;
+  std::string error_;
+  Napi::FunctionReference onBatch_;
+  Napi::FunctionReference onError_;
+
+  static void OnPacket(u_char* user, const struct pcap_pkthdr* h, const u_char* bytes) {
+    auto* self = reinterpret_cast<Handle*>(user);
+    std::vector<uint8_t>& b = self->batch_;
+    size_t at = b.size();
+    b.resize(at + 16 + h->caplen);
+    uint32_t header[4] = {
+      static_cast<uint32_t>(h->ts.tv_sec), static_cast<uint32_t>(h->ts.tv_usec), h->caplen, h->len,
+    };
+    memcpy(b.data() + at, header, 16);
+    memcpy(b.data() + at + 16, bytes, h->caplen);
+  }
+
+  // pcap_dispatch until nothing is left or the batch is full; returns false on a capture error.
+  bool Fill() {
+    if (pcap_ == nullptr) return true;
+    while (batch_.size() < kBatchLimit) {
+      int n = pcap_dispatch(pcap_, -1, &Handle::OnPacket, reinterpret_cast<u_char*>(this));
+      if (n == 0 || n == PCAP_ERROR_BREAK) break;
+      if (n < 0) {
+        error_ = pcap_geterr(pcap_);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Napi::Value TakeBatch(Napi::Env env) {
+    if (batch_.empty()) return env.Null();
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, batch_.data(), batch_.size());
+    batch_.clear();
+    return out;
+  }
+
+  static void OnReadable(uv_poll_t* poll, int status, int events) {
+    auto* self = static_cast<Handle*>(poll->data);
+    if (self == nullptr || self->pcap_ == nullptr) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    bool ok = self->Fill();
+    if (!self->batch_.empty() && !self->onBatch_.IsEmpty()) {
+      Napi::Value batch = self->TakeBatch(env);
+      self->onBatch_.MakeCallback(env.Global(), {batch});
+    }
+    if (!ok || (status < 0 && self->pcap_ != nullptr)) {
+      std::string message = !ok ? self->error_ : std::string("poll: ") + uv_strerror(status);
+      self->StopPolling();
+      if (!self->onError_.IsEmpty()) self->onError_.MakeCallback(env.Global(), {Napi::String::New(env, message)});
+    }
+  }
+
+  // start(onBatch(buffer), onError(message))
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (pcap_ == nullptr) {
+      Napi::Error::New(env, "capture handle is closed").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (poll_ != nullptr) return env.Undefined();
+    onBatch_ = Napi::Persistent(info[0].As<Napi::Function>());
+    onError_ = Napi::Persistent(info[1].As<Napi::Function>());
+    int fd = pcap_get_selectable_fd(pcap_);
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    if (uv_poll_init(loop, poll_, fd) != 0 || uv_poll_start(poll_, UV_READABLE, &Handle::OnReadable) != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      Napi::Error::New(env, "cannot watch the capture descriptor").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Ref();  // the JS object stays alive while the loop watches it
+    return env.Undefined();
+  }
+
+  void StopPolling() {
+    if (poll_ == nullptr) return;
+    uv_poll_stop(poll_);
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+    Unref();
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    StopPolling();
+    return info.Env().Undefined();
+  }
+
+  // Synchronously reads what the kernel has released so far: Buffer or null. Throws on error.
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Fill()) {
+      Napi::Error::New(env, error_).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return TakeBatch(env);
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    struct pcap_stat s;
+    if (pcap_ == nullptr || pcap_stats(pcap_, &s) != 0) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("received", Napi::Number::New(env, s.ps_recv));
+    o.Set("dropped", Napi::Number::New(env, s.ps_drop));
+    o.Set("ifDropped", Napi::Number::New(env, s.ps_ifdrop));
+    return o;
+  }
+
+  void Release() {
+    StopPolling();
+    if (pcap_ != nullptr) {
+      pcap_close(pcap_);
+      pcap_ = nullptr;
+    }
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Release();
+    onBatch_.Reset();
+    onError_.Reset();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value LinkType(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), pcap_ ? pcap_datalink(pcap_) : -1);
+  }
+  Napi::Value SnapLen(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), pcap_ ? pcap_snapshot(pcap_) : 0);
+  }
+  Napi::Value Nanosecond(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), nanosecond_); }
+  Napi::Value Warning(const Napi::CallbackInfo& info) {
+    return warning_.empty() ? info.Env().Null() : Napi::String::New(info.Env(), warning_);
+  }
+  Napi::Value Fd(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), pcap_ ? pcap_get_selectable_fd(pcap_) : -1);
+  }
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Handle", Handle::Init(env));
+  exports.Set("listInterfaces", Napi::Function::New(env, ListInterfaces));
+  exports.Set("compileFilter", Napi::Function::New(env, CompileFilter));
+  exports.Set("libVersion", Napi::Function::New(env, LibVersion));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(wiresage_capture, Init)
