@@ -5,6 +5,7 @@
  */
 import { CaptureFileError } from '../file/types.js';
 import { optionHelp, parseArgs, UsageError, type OptionSpec, type Parsed } from './args.js';
+import { captureCommand, captureOptions } from './capture.js';
 import { fieldsCommand, fieldsOptions } from './fields.js';
 import { readCommand, readOptions } from './read.js';
 
@@ -16,6 +17,7 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  capture: { summary: 'capture packets live (tcpdump options), to files or printed; ring buffers and triggers', usage: 'wiresage capture [options] [BPF expression]', options: captureOptions, run: captureCommand },
   read: { summary: 'print the packets of a capture file', usage: 'wiresage read [options] FILE', options: readOptions, run: readCommand },
   fields: { summary: 'list the field registry (filter names, types, descriptions)', usage: 'wiresage fields [PREFIX]', options: fieldsOptions, run: fieldsCommand },
 };

@@ -1,0 +1,395 @@
+/**
+ * Capture files on disk: tcpdump's -w/-C/-W/-G semantics plus wiresage's guarantees.
+ *
+ * - Names as tcpdump: `-C` alone gives `file`, `file1`, `file2`…; with `-W N` the number is
+ *   zero-padded to the width of N-1 and starts at 0 (`file0`…); `-G` expands strftime
+ *   conversions with the time of the first packet of the file (and `-C` then numbers the
+ *   files of one period from 0 again).
+ * - Ring buffer (`-C` with `-W`, or `-G` with `-C` and `-W`): at most N files. A new file is
+ *   written under a temporary name and renamed over the oldest one only once it is a valid
+ *   capture file (header and interfaces written), so at every moment the ring holds N readable
+ *   files. Each ring file is kept below `C` minus one file header, so N files and the one
+ *   header of the file being prepared never exceed N×C bytes.
+ * - `-G` with `-W` (no `-C`): stop after N files, as tcpdump does.
+ * - Every write is a run of whole records; when it fails (ENOSPC, EIO, EFBIG) the file is cut
+ *   back to the end of the last whole record, so the last file is always valid, and the
+ *   error says so.
+ *
+ * Records arrive as batches of classic-pcap records (see source.ts). pcap output writes them
+ * as they are (one write per run); pcapng output converts each run into Enhanced Packet Blocks
+ * in one scratch buffer.
+ *
+ * @example
+ * const files = new CaptureFiles({ path: 'ring', format: 'pcapng', fileSize: 10e6, fileCount: 5, interfaces });
+ * files.write(0, batch, view, 0, batch.length);
+ * files.close();
+ */
+import * as fs from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { PcapngWriter, PcapWriter, type ByteSink } from '../file/writer.js';
+import type { CaptureStats } from './source.js';
+import { strftime } from './strftime.js';
+
+/** One capture point as the files describe it (a pcapng IDB; the pcap header's link type). */
+export interface OutputInterface {
+  name: string;
+  linkType: number;
+  snapLen: number;
+  /** Record fractions are nanoseconds (else microseconds). */
+  nanosecond: boolean;
+  /** Byte order of the record headers the source delivers. */
+  littleEndian: boolean;
+  filter?: string;
+}
+
+export interface CaptureFilesOptions {
+  /** -w: file name, a strftime template with rotateSeconds. */
+  path: string;
+  format: 'pcap' | 'pcapng';
+  interfaces: OutputInterface[];
+  /** pcapng section comment (wiresage records its command line there). */
+  comment?: string;
+  /** -C in bytes. */
+  fileSize?: number;
+  /** -W */
+  fileCount?: number;
+  /** -G */
+  rotateSeconds?: number;
+  /** --max-size: stop once this many bytes were written in all (counting files since deleted). */
+  maxBytes?: number;
+  /** Counters per interface, written as pcapng Interface Statistics Blocks when a file is closed. */
+  statistics?: () => (CaptureStats | null)[];
+  /** Called with each file name once it is complete (closed). */
+  onFileClosed?: (path: string) => void;
+  /** Time of the first file's name when it is opened before any packet (-G); default now. */
+  now?: () => number;
+}
+
+/** A write failed; the file named holds every record before the failed write. */
+export class CaptureWriteError extends Error {
+  constructor(message: string, readonly path: string, readonly code?: string) {
+    super(message);
+    this.name = 'CaptureWriteError';
+  }
+}
+
+/** Why CaptureFiles accepts no more records. */
+export type FilesFull = false | 'max-size' | 'file-count';
+
+/** A file written with direct writeSync calls, cut back to its last whole record on failure. */
+class SafeFile implements ByteSink {
+  size = 0;
+  private fd: number | undefined;
+
+  constructor(public path: string) {
+    try {
+      this.fd = fs.openSync(path, 'w', 0o644);
+    } catch (e) {
+      throw writeError(e, path, 'create', 0);
+    }
+  }
+
+  write(bytes: Uint8Array): void {
+    const fd = this.fd;
+    if (fd === undefined) throw new Error(`Cannot write to ${this.path}: the file is closed`);
+    let done = 0;
+    try {
+      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    } catch (e) {
+      try {
+        if (done > 0) fs.ftruncateSync(fd, this.size);
+      } catch {
+        // The cut failed too; the error below still names the file.
+      }
+      throw writeError(e, this.path, 'write to', this.size);
+    }
+    this.size += bytes.length;
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      fs.closeSync(fd);
+    } catch (e) {
+      throw writeError(e, this.path, 'close', this.size);
+    }
+  }
+}
+
+function writeError(e: unknown, path: string, action: string, size: number): CaptureWriteError {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === 'ENOSPC' ? 'no space left on device'
+    : err.code === 'EDQUOT' ? 'disk quota exceeded'
+    : err.code === 'EFBIG' ? 'file too large'
+    : err.code === 'EACCES' ? 'permission denied'
+    : err.code === 'EROFS' ? 'read-only file system'
+    : err.message;
+  const kept = action === 'create' ? '' : `; the file is complete up to its last whole packet (${size} bytes)`;
+  return new CaptureWriteError(`Cannot ${action} ${path}: ${why}${err.code ? ` (${err.code})` : ''}${kept}`, path, err.code);
+}
+
+/** Digits tcpdump pads -W file numbers to (getWflagChars: digits of N-1). */
+function countWidth(count: number): number {
+  let chars = 0;
+  for (let x = count - 1; x > 0; x = Math.floor(x / 10)) chars++;
+  return chars;
+}
+
+const EPB_HEADER = 28; // type, length, interface, ts high, ts low, captured, original
+const BLOCK_EPB = 6;
+
+export class CaptureFiles {
+  /** Files present now (the ring), oldest first. */
+  readonly files: string[] = [];
+  /** Every file name opened, in order. */
+  readonly created: string[] = [];
+  bytesWritten = 0;
+  packetsWritten = 0;
+  full: FilesFull = false;
+  private file: SafeFile | undefined;
+  private pcapng: PcapngWriter | undefined;
+  private pcap: PcapWriter | undefined;
+  private fileLimit = Infinity;
+  private headerSize = 0;
+  private sequence = 0;
+  private periodCount = 0;
+  private periodStart = 0;
+  private scratch = new Uint8Array(1 << 20);
+  private scratchView = new DataView(this.scratch.buffer);
+  private closed = false;
+
+  constructor(private readonly o: CaptureFilesOptions) {
+    if (o.format === 'pcap') {
+      const [first] = o.interfaces;
+      for (const i of o.interfaces) {
+        if (i.linkType !== first.linkType) {
+          throw new CaptureWriteError(`Cannot write interfaces of link types ${first.linkType} and ${i.linkType} to one pcap file: use -F pcapng`, o.path);
+        }
+        if (i.nanosecond !== first.nanosecond) {
+          throw new CaptureWriteError('Cannot write interfaces with different timestamp precision to one pcap file: use -F pcapng', o.path);
+        }
+      }
+    }
+    const now = Math.floor((o.now ?? Date.now)() / 1000);
+    this.periodStart = now;
+    this.open(now);
+  }
+
+  /** Name of the next file (tcpdump's MakeFilename over the strftime-expanded template). */
+  private nextName(tsSec: number): string {
+    const template = this.o.rotateSeconds ? strftime(this.o.path, new Date(tsSec * 1000)) : this.o.path;
+    if (!this.o.fileSize) return template;
+    const width = this.o.fileCount ? countWidth(this.o.fileCount) : 0;
+    const n = this.o.rotateSeconds ? this.periodCount : this.sequence;
+    return n === 0 && width === 0 ? template : `${template}${String(n).padStart(width, '0')}`;
+  }
+
+  private open(tsSec: number): void {
+    const name = this.nextName(tsSec);
+    const temporary = join(dirname(name), `.${basename(name)}.wiresage-partial`);
+    const file = new SafeFile(temporary);
+    try {
+      if (this.o.format === 'pcap') {
+        const [i] = this.o.interfaces;
+        this.pcap = new PcapWriter(file, { linkType: i.linkType, snapLen: i.snapLen, nanosecond: i.nanosecond, littleEndian: i.littleEndian });
+      } else {
+        this.pcapng = new PcapngWriter(file, { comment: this.o.comment, os: osName(), application: 'wiresage' });
+        for (const i of this.o.interfaces) {
+          this.pcapng.addInterface({
+            linkType: i.linkType, snapLen: i.snapLen, name: i.name, filter: i.filter, tsResolution: i.nanosecond ? 1e9 : 1e6,
+          });
+        }
+      }
+      // Valid now (header and interfaces): it may take the oldest file's place. The
+      // descriptor stays open across the rename and goes on writing the same file.
+      fs.renameSync(temporary, name);
+      file.path = name;
+    } catch (e) {
+      try { file.close(); } catch { /* already failing */ }
+      fs.rmSync(temporary, { force: true });
+      this.pcap = this.pcapng = undefined;
+      throw e instanceof CaptureWriteError ? e : writeError(e, name, 'create', 0);
+    }
+    this.file = file;
+    this.bytesWritten += file.size;
+    this.headerSize = file.size;
+    const existing = this.files.indexOf(name);
+    if (existing >= 0) this.files.splice(existing, 1);
+    this.files.push(name);
+    this.created.push(name);
+    const ring = !!this.o.fileCount && !!this.o.fileSize;
+    if (ring) {
+      while (this.files.length > this.o.fileCount!) fs.rmSync(this.files.shift()!, { force: true });
+    }
+    this.fileLimit = this.o.fileSize ? (ring ? this.o.fileSize - this.headerSize : this.o.fileSize) : Infinity;
+  }
+
+  private finishFile(): void {
+    if (!this.file) return;
+    const file = this.file;
+    this.file = undefined;
+    if (this.pcapng && this.o.statistics) {
+      const stats = this.o.statistics();
+      try {
+        stats.forEach((s, id) => {
+          if (s) this.pcapng!.writeInterfaceStatistics(id, { ifRecv: s.received, osDrop: s.dropped, ifDrop: s.ifDropped, comments: [] });
+        });
+      } catch {
+        // Statistics are optional: a file that cannot take them stays as it was (cut back).
+      }
+    }
+    this.pcapng = undefined;
+    this.pcap = undefined;
+    file.close();
+    this.o.onFileClosed?.(file.path);
+  }
+
+  private rotate(tsSec: number): boolean {
+    if (this.o.rotateSeconds && this.o.fileCount && !this.o.fileSize && this.created.length >= this.o.fileCount) {
+      this.full = 'file-count';
+      return false;
+    }
+    this.finishFile();
+    this.sequence = this.o.fileCount ? (this.sequence + 1) % this.o.fileCount : this.sequence + 1;
+    this.open(tsSec);
+    return true;
+  }
+
+  /**
+   * Writes the whole records in batch[start, end) of interface `iface`. Returns where it
+   * stopped: `end`, or earlier when `full` became set (--max-size, -G -W file count).
+   * Throws CaptureWriteError (the files stay valid).
+   */
+  write(iface: number, batch: Uint8Array, view: DataView, start: number, end: number): number {
+    if (this.closed || this.full) return start;
+    const spec = this.o.interfaces[iface];
+    const le = spec.littleEndian;
+    const pcapng = this.o.format === 'pcapng';
+    const rotateSeconds = this.o.rotateSeconds ?? 0;
+    const maxBytes = this.o.maxBytes ?? Infinity;
+    let position = start;
+    while (position < end) {
+      let size = this.file!.size;
+      let run = position;
+      let rotateAt = -1;
+      let stop = false;
+      let records = 0;
+      while (run < end) {
+        const capLen = view.getUint32(run + 8, le);
+        const out = pcapng ? EPB_HEADER + 4 + ((capLen + 3) & ~3) : 16 + capLen;
+        if (rotateSeconds && view.getUint32(run, le) >= this.periodStart + rotateSeconds) {
+          rotateAt = view.getUint32(run, le);
+          break;
+        }
+        if (size + out > this.fileLimit && size > this.headerSize) {
+          rotateAt = view.getUint32(run, le);
+          break;
+        }
+        if (this.bytesWritten + (size - this.file!.size) + out > maxBytes) {
+          stop = true;
+          break;
+        }
+        size += out;
+        run += 16 + capLen;
+        records++;
+      }
+      if (run > position) {
+        const before = this.file!.size;
+        if (pcapng) this.writeEpbs(iface, batch, view, position, run, le, spec.nanosecond);
+        else this.file!.write(batch.subarray(position, run));
+        this.bytesWritten += this.file!.size - before;
+        this.packetsWritten += records;
+      }
+      position = run;
+      if (stop) {
+        this.full = 'max-size';
+        return position;
+      }
+      if (rotateAt >= 0) {
+        if (rotateSeconds && rotateAt >= this.periodStart + rotateSeconds) {
+          this.periodStart = rotateAt - ((rotateAt - this.periodStart) % rotateSeconds);
+          this.periodCount = 0;
+        } else {
+          this.periodCount++;
+        }
+        if (!this.rotate(rotateAt)) return position;
+      }
+    }
+    return position;
+  }
+
+  private ensureScratch(length: number): void {
+    if (length <= this.scratch.length) return;
+    let size = this.scratch.length;
+    while (size < length) size *= 2;
+    this.scratch = new Uint8Array(size);
+    this.scratchView = new DataView(this.scratch.buffer);
+  }
+
+  /** Converts records [start, end) into EPBs in the scratch buffer and writes them in one call. */
+  private writeEpbs(iface: number, batch: Uint8Array, view: DataView, start: number, end: number, le: boolean, nanosecond: boolean): void {
+    // An EPB is at most 32 + 3 bytes longer than the record (16-byte header → 28 + 4 trailer + padding).
+    let records = 0;
+    for (let p = start; p < end; p += 16 + view.getUint32(p + 8, le)) records++;
+    this.ensureScratch(end - start + records * 20);
+    const out = this.scratch;
+    const w = this.scratchView;
+    let o = 0;
+    let p = start;
+    while (p < end) {
+      const sec = view.getUint32(p, le);
+      const fraction = view.getUint32(p + 4, le);
+      const capLen = view.getUint32(p + 8, le);
+      const origLen = view.getUint32(p + 12, le);
+      const padded = (capLen + 3) & ~3;
+      const length = EPB_HEADER + padded + 4;
+      let hi: number;
+      let lo: number;
+      if (nanosecond) {
+        // sec·1e9 + ns exceeds 2^53: split sec in 16-bit halves so every product stays exact.
+        const x = Math.floor(sec / 65536) * 1e9;
+        const low = (x % 65536) * 65536 + (sec % 65536) * 1e9 + fraction;
+        hi = Math.floor(x / 65536) + Math.floor(low / 4294967296);
+        lo = low % 4294967296;
+      } else {
+        const ticks = sec * 1e6 + fraction;
+        hi = Math.floor(ticks / 4294967296);
+        lo = ticks - hi * 4294967296;
+      }
+      w.setUint32(o, BLOCK_EPB, true);
+      w.setUint32(o + 4, length, true);
+      w.setUint32(o + 8, iface, true);
+      w.setUint32(o + 12, hi, true);
+      w.setUint32(o + 16, lo, true);
+      w.setUint32(o + 20, capLen, true);
+      w.setUint32(o + 24, origLen, true);
+      out.set(batch.subarray(p + 16, p + 16 + capLen), o + EPB_HEADER);
+      for (let i = capLen; i < padded; i++) out[o + EPB_HEADER + i] = 0;
+      w.setUint32(o + EPB_HEADER + padded, length, true);
+      o += length;
+      p += 16 + capLen;
+    }
+    this.file!.write(out.subarray(0, o));
+  }
+
+  /** Pushes data to the kernel (files are written unbuffered; nothing to do but kept for -U symmetry). */
+  flush(): void {}
+
+  /** Closes the current file (with statistics blocks in pcapng). Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.finishFile();
+  }
+}
+
+function osName(): string {
+  try {
+    const release = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+    return `Linux ${release}`;
+  } catch {
+    return process.platform;
+  }
+}
