@@ -3,7 +3,7 @@
  * (-V), tshark's `-T fields` columns or `-T json`.
  */
 import { Decoder, dissectTree, wsProtocolId } from '../decode/decoder.js';
-import { dissectorByName } from '../decode/dissector.js';
+import { decodeAs, dissectorByName } from '../decode/dissector.js';
 import { ipv4Preferences } from '../decode/ipv4.js';
 import type { Packet } from '../decode/packet.js';
 import { tcpPreferences } from '../decode/tcp.js';
@@ -36,6 +36,7 @@ export const readOptions: OptionSpec[] = [
   { name: 'field-option', short: 'E', kind: 'list', arg: 'OPT=V', help: 'header=y|n separator=/t|/s|C occurrence=f|l|a aggregator=,|/s|C quote=d|s|n' },
   { name: 'option', short: 'o', kind: 'list', arg: 'PREF:VAL', help: 'ip|tcp|udp.check_checksum:TRUE (verify checksums)' },
   { name: 'verify-checksums', kind: 'flag', help: 'verify IPv4, TCP and UDP checksums' },
+  { name: 'decode-as', short: 'd', kind: 'list', arg: 'tcp.port==N,PROTO', help: "decode a port as a protocol (tshark's -d), e.g. tcp.port==1600,tns" },
   { name: 'filter', short: 'Y', kind: 'value', arg: 'FILTER', help: 'display filter' },
   { name: 'line-buffered', short: 'l', kind: 'flag' },
   { name: 'quiet', short: 'q', kind: 'flag', help: 'print nothing per packet' },
@@ -115,6 +116,13 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   const fieldNames = (opts.field as string[] | undefined) ?? [];
   if (format === 'fields' && !fieldNames.length) throw new UsageError('-T fields needs at least one -e FIELD');
   applyPreferences(opts.option as string[] | undefined);
+  for (const d of (opts['decode-as'] as string[] | undefined) ?? []) {
+    try {
+      decodeAs(d);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   if (opts['verify-checksums']) ipv4Preferences.verifyChecksum = tcpPreferences.verifyChecksum = udpPreferences.verifyChecksum = true;
   const timeStyle = Math.min(5, (opts.time as number | undefined) ?? 0) as TimeStyle;
   const nano = !!opts.nano;

@@ -85,3 +85,65 @@ export const etherTypes = new DissectorTable('ethertype', 65536);
 export const ipProtocols = new DissectorTable('ip.proto', 256);
 export const udpPorts = new DissectorTable('udp.port', 65536);
 export const tcpPorts = new DissectorTable('tcp.port', 65536);
+
+/**
+ * A heuristic check for a payload no port claimed (Wireshark's heuristic dissector lists):
+ * `test(buf, off, end)` looks at `buf[off..end)`, checks the length first, returns false fast
+ * and never throws. The first dissector whose test passes gets the payload.
+ */
+export interface Heuristic {
+  readonly dissector: Dissector;
+  readonly test: (buf: Uint8Array, off: number, end: number) => boolean;
+}
+
+export const tcpHeuristics: Heuristic[] = [];
+export const udpHeuristics: Heuristic[] = [];
+
+/**
+ * Conversation pinning, plugged in by the application protocols (src/protocols): `pinned`
+ * returns the dissector a conversation was recognised as (or STOP), `pin` remembers a match so
+ * later packets of the conversation go to the same dissector even when they do not look like
+ * its first message. `active` stays false until something was pinned, so unrecognised traffic
+ * costs one boolean test.
+ */
+export const conversationPins: {
+  active: boolean;
+  pinned?: (p: Packet, layer: number) => number;
+  pin?: (p: Packet, layer: number, dissector: number) => void;
+} = { active: false };
+
+/**
+ * The dissector for a transport payload `buf[off..end)` that no port claimed: the pinned one of
+ * its conversation, else the first heuristic that matches (then pinned), else STOP.
+ */
+export function tryHeuristics(list: readonly Heuristic[], p: Packet, layer: number, buf: Uint8Array, off: number, end: number): number {
+  if (conversationPins.active && conversationPins.pinned) {
+    const id = conversationPins.pinned(p, layer);
+    if (id !== STOP) return id;
+  }
+  for (let i = 0; i < list.length; i++) {
+    const h = list[i];
+    if (h.test(buf, off, end)) {
+      conversationPins.pin?.(p, layer, h.dissector.id);
+      return h.dissector.id;
+    }
+  }
+  return STOP;
+}
+
+/**
+ * tshark's `-d tcp.port==1600,tns` ("decode as"): adds ports to a port table. Accepts
+ * `tcp.port` / `udp.port`, `==N` or `==N-M` (a range), and a dissector name. Throws an Error
+ * naming what is wrong.
+ */
+export function decodeAs(spec: string): void {
+  const m = /^(tcp|udp)\.port\s*==\s*(\d+)(?:-(\d+))?\s*,\s*([\w.-]+)$/.exec(spec.trim());
+  if (!m) throw new Error(`Cannot apply decode-as '${spec}': expected tcp.port==N,PROTOCOL or udp.port==N,PROTOCOL`);
+  const d = byName.get(m[4]);
+  if (!d) throw new Error(`Cannot apply decode-as '${spec}': no dissector named '${m[4]}'`);
+  const from = Number(m[2]);
+  const to = m[3] === undefined ? from : Number(m[3]);
+  if (from > 65535 || to > 65535 || to < from) throw new Error(`Cannot apply decode-as '${spec}': bad port range`);
+  const table = m[1] === 'tcp' ? tcpPorts : udpPorts;
+  for (let port = from; port <= to; port++) table.add(port, d);
+}

@@ -4,14 +4,14 @@
  * streams, analysis flags) is not decoded here: the flow engine fills it in through
  * `tcpAnalysisHook`, so this file stays a pure header dissector.
  */
-import { defineField, defineFields, type FieldDef } from '../fields/field.js';
+import { defineField, defineFields, lookupField, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { u16, u32 } from './bytes.js';
-import { ipProtocols, registerDissector, STOP, tcpPorts } from './dissector.js';
+import { ipProtocols, registerDissector, STOP, tcpHeuristics, tcpPorts, tryHeuristics } from './dissector.js';
 import { verifyTransportChecksum } from './checksum.js';
 import { data } from './data.js';
-import { checksumStatus, options as walkOptions } from './ip-common.js';
+import { checksumStatus, walkOptions } from './ip-common.js';
 import type { Packet } from './packet.js';
 
 const field = { srcPort: 0, dstPort: 2, seq: 4, ack: 8, offsetFlags: 12, window: 14, checksum: 16, urgent: 18 } as const;
@@ -111,7 +111,8 @@ export const tcp = registerDissector({
     const o = p.start[layer];
     const avail = p.limit[layer] - o;
     if (avail < MIN_HEADER) {
-      p.markShort(layer, o + MIN_HEADER, 'TCP header shorter than 20 bytes');
+      // Quoted in an ICMP error (often 8 bytes of it) a short header is expected, not damage.
+      if (!p.isQuoted(layer)) p.markShort(layer, o + MIN_HEADER, 'TCP header shorter than 20 bytes');
       p.end[layer] = p.limit[layer];
       if (!p.isQuoted(layer) && avail >= 4) p.transportLayer = layer;
       return STOP;
@@ -123,7 +124,7 @@ export const tcp = registerDissector({
       return STOP;
     }
     if (avail < hl) {
-      p.markShort(layer, o + hl, 'TCP options beyond the end of the packet');
+      if (!p.isQuoted(layer)) p.markShort(layer, o + hl, 'TCP options beyond the end of the packet');
       p.end[layer] = p.limit[layer];
       if (!p.isQuoted(layer)) p.transportLayer = layer;
       return STOP;
@@ -134,7 +135,10 @@ export const tcp = registerDissector({
     if (o + hl >= p.limit[layer]) return STOP;
     const byPort = tcpPorts.get(Math.min(u16(b, o), u16(b, o + 2)));
     const next = byPort !== STOP ? byPort : tcpPorts.get(Math.max(u16(b, o), u16(b, o + 2)));
-    return next === STOP ? data.id : next;
+    if (next !== STOP) return next;
+    // No port claimed it: the conversation's pinned protocol, then the heuristics (TNS, TLS… on any port).
+    const guessed = tryHeuristics(tcpHeuristics, p, layer, b, o + hl, Math.min(p.limit[layer], b.length));
+    return guessed === STOP ? data.id : guessed;
   },
   summary(p, layer) {
     const b = p.bufferOf(layer);
@@ -146,29 +150,46 @@ export const tcp = registerDissector({
     if (b.length >= o + 13) text += `, Len: ${segmentLength(p, layer)}`;
     return text;
   },
+  /*
+   * Items in Wireshark 4.0's order (dissect_tcp), each only when its bytes were captured: tshark
+   * reads both ports before adding anything, then bytes 4..16 before the segment length, and
+   * stops the whole tree at the first read past the captured data.
+   */
   tree(p, layer, s) {
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     const f = tcpFields;
     const hook = tcpAnalysisHook.fn;
-    if (b.length < o + 2) return;
+    const cap = Math.min(b.length, p.limit[layer]);
+    if (cap < o + 4) return;
     s.add(f.srcport, b, o, 2);
-    if (b.length < o + 4) return;
     s.add(f.dstport, b, o + 2, 2);
     s.add(f.port, b, o, 2, undefined, HIDDEN);
     s.add(f.port, b, o + 2, 2, undefined, HIDDEN);
-    const full = b.length >= o + MIN_HEADER && p.end[layer] - o >= MIN_HEADER;
-    if (!hook?.(p, layer, s, 'ports') && full) s.add(f.len, b, o, 0, segmentLength(p, layer), GENERATED);
-    if (b.length < o + 8) return;
+    const quoted = p.isQuoted(layer);
+    // Quoted in an ICMP error, tshark shows the sequence number at once (the quote is often 8 bytes).
+    if (quoted && cap >= o + 8) {
+      const seq = lookupField('tcp.seq');
+      if (seq) s.add(seq, b, o + 4, 4);
+    }
+    if (cap < o + 16) return;
+    const hl = (b[o + 12] >> 4) * 4;
+    if (!hook?.(p, layer, s, 'ports')) {
+      const seglen = tsharkSegmentLength(p, layer);
+      if (seglen >= 0) s.add(f.len, b, o + 12, 1, seglen, GENERATED);
+    }
+    const hdrLen = () => s.add(f.hdr_len, b, o + 12, 1, hl, 0, s.wantsLabels ? `${(b[o + 12] >> 4).toString(2).padStart(4, '0')} .... = Header Length: ${hl} bytes (${hl >> 2})` : undefined);
+    // A bogus header length ends the tree after the sequence number (before the ack).
+    if (hl < MIN_HEADER) {
+      if (!quoted) s.add(f.seq_raw, b, o + 4, 4);
+      hdrLen();
+      return;
+    }
     if (!hook?.(p, layer, s, 'seq')) {
-      s.add(f.seq_raw, b, o + 4, 4);
-      if (b.length < o + 12) return;
+      if (!quoted) s.add(f.seq_raw, b, o + 4, 4);
       s.add(f.ack_raw, b, o + 8, 4);
     }
-    if (b.length < o + 13) return;
-    const hl = (b[o + 12] >> 4) * 4;
-    s.add(f.hdr_len, b, o + 12, 1, hl, 0, s.wantsLabels ? `${(b[o + 12] >> 4).toString(2).padStart(4, '0')} .... = Header Length: ${hl} bytes (${hl >> 2})` : undefined);
-    if (b.length < o + 14) return;
+    hdrLen();
     const flags = u16(b, o + 12) & 0x0fff;
     s.add(f.flags, b, o + 12, 2, undefined, 0, s.wantsLabels ? `Flags: 0x${flags.toString(16).padStart(3, '0')} (${tcpFlagNames(flags)})` : undefined);
     s.push();
@@ -184,10 +205,9 @@ export const tcp = registerDissector({
     s.add(f['flags.fin'], b, o + 12, 2);
     if (s.wants(f['flags.str'])) s.add(f['flags.str'], b, o + 12, 2, tcpFlagString(flags), GENERATED);
     s.pop();
-    if (b.length < o + 16) return;
     s.add(f.window_size_value, b, o + 14, 2);
     hook?.(p, layer, s, 'window');
-    if (b.length < o + 18) return;
+    if (cap < o + 18) return;
     s.add(f.checksum, b, o + 16, 2);
     if (tcpPreferences.verifyChecksum) {
       const c = verifyTransportChecksum(p, layer, 6, 16);
@@ -199,66 +219,108 @@ export const tcp = registerDissector({
       s.add(f['checksum.status'], b, o + 16, 0, c.status, GENERATED);
       if (c.status === 0) p.expert(layer, 'error', 'checksum', 'tcp.checksum_bad.expert', `Bad checksum [should be 0x${c.calculated!.toString(16).padStart(4, '0')}]`);
     } else s.add(f['checksum.status'], b, o + 16, 0, 2, GENERATED);
-    if (b.length < o + 20) return;
+    if (cap < o + 20) return;
     s.add(f.urgent_pointer, b, o + 18, 2);
-    if (hl > MIN_HEADER && hl >= MIN_HEADER) {
-      const end = Math.min(o + hl, b.length);
-      s.add(f.options, b, o + MIN_HEADER, end - (o + MIN_HEADER), undefined, 0, s.wantsLabels ? `Options: (${hl - MIN_HEADER} bytes)` : undefined);
+    if (hl > MIN_HEADER) {
+      const shown = Math.max(0, Math.min(o + hl, cap) - (o + MIN_HEADER));
+      s.add(f.options, b, o + MIN_HEADER, shown, undefined, 0, s.wantsLabels ? `Options: (${hl - MIN_HEADER} bytes)` : undefined);
       s.push();
-      treeOptions(b, o + MIN_HEADER, end, s);
+      treeOptions(b, o + MIN_HEADER, hl - MIN_HEADER, cap, u32(b, o + 8), s);
       s.pop();
     }
     hook?.(p, layer, s, 'end');
   },
 });
 
-/** Bytes of payload the segment carries (from the IP length, not the captured bytes). */
+/** Bytes of payload the segment carries (from the IP length, not the captured bytes); 0 when unknown. */
 export function segmentLength(p: Packet, layer: number): number {
-  const b = p.bufferOf(layer);
-  const o = p.start[layer];
-  if (b.length < o + 13) return 0;
-  const hl = (b[o + 12] >> 4) * 4;
-  return Math.max(0, p.limit[layer] - o - hl);
+  return Math.max(0, tsharkSegmentLength(p, layer));
 }
 
-function treeOptions(b: Uint8Array, start: number, end: number, s: Sink): void {
+/**
+ * Bytes of payload the segment carries, from the lengths the packet reports (IP total length,
+ * not the captured bytes), as tshark's `tcp.len`; -1 when tshark has no segment length: the
+ * header is quoted in an ICMP error, lies in an IP fragment that was not reassembled, or is
+ * longer than the segment itself.
+ */
+export function tsharkSegmentLength(p: Packet, layer: number): number {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  if (b.length < o + 13) return -1;
+  if (p.isQuoted(layer) || (p.fragmentedBy >= 0 && p.fragmentedBy < layer)) return -1;
+  const hl = (b[o + 12] >> 4) * 4;
+  const reported = p.reported[layer] - o;
+  return reported < hl ? -1 : reported - hl;
+}
+
+/**
+ * The options as Wireshark 4.0's `tcp_dissect_options` and per-option dissectors add them: the
+ * walk covers the header's option area (`length`), does not stop at EOL, stops without an item
+ * at a bogus length, and each option checks its own length before its values. Values whose
+ * bytes were not captured (before `cap`) end the walk, as tshark's exception does.
+ */
+function treeOptions(b: Uint8Array, start: number, length: number, cap: number, ack: number, s: Sink): void {
   const f = tcpFields;
-  walkOptions(b, start, end, (kind, at, len) => {
+  walkOptions(b, start, length, cap, false, (kind, at, len) => {
     const item = optionItems[kind] ?? unknownOption;
-    s.add(item, b, at, len, null, 0, s.wantsLabels ? optionLabel(b, kind, at, len) : undefined);
+    const labelled = s.wantsLabels && at + len <= cap;
+    s.add(item, b, at, Math.min(len, cap - at), null, 0, labelled ? optionLabel(b, kind, at, len) : undefined);
     s.push();
     s.add(f.option_kind, b, at, 1, undefined, 0, s.wantsLabels ? `Kind: ${tcpOptionKindNames[kind] ?? 'Unknown'} (${kind})` : undefined);
     if (len >= 2) s.add(f.option_len, b, at + 1, 1);
-    switch (kind) {
-      case 2:
-        if (len === 4) s.add(f['options.mss_val'], b, at + 2, 2);
-        break;
-      case 3:
-        if (len === 3) {
-          s.add(f['options.wscale.shift'], b, at + 2, 1);
-          s.add(f['options.wscale.multiplier'], b, at + 2, 1, 2 ** Math.min(b[at + 2], 14), GENERATED);
-        }
-        break;
-      case 5: {
-        const count = Math.floor((len - 2) / 8);
-        for (let i = 0; i < count; i++) {
-          s.add(f['options.sack_le'], b, at + 2 + i * 8, 4);
-          s.add(f['options.sack_re'], b, at + 6 + i * 8, 4);
-        }
-        s.add(f['options.sack.count'], b, at, 0, count, GENERATED);
-        break;
-      }
-      case 8:
-        if (len === 10) {
-          s.add(f['options.timestamp.tsval'], b, at + 2, 4);
-          s.add(f['options.timestamp.tsecr'], b, at + 6, 4);
-        }
-        break;
-      default:
-        if (!(kind in optionItems) && len > 2) s.add(f['options.unknown.payload'], b, at + 2, len - 2);
-    }
+    const ok = optionValues(b, kind, at, len, cap, ack, s);
     s.pop();
+    return ok;
   });
+}
+
+/** The values of one option (after kind and length); false when their bytes were not captured. */
+function optionValues(b: Uint8Array, kind: number, at: number, len: number, cap: number, ack: number, s: Sink): boolean {
+  const f = tcpFields;
+  switch (kind) {
+    case 0: case 1: case 4:
+      return true;
+    case 2:
+      if (len !== 4) return true;
+      if (at + 4 > cap) return false;
+      s.add(f['options.mss_val'], b, at + 2, 2);
+      return true;
+    case 3:
+      if (len !== 3) return true;
+      if (at + 3 > cap) return false;
+      s.add(f['options.wscale.shift'], b, at + 2, 1);
+      s.add(f['options.wscale.multiplier'], b, at + 2, 1, 2 ** Math.min(b[at + 2], 14), GENERATED);
+      return true;
+    case 5: {
+      // Edges in pairs. A left edge without room for its right edge is shown, then reading the
+      // right edge fails (tshark: malformed) and nothing more of the header is shown.
+      let count = 0;
+      let pos = at + 2;
+      for (let left = len - 2; left >= 4; left -= 8, pos += 8) {
+        if (pos + 4 > cap) return false;
+        s.add(f['options.sack_le'], b, pos, 4);
+        if (left - 4 < 4) return false;
+        if (pos + 8 > cap) return false;
+        s.add(f['options.sack_re'], b, pos + 4, 4);
+        count++;
+      }
+      s.add(f['options.sack.count'], b, at, 0, count, GENERATED);
+      // tshark 4.0's D-SACK test compares the first right edge (0 when there is no block) with
+      // the ack number and then reads the first block: without one, that read fails.
+      return count > 0 || ((0 - ack) | 0) > 0;
+    }
+    case 8:
+      if (len !== 10) return true;
+      if (at + 6 > cap) return false;
+      s.add(f['options.timestamp.tsval'], b, at + 2, 4);
+      if (at + 10 > cap) return false;
+      s.add(f['options.timestamp.tsecr'], b, at + 6, 4);
+      return true;
+    default:
+      if (at + len > cap) return false;
+      if (!(kind in optionItems) && len > 2) s.add(f['options.unknown.payload'], b, at + 2, len - 2);
+      return true;
+  }
 }
 
 function optionLabel(b: Uint8Array, kind: number, at: number, len: number): string {

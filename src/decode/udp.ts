@@ -3,7 +3,7 @@ import { defineFields } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { u16 } from './bytes.js';
-import { ipProtocols, registerDissector, STOP, udpPorts } from './dissector.js';
+import { dissectorById, ipProtocols, registerDissector, STOP, tryHeuristics, udpHeuristics, udpPorts } from './dissector.js';
 import { verifyTransportChecksum } from './checksum.js';
 import { data } from './data.js';
 import { checksumStatus } from './ip-common.js';
@@ -38,7 +38,8 @@ export const udp = registerDissector({
     const o = p.start[layer];
     const avail = p.limit[layer] - o;
     if (avail < HEADER) {
-      p.markShort(layer, o + HEADER, 'UDP header shorter than 8 bytes');
+      // Quoted in an ICMP error a cut header is expected, not damage.
+      if (!p.isQuoted(layer)) p.markShort(layer, o + HEADER, 'UDP header shorter than 8 bytes');
       p.end[layer] = p.limit[layer];
       if (!p.isQuoted(layer) && avail >= 4) p.transportLayer = layer;
       return STOP;
@@ -50,10 +51,16 @@ export const udp = registerDissector({
       if (!p.isQuoted(layer)) p.markMalformed(layer, `Bad UDP length ${length} (less than 8)`);
       return STOP;
     }
-    // Quoted in ICMP the datagram is cut on purpose: the length may exceed what is there.
-    if (o + length > p.limit[layer] && !p.isQuoted(layer)) {
-      p.expert(layer, 'error', 'malformed', 'udp.length.bad', `Bad length value ${length} > IP payload length`);
-      p.markMalformed(layer, `UDP length ${length} exceeds the IP payload`);
+    // Quoted in ICMP the datagram is cut on purpose, and a fragment holds only part of it:
+    // then the length may exceed what is there (Wireshark checks against the reported length).
+    const fragment = p.fragmentedBy >= 0 && p.fragmentedBy < layer;
+    if (o + length > p.reported[layer]) {
+      if (!p.isQuoted(layer) && !fragment) {
+        p.expert(layer, 'error', 'malformed', 'udp.length.bad', `Bad length value ${length} > IP payload length`);
+        p.markMalformed(layer, `UDP length ${length} exceeds the IP payload`);
+      }
+    } else {
+      p.reported[layer] = o + length;
     }
     p.limit[layer] = Math.min(p.limit[layer], o + length);
     p.nextStart = o + HEADER;
@@ -62,7 +69,9 @@ export const udp = registerDissector({
     const lo = Math.min(u16(b, o), u16(b, o + 2));
     const byPort = udpPorts.get(lo);
     const next = byPort !== STOP ? byPort : udpPorts.get(Math.max(u16(b, o), u16(b, o + 2)));
-    return next === STOP ? data.id : next;
+    if (next !== STOP) return next;
+    const guessed = tryHeuristics(udpHeuristics, p, layer, b, p.nextStart, Math.min(p.nextEnd, b.length));
+    return guessed === STOP ? data.id : guessed;
   },
   summary(p, layer) {
     const b = p.bufferOf(layer);
@@ -70,21 +79,29 @@ export const udp = registerDissector({
     if (b.length < o + 4) return 'User Datagram Protocol';
     return `User Datagram Protocol, Src Port: ${u16(b, o)}, Dst Port: ${u16(b, o + 2)}`;
   },
+  /*
+   * Items in Wireshark 4.0's order (packet-udp.c), each only when its bytes were captured: both
+   * ports are read before any item; a length below 8 ends the tree before the checksum.
+   */
   tree(p, layer, s) {
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     const f = udpFields;
-    if (b.length < o + 2) return;
+    const cap = Math.min(b.length, p.limit[layer]);
+    if (cap < o + 4) return;
     s.add(f.srcport, b, o, 2);
-    if (b.length < o + 4) return;
     s.add(f.dstport, b, o + 2, 2);
     s.add(f.port, b, o, 2, undefined, HIDDEN);
     s.add(f.port, b, o + 2, 2, undefined, HIDDEN);
-    if (b.length < o + 6) return;
+    if (cap < o + 6) return;
     s.add(f.length, b, o + 4, 2);
-    if (b.length < o + 8) return;
+    const overIpv6 = layer > 0 && dissectorById(p.proto[layer - 1]).protocol.name === 'ipv6';
+    // RFC 2675 jumbogram: length 0 over IPv6 means "the IPv6 payload length".
+    const length = u16(b, o + 4) === 0 && overIpv6 ? p.reported[layer] - o : u16(b, o + 4);
+    if (length < HEADER || cap < o + 8) return;
     s.add(f.checksum, b, o + 6, 2);
-    if (u16(b, o + 6) === 0) s.add(f['checksum.status'], b, o + 6, 0, 3, GENERATED);
+    // A zero checksum is "not present" over IPv4 (and in ICMP quotes), "illegal" over IPv6 (RFC 8200 §8.1).
+    if (u16(b, o + 6) === 0) s.add(f['checksum.status'], b, o + 6, 0, overIpv6 && !p.isQuoted(layer) ? 4 : 3, GENERATED);
     else if (udpPreferences.verifyChecksum) {
       const c = verifyTransportChecksum(p, layer, 17, 6);
       if (c.calculated !== undefined) {
