@@ -189,7 +189,13 @@ export class CaptureFiles {
   private open(tsSec: number): void {
     const name = this.nextName(tsSec);
     const temporary = join(dirname(name), `.${basename(name)}.wiresage-partial`);
-    const file = new SafeFile(temporary);
+    let file: SafeFile;
+    try {
+      file = new SafeFile(temporary);
+    } catch (e) {
+      const err = e as CaptureWriteError;
+      throw new CaptureWriteError(err.message.replace(temporary, name).replace(/: ENOENT: .*\(ENOENT\)$/, ': no such directory (ENOENT)'), name, err.code);
+    }
     try {
       if (this.o.format === 'pcap') {
         const [i] = this.o.interfaces;

@@ -280,7 +280,7 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
   const user = (opts['relinquish-privileges'] as string | undefined) ?? process.env.WIRESAGE_USER;
   try {
     if (user) err(dropPrivileges(user));
-    else if (process.getuid?.() === 0 && path) err('keeping root privileges (as tcpdump does without -Z); -Z USER drops them after opening the devices');
+    else if (process.getuid?.() === 0 && path) err('keeping root privileges: give -Z USER (or set WIRESAGE_USER) to drop them after opening the devices, as Debian\'s tcpdump does by default with user tcpdump');
   } catch (e) {
     closeAll();
     if (e instanceof UsageError) throw e;
