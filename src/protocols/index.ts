@@ -9,6 +9,7 @@
 import { dissectorByName } from '../decode/dissector.js';
 import { registerTransportName } from './conversation-state.js';
 import './tns.js';
+import './mysql.js';
 
 for (const name of ['tcp', 'udp'] as const) {
   const d = dissectorByName(name);

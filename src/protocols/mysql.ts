@@ -1,0 +1,449 @@
+/**
+ * MySQL / MariaDB client-server protocol (TCP 3306), after Wireshark's `packet-mysql.c` field
+ * names and the MySQL "Client/Server Protocol" documentation.
+ *
+ * Packet: payload length u24 LE · sequence id · payload. Which side is the server is learnt
+ * from the greeting (protocol 10); then the client's login request (user, database, plugin;
+ * the auth response is masked), the server's OK (0x00), ERR (0xff: code, `#` SQLSTATE,
+ * message) or auth switch (0xfe), then commands (COM_QUERY text…). A login request of 32 bytes
+ * with CLIENT_SSL is the TLS upgrade: the rest of the conversation is handed to TLS.
+ */
+import { u16le, u32le } from '../decode/bytes.js';
+import { dissectorByName, registerDissector, STOP, tcpHeuristics, tcpPorts } from '../decode/dissector.js';
+import type { Packet } from '../decode/packet.js';
+import { defineField, defineFields } from '../fields/field.js';
+import type { Sink } from '../fields/sink.js';
+import { GENERATED, LITTLE_ENDIAN } from '../fields/value.js';
+import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfByte, MASK } from './_pdu.js';
+import {
+  conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
+  type AppConversationState,
+} from './conversation-state.js';
+
+export const MYSQL_PORT = 3306;
+const HEADER = 4;
+const CLIENT_CONNECT_WITH_DB = 0x8;
+const CLIENT_SSL = 0x800;
+const CLIENT_PROTOCOL_41 = 0x200;
+const CLIENT_PLUGIN_AUTH = 0x80000;
+const CLIENT_SECURE_CONNECTION = 0x8000;
+const CLIENT_PLUGIN_AUTH_LENENC = 0x200000;
+
+const commandNames: Record<number, string> = {
+  0: 'Sleep', 1: 'Quit', 2: 'Use Database', 3: 'Query', 4: 'Show Fields', 5: 'Create Database', 6: 'Drop Database',
+  7: 'Refresh', 8: 'Shutdown', 9: 'Statistics', 10: 'Process List', 11: 'Connect', 12: 'Kill Server Thread',
+  13: 'Dump Debugging Info', 14: 'Ping', 17: 'Change User', 22: 'Prepare Statement', 23: 'Execute Statement',
+  25: 'Close Statement', 26: 'Reset Statement', 27: 'Set Option', 28: 'Fetch Data', 31: 'Reset Connection',
+};
+
+const capBit = (display: string, mask: number) => ({ display, type: 'bool' as const, mask, bits: 16 });
+
+export const mysqlFields = defineFields('mysql', {
+  packet_length: { display: 'Packet Length', type: 'uint24', base: 'dec' },
+  packet_number: { display: 'Packet Number', type: 'uint8', base: 'dec' },
+  request: { display: 'Request Command', type: 'none' },
+  command: { display: 'Command', type: 'uint8', base: 'dec', values: commandNames },
+  response_code: { display: 'Response Code', type: 'uint8', base: 'hex' },
+  error_code: { display: 'Error Code', type: 'uint16', base: 'dec' },
+  sqlstate: { display: 'SQL state', type: 'string' },
+  'error.message': { display: 'Error message', type: 'string' },
+  message: { display: 'Message', type: 'string' },
+  server_greeting: { display: 'Server Greeting', type: 'none' },
+  protocol: { display: 'Protocol', type: 'uint8', base: 'dec' },
+  version: { display: 'Version', type: 'string' },
+  thread_id: { display: 'Thread ID', type: 'uint32', base: 'dec' },
+  salt: { display: 'Salt', type: 'string' },
+  'caps.server': { display: 'Server Capabilities', type: 'uint16', base: 'hex' },
+  'caps.client': { display: 'Client Capabilities', type: 'uint16', base: 'hex' },
+  'caps.cd': capBit('Connect With Database', 0x8),
+  'caps.sl': capBit('Switch to SSL after handshake', 0x800),
+  'caps.cu': capBit('Speaks 4.1 protocol (new flag)', 0x200),
+  'caps.sc': capBit('Can do 4.1 authentication', 0x8000),
+  server_language: { display: 'Server Language', type: 'uint8', base: 'dec' },
+  server_status: { display: 'Server Status', type: 'uint16', base: 'hex' },
+  'extcaps.server': { display: 'Extended Server Capabilities', type: 'uint16', base: 'hex' },
+  'extcaps.client': { display: 'Extended Client Capabilities', type: 'uint16', base: 'hex' },
+  'auth_plugin.length': { display: 'Authentication Plugin Length', type: 'uint8', base: 'dec' },
+  salt2: { display: 'Salt', type: 'string' },
+  auth_plugin: { display: 'Authentication Plugin', type: 'string' },
+  login_request: { display: 'Login Request', type: 'none' },
+  max_packet: { display: 'MAX Packet', type: 'uint32', base: 'dec' },
+  charset: { display: 'Charset', type: 'uint8', base: 'dec' },
+  user: { display: 'Username', type: 'string' },
+  passwd: { display: 'Password', type: 'bytes', description: 'The auth response: always masked by wiresage' },
+  schema: { display: 'Schema', type: 'string' },
+  client_auth_plugin: { display: 'Client Auth Plugin', type: 'string' },
+  affected_rows: { display: 'Affected Rows', type: 'uint64', base: 'dec' },
+  insert_id: { display: 'Last INSERT ID', type: 'uint64', base: 'dec' },
+  warnings: { display: 'Warnings', type: 'uint16', base: 'dec' },
+  query: { display: 'Statement', type: 'string' },
+  'auth_switch_request.status': { display: 'Status', type: 'uint8', base: 'dec' },
+  'auth_switch_request.name': { display: 'Auth Method Name', type: 'string' },
+  'auth_switch_request.data': { display: 'Auth Method Data', type: 'bytes' },
+  'auth_switch_response.data': { display: 'Auth Method Data', type: 'bytes', description: 'Masked by wiresage' },
+  payload: { display: 'Payload', type: 'bytes' },
+  tls_upgrade: { display: 'Switches to TLS after this packet', type: 'bool', description: 'wiresage: SSL request (CLIENT_SSL)' },
+});
+
+export const mysqlPduFields = definePduFields('mysql');
+const mariadbServerLanguage = defineField({ name: 'mariadb.server_language', display: 'Server Language', type: 'uint8', base: 'dec' });
+
+const enum Phase { Start, Greeted, LoginSent, Command }
+
+export class MysqlState {
+  server: string | undefined;
+  phase = Phase.Start;
+  user: string | undefined;
+  schema: string | undefined;
+  /** Frame after which the conversation is TLS (the SSL request's frame), 0 when none. */
+  tlsAfterFrame = 0;
+  tlsLayer = -1;
+  loggedIn = false;
+  version: string | undefined;
+}
+
+function stateOf(st: AppConversationState): MysqlState {
+  if (!(st.data instanceof MysqlState)) st.data = new MysqlState();
+  return st.data as MysqlState;
+}
+
+/** Bytes the MySQL packet at `off` needs (4-byte header + payload length), or undefined under 4 bytes. */
+export function pduLength(buf: Uint8Array, off: number, avail: number): number | undefined {
+  if (avail < HEADER) return undefined;
+  return HEADER + (buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16));
+}
+
+/** Heuristic: a protocol-10 greeting whose length matches and whose version starts with a digit. */
+export function looksLikeMysqlGreeting(buf: Uint8Array, off: number, end: number): boolean {
+  if (end - off < 40) return false;
+  const len = buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16);
+  return buf[off + 3] === 0 && buf[off + 4] === 10 && len + HEADER === end - off && buf[off + 5] >= 0x30 && buf[off + 5] <= 0x39;
+}
+
+/** Length-encoded integer at `at`: [value, bytes used], or undefined past `end`. */
+function lenenc(b: Uint8Array, at: number, end: number): [number, number] | undefined {
+  if (at >= end) return undefined;
+  const c = b[at];
+  if (c < 0xfb) return [c, 1];
+  if (c === 0xfc) return at + 3 <= end ? [u16le(b, at + 1), 3] : undefined;
+  if (c === 0xfd) return at + 4 <= end ? [b[at + 1] | (b[at + 2] << 8) | (b[at + 3] << 16), 4] : undefined;
+  if (c === 0xfe) return at + 9 <= end ? [u32le(b, at + 1) + u32le(b, at + 5) * 2 ** 32, 9] : undefined;
+  return undefined;
+}
+
+/** What one packet is, from the side that sent it and the conversation's phase. */
+type Kind = 'greeting' | 'login' | 'ssl' | 'ok' | 'err' | 'eof' | 'auth_switch' | 'auth_more' | 'auth_response' | 'command' | 'response' | 'unknown';
+
+function classify(b: Uint8Array, o: number, end: number, fromServer: boolean, m: MysqlState | undefined): Kind {
+  if (end - o < 5) return 'unknown';
+  const first = b[o + 4];
+  const seq = b[o + 3];
+  const len = end - o - HEADER;
+  if (fromServer) {
+    if (first === 10 && seq === 0 && (!m || m.phase === Phase.Start)) return 'greeting';
+    if (first === 0xff) return 'err';
+    if (first === 0x00 && len >= 7) return 'ok';
+    if (first === 0xfe && (!m || m.phase === Phase.LoginSent) && len > 1) return 'auth_switch';
+    if (first === 0xfe && len < 9) return 'eof';
+    if (first === 0x01 && m?.phase === Phase.LoginSent) return 'auth_more';
+    if (first === 0x00) return 'ok';
+    return 'response';
+  }
+  if (seq === 1 && (!m || m.phase === Phase.Greeted || m.phase === Phase.Start) && len >= 32) {
+    const caps = u32le(b, o + 4);
+    if (len === 32 && (caps & CLIENT_SSL) !== 0) return 'ssl';
+    return 'login';
+  }
+  if (m?.phase === Phase.LoginSent && seq > 1) return 'auth_response';
+  if (seq === 0) return 'command';
+  return 'unknown';
+}
+
+function isFromServer(p: Packet, m: MysqlState | undefined): boolean {
+  if (m?.server) return endpoints.src === m.server;
+  return endpoints.srcPort === MYSQL_PORT || (endpoints.dstPort !== MYSQL_PORT && endpoints.srcPort < endpoints.dstPort);
+}
+
+let tlsId = -2;
+function tlsDissector(): number {
+  if (tlsId === -2) tlsId = dissectorByName('tls')?.id ?? STOP;
+  return tlsId;
+}
+
+export const mysql = registerDissector({
+  name: 'mysql',
+  display: 'MySQL Protocol',
+  decode(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const end = capturedEnd(p, layer);
+    const st = conversationOf(p);
+    const m = st ? stateOf(st) : undefined;
+    if (m && m.tlsAfterFrame && (p.number > m.tlsAfterFrame || (p.number === m.tlsAfterFrame && layer > m.tlsLayer))) {
+      // After the SSL request the conversation is TLS.
+      const tls = tlsDissector();
+      if (tls !== STOP) {
+        p.end[layer] = o;
+        p.nextStart = o;
+        return tls;
+      }
+    }
+    const length = pduLength(b, o, end - o);
+    if (st && m && length !== undefined && o + length <= end && mayUpdate(st, p, layer)) learn(st, m, p, layer, b, o, o + length);
+    return endPdu(p, layer, length, mysql.id);
+  },
+  summary(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    if (p.end[layer] === o) return 'MySQL Protocol (TLS follows)';
+    if (b.length < o + 5) return 'MySQL Protocol';
+    return 'MySQL Protocol';
+  },
+  tree(p, layer, s) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const end = Math.min(p.end[layer], b.length);
+    const f = mysqlFields;
+    if (end === o) return;
+    if (end - o < HEADER) {
+      addNeedsReassembly(s, mysqlPduFields, b, o, end - o, undefined);
+      return;
+    }
+    const length = pduLength(b, o, end - o)!;
+    s.add(f.packet_length, b, o, 3, undefined, LITTLE_ENDIAN);
+    s.add(f.packet_number, b, o + 3, 1);
+    const pduEnd = Math.min(end, o + length);
+    const st = conversationOf(p);
+    const m = st?.data instanceof MysqlState ? st.data : undefined;
+    const fromServer = isFromServer(p, m);
+    const kind = (p.notes.get(`mysql.kind.${layer}`) as Kind | undefined) ?? classify(b, o, pduEnd, fromServer, m);
+    if (o + length > end) {
+      // Only the start of a long packet is here: its first fields, then the reassembly mark.
+      treeMessage(s, b, o, pduEnd, kind);
+      addNeedsReassembly(s, mysqlPduFields, b, o, end - o, length);
+      return;
+    }
+    treeMessage(s, b, o, pduEnd, kind);
+  },
+});
+
+function cstring(b: Uint8Array, at: number, end: number): number {
+  const nul = indexOfByte(b, 0, at, end);
+  return nul < 0 ? end : nul;
+}
+
+function treeMessage(s: Sink, b: Uint8Array, o: number, end: number, kind: Kind): void {
+  const f = mysqlFields;
+  let at = o + HEADER;
+  switch (kind) {
+    case 'greeting': {
+      s.add(f.server_greeting, b, at, end - at);
+      s.push();
+      s.add(f.protocol, b, at, 1);
+      at++;
+      const v = cstring(b, at, end);
+      s.add(f.version, b, at, v - at);
+      at = v + 1;
+      if (at + 4 > end) break;
+      s.add(f.thread_id, b, at, 4, undefined, LITTLE_ENDIAN);
+      at += 4;
+      const salt = cstring(b, at, end);
+      s.add(f.salt, b, at, salt - at);
+      at = salt + 1;
+      if (at + 2 > end) break;
+      s.add(f['caps.server'], b, at, 2, undefined, LITTLE_ENDIAN);
+      const caps = u16le(b, at);
+      at += 2;
+      if (at + 1 > end) break;
+      // tshark names the collation byte after the server kind.
+      s.add(ascii(b, o + 5, v).includes('MariaDB') ? mariadbServerLanguage : f.server_language, b, at, 1);
+      if (at + 3 > end) break;
+      s.add(f.server_status, b, at + 1, 2, undefined, LITTLE_ENDIAN);
+      if (at + 5 > end) break;
+      s.add(f['extcaps.server'], b, at + 3, 2, undefined, LITTLE_ENDIAN);
+      const ext = u16le(b, at + 3);
+      if (at + 6 > end) break;
+      s.add(f['auth_plugin.length'], b, at + 5, 1);
+      at += 16;
+      if (caps & CLIENT_SECURE_CONNECTION && at < end) {
+        const salt2 = cstring(b, at, end);
+        s.add(f.salt2, b, at, salt2 - at);
+        at = salt2 + 1;
+      }
+      if (ext & (CLIENT_PLUGIN_AUTH >>> 16) && at < end) {
+        const plugin = cstring(b, at, end);
+        s.add(f.auth_plugin, b, at, plugin - at);
+      }
+      break;
+    }
+    case 'ssl':
+    case 'login': {
+      s.add(f.login_request, b, at, end - at);
+      s.push();
+      const caps = u32le(b, at);
+      s.add(f['caps.client'], b, at, 2, undefined, LITTLE_ENDIAN);
+      s.push();
+      s.add(f['caps.cd'], b, at, 2, undefined, LITTLE_ENDIAN);
+      s.add(f['caps.sl'], b, at, 2, undefined, LITTLE_ENDIAN);
+      s.pop();
+      s.add(f['extcaps.client'], b, at + 2, 2, undefined, LITTLE_ENDIAN);
+      s.add(f.max_packet, b, at + 4, 4, undefined, LITTLE_ENDIAN);
+      s.add(f.charset, b, at + 8, 1);
+      at += 32;
+      if (kind === 'ssl') {
+        s.add(f.tls_upgrade, b, o, 0, true, GENERATED);
+        break;
+      }
+      const user = cstring(b, at, end);
+      s.add(f.user, b, at, user - at);
+      at = user + 1;
+      if (at >= end) break;
+      // The auth response: its length, never its bytes.
+      let authLen: number;
+      let lenBytes: number;
+      if (caps & CLIENT_PLUGIN_AUTH_LENENC) {
+        const l = lenenc(b, at, end);
+        if (!l) break;
+        [authLen, lenBytes] = l;
+      } else if (caps & CLIENT_SECURE_CONNECTION) {
+        authLen = b[at];
+        lenBytes = 1;
+      } else {
+        authLen = cstring(b, at, end) - at;
+        lenBytes = 0;
+      }
+      const authEnd = Math.min(end, at + lenBytes + authLen);
+      if (authLen > 0) s.add(f.passwd, b, at + lenBytes, authEnd - (at + lenBytes), MASK);
+      at = authEnd + (lenBytes === 0 ? 1 : 0);
+      if (caps & CLIENT_CONNECT_WITH_DB && at < end) {
+        const db = cstring(b, at, end);
+        s.add(f.schema, b, at, db - at);
+        at = db + 1;
+      }
+      if (caps & CLIENT_PLUGIN_AUTH && at < end) {
+        const plugin = cstring(b, at, end);
+        s.add(f.client_auth_plugin, b, at, plugin - at);
+      }
+      break;
+    }
+    case 'ok': {
+      s.add(f.response_code, b, at, 1);
+      const rows = lenenc(b, at + 1, end);
+      if (!rows) return;
+      s.add(f.affected_rows, b, at + 1, rows[1], BigInt(rows[0]));
+      const id = lenenc(b, at + 1 + rows[1], end);
+      if (!id) return;
+      s.add(f.insert_id, b, at + 1 + rows[1], id[1], BigInt(id[0]));
+      at += 1 + rows[1] + id[1];
+      if (at + 2 <= end) s.add(f.server_status, b, at, 2, undefined, LITTLE_ENDIAN);
+      if (at + 4 <= end) s.add(f.warnings, b, at + 2, 2, undefined, LITTLE_ENDIAN);
+      return;
+    }
+    case 'eof':
+      s.add(f.response_code, b, at, 1);
+      if (at + 3 <= end) s.add(f.warnings, b, at + 1, 2, undefined, LITTLE_ENDIAN);
+      if (at + 5 <= end) s.add(f.server_status, b, at + 3, 2, undefined, LITTLE_ENDIAN);
+      return;
+    case 'err': {
+      s.add(f.response_code, b, at, 1);
+      if (at + 3 > end) return;
+      s.add(f.error_code, b, at + 1, 2, undefined, LITTLE_ENDIAN);
+      at += 3;
+      if (at < end && b[at] === 0x23 && at + 6 <= end) {
+        s.add(f.sqlstate, b, at + 1, 5);
+        at += 6;
+      }
+      if (at < end) s.add(f['error.message'], b, at, end - at, ascii(b, at, end));
+      return;
+    }
+    case 'auth_switch': {
+      s.add(f['auth_switch_request.status'], b, at, 1);
+      const name = cstring(b, at + 1, end);
+      s.add(f['auth_switch_request.name'], b, at + 1, name - (at + 1));
+      if (name + 1 < end) s.add(f['auth_switch_request.data'], b, name + 1, end - (name + 1));
+      return;
+    }
+    case 'auth_response':
+      if (end > at) s.add(f['auth_switch_response.data'], b, at, end - at, MASK);
+      return;
+    case 'command': {
+      const cmd = b[at];
+      s.add(f.request, b, at, end - at);
+      s.push();
+      s.add(f.command, b, at, 1);
+      if ((cmd === 3 || cmd === 2 || cmd === 22) && at + 1 < end) s.add(cmd === 2 ? f.schema : f.query, b, at + 1, end - at - 1, ascii(b, at + 1, end));
+      s.pop();
+      return;
+    }
+    default:
+      if (end > at) s.add(f.payload, b, at, end - at);
+  }
+}
+
+function learn(st: AppConversationState, m: MysqlState, p: Packet, layer: number, b: Uint8Array, o: number, end: number): void {
+  const fromServer = isFromServer(p, m);
+  const kind = classify(b, o, end, fromServer, m);
+  p.notes.set(`mysql.kind.${layer}`, kind);
+  const at = o + HEADER;
+  switch (kind) {
+    case 'greeting': {
+      m.server = endpoints.src;
+      st.server = endpoints.src;
+      m.phase = Phase.Greeted;
+      m.tlsAfterFrame = 0;
+      m.loggedIn = false;
+      const v = cstring(b, at + 1, end);
+      m.version = ascii(b, at + 1, v);
+      setSummary(st, 'mysql', SUMMARY_INFO, `server ${printable(m.version, 40)}`);
+      return;
+    }
+    case 'ssl':
+      m.tlsAfterFrame = p.number;
+      m.tlsLayer = layer;
+      setSummary(st, 'mysql', SUMMARY_OUTCOME, 'TLS requested: login and queries encrypted (see the TLS handshake)');
+      return;
+    case 'login': {
+      m.server ??= endpoints.dst;
+      m.phase = Phase.LoginSent;
+      const caps = u32le(b, at);
+      const u = cstring(b, at + 32, end);
+      m.user = ascii(b, at + 32, u);
+      let x = u + 1;
+      const l = caps & CLIENT_PLUGIN_AUTH_LENENC ? lenenc(b, x, end) : caps & CLIENT_SECURE_CONNECTION && x < end ? ([b[x], 1] as [number, number]) : undefined;
+      if (l) x += l[0] + l[1];
+      else x = cstring(b, x, end) + 1;
+      m.schema = caps & CLIENT_CONNECT_WITH_DB && x < end ? ascii(b, x, cstring(b, x, end)) : undefined;
+      setSummary(st, 'mysql', SUMMARY_INFO, loginText(m));
+      return;
+    }
+    case 'ok':
+      if (m.phase === Phase.LoginSent) {
+        m.phase = Phase.Command;
+        m.loggedIn = true;
+        setSummary(st, 'mysql', SUMMARY_OUTCOME, `${loginText(m)} ok`);
+      }
+      return;
+    case 'err': {
+      const code = end - at >= 3 ? u16le(b, at + 1) : 0;
+      let x = at + 3;
+      if (x < end && b[x] === 0x23) x += 6;
+      const message = printable(ascii(b, Math.min(x, end), end), 100);
+      if (!m.loggedIn) {
+        m.phase = Phase.Command;
+        setSummary(st, 'mysql', SUMMARY_ERROR, `${loginText(m)} failed ${code} ${message}`);
+      } else {
+        setSummary(st, 'mysql', SUMMARY_OUTCOME, `${loginText(m)} ok, then error ${code} ${message}`);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function loginText(m: MysqlState): string {
+  return `login '${printable(m.user ?? '?', 40)}'${m.schema ? ` to '${printable(m.schema, 40)}'` : ''}`;
+}
+
+tcpPorts.add(MYSQL_PORT, mysql);
+tcpHeuristics.push({ dissector: mysql, test: looksLikeMysqlGreeting });
