@@ -45,6 +45,10 @@ export class Decoder implements DecodeState {
     }
     p.relativeNs = (r.tsSec - this.firstSec) * 1e9 + (r.tsNsec - this.firstNsec);
     p.deltaNs = (r.tsSec - this.prevSec) * 1e9 + (r.tsNsec - this.prevNsec);
+    p.firstTsSec = this.firstSec;
+    p.firstTsNsec = this.firstNsec;
+    p.prevTsSec = this.prevSec;
+    p.prevTsNsec = this.prevNsec;
     this.prevSec = r.tsSec;
     this.prevNsec = r.tsNsec;
     walk(p, linkTypes.get(p.linkType));
@@ -59,12 +63,16 @@ export function walk(p: Packet, first: number): void {
   let next = first === STOP ? data.id : first;
   let start = 0;
   let end = p.data.length;
+  // The wire length bounds what the layers may claim; it exceeds `end` on snaplen-cut frames.
+  let reported = Math.max(p.origLen, end);
+  p.reported[0] = reported;
   let buffer = 0;
   let parent = -1;
   while (next !== STOP) {
     if (start > end) break;
     const layer = p.pushLayer(next, start, end, buffer, parent);
     if (layer < 0) break;
+    p.reported[layer] = reported;
     // Defaults: the payload starts where the header ends and runs to the layer's limit.
     p.nextStart = -1;
     p.nextEnd = -1;
@@ -81,6 +89,8 @@ export function walk(p: Packet, first: number): void {
     if (following === STOP) break;
     start = p.nextStart >= 0 ? p.nextStart : p.end[layer];
     end = p.nextEnd >= 0 ? p.nextEnd : p.limit[layer];
+    // A reassembled buffer is whole: its reported end is its end.
+    reported = p.nextBuffer !== buffer ? end : Math.max(end, p.reported[layer]);
     buffer = p.nextBuffer;
     parent = p.nextParent;
     next = following;

@@ -55,6 +55,16 @@ function addAddress(buf: Uint8Array, off: number, which: 'dst' | 'src', s: impor
   s.pop();
 }
 
+const ISL_HEADER = 26;
+
+/**
+ * Cisco ISL, recognised as Wireshark does: an 802.3 length (not a type) and a destination
+ * starting 01-00-0C-00-00 or 0C-00-0C-00-00 (packet-eth.c).
+ */
+function isIsl(b: Uint8Array, o: number, type: number): boolean {
+  return type <= 1500 && (b[o] === 0x01 || b[o] === 0x0c) && b[o + 1] === 0x00 && b[o + 2] === 0x0c && b[o + 3] === 0x00 && b[o + 4] === 0x00;
+}
+
 export const ethernet = registerDissector({
   name: 'eth',
   display: 'Ethernet II',
@@ -68,6 +78,16 @@ export const ethernet = registerDissector({
     }
     p.end[layer] = o + HEADER;
     const type = u16(b, o + 12);
+    if (isIsl(b, o, type)) {
+      // Cisco ISL: a 26-byte header, then the tagged frame (Ethernet when the type nibble is 0).
+      if (p.limit[layer] - o < ISL_HEADER) {
+        p.markShort(layer, o + ISL_HEADER, 'ISL header shorter than 26 bytes');
+        p.end[layer] = p.limit[layer];
+        return STOP;
+      }
+      p.end[layer] = o + ISL_HEADER;
+      return (b[o + 5] >> 4) === 0 ? ethernet.id : data.id;
+    }
     if (type < 0x0600) {
       // IEEE 802.3: a length; payload (LLC) bounded by it, the rest is padding/trailer.
       p.nextEnd = Math.min(p.limit[layer], o + HEADER + type);
@@ -87,6 +107,8 @@ export const ethernet = registerDissector({
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     if (b.length < o + 14) return;
+    // Wireshark shows an ISL header as its own tree (isl.*), without Ethernet fields.
+    if (isIsl(b, o, u16(b, o + 12))) return;
     addAddress(b, o, 'dst', s);
     addAddress(b, o + 6, 'src', s);
     const type = u16(b, o + 12);

@@ -3,7 +3,7 @@
  * lengths, interface, comments), as Wireshark's `frame` tree.
  */
 import { defineFields } from '../fields/field.js';
-import { GENERATED } from '../fields/value.js';
+import { GENERATED, type AbsTime } from '../fields/value.js';
 import { registerDissector, STOP } from './dissector.js';
 
 export const frameFields = defineFields('frame', {
@@ -24,6 +24,23 @@ export const frameFields = defineFields('frame', {
   protocols: { display: 'Protocols in frame', type: 'string' },
 });
 
+/**
+ * a − b as whole seconds and nanoseconds of the same sign (exact, unlike a nanosecond count
+ * beyond 2^53), the form `fieldText` prints for relative times: `-135656535.423512000`.
+ */
+export function timeDifference(aSec: number, aNsec: number, bSec: number, bNsec: number): AbsTime {
+  let sec = aSec - bSec;
+  let nsec = aNsec - bNsec;
+  if (sec > 0 && nsec < 0) {
+    sec--;
+    nsec += 1e9;
+  } else if (sec < 0 && nsec > 0) {
+    sec++;
+    nsec -= 1e9;
+  }
+  return { sec, nsec };
+}
+
 export const frame = registerDissector({
   name: 'frame',
   display: 'Frame',
@@ -35,8 +52,10 @@ export const frame = registerDissector({
   tree(p, _layer, s) {
     const b = p.data;
     const f = frameFields;
-    if (p.iface) {
-      s.add(f.interface_id, b, 0, 0, p.iface.id);
+    // tshark 4.0 shows an interface only for pcapng records (a pcap file has none), and numbers
+    // it within its section (multi-section files restart at 0).
+    if (p.iface && p.iface.section !== undefined) {
+      s.add(f.interface_id, b, 0, 0, p.iface.sectionInterfaceId ?? p.iface.id);
       s.push();
       if (p.iface.name) s.add(f.interface_name, b, 0, 0, p.iface.name);
       if (p.iface.description) s.add(f.interface_description, b, 0, 0, p.iface.description);
@@ -48,9 +67,12 @@ export const frame = registerDissector({
       s.add(f.time, b, 0, 0, abs);
       s.add(f.time_epoch, b, 0, 0, abs);
     }
-    s.add(f.time_delta, b, 0, 0, p.deltaNs, GENERATED);
-    s.add(f.time_delta_displayed, b, 0, 0, p.deltaNs, GENERATED);
-    s.add(f.time_relative, b, 0, 0, p.relativeNs, GENERATED);
+    if (s.wants(f.time_delta) || s.wants(f.time_delta_displayed)) {
+      const delta = timeDifference(p.tsSec, p.tsNsec, p.prevTsSec, p.prevTsNsec);
+      s.add(f.time_delta, b, 0, 0, delta, GENERATED);
+      s.add(f.time_delta_displayed, b, 0, 0, delta, GENERATED);
+    }
+    if (s.wants(f.time_relative)) s.add(f.time_relative, b, 0, 0, timeDifference(p.tsSec, p.tsNsec, p.firstTsSec, p.firstTsNsec), GENERATED);
     s.add(f.number, b, 0, 0, p.number);
     s.add(f.len, b, 0, 0, p.origLen);
     s.add(f.cap_len, b, 0, 0, p.capLen);

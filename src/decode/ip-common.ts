@@ -37,3 +37,56 @@ export function options(b: Uint8Array, start: number, end: number, each: (kind: 
   }
   return at;
 }
+
+/** How a {@link walkOptions} walk ended. */
+export const enum OptionWalk {
+  /** The option area was walked to its end (or to an EOL that ends the walk). */
+  Done,
+  /** An option's length was bogus (below 2, or past the area): Wireshark stops without an item. */
+  Bogus,
+  /** A byte needed lay beyond the captured data: Wireshark stops there ("packet size limited"). */
+  Truncated,
+}
+
+/**
+ * Walks IPv4 or TCP options exactly as Wireshark's `dissect_ip_options` / `tcp_dissect_options`
+ * do: `length` is the option area by the header length (it may run past the captured bytes,
+ * which end at `capEnd`); EOL and NOP are one byte; any other kind needs a length byte of at
+ * least 2 that stays within the area, else the walk stops (Bogus) before adding an item.
+ * `stopAtEol`: IPv4 stops at EOL; TCP (Wireshark 4.0) shows the zero bytes that follow an
+ * EOL as more EOLs and stops at the first non-zero one.
+ * `each(kind, offset, length)` adds the option's items and returns false when one of them
+ * needed bytes beyond `capEnd` (the walk then ends Truncated).
+ */
+export function walkOptions(
+  b: Uint8Array, start: number, length: number, capEnd: number, stopAtEol: boolean,
+  each: (kind: number, at: number, len: number) => boolean,
+): OptionWalk {
+  let at = start;
+  let left = length;
+  let afterEol = false;
+  while (left > 0) {
+    if (at >= capEnd) return OptionWalk.Truncated;
+    const kind = b[at];
+    if (afterEol && kind !== 0) break;
+    left--;
+    if (kind === 0 || kind === 1) {
+      if (!each(kind, at, 1)) return OptionWalk.Truncated;
+      at++;
+    } else {
+      if (left === 0) return OptionWalk.Bogus;
+      if (at + 1 >= capEnd) return OptionWalk.Truncated;
+      const len = b[at + 1];
+      left--;
+      if (len < 2 || len - 2 > left) return OptionWalk.Bogus;
+      if (!each(kind, at, len)) return OptionWalk.Truncated;
+      at += len;
+      left -= len - 2;
+    }
+    if (kind === 0) {
+      if (stopAtEol) break;
+      afterEol = true;
+    }
+  }
+  return OptionWalk.Done;
+}

@@ -6,9 +6,9 @@ import { defineFields, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { ipv4ToString, onesComplementSum, u16, u32 } from './bytes.js';
-import { etherTypes, ipProtocols, linkTypes, registerDissector, STOP } from './dissector.js';
+import { dissectorByName, etherTypes, ipProtocols, linkTypes, registerDissector, STOP } from './dissector.js';
 import { data } from './data.js';
-import { checksumStatus, ipProtocolNames, options as decodeOptions } from './ip-common.js';
+import { checksumStatus, ipProtocolNames, OptionWalk, walkOptions } from './ip-common.js';
 
 const field = { versionIhl: 0, tos: 1, totalLength: 2, id: 4, flagsFragment: 6, ttl: 8, protocol: 9, checksum: 10, src: 12, dst: 16 } as const;
 const MIN_HEADER = 20;
@@ -37,6 +37,7 @@ export const ipFields = defineFields('ip', {
   src_host: { display: 'Source Host', type: 'string' },
   dst_host: { display: 'Destination Host', type: 'string' },
   host: { display: 'Source or Destination Host', type: 'string' },
+  cur_rt: { display: 'Current Route', type: 'ipv4' },
   'opt.type': { display: 'Type', type: 'uint8', base: 'dec' },
   'opt.type.copy': { display: 'Copy on fragmentation', type: 'bool', mask: 0x80, bits: 8, trueFalse: ['Yes', 'No'] },
   'opt.type.class': { display: 'Class', type: 'uint8', base: 'dec', mask: 0x60 },
@@ -74,6 +75,50 @@ interface Reassembly {
   length: number;
 }
 
+/** IPv4 option kinds whose last address is the final destination (RFC 791 §3.1). */
+const LOOSE_SOURCE_ROUTE = 131;
+const STRICT_SOURCE_ROUTE = 137;
+
+/**
+ * Offset from the destination field to the final destination when a loose or strict source
+ * route option is still being followed, as Wireshark's `get_dst_offset` (0: none). Wireshark
+ * then shows the header's destination as `ip.cur_rt` and the option's last address as `ip.dst`.
+ * Returns -1 when a byte it needs was not captured (Wireshark stops the tree there).
+ */
+function destinationOffset(b: Uint8Array, start: number, length: number, capEnd: number): number {
+  let at = start;
+  let left = length;
+  while (left > 0) {
+    if (at >= capEnd) return -1;
+    const kind = b[at];
+    left--;
+    if (kind !== 0 && kind !== 1) {
+      if (left === 0) return 0;
+      if (at + 1 >= capEnd) return -1;
+      const len = b[at + 1];
+      left--;
+      if (len < 2 || len - 2 > left) return 0;
+      if (kind === STRICT_SOURCE_ROUTE || kind === LOOSE_SOURCE_ROUTE) {
+        if (at + 2 >= capEnd) return -1;
+        const ptr = b[at + 2];
+        if (ptr < 4 || ptr & 3 || ptr > len) return 0;
+        return at - start + 4 + (len - 4);
+      }
+      at += len;
+      left -= len - 2;
+    } else {
+      at++;
+    }
+    if (kind === 0) return 0;
+  }
+  return 0;
+}
+
+/** Whether the header checksum is right (only asked when verification is on). */
+function checksumGood(b: Uint8Array, o: number, hl: number): boolean {
+  return onesComplementSum(b, o, hl) === 0xffff;
+}
+
 export const ipv4 = registerDissector({
   name: 'ip',
   display: 'Internet Protocol Version 4',
@@ -81,16 +126,22 @@ export const ipv4 = registerDissector({
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     const avail = p.limit[layer] - o;
-    if (avail < MIN_HEADER) {
-      p.markShort(layer, o + MIN_HEADER, 'IPv4 header shorter than 20 bytes');
+    if (avail < 1) {
+      p.markShort(layer, o + 1, 'IPv4 header missing');
       p.end[layer] = p.limit[layer];
       return STOP;
     }
     const version = b[o] >> 4;
     const hl = (b[o] & 0x0f) * 4;
     if (version !== 4) {
-      p.markMalformed(layer, `Bogus IP version (${version}, must be 4)`);
       p.end[layer] = o + 1;
+      // Wireshark hands an IPv6 header found behind an IPv4 type to IPv6 (Linux cooked captures do this).
+      const v6 = version === 6 ? dissectorByName('ipv6') : undefined;
+      if (v6) {
+        p.nextStart = o;
+        return v6.id;
+      }
+      p.markMalformed(layer, `Bogus IP version (${version}, must be 4)`);
       return STOP;
     }
     if (hl < MIN_HEADER) {
@@ -99,25 +150,33 @@ export const ipv4 = registerDissector({
       return STOP;
     }
     if (avail < hl) {
-      p.markShort(layer, o + hl, 'IPv4 options beyond the end of the packet');
+      // Quoted in an ICMP error a cut header is expected, not damage (tshark flags nothing).
+      if (!p.isQuoted(layer)) p.markShort(layer, o + hl, avail < MIN_HEADER ? 'IPv4 header shorter than 20 bytes' : 'IPv4 options beyond the end of the packet');
       p.end[layer] = p.limit[layer];
       return STOP;
     }
+    const reportedEnd = p.reported[layer];
     let total = u16(b, o + field.totalLength);
-    // Total length 0 is what TSO-offloaded packets captured on the sender show: use what is there.
-    if (total === 0) total = avail;
+    // Total length 0 is what TSO-offloaded packets captured on the sender show: Wireshark then
+    // takes the length the frame reports (not what the snaplen kept).
+    if (total === 0) total = Math.max(hl, reportedEnd - o);
     if (total < hl) {
       p.markMalformed(layer, `Bogus IP length (${total}, less than header length ${hl})`);
       p.end[layer] = o + hl;
       return STOP;
     }
     p.end[layer] = o + hl;
-    const reportedAvail = (p.bufIndex[layer] === 0 ? p.origLen : b.length) - o;
-    if (total > reportedAvail) {
-      p.expert(layer, 'error', 'malformed', 'ip.len', `IPv4 total length exceeds packet length (${reportedAvail} bytes)`);
-      p.markMalformed(layer, `IPv4 total length ${total} exceeds packet length ${reportedAvail}`);
+    if (o + total > reportedEnd) {
+      // Quoted in an ICMP error the datagram is cut on purpose: tshark adds no expert there.
+      if (!p.isQuoted(layer)) {
+        p.expert(layer, 'error', 'malformed', 'ip.len', `IPv4 total length exceeds packet length (${reportedEnd - o} bytes)`);
+        p.markMalformed(layer, `IPv4 total length ${total} exceeds packet length ${reportedEnd - o}`);
+      }
+    } else {
+      // The datagram ends where its total length says: what follows is Ethernet padding or trailer.
+      p.reported[layer] = o + total;
+      p.limit[layer] = Math.min(p.limit[layer], o + total);
     }
-    p.limit[layer] = Math.min(p.limit[layer], o + total);
     p.nextStart = o + hl;
     p.nextEnd = p.limit[layer];
     const quoted = p.isQuoted(layer);
@@ -126,19 +185,28 @@ export const ipv4 = registerDissector({
     const ff = u16(b, o + field.flagsFragment);
     const more = (ff & 0x2000) !== 0;
     const offset = (ff & 0x1fff) * 8;
-    if ((more || offset) && !quoted) {
-      const payloadEnd = Math.min(o + total, b.length);
-      const key = `${u32(b, o + 12)}>${u32(b, o + 16)}:${u16(b, o + 4)}:${proto}`;
-      if (payloadEnd < o + total) return data.id; // cut by snaplen: cannot reassemble
-      const done = p.state.ipv4Fragments.add(key, offset, b.subarray(o + hl, payloadEnd), more, p.number);
-      if (!done) return data.id;
-      p.notes.set(`ip.reassembly.${layer}`, { frames: done.frames, length: done.payload.length } satisfies Reassembly);
-      p.nextBuffer = p.addBuffer(done.payload);
-      p.nextStart = 0;
-      p.nextEnd = done.payload.length;
-    } else if (offset && quoted) {
-      return data.id;
+    if (more || offset) {
+      // Wireshark reassembles only fragments it has whole (and, when it checks, with a good
+      // header checksum). Others: the first is dissected as far as it goes, the rest are data.
+      const whole = total > hl && o + total <= b.length && o + total <= reportedEnd;
+      if (!quoted && whole && (!ipv4Preferences.verifyChecksum || checksumGood(b, o, hl))) {
+        const key = `${u32(b, o + 12)}>${u32(b, o + 16)}:${u16(b, o + 4)}:${proto}`;
+        const done = p.state.ipv4Fragments.add(key, offset, b.subarray(o + hl, o + total), more, p.number);
+        if (!done) return data.id;
+        p.notes.set(`ip.reassembly.${layer}`, { frames: done.frames, length: done.payload.length } satisfies Reassembly);
+        p.nextBuffer = p.addBuffer(done.payload);
+        p.nextStart = 0;
+        p.nextEnd = done.payload.length;
+      } else if (offset) {
+        return data.id;
+      } else if (p.fragmentedBy < 0) {
+        p.fragmentedBy = layer;
+      }
     }
+    // Nothing follows a header that fills the whole datagram (not even an empty data layer).
+    if (p.nextBuffer === p.bufIndex[layer] && p.reported[layer] <= o + hl) return STOP;
+    // Quoted in an ICMP error, fewer than 4 bytes of payload (not even the ports) get no layer in tshark.
+    if (quoted && p.limit[layer] - (o + hl) < 4) return STOP;
     const next = ipProtocols.get(proto);
     return next === STOP ? data.id : next;
   },
@@ -148,23 +216,42 @@ export const ipv4 = registerDissector({
     if (b.length < o + 20) return 'Internet Protocol Version 4';
     return `Internet Protocol Version 4, Src: ${ipv4ToString(u32(b, o + 12))}, Dst: ${ipv4ToString(u32(b, o + 16))}`;
   },
+  /*
+   * Items in Wireshark 4.0's order (dissect_ip_v4), each only when its bytes were captured:
+   * tshark stops the whole tree at the first read past the captured data.
+   */
   tree(p, layer, s) {
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     const f = ipFields;
-    if (b.length < o + 1) return;
+    const cap = b.length;
+    if (cap < o + 1) return;
+    const version = b[o] >> 4;
+    // Raw IPv4 link type (228): Wireshark's generic "ip" dissector hands IPv6 on without an item.
+    if (version === 6 && layer === 1 && p.linkType === 228) return;
     s.add(f.version, b, o, 1);
-    if ((b[o] >> 4) !== 4) return;
+    if (version !== 4) return;
     const hl = (b[o] & 0x0f) * 4;
     s.add(f.hdr_len, b, o, 1, hl, 0, s.wantsLabels ? `.... ${((b[o] & 15) >>> 0).toString(2).padStart(4, '0')} = Header Length: ${hl} bytes (${hl / 4})` : undefined);
-    if (hl < MIN_HEADER || b.length < o + MIN_HEADER) return;
+    if (hl < MIN_HEADER || cap < o + 2) return;
     s.add(f.dsfield, b, o + 1, 1);
     s.push();
     s.add(f['dsfield.dscp'], b, o + 1, 1);
     s.add(f['dsfield.ecn'], b, o + 1, 1);
     s.pop();
-    s.add(f.len, b, o + 2, 2);
+    if (cap < o + 4) return;
+    const total = u16(b, o + 2);
+    if (total === 0) {
+      // TSO: the length the frame reports, as a generated item.
+      const reported = p.reported[layer] - o;
+      s.add(f.len, b, o + 2, 2, reported, GENERATED, s.wantsLabels ? `[Total Length: ${reported} bytes (reported as 0, presumed to be because of "TCP segmentation offload" (TSO))]` : undefined);
+    } else {
+      s.add(f.len, b, o + 2, 2);
+      if (total < hl) return;
+    }
+    if (cap < o + 6) return;
     s.add(f.id, b, o + 4, 2);
+    if (cap < o + 8) return;
     s.add(f.flags, b, o + 6, 1);
     s.push();
     s.add(f['flags.rb'], b, o + 6, 1);
@@ -172,10 +259,13 @@ export const ipv4 = registerDissector({
     s.add(f['flags.mf'], b, o + 6, 1);
     s.pop();
     s.add(f.frag_offset, b, o + 6, 2);
+    if (cap < o + 9) return;
     s.add(f.ttl, b, o + 8, 1);
+    if (cap < o + 10) return;
     s.add(f.proto, b, o + 9, 1);
+    if (cap < o + 12) return;
     s.add(f.checksum, b, o + 10, 2);
-    const verify = ipv4Preferences.verifyChecksum && b.length >= o + hl;
+    const verify = ipv4Preferences.verifyChecksum && cap >= o + hl;
     if (verify) {
       const sum = onesComplementSum(b, o, hl);
       const stored = u16(b, o + 10);
@@ -188,18 +278,25 @@ export const ipv4 = registerDissector({
     } else {
       s.add(f['checksum.status'], b, o + 10, 0, 2, GENERATED);
     }
+    if (cap < o + 16) return;
     addAddress(s, b, o + 12, f.src, f.src_host);
-    addAddress(s, b, o + 16, f.dst, f.dst_host);
+    const dstOffset = hl > MIN_HEADER ? destinationOffset(b, o + MIN_HEADER, hl - MIN_HEADER, cap) : 0;
+    if (dstOffset < 0 || cap < o + 20 + dstOffset) return;
+    if (dstOffset) s.add(f.cur_rt, b, o + 16, 4);
+    else addAddress(s, b, o + 16, f.dst, f.dst_host);
     if (hl > MIN_HEADER) {
-      decodeOptions(b, o + MIN_HEADER, Math.min(o + hl, b.length), (type, at, len) => {
+      const walk = walkOptions(b, o + MIN_HEADER, hl - MIN_HEADER, cap, true, (type, at, len) => {
         s.add(f['opt.type'], b, at, 1, type, 0, s.wantsLabels ? `IP Option - ${optionNames[type] ?? `Unknown (0x${type.toString(16).padStart(2, '0')})`}${len > 1 ? ` (${len} bytes)` : ''}` : undefined);
         s.push();
         s.add(f['opt.type.copy'], b, at, 1);
         s.add(f['opt.type.class'], b, at, 1);
         s.add(f['opt.type.number'], b, at, 1);
         if (len > 1) s.add(f['opt.len'], b, at + 1, 1);
+        const ok = type === LOOSE_SOURCE_ROUTE || type === STRICT_SOURCE_ROUTE ? routeDestination(b, at, len, cap, s) : true;
         s.pop();
+        return ok;
       });
+      if (walk === OptionWalk.Truncated) return;
     }
     const r = p.notes.get(`ip.reassembly.${layer}`) as Reassembly | undefined;
     if (r) {
@@ -209,6 +306,22 @@ export const ipv4 = registerDissector({
     }
   },
 });
+
+/**
+ * The final destination inside a source route option (Wireshark's dissect_ipopt_route adds
+ * `ip.dst` there when the route is still being followed). False when truncated.
+ */
+function routeDestination(b: Uint8Array, at: number, len: number, cap: number, s: Sink): boolean {
+  if (at + 3 > cap) return false;
+  const ptr = b[at + 2];
+  if (ptr < 4 || ptr & 3) return true;
+  for (let slot = 3; len - slot > 0; slot += 4) {
+    if (len - slot < 4) break;
+    if (at + slot + 4 > cap) return false;
+    if (ptr <= len && slot === len - 4) addAddress(s, b, at + slot, ipFields.dst, ipFields.dst_host);
+  }
+  return true;
+}
 
 etherTypes.add(0x0800, ipv4);
 // Raw IP link types carry IPv4 or IPv6 by version nibble; see raw.ts. 228 is IPv4 only.

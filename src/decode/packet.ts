@@ -41,6 +41,13 @@ export class Packet {
   readonly end = new Int32Array(MAX_LAYERS);
   /** End of the data the layer was given (header + payload), e.g. the IP total length. */
   readonly limit = new Int32Array(MAX_LAYERS);
+  /**
+   * End of the layer's data by the lengths the packet claims (tshark's "reported length"): the
+   * frame's original length, shrunk by length fields (IP total length, UDP length). Unlike
+   * `limit` it is not cut by the snaplen, so lengths derived from it (TCP segment length)
+   * stay right on truncated captures. Dissectors that bound their payload shrink it.
+   */
+  readonly reported = new Int32Array(MAX_LAYERS);
   readonly bufIndex = new Uint8Array(MAX_LAYERS);
   /** Index of the enclosing layer in the detail tree (-1: top level), e.g. IP quoted in ICMP. */
   readonly parent = new Int8Array(MAX_LAYERS);
@@ -51,6 +58,13 @@ export class Packet {
   malformed: string | null = null;
   /** Layer in which truncation or damage was found. */
   problemLayer = -1;
+  /**
+   * Layer of an IP header whose payload is the first fragment of a datagram that was not
+   * reassembled (-1: none). Layers above it see only part of their data, so lengths derived
+   * from the IP length (TCP segment length, UDP length check) are unknown, as with tshark's
+   * `pinfo->fragmented`.
+   */
+  fragmentedBy = -1;
 
   /** Expert items found while decoding (beyond truncated/malformed). */
   readonly experts: ExpertItem[] = [];
@@ -62,6 +76,14 @@ export class Packet {
   /** Time since the first frame and since the previous frame, in nanoseconds. */
   relativeNs = 0;
   deltaNs = 0;
+  /**
+   * Timestamps of the first and the previous frame, for exact differences: nanosecond counts
+   * of differences beyond 2^53 ns (104 days) are not exact as numbers.
+   */
+  firstTsSec = 0;
+  firstTsNsec = 0;
+  prevTsSec = 0;
+  prevTsNsec = 0;
 
   /** Where the walk goes after the current layer (set by a dissector's decode; -1 = default: header end / layer limit). */
   nextStart = 0;
@@ -87,6 +109,7 @@ export class Packet {
     this.truncated = false;
     this.malformed = null;
     this.problemLayer = -1;
+    this.fragmentedBy = -1;
     this.experts.length = 0;
     this.netLayer = -1;
     this.transportLayer = -1;
@@ -105,6 +128,7 @@ export class Packet {
     this.start[i] = start;
     this.end[i] = end;
     this.limit[i] = end;
+    this.reported[i] = end;
     this.bufIndex[i] = buffer;
     this.parent[i] = parent;
     this.layers = i + 1;

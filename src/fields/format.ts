@@ -65,7 +65,8 @@ export function fieldText(f: FieldDef, v: Value): string {
     case 'bytes':
       return v instanceof Uint8Array ? toHex(v) : String(v);
     case 'reltime':
-      if (isAbsTime(v)) return `${v.sec}.${String(v.nsec).padStart(9, '0')}`;
+      // Seconds and nanoseconds of one sign (an epoch time, or an exact difference).
+      if (isAbsTime(v)) return `${v.sec < 0 || v.nsec < 0 ? '-' : ''}${Math.abs(v.sec)}.${String(Math.abs(v.nsec)).padStart(9, '0')}`;
       return typeof v === 'number' ? nsToSeconds(v) : String(v);
     case 'abstime':
       return isAbsTime(v) ? absTimeText(v) : String(v);
