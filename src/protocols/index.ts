@@ -10,6 +10,7 @@ import { dissectorByName } from '../decode/dissector.js';
 import { registerTransportName } from './conversation-state.js';
 import './tns.js';
 import './mysql.js';
+import './pgsql.js';
 
 for (const name of ['tcp', 'udp'] as const) {
   const d = dissectorByName(name);

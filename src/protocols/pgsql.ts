@@ -1,0 +1,432 @@
+/**
+ * PostgreSQL frontend/backend protocol v3 (TCP 5432), after Wireshark's `packet-pgsql.c`
+ * (field names and message type names as tshark 4.0) and the PostgreSQL "Message Formats"
+ * chapter.
+ *
+ * The client's first message has no type byte: SSLRequest / GSSENCRequest (8 bytes, codes
+ * 80877103 / 80877104), CancelRequest, or StartupMessage (protocol 3.0, `user`, `database`…
+ * pairs). The server answers an SSLRequest with one byte, `S` (TLS follows: handed to TLS) or
+ * `N`. Then typed messages: type byte + u32 length. Passwords (`p` messages) are masked.
+ */
+import { u16, u32 } from '../decode/bytes.js';
+import { dissectorByName, registerDissector, STOP, tcpHeuristics, tcpPorts } from '../decode/dissector.js';
+import type { Packet } from '../decode/packet.js';
+import { defineFields } from '../fields/field.js';
+import type { Sink } from '../fields/sink.js';
+import { HIDDEN } from '../fields/value.js';
+import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfByte, MASK } from './_pdu.js';
+import {
+  conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
+  type AppConversationState,
+} from './conversation-state.js';
+
+export const PGSQL_PORT = 5432;
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
+const CANCEL_REQUEST = 80877102;
+const PROTOCOL_3 = 196608;
+
+const frontendTypes: Record<string, string> = {
+  p: 'Password message', Q: 'Simple query', P: 'Parse', B: 'Bind', E: 'Execute', D: 'Describe', C: 'Close', H: 'Flush',
+  S: 'Sync', F: 'Function call', d: 'Copy data', c: 'Copy completion', f: 'Copy failure', X: 'Termination',
+};
+const backendTypes: Record<string, string> = {
+  R: 'Authentication request', K: 'Backend key data', S: 'Parameter status', 1: 'Parse completion', 2: 'Bind completion',
+  3: 'Close completion', C: 'Command completion', t: 'Parameter description', T: 'Row description', D: 'Data row',
+  I: 'Empty query', n: 'No data', E: 'Error', N: 'Notice', s: 'Portal suspended', Z: 'Ready for query', A: 'Notification',
+  V: 'Function call response', G: 'CopyIn response', H: 'CopyOut response', d: 'Copy data', c: 'Copy completion',
+  v: 'Negotiate protocol version',
+};
+
+const authTypes: Record<number, string> = {
+  0: 'Success', 1: 'Kerberos V4', 2: 'Kerberos V5', 3: 'Plaintext password', 4: 'crypt()ed password', 5: 'MD5 password',
+  6: 'SCM credentials', 7: 'GSSAPI', 8: 'GSSAPI/SSPI continue', 9: 'SSPI', 10: 'SASL', 11: 'SASL continue', 12: 'SASL complete',
+};
+
+export const pgsqlFields = defineFields('pgsql', {
+  frontend: { display: 'Frontend', type: 'bool' },
+  type: { display: 'Type', type: 'string' },
+  length: { display: 'Length', type: 'uint32', base: 'dec' },
+  version_major: { display: 'Protocol major version', type: 'uint16', base: 'dec' },
+  version_minor: { display: 'Protocol minor version', type: 'uint16', base: 'dec' },
+  parameter_name: { display: 'Parameter name', type: 'string' },
+  parameter_value: { display: 'Parameter value', type: 'string' },
+  query: { display: 'Query', type: 'string' },
+  password: { display: 'Password', type: 'string', description: 'Always masked by wiresage' },
+  authtype: { display: 'Authentication type', type: 'uint32', base: 'dec', values: authTypes },
+  salt: { display: 'Salt value', type: 'bytes' },
+  'auth.sasl.mech': { display: 'SASL authentication mechanism', type: 'string' },
+  'auth.sasl.data.length': { display: 'SASL authentication data length', type: 'int32', base: 'dec' },
+  'auth.sasl.data': { display: 'SASL authentication data', type: 'bytes', description: 'Client proofs are masked by wiresage' },
+  statement: { display: 'Statement', type: 'string' },
+  portal: { display: 'Portal', type: 'string' },
+  tag: { display: 'Tag', type: 'string' },
+  status: { display: 'Status', type: 'uint8', base: 'dec', values: { 73: 'Idle', 84: 'In a transaction', 69: 'In a failed transaction' } },
+  pid: { display: 'PID', type: 'uint32', base: 'dec' },
+  key: { display: 'Key', type: 'uint32', base: 'dec' },
+  text: { display: 'Text', type: 'string' },
+  'field.count': { display: 'Field count', type: 'uint16', base: 'dec' },
+  'col.name': { display: 'Column name', type: 'string' },
+  severity: { display: 'Severity', type: 'string' },
+  code: { display: 'Code', type: 'string' },
+  message: { display: 'Message', type: 'string' },
+  detail: { display: 'Detail', type: 'string' },
+  hint: { display: 'Hint', type: 'string' },
+  position: { display: 'Position', type: 'string' },
+  where: { display: 'Context', type: 'string' },
+  file: { display: 'File', type: 'string' },
+  line: { display: 'Line', type: 'string' },
+  routine: { display: 'Routine', type: 'string' },
+  ssl_response: { display: 'SSL response', type: 'string', description: "wiresage: the server's one-byte answer to SSLRequest (S: TLS follows, N: no)" },
+});
+
+export const pgsqlPduFields = definePduFields('pgsql');
+
+const errorFieldItems: Record<string, keyof typeof pgsqlFields> = {
+  S: 'severity', V: 'text', C: 'code', M: 'message', D: 'detail', H: 'hint', P: 'position', W: 'where', F: 'file', L: 'line', R: 'routine',
+};
+
+export class PgsqlState {
+  server: string | undefined;
+  startupSeen = false;
+  user: string | undefined;
+  database: string | undefined;
+  /** An SSLRequest/GSSENCRequest awaits its one-byte answer. */
+  sslRequested = false;
+  /** Frame (and layer) after which the conversation is TLS; 0 when none. */
+  tlsAfterFrame = 0;
+  tlsLayer = -1;
+  /** The server's SASL mechanisms were announced: the next `p` is SASLInitialResponse. */
+  authState: 'none' | 'sasl' | 'sasl-continue' = 'none';
+  failed = false;
+}
+
+function stateOf(st: AppConversationState): PgsqlState {
+  if (!(st.data instanceof PgsqlState)) st.data = new PgsqlState();
+  return st.data as PgsqlState;
+}
+
+/** Bytes the message at `off` needs: untyped (first byte 0: u32 length) or typed (1 + u32). */
+export function pduLength(buf: Uint8Array, off: number, avail: number): number | undefined {
+  if (avail < 5) return avail >= 4 && buf[off] === 0 ? u32(buf, off) : undefined;
+  return buf[off] === 0 ? u32(buf, off) : 1 + u32(buf, off + 1);
+}
+
+/** Heuristic: a StartupMessage (protocol 3.0) or SSLRequest/GSSENCRequest filling the payload. */
+export function looksLikePgsqlStartup(buf: Uint8Array, off: number, end: number): boolean {
+  if (end - off < 8) return false;
+  const len = u32(buf, off);
+  if (len !== end - off) return false;
+  const code = u32(buf, off + 4);
+  return (len === 8 && (code === SSL_REQUEST || code === GSSENC_REQUEST)) || (code === PROTOCOL_3 && len > 8 && buf[end - 1] === 0);
+}
+
+function isFrontend(m: PgsqlState | undefined): boolean {
+  if (m?.server) return endpoints.src !== m.server;
+  return endpoints.dstPort === PGSQL_PORT || (endpoints.srcPort !== PGSQL_PORT && endpoints.dstPort < endpoints.srcPort);
+}
+
+let tlsId = -2;
+function tlsDissector(): number {
+  if (tlsId === -2) tlsId = dissectorByName('tls')?.id ?? STOP;
+  return tlsId;
+}
+
+export const pgsql = registerDissector({
+  name: 'pgsql',
+  display: 'PostgreSQL',
+  decode(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const end = capturedEnd(p, layer);
+    const st = conversationOf(p);
+    const m = st ? stateOf(st) : undefined;
+    if (m && m.tlsAfterFrame && (p.number > m.tlsAfterFrame || (p.number === m.tlsAfterFrame && layer > m.tlsLayer))) {
+      const tls = tlsDissector();
+      if (tls !== STOP) {
+        p.end[layer] = o;
+        p.nextStart = o;
+        return tls;
+      }
+    }
+    const frontend = isFrontend(m);
+    if (m?.sslRequested && !frontend && end - o >= 1 && (b[o] === 0x53 || b[o] === 0x4e)) {
+      // The one-byte answer to SSLRequest: 'S' means TLS from the next byte on.
+      p.notes.set(`pgsql.ssl.${layer}`, true);
+      if (st && mayUpdate(st, p, layer)) {
+        m.sslRequested = false;
+        if (b[o] === 0x53) {
+          m.tlsAfterFrame = p.number;
+          m.tlsLayer = layer;
+          setSummary(st, 'postgres', SUMMARY_OUTCOME, 'TLS accepted: login encrypted (see the TLS handshake)');
+        }
+      }
+      return endPdu(p, layer, 1, pgsql.id);
+    }
+    const length = pduLength(b, o, end - o);
+    if (length !== undefined && length < 4) {
+      p.markMalformed(layer, `PostgreSQL message length ${length} is smaller than 4`);
+      p.end[layer] = p.limit[layer];
+      return STOP;
+    }
+    if (st && m && length !== undefined && o + length <= end && mayUpdate(st, p, layer)) learn(st, m, p, layer, b, o, o + length, frontend);
+    return endPdu(p, layer, length, pgsql.id);
+  },
+  summary: () => 'PostgreSQL',
+  tree(p, layer, s) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const end = Math.min(p.end[layer], b.length);
+    const f = pgsqlFields;
+    if (end <= o) return;
+    const st = conversationOf(p);
+    const m = st?.data instanceof PgsqlState ? st.data : undefined;
+    if (p.notes.get(`pgsql.ssl.${layer}`)) {
+      s.add(f.ssl_response, b, o, 1, String.fromCharCode(b[o]), 0, s.wantsLabels ? `SSL response: ${b[o] === 0x53 ? 'S (TLS follows)' : 'N (no TLS)'}` : undefined);
+      return;
+    }
+    const length = pduLength(b, o, end - o);
+    if (length === undefined) {
+      addNeedsReassembly(s, pgsqlPduFields, b, o, end - o, undefined);
+      return;
+    }
+    const frontend = isFrontend(m);
+    const typed = b[o] !== 0;
+    const n = typed ? 1 : 0;
+    const t = String.fromCharCode(b[o]);
+    s.add(f.type, b, o, n, typeName(b, o, end, frontend, typed, t, m));
+    s.add(f.length, b, o + n, 4);
+    s.add(f.frontend, b, o, 0, frontend, HIDDEN);
+    const msgEnd = Math.min(end, o + length);
+    if (frontend) treeFrontend(s, b, o, o + n + 4, msgEnd, typed ? t : '\0', m, p, layer);
+    else treeBackend(s, b, o + n + 4, msgEnd, t);
+    if (o + length > end) addNeedsReassembly(s, pgsqlPduFields, b, end, end - o, length);
+  },
+});
+
+function typeName(b: Uint8Array, o: number, end: number, frontend: boolean, typed: boolean, t: string, m: PgsqlState | undefined): string {
+  if (!frontend) return backendTypes[t] ?? 'Unknown';
+  if (!typed) {
+    if (end - o < 8) return 'Unknown';
+    const len = u32(b, o);
+    const tag = u32(b, o + 4);
+    if (len === 16 && tag === CANCEL_REQUEST) return 'Cancel request';
+    if (len === 8 && tag === SSL_REQUEST) return 'SSL request';
+    if (len === 8 && tag === GSSENC_REQUEST) return 'GSS encrypt request';
+    if (tag === PROTOCOL_3) return 'Startup message';
+    return 'Unknown';
+  }
+  if (t === 'p') {
+    const state = m?.authState ?? 'none';
+    return state === 'sasl' ? 'SASLInitialResponse message' : state === 'sasl-continue' ? 'SASLResponse message' : 'Password message';
+  }
+  return frontendTypes[t] ?? 'Unknown';
+}
+
+/** End of the NUL-terminated string at `at` (index of the NUL, or `end`). */
+function zEnd(b: Uint8Array, at: number, end: number): number {
+  const i = indexOfByte(b, 0, at, end);
+  return i < 0 ? end : i;
+}
+
+function treeFrontend(s: Sink, b: Uint8Array, o: number, n: number, end: number, t: string, m: PgsqlState | undefined, p: Packet, layer: number): void {
+  const f = pgsqlFields;
+  switch (t) {
+    case '\0': {
+      if (end - o < 8) return;
+      const code = u32(b, o + 4);
+      if (code === PROTOCOL_3) {
+        s.add(f.version_major, b, o + 4, 2);
+        s.add(f.version_minor, b, o + 6, 2);
+        let at = o + 8;
+        while (at < end && b[at] !== 0) {
+          const nameEnd = zEnd(b, at, end);
+          if (nameEnd >= end) break;
+          const valueEnd = zEnd(b, nameEnd + 1, end);
+          s.add(f.parameter_name, b, at, nameEnd + 1 - at, ascii(b, at, nameEnd));
+          s.add(f.parameter_value, b, nameEnd + 1, Math.min(end, valueEnd + 1) - (nameEnd + 1), ascii(b, nameEnd + 1, valueEnd));
+          at = valueEnd + 1;
+        }
+      } else if (code === CANCEL_REQUEST && end - o >= 16) {
+        s.add(f.pid, b, o + 8, 4);
+        s.add(f.key, b, o + 12, 4);
+      }
+      return;
+    }
+    case 'p': {
+      // Secrets: SASL proofs and passwords are shown masked; the mechanism name is kept.
+      const state = (p.notes.get(`pgsql.auth.${layer}`) as PgsqlState['authState'] | undefined) ?? m?.authState ?? 'none';
+      if (state === 'sasl') {
+        const mechEnd = zEnd(b, n, end);
+        s.add(f['auth.sasl.mech'], b, n, mechEnd + 1 - n, ascii(b, n, mechEnd));
+        if (mechEnd + 5 <= end) {
+          s.add(f['auth.sasl.data.length'], b, mechEnd + 1, 4);
+          if (u32(b, mechEnd + 1) > 0 && mechEnd + 5 < end) s.add(f['auth.sasl.data'], b, mechEnd + 5, end - (mechEnd + 5), MASK);
+        }
+      } else if (state === 'sasl-continue') {
+        if (n < end) s.add(f['auth.sasl.data'], b, n, end - n, MASK);
+      } else {
+        s.add(f.password, b, n, end - n, MASK);
+      }
+      return;
+    }
+    case 'Q': {
+      const qEnd = zEnd(b, n, end);
+      s.add(f.query, b, n, Math.min(end, qEnd + 1) - n, ascii(b, n, qEnd));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function treeBackend(s: Sink, b: Uint8Array, n: number, end: number, t: string): void {
+  const f = pgsqlFields;
+  switch (t) {
+    case 'R': {
+      if (n + 4 > end) return;
+      s.add(f.authtype, b, n, 4);
+      const type = u32(b, n);
+      if (type === 5 && n + 8 <= end) s.add(f.salt, b, n + 4, 4);
+      else if (type === 4 && n + 6 <= end) s.add(f.salt, b, n + 4, 2);
+      else if (type === 10) {
+        let at = n + 4;
+        while (at < end && b[at] !== 0) {
+          const e = zEnd(b, at, end);
+          s.add(f['auth.sasl.mech'], b, at, Math.min(end, e + 1) - at, ascii(b, at, e));
+          at = e + 1;
+        }
+      } else if ((type === 11 || type === 12) && n + 4 < end) s.add(f['auth.sasl.data'], b, n + 4, end - (n + 4));
+      return;
+    }
+    case 'K':
+      if (n + 8 <= end) {
+        s.add(f.pid, b, n, 4);
+        s.add(f.key, b, n + 4, 4);
+      }
+      return;
+    case 'S': {
+      const nameEnd = zEnd(b, n, end);
+      s.add(f.parameter_name, b, n, Math.min(end, nameEnd + 1) - n, ascii(b, n, nameEnd));
+      if (nameEnd + 1 <= end) {
+        const valueEnd = zEnd(b, nameEnd + 1, end);
+        s.add(f.parameter_value, b, nameEnd + 1, Math.min(end, valueEnd + 1) - (nameEnd + 1), ascii(b, nameEnd + 1, valueEnd));
+      }
+      return;
+    }
+    case 'C': {
+      const e = zEnd(b, n, end);
+      s.add(f.tag, b, n, Math.min(end, e + 1) - n, ascii(b, n, e));
+      return;
+    }
+    case 'Z':
+      if (n < end) s.add(f.status, b, n, 1);
+      return;
+    case 'T':
+    case 'D':
+      if (n + 2 <= end) s.add(f['field.count'], b, n, 2);
+      if (t === 'T' && n + 2 <= end) {
+        s.push();
+        let at = n + 2;
+        for (let i = 0; i < u16(b, n) && at < end; i++) {
+          const e = zEnd(b, at, end);
+          s.add(f['col.name'], b, at, Math.min(end, e + 1) - at, ascii(b, at, e));
+          at = e + 1 + 18;
+        }
+        s.pop();
+      }
+      return;
+    case 'E':
+    case 'N': {
+      let at = n;
+      while (at < end && b[at] !== 0) {
+        const code = String.fromCharCode(b[at]);
+        const e = zEnd(b, at + 1, end);
+        const item = f[errorFieldItems[code] ?? 'text'];
+        s.add(item, b, at, Math.min(end, e + 1) - at, ascii(b, at + 1, e));
+        at = e + 1;
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** Error/notice fields of a message body as a map from field code to text. */
+function errorFields(b: Uint8Array, at: number, end: number): Map<string, string> {
+  const out = new Map<string, string>();
+  while (at < end && b[at] !== 0) {
+    const e = zEnd(b, at + 1, end);
+    out.set(String.fromCharCode(b[at]), ascii(b, at + 1, e));
+    at = e + 1;
+  }
+  return out;
+}
+
+function learn(st: AppConversationState, m: PgsqlState, p: Packet, layer: number, b: Uint8Array, o: number, end: number, frontend: boolean): void {
+  if (frontend) {
+    m.server ??= endpoints.dst;
+    st.server ??= endpoints.dst;
+    if (b[o] === 0) {
+      if (end - o < 8) return;
+      const code = u32(b, o + 4);
+      if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
+        m.sslRequested = true;
+        setSummary(st, 'postgres', SUMMARY_INFO, code === SSL_REQUEST ? 'SSLRequest' : 'GSSENCRequest');
+        return;
+      }
+      if (code !== PROTOCOL_3) return;
+      m.startupSeen = true;
+      m.failed = false;
+      m.authState = 'none';
+      let at = o + 8;
+      while (at < end && b[at] !== 0) {
+        const nameEnd = zEnd(b, at, end);
+        const valueEnd = zEnd(b, nameEnd + 1, end);
+        const name = ascii(b, at, nameEnd);
+        const value = ascii(b, nameEnd + 1, valueEnd);
+        if (name === 'user') m.user = value;
+        else if (name === 'database') m.database = value;
+        at = valueEnd + 1;
+      }
+      setSummary(st, 'postgres', SUMMARY_INFO, loginText(m));
+      return;
+    }
+    if (b[o] === 0x70) p.notes.set(`pgsql.auth.${layer}`, m.authState);
+    return;
+  }
+  if (m.server === undefined) {
+    m.server = endpoints.src;
+    st.server ??= endpoints.src;
+  }
+  const t = b[o];
+  if (t === 0x52 && end - o >= 9) {
+    const type = u32(b, o + 5);
+    if (type === 10) m.authState = 'sasl';
+    else if (type === 11 || type === 12) m.authState = 'sasl-continue';
+    else if (type === 0) {
+      m.authState = 'none';
+      setSummary(st, 'postgres', SUMMARY_OUTCOME, `${loginText(m)} ok`);
+    }
+    return;
+  }
+  if (t === 0x45) {
+    const fields = errorFields(b, o + 5, end);
+    const code = fields.get('C') ?? '?';
+    const message = printable(fields.get('M') ?? '', 100);
+    if (!m.failed && (code.startsWith('28') || code === '3D000' || code.startsWith('08') || code === '53300' || code === '57P03')) {
+      m.failed = true;
+      setSummary(st, 'postgres', SUMMARY_ERROR, `${loginText(m)} failed ${code} ${message}`);
+    } else {
+      setSummary(st, 'postgres', SUMMARY_OUTCOME, `${loginText(m)} ok, then error ${code} ${message}`);
+    }
+  }
+}
+
+function loginText(m: PgsqlState): string {
+  return `login '${printable(m.user ?? '?', 40)}'${m.database ? ` to '${printable(m.database, 40)}'` : ''}`;
+}
+
+tcpPorts.add(PGSQL_PORT, pgsql);
+tcpHeuristics.push({ dissector: pgsql, test: looksLikePgsqlStartup });
