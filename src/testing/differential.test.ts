@@ -8,8 +8,8 @@
  *   wire (lying lengths);
  * - captures of the shared generator (../shared/bench/gen-pcap.mjs) with several seeds and
  *   `--stress` levels;
- * - captures the suite makes itself: real TCP/UDP traffic on loopback (tcpdump -i lo), and in
- *   two network namespaces joined by a veth pair with 802.1Q and 802.1ad (QinQ) sub-interfaces.
+ * - captures the suite makes itself: real TCP/UDP traffic on loopback (tcpdump -i lo), and
+ *   between two network namespaces joined by a veth pair (ARP, IPv4, IPv6, GSO super-packets).
  *
  * Agreement must be exact on packets tshark does not mark malformed, except for the documented
  * accepted differences and restrictions of tshark-differences.ts, which the report counts.
@@ -17,7 +17,8 @@
  * TCP, UDP) and those of the IPv6/ICMP/ARP dissectors (reported apart, same rule).
  *
  * Environment: WIRESAGE_DIFF_SKIP=corpus,live,netns,generated,synthetic skips parts;
- * WIRESAGE_DIFF_EXAMPLES=N shows N examples per mismatching field (default 8).
+ * WIRESAGE_DIFF_EXAMPLES=N shows N examples per mismatching field (default 8);
+ * WIRESAGE_DIFF_KEEP=1 keeps the generated and captured inputs (the temporary folder is printed).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -81,17 +82,7 @@ describe('differential: wiresage read -T fields vs tshark -T fields', { skip: no
     [known, dissected] = await Promise.all([wiresageFieldNames(), wiresageProtocols()]);
   });
 
-  after(() => {
-    rmSync(work, { recursive: true, force: true });
-    const lines = [
-      '== differential summary (all inputs)',
-      `tshark preferences: ${tsharkPreferences.map((p) => p.pref).join(', ') || 'defaults'}; accepted differences defined: ${acceptedDifferences.map((d) => d.id).join(', ')}`,
-    ];
-    for (const [name, t] of [['frame/eth/vlan/ip/tcp/udp', overall.core], ['ipv6/icmp/icmpv6/arp', overall.other]] as const) {
-      lines.push(`${name}: files compared ${t.files.size}, packets compared ${t.packets} (${t.malformedPackets} malformed), field comparisons ${t.fieldComparisons}, mismatches ${t.mismatches.length}, accepted ${[...t.accepted.values()].reduce((a, b) => a + b, 0)}, restricted values ${t.restrictedValues}`);
-    }
-    process.stdout.write(`${lines.map((l) => `# ${l}`).join('\n')}\n`);
-  });
+  after(() => (process.env.WIRESAGE_DIFF_KEEP ? process.stdout.write(`# inputs kept in ${work}\n`) : rmSync(work, { recursive: true, force: true })));
 
   describe('tcpdump corpus (every readable file)', { skip: skip.has('corpus') || (!existsSync(corpusDir) && `no corpus at ${corpusDir}`) }, () => {
     let plan: CorpusPlan;
@@ -168,7 +159,7 @@ describe('differential: wiresage read -T fields vs tshark -T fields', { skip: no
     agreementTests('loopback', () => runs);
   });
 
-  describe('live capture between network namespaces (veth, 802.1Q, 802.1ad QinQ, offloads on)', { skip: skip.has('netns') || cannotCapture() || cannotNetns() }, () => {
+  describe('live capture between network namespaces (veth: ARP, IPv4, IPv6, TSO/GSO super-packets)', { skip: skip.has('netns') || cannotCapture() || cannotNetns() }, () => {
     let runs: CaptureRun[] = [];
     before(async () => {
       const file = join(work, 'netns.pcap');
@@ -178,6 +169,16 @@ describe('differential: wiresage read -T fields vs tshark -T fields', { skip: no
       runs = [await compareCapture({ file, label: 'namespace capture' }, known)];
     });
     agreementTests('namespaces', () => runs);
+  });
+
+  // Last, once every input above was compared (tests run in order).
+  it('summary over all inputs', (t) => {
+    t.diagnostic('== differential summary (all inputs)');
+    t.diagnostic(`tshark preferences: ${tsharkPreferences.map((p) => p.pref).join(', ') || 'defaults'}; accepted differences defined: ${acceptedDifferences.map((d) => d.id).join(', ')}`);
+    for (const [name, tally] of [['frame/eth/vlan/ip/tcp/udp', overall.core], ['ipv6/icmp/icmpv6/arp', overall.other]] as const) {
+      const accepted = [...tally.accepted.values()].reduce((a, b) => a + b, 0);
+      t.diagnostic(`${name}: files compared ${tally.files.size}, packets compared ${tally.packets} (${tally.malformedPackets} malformed), field comparisons ${tally.fieldComparisons}, mismatches = ${tally.mismatches.length}, accepted ${accepted}, restricted values ${tally.restrictedValues}`);
+    }
   });
 });
 
@@ -316,8 +317,10 @@ function ip(args: string[]): void {
 }
 
 /**
- * Two namespaces joined by a veth pair, each with a plain address, an 802.1Q sub-interface and
- * an 802.1ad S-tag carrying an 802.1Q C-tag (QinQ); deleted afterwards.
+ * Two namespaces joined by a veth pair (real MAC addresses, ARP, IPv4 and IPv6), with TSO/GSO on
+ * so the capture on the sending side holds super-packets larger than the MTU; deleted afterwards.
+ * (802.1Q/802.1ad sub-interfaces would be better still, but this kernel has no vlan link type:
+ * tagged frames come from the corpus, the generator and the hand-built cases.)
  */
 async function withNamespaces(body: (a: string, b: string) => Promise<void>): Promise<void> {
   const a = `wsdiff-a-${process.pid}`;
@@ -331,15 +334,8 @@ async function withNamespaces(body: (a: string, b: string) => Promise<void>): Pr
       x(['link', 'set', 'lo', 'up']);
       x(['link', 'set', dev, 'up']);
       x(['addr', 'add', `10.251.1.${n}/24`, 'dev', dev]);
-      x(['link', 'add', 'link', dev, 'name', 'vl100', 'type', 'vlan', 'id', '100']);
-      x(['addr', 'add', `10.251.100.${n}/24`, 'dev', 'vl100']);
-      x(['link', 'set', 'vl100', 'up']);
-      x(['link', 'add', 'link', dev, 'name', 'sv200', 'type', 'vlan', 'protocol', '802.1ad', 'id', '200']);
-      x(['link', 'set', 'sv200', 'up']);
-      x(['link', 'add', 'link', 'sv200', 'name', 'cv300', 'type', 'vlan', 'id', '300']);
-      x(['addr', 'add', `10.251.200.${n}/24`, 'dev', 'cv300']);
-      x(['link', 'set', 'cv300', 'up']);
       x(['addr', 'add', `fd00:251::${n}/64`, 'dev', dev, 'nodad']);
+      spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tso', 'on', 'gso', 'on'], { stdio: 'ignore' });
     }
     await body(a, b);
   } finally {
@@ -399,7 +395,7 @@ async function namespaceTraffic(a: string, b: string): Promise<void> {
         resolve();
       });
     });
-    const hosts = ['10.251.1.2', '10.251.100.2', '10.251.200.2', 'fd00:251::2'];
+    const hosts = ['10.251.1.2', 'fd00:251::2'];
     const client = spawn('ip', ['netns', 'exec', a, process.execPath, '-e', clientScript, ...hosts], { stdio: 'ignore' });
     const timer = setTimeout(() => client.kill('SIGKILL'), 30_000);
     await new Promise((resolve) => client.on('close', resolve));

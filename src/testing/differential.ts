@@ -61,13 +61,30 @@ export const allComparedFields: readonly string[] = Object.values(fieldGroups).f
 const groupOf = new Map<string, FieldGroup>();
 for (const [g, names] of Object.entries(fieldGroups)) for (const n of names) groupOf.set(n, g as FieldGroup);
 
+/** Layers of the IPv6/ICMP dissectors that carry other headers (tunnels, ICMP error quotes). */
+const encapsulators: Readonly<Record<string, FieldGroup>> = {
+  ipv6: 'ipv6', 'ipv6.hopopts': 'ipv6', 'ipv6.routing': 'ipv6', 'ipv6.fraghdr': 'ipv6', 'ipv6.dstopts': 'ipv6', icmp: 'icmp', icmpv6: 'icmp',
+};
+
 /**
- * The group a field's value on one packet belongs to: its own, except `ip.version`, which
- * tshark's IPv6 dissector also adds (hidden) to IPv6 headers: there it is the IPv6 dissector's.
+ * The group a field's value on one packet belongs to: its own, except
+ * - `ip.version` on an IPv6 packet: tshark's IPv6 dissector adds it (hidden) to IPv6 headers;
+ * - a protocol repeated inside an IPv6 or ICMP layer (IP quoted in an ICMP error, Ethernet in an
+ *   IPv6 segment routing header): the inner copy exists only through that dissector's dispatch,
+ *   so the whole field counts for the IPv6/ICMP group on that packet.
  */
 export function groupFor(field: string, protocols: readonly string[]): FieldGroup {
   if (field === 'ip.version' && protocols.includes('ipv6') && !protocols.includes('ip')) return 'ipv6';
-  return groupOf.get(field)!;
+  const own = groupOf.get(field)!;
+  const dot = field.indexOf('.');
+  const proto = dot < 0 ? field : field.slice(0, dot);
+  const first = protocols.indexOf(proto);
+  if (first < 0) return own;
+  for (let i = first + 1; i < protocols.length; i++) {
+    const by = encapsulators[protocols[i]];
+    if (by && protocols.indexOf(proto, i + 1) > i) return by;
+  }
+  return own;
 }
 
 /**

@@ -32,10 +32,18 @@ export const tsharkPreferences: ReadonlyArray<{ pref: string; reason: string }> 
 export const transparentProtocols: ReadonlySet<string> = new Set(['ethertype']);
 
 /**
+ * tshark layers that wiresage decodes inside another layer: IPv6 extension headers are steps
+ * of wiresage's `ipv6` layer (hop-by-hop, routing, fragment and destination options).
+ */
+export const decodedWithin: Readonly<Record<string, string>> = {
+  'ipv6.hopopts': 'ipv6', 'ipv6.routing': 'ipv6', 'ipv6.fraghdr': 'ipv6', 'ipv6.dstopts': 'ipv6',
+};
+
+/**
  * Whether `field` can be compared on a packet whose tshark protocol chain is `protocols`.
  *
  * The chain is cut at the first protocol that is neither dissected by wiresage (a protocol in
- * its registry) nor transparent. A field is compared unless its protocol occurs at or after
+ * its registry, or decoded within one: `decodedWithin`) nor transparent. A field is compared unless its protocol occurs at or after
  * the cut — then the answer is the name of the protocol at the cut (the encapsulation that
  * hides it), which the report counts. `frame.*` is always compared. A protocol occurring both
  * before and after the cut (IP in GRE in IP) is left out entirely for that packet: tshark's
@@ -52,7 +60,8 @@ export function comparable(field: string, protocols: readonly string[], dissecte
   const layers = addedBy[field];
   let cut = -1;
   for (let i = 0; i < protocols.length; i++) {
-    if (!dissected.has(protocols[i]) && !transparentProtocols.has(protocols[i])) {
+    const p = protocols[i];
+    if (!dissected.has(p) && !transparentProtocols.has(p) && !dissected.has(decodedWithin[p] ?? '')) {
       cut = i;
       break;
     }
