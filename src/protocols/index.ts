@@ -11,6 +11,7 @@ import { registerTransportName } from './conversation-state.js';
 import './tns.js';
 import './mysql.js';
 import './pgsql.js';
+import './resp.js';
 
 for (const name of ['tcp', 'udp'] as const) {
   const d = dissectorByName(name);

@@ -1,0 +1,315 @@
+/**
+ * Redis serialization protocol RESP2/RESP3 (TCP 6379), field names as Wireshark 4.0's
+ * `packet-resp.c` (`resp.array`, `resp.bulk_string.value`, `resp.error`…).
+ *
+ * A PDU is one complete value: commands are arrays of bulk strings (`*2\r\n$4\r\nAUTH\r\n…`),
+ * replies are any type (`+OK`, `-WRONGPASS …`, `:1`, `$5…`, RESP3 `%`, `~`, `_`, `#`, `,`,
+ * `(`, `!`, `=`, `>`, `|`). Inline commands (`PING\r\n`) are one line. Replies are matched to
+ * commands in order (pipelining). AUTH and HELLO … AUTH arguments are masked.
+ */
+import { registerDissector, tcpPorts } from '../decode/dissector.js';
+import { defineFields } from '../fields/field.js';
+import type { Sink } from '../fields/sink.js';
+import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
+import {
+  conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
+  type AppConversationState,
+} from './conversation-state.js';
+
+export const REDIS_PORT = 6379;
+/** Nesting deeper than this is marked, not followed (as Wireshark's recursion limit). */
+const MAX_DEPTH = 32;
+/** Elements walked per PDU at most, so a hostile length cannot make a loop long. */
+const MAX_ELEMENTS = 100_000;
+
+export const respFields = defineFields('resp', {
+  string: { display: 'String', type: 'string' },
+  error: { display: 'Error', type: 'string' },
+  bulk_string: { display: 'Bulk String', type: 'none' },
+  'bulk_string.value': { display: 'Value', type: 'bytes' },
+  'bulk_string.length': { display: 'Length', type: 'int32', base: 'dec' },
+  integer: { display: 'Integer', type: 'int64', base: 'dec' },
+  array: { display: 'Array', type: 'none' },
+  'array.length': { display: 'Length', type: 'int64', base: 'dec' },
+  // RESP3 and wiresage's own items.
+  null: { display: 'Null', type: 'none' },
+  boolean: { display: 'Boolean', type: 'bool' },
+  double: { display: 'Double', type: 'string' },
+  big_number: { display: 'Big Number', type: 'string' },
+  map: { display: 'Map', type: 'none' },
+  'map.length': { display: 'Length', type: 'int64', base: 'dec' },
+  command: { display: 'Command', type: 'string', description: 'wiresage: the command name of a request' },
+  inline: { display: 'Inline command', type: 'string' },
+  secret: { display: 'Secret (masked)', type: 'string', description: 'wiresage: AUTH/HELLO password, never shown' },
+});
+
+export const respPduFields = definePduFields('resp');
+
+/** End of the RESP value at `at` (exclusive), -1 if incomplete, -2 if not RESP. */
+export function valueEnd(b: Uint8Array, at: number, end: number, depth = 0, budget = { n: MAX_ELEMENTS }): number {
+  if (at >= end) return -1;
+  if (depth > MAX_DEPTH || --budget.n < 0) return -2;
+  const line = indexOfCrlf(b, at + 1, end);
+  const t = b[at];
+  switch (t) {
+    case 0x2b: case 0x2d: case 0x3a: case 0x5f: case 0x23: case 0x2c: case 0x28: // + - : _ # , (
+      return line < 0 ? -1 : line + 2;
+    case 0x24: case 0x21: case 0x3d: { // $ ! =  (bulk)
+      if (line < 0) return -1;
+      const n = lengthOf(b, at + 1, line);
+      if (n === undefined) return -2;
+      if (n < 0) return line + 2; // $-1: null bulk string
+      const stop = line + 2 + n + 2;
+      return stop > end ? -1 : stop;
+    }
+    case 0x2a: case 0x7e: case 0x3e: case 0x25: case 0x7c: { // * ~ > % |
+      if (line < 0) return -1;
+      const n = lengthOf(b, at + 1, line);
+      if (n === undefined) return -2;
+      let pos = line + 2;
+      const count = t === 0x25 || t === 0x7c ? n * 2 : n;
+      for (let i = 0; i < count; i++) {
+        pos = valueEnd(b, pos, end, depth + 1, budget);
+        if (pos < 0) return pos;
+      }
+      // An attribute (|) precedes the value it describes.
+      return t === 0x7c ? valueEnd(b, pos, end, depth + 1, budget) : pos;
+    }
+    default:
+      return -2;
+  }
+}
+
+/** The decimal length in `b[from..to)` (may be -1), or undefined if not a number. */
+function lengthOf(b: Uint8Array, from: number, to: number): number | undefined {
+  if (to <= from || to - from > 12) return undefined;
+  let neg = false;
+  let i = from;
+  if (b[i] === 0x2d) {
+    neg = true;
+    i++;
+  }
+  if (i >= to) return undefined;
+  let n = 0;
+  for (; i < to; i++) {
+    const c = b[i];
+    if (c < 0x30 || c > 0x39) return undefined;
+    n = n * 10 + (c - 0x30);
+  }
+  return neg ? -n : n;
+}
+
+/** Bytes the RESP value at `off` needs, or undefined until it is complete (RESP has no length prefix). */
+export function pduLength(buf: Uint8Array, off: number, avail: number): number | undefined {
+  const first = buf[off];
+  if (avail < 1) return undefined;
+  if (!isTypeByte(first)) {
+    // Inline command: one line.
+    const line = indexOfCrlf(buf, off, off + avail);
+    return line < 0 ? undefined : line + 2 - off;
+  }
+  const e = valueEnd(buf, off, off + avail);
+  if (e === -2) return avail;
+  return e < 0 ? undefined : e - off;
+}
+
+function isTypeByte(c: number): boolean {
+  return c === 0x2b || c === 0x2d || c === 0x3a || c === 0x24 || c === 0x2a || c === 0x5f || c === 0x23 || c === 0x2c || c === 0x28 ||
+    c === 0x21 || c === 0x3d || c === 0x25 || c === 0x7e || c === 0x3e || c === 0x7c;
+}
+
+export class RespState {
+  server: string | undefined;
+  /** Commands waiting for their reply, oldest first (pipelining). */
+  pending: string[] = [];
+  authOk = false;
+}
+
+function stateOf(st: AppConversationState): RespState {
+  if (!(st.data instanceof RespState)) st.data = new RespState();
+  return st.data as RespState;
+}
+
+function fromClient(m: RespState | undefined): boolean {
+  if (m?.server) return endpoints.src !== m.server;
+  return endpoints.dstPort === REDIS_PORT || (endpoints.srcPort !== REDIS_PORT && endpoints.dstPort < endpoints.srcPort);
+}
+
+export const resp = registerDissector({
+  name: 'resp',
+  display: 'REdis Serialization Protocol',
+  decode(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const end = capturedEnd(p, layer);
+    const length = pduLength(b, o, end - o);
+    const st = conversationOf(p);
+    if (st && length !== undefined && o + length <= end && mayUpdate(st, p, layer)) learn(st, stateOf(st), b, o, o + length);
+    return endPdu(p, layer, length, resp.id);
+  },
+  summary: () => 'REdis Serialization Protocol',
+  tree(p, layer, s) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const end = Math.min(p.end[layer], b.length);
+    if (end <= o) return;
+    const length = pduLength(b, o, end - o);
+    const st = conversationOf(p);
+    const m = st?.data instanceof RespState ? st.data : undefined;
+    const client = fromClient(m);
+    if (!isTypeByte(b[o])) {
+      const line = indexOfCrlf(b, o, end);
+      const text = ascii(b, o, line < 0 ? end : line);
+      const masked = /^\s*(AUTH|HELLO)\b/i.test(text) ? text.replace(/^(\s*\S+).*$/, `$1 ${MASK}`) : text;
+      s.add(respFields.inline, b, o, (line < 0 ? end : line) - o, masked);
+      if (length === undefined) addNeedsReassembly(s, respPduFields, b, o, end - o, undefined);
+      return;
+    }
+    const mask: Mask = { from: client ? firstSecret(b, o, end) : Infinity, index: 0 };
+    treeValue(s, b, o, end, 0, mask, client);
+    if (length === undefined) addNeedsReassembly(s, respPduFields, b, o, end - o, undefined);
+  },
+});
+
+/** Index of the first secret element of a command array: AUTH's arguments, HELLO's AUTH username/password. */
+function firstSecret(b: Uint8Array, o: number, end: number): number {
+  const name = commandOf(b, o, end)?.toUpperCase();
+  if (name === 'AUTH') return 1;
+  if (name === 'HELLO') return 3;
+  return Infinity;
+}
+
+/** The first bulk string of an array (the command name), or undefined. */
+export function commandOf(b: Uint8Array, o: number, end: number): string | undefined {
+  if (b[o] !== 0x2a) return undefined;
+  const line = indexOfCrlf(b, o + 1, end);
+  if (line < 0) return undefined;
+  const at = line + 2;
+  if (at >= end || b[at] !== 0x24) return undefined;
+  const l2 = indexOfCrlf(b, at + 1, end);
+  if (l2 < 0) return undefined;
+  const n = lengthOf(b, at + 1, l2);
+  if (n === undefined || n < 0 || l2 + 2 + n > end) return undefined;
+  return ascii(b, l2 + 2, l2 + 2 + Math.min(n, 64));
+}
+
+interface Mask {
+  /** Elements of the top-level array from this index on are secrets. */
+  from: number;
+  /** Index of the next top-level element. */
+  index: number;
+}
+
+/** Adds the value at `at` to the tree; returns where it ends (or `end` when cut). */
+function treeValue(s: Sink, b: Uint8Array, at: number, end: number, depth: number, mask: Mask, client: boolean): number {
+  const f = respFields;
+  if (at >= end) return end;
+  const line = indexOfCrlf(b, at + 1, end);
+  const lineEnd = line < 0 ? end : line;
+  const next = line < 0 ? end : line + 2;
+  const t = b[at];
+  switch (t) {
+    case 0x2b:
+      s.add(f.string, b, at, next - at, ascii(b, at + 1, lineEnd));
+      return next;
+    case 0x2d:
+    case 0x21: {
+      if (t === 0x21) {
+        const n = lengthOf(b, at + 1, lineEnd) ?? 0;
+        const stop = Math.min(end, next + Math.max(0, n));
+        s.add(f.error, b, at, stop - at, ascii(b, next, stop));
+        return Math.min(end, stop + 2);
+      }
+      s.add(f.error, b, at, next - at, ascii(b, at + 1, lineEnd));
+      return next;
+    }
+    case 0x3a: {
+      const n = lengthOfBig(b, at + 1, lineEnd);
+      s.add(f.integer, b, at, next - at, n);
+      return next;
+    }
+    case 0x5f:
+      s.add(f.null, b, at, next - at);
+      return next;
+    case 0x23:
+      s.add(f.boolean, b, at, next - at, b[at + 1] === 0x74);
+      return next;
+    case 0x2c:
+      s.add(f.double, b, at, next - at, ascii(b, at + 1, lineEnd));
+      return next;
+    case 0x28:
+      s.add(f.big_number, b, at, next - at, ascii(b, at + 1, lineEnd));
+      return next;
+    case 0x24:
+    case 0x3d: {
+      const n = lengthOf(b, at + 1, lineEnd);
+      const stop = n !== undefined && n >= 0 ? Math.min(end, next + n) : next;
+      s.add(f.bulk_string, b, at, Math.min(end, stop + 2) - at);
+      s.push();
+      s.add(f['bulk_string.length'], b, at + 1, lineEnd - at - 1, n ?? 0);
+      if (n !== undefined && n >= 0 && next <= end) {
+        const secret = depth === 1 && mask.index >= mask.from;
+        if (secret) s.add(f['bulk_string.value'], b, next, stop - next, MASK);
+        else s.add(f['bulk_string.value'], b, next, stop - next);
+      }
+      s.pop();
+      if (depth === 1) {
+        if (mask.index === 0 && client) s.add(f.command, b, next, stop - next, ascii(b, next, stop));
+        mask.index++;
+      }
+      return Math.min(end, stop + 2);
+    }
+    case 0x2a: case 0x7e: case 0x3e: case 0x25: case 0x7c: {
+      const n = lengthOf(b, at + 1, lineEnd) ?? 0;
+      const isMap = t === 0x25 || t === 0x7c;
+      s.add(isMap ? f.map : f.array, b, at, 0);
+      s.push();
+      s.add(isMap ? f['map.length'] : f['array.length'], b, at + 1, lineEnd - at - 1, BigInt(n));
+      let pos = next;
+      const count = Math.min(isMap ? n * 2 : n, MAX_ELEMENTS);
+      for (let i = 0; i < count && pos < end && depth < MAX_DEPTH; i++) pos = treeValue(s, b, pos, end, depth + 1, mask, client);
+      s.pop();
+      return pos;
+    }
+    default:
+      return end;
+  }
+}
+
+function lengthOfBig(b: Uint8Array, from: number, to: number): bigint {
+  const text = ascii(b, from, to);
+  return /^-?\d{1,19}$/.test(text) ? BigInt.asIntN(64, BigInt(text)) : 0n;
+}
+
+function learn(st: AppConversationState, m: RespState, b: Uint8Array, o: number, end: number): void {
+  const client = fromClient(m);
+  if (client) {
+    m.server ??= endpoints.dst;
+    st.server ??= endpoints.dst;
+    const cmd = (commandOf(b, o, end) ?? (isTypeByte(b[o]) ? '?' : ascii(b, o, Math.min(end, o + 32)).trim().split(/\s+/)[0] ?? '?')).toUpperCase();
+    if (m.pending.length < 1024) m.pending.push(cmd);
+    if (!st.summary) setSummary(st, 'redis', SUMMARY_INFO, cmd === 'AUTH' ? 'AUTH' : `${printable(cmd, 20)}`);
+    return;
+  }
+  m.server ??= endpoints.src;
+  const cmd = m.pending.shift();
+  const t = b[o];
+  if (t === 0x2d || t === 0x21) {
+    const line = indexOfCrlf(b, o + 1, end);
+    const text = printable(ascii(b, o + 1, line < 0 ? end : line), 100);
+    const code = text.split(' ')[0];
+    if (cmd === 'AUTH' || (cmd === 'HELLO' && (code === 'WRONGPASS' || code === 'NOAUTH'))) setSummary(st, 'redis', SUMMARY_ERROR, `AUTH failed ${text}`);
+    // NOAUTH after a failed AUTH is its consequence: the AUTH failure stays the summary.
+    else if (code === 'NOAUTH') {
+      if (st.summaryLevel < SUMMARY_ERROR) setSummary(st, 'redis', SUMMARY_ERROR, `${cmd ?? 'command'} refused: ${text}`);
+    }
+    else setSummary(st, 'redis', SUMMARY_OUTCOME, `${cmd ?? 'command'} error ${text}`);
+    return;
+  }
+  if (cmd === 'AUTH') {
+    m.authOk = true;
+    setSummary(st, 'redis', SUMMARY_OUTCOME, 'AUTH ok');
+  }
+}
+
+tcpPorts.add(REDIS_PORT, resp);
