@@ -3,8 +3,8 @@
  * why. Two kinds, both narrow and both counted in the suite's report (never skipped silently):
  *
  * 1. **Restriction** (`comparable`): fields of a protocol that tshark found *inside* an
- *    encapsulation wiresage does not dissect (MPLS, GRE, PPP, 802.11, VXLAN, ICMP-quoted
- *    headers while ICMP is missing…). Such values cannot exist in wiresage's output.
+ *    encapsulation wiresage does not dissect (MPLS, GRE, PPP, 802.11, VXLAN…). Such values
+ *    cannot exist in wiresage's output; the outer copies of a repeated layer still are compared.
  * 2. **Accepted differences** (`acceptedDifferences`): a field and a condition under which
  *    tshark's text is a tshark quirk that wiresage deliberately does not copy.
  */
@@ -39,24 +39,39 @@ export const decodedWithin: Readonly<Record<string, string>> = {
   'ipv6.hopopts': 'ipv6', 'ipv6.routing': 'ipv6', 'ipv6.fraghdr': 'ipv6', 'ipv6.dstopts': 'ipv6',
 };
 
+/** How a field is compared on one packet. */
+export type Verdict =
+  | { kind: 'all' }
+  /** Only the first `values` of tshark's values: those of the layers before `by`. */
+  | { kind: 'outer'; values: number; by: string }
+  /** Not compared: the field's layer lies beyond `by`, which wiresage does not dissect. */
+  | { kind: 'restricted'; by: string };
+
+const ALL: Verdict = { kind: 'all' };
+
 /**
- * Whether `field` can be compared on a packet whose tshark protocol chain is `protocols`.
+ * How `field` is compared on a packet whose tshark protocol chain is `protocols`.
  *
  * The chain is cut at the first protocol that is neither dissected by wiresage (a protocol in
- * its registry, or decoded within one: `decodedWithin`) nor transparent. A field is compared unless its protocol occurs at or after
- * the cut — then the answer is the name of the protocol at the cut (the encapsulation that
- * hides it), which the report counts. `frame.*` is always compared. A protocol occurring both
- * before and after the cut (IP in GRE in IP) is left out entirely for that packet: tshark's
- * `-T fields` list mixes the outer and inner values and cannot be split per layer.
+ * its registry, or decoded within one: `decodedWithin`) nor transparent. Then:
+ * - a field whose protocol (or a layer that also adds it: `addedBy`) occurs only before the
+ *   cut is compared in full; `frame.*` always is;
+ * - a field whose protocol occurs only at or after the cut is left out ("restricted", counted
+ *   by the protocol at the cut, the encapsulation that hides it);
+ * - a protocol both before and after the cut (IP in GRE in IP): tshark's `-T fields` list holds
+ *   the outer values first. For fields with a fixed number of values per layer
+ *   (`valuesPerLayer`) wiresage's values must equal tshark's first (count × outer layers)
+ *   values; other fields (option lists, eth.type vs eth.len…) are left out.
  *
  * @example
- * comparable('ip.src', ['eth', 'ethertype', 'mpls', 'ip', 'tcp'], new Set(['eth', 'ip', 'tcp'])); // 'mpls'
- * comparable('eth.src', ['eth', 'ethertype', 'mpls', 'ip', 'tcp'], new Set(['eth', 'ip', 'tcp'])); // true
+ * comparable('ip.src', ['eth', 'ethertype', 'mpls', 'ip', 'tcp'], new Set(['eth', 'ip', 'tcp'])); // restricted by mpls
+ * comparable('eth.src', ['eth', 'ethertype', 'mpls', 'ip', 'tcp'], new Set(['eth', 'ip', 'tcp'])); // all
+ * comparable('ip.src', ['eth', 'ethertype', 'ip', 'gre', 'ip', 'tcp'], new Set(['eth', 'ip', 'tcp'])); // outer, 1 value
  */
-export function comparable(field: string, protocols: readonly string[], dissected: ReadonlySet<string>): true | string {
+export function comparable(field: string, protocols: readonly string[], dissected: ReadonlySet<string>): Verdict {
   const dot = field.indexOf('.');
   const proto = dot < 0 ? field : field.slice(0, dot);
-  if (proto === 'frame') return true;
+  if (proto === 'frame') return ALL;
   const layers = addedBy[field];
   let cut = -1;
   for (let i = 0; i < protocols.length; i++) {
@@ -66,11 +81,29 @@ export function comparable(field: string, protocols: readonly string[], dissecte
       break;
     }
   }
-  if (cut < 0) return true;
-  for (let i = cut; i < protocols.length; i++) {
-    if (protocols[i] === proto || layers?.includes(protocols[i])) return protocols[cut];
-  }
-  return true;
+  if (cut < 0) return ALL;
+  const isLayer = (p: string) => p === proto || (layers?.includes(p) ?? false);
+  let inner = false;
+  for (let i = cut; i < protocols.length; i++) if (isLayer(protocols[i])) inner = true;
+  if (!inner) return ALL;
+  const by = protocols[cut];
+  let outer = 0;
+  for (let i = 0; i < cut; i++) if (isLayer(protocols[i])) outer++;
+  const perLayer = layers ? undefined : valuesPerLayer(field);
+  if (!outer || perLayer === undefined) return { kind: 'restricted', by };
+  return { kind: 'outer', values: outer * perLayer, by };
+}
+
+/** Fields whose number of values per layer varies (present or not by the header's contents). */
+const variableFields = new Set(['eth.type', 'eth.len', 'vlan.etype', 'vlan.len', 'tcp.len', 'udp.checksum', 'udp.checksum.status']);
+
+/**
+ * How many values one complete layer adds for `field` (`*.addr` and `*.port` two, most one);
+ * undefined when it varies (options, type-or-length fields, fields added on conditions).
+ */
+export function valuesPerLayer(field: string): number | undefined {
+  if (variableFields.has(field) || field.startsWith('tcp.option')) return undefined;
+  return /\.(addr|port)$/.test(field) ? 2 : 1;
 }
 
 /** Fields that tshark also adds in another protocol's layer (IPv6 adds a hidden `ip.version`). */
