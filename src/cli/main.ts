@@ -8,6 +8,9 @@ import { optionHelp, parseArgs, UsageError, type OptionSpec, type Parsed } from 
 import { captureCommand, captureOptions } from './capture.js';
 import { fieldsCommand, fieldsOptions } from './fields.js';
 import { readCommand, readOptions } from './read.js';
+import { convCommand, convOptions } from './conv.js';
+import { expertCommand, expertOptions } from './expert.js';
+import { followCommand, followOptions } from './follow.js';
 
 interface Command {
   summary: string;
@@ -20,6 +23,9 @@ const commands: Record<string, Command> = {
   capture: { summary: 'capture packets live (tcpdump options), to files or printed; ring buffers and triggers', usage: 'wiresage capture [options] [BPF expression]', options: captureOptions, run: captureCommand },
   read: { summary: 'print the packets of a capture file', usage: 'wiresage read [options] FILE', options: readOptions, run: readCommand },
   fields: { summary: 'list the field registry (filter names, types, descriptions)', usage: 'wiresage fields [PREFIX]', options: fieldsOptions, run: fieldsCommand },
+  conv: { summary: 'TCP/UDP conversations (tshark -z conv numbers) with state, history, RTT, close', usage: 'wiresage conv FILE [--tcp|--udp|--ip] [--sort KEY] [--json]', options: convOptions, run: convCommand },
+  expert: { summary: 'expert information by severity and kind, with counts and first frames', usage: 'wiresage expert FILE [--json]', options: expertOptions, run: expertCommand },
+  follow: { summary: 'one TCP stream reassembled, both directions (ascii, hex, raw, json)', usage: 'wiresage follow FILE --stream N [--format ascii|hex|raw|json]', options: followOptions, run: followCommand },
 };
 
 function help(): string {

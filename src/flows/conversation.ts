@@ -227,8 +227,12 @@ export class ConnStats {
   rsts: RstSeen[] | null = null;
   resumed = false;
 
-  /** Sets the endpoints and the originator from the first packet of the connection. */
-  init(fromLow: boolean, flags: number, frame: number, tsSec: number, tsNsec: number, rel: number): void {
+  /** True once the first counted packet set the originator and start time. */
+  started = false;
+
+  /** Sets the originator and start from the first counted packet of the connection. */
+  begin(fromLow: boolean, flags: number, frame: number, tsSec: number, tsNsec: number, rel: number): void {
+    this.started = true;
     this.aIsLow = fromLow;
     // SYN-ACK first: the receiver opened the connection (Zeek flips and marks '^').
     if ((flags & 0x12) === 0x12) {

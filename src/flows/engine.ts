@@ -53,8 +53,12 @@ export interface FlowEngineOptions {
   experts?: ExpertTally;
   /** Records expert items on the Packet (`p.experts`) for the detail tree and `_ws.expert.*`. */
   packetExperts?: boolean;
-  /** Receives each TCP segment's payload with its connection (reassembly, follow). */
-  onTcpPayload?: (conn: TcpConnection, fromLow: boolean, frame: number, seq: number, flags: number,
+  /**
+   * Receives every analysed TCP segment (data or not) with its connection, for reassembly and
+   * follow: raw SEQ/ACK, flags, and the payload as `len` reported bytes of which `captured`
+   * are in `buf` from `off` (a view valid only during the call).
+   */
+  onTcpSegment?: (conn: TcpConnection, fromLow: boolean, frame: number, seq: number, ack: number, flags: number,
     buf: Uint8Array, off: number, len: number, captured: number) => void;
   /** Called when a TCP connection is released (reassembly state can be dropped). */
   onTcpRelease?: (conn: TcpConnection) => void;
@@ -164,7 +168,7 @@ export class FlowEngine {
   private readonly onSummary?: (s: ConnectionSummary) => void;
   private readonly experts?: ExpertTally;
   private readonly packetExperts: boolean;
-  private readonly onTcpPayload?: FlowEngineOptions['onTcpPayload'];
+  private readonly onTcpSegment?: FlowEngineOptions['onTcpSegment'];
   private readonly onTcpRelease?: FlowEngineOptions['onTcpRelease'];
 
   private readonly key = new FlowKey();
@@ -195,6 +199,7 @@ export class FlowEngine {
   /** The packet being annotated (packet path) and its transport layer. */
   private pkt: Packet | null = null;
   private layer = -1;
+  private tallyOn = false;
 
   constructor(opts: FlowEngineOptions = {}) {
     this.closedTimeoutNs = (opts.closedTimeout ?? 60) * 1e9;
@@ -204,7 +209,7 @@ export class FlowEngine {
     this.onSummary = opts.onSummary;
     this.experts = opts.experts;
     this.packetExperts = opts.packetExperts ?? false;
-    this.onTcpPayload = opts.onTcpPayload;
+    this.onTcpSegment = opts.onTcpSegment;
     this.onTcpRelease = opts.onTcpRelease;
   }
 
@@ -283,7 +288,8 @@ export class FlowEngine {
     else this.key.setV6(proto, fp.addrBuf, fp.src6, fp.dst6, sport, dport);
   }
 
-  private initStats(st: ConnStats, fp: FlowPacket, fromLow: boolean, flags: number, frame: number, tsSec: number, tsNsec: number, rel: number): void {
+  /** Sets a new connection's endpoints (the originator and start come with its first counted packet). */
+  private initStats(st: ConnStats, fp: FlowPacket, fromLow: boolean): void {
     const k = this.key;
     st.family = fp.family === 4 ? 4 : 6;
     st.lowPort = k.lowPort;
@@ -298,7 +304,6 @@ export class FlowEngine {
       a.set(b.subarray(fromLow ? fp.dst6 : fp.src6, (fromLow ? fp.dst6 : fp.src6) + 16), 16);
       st.addr6 = a;
     }
-    st.init(fromLow, flags, frame, tsSec, tsNsec, rel);
   }
 
   // ---------------------------------------------------------------------------------- TCP
@@ -360,14 +365,14 @@ export class FlowEngine {
         conn.completeness = C_SYNSENT;
         note.hasTa = true;
         note.analysis |= A_REUSED_PORTS;
-        this.initStats(conn.stats, fp, fromLow, flags, frame, tsSec, tsNsec, rel);
+        this.initStats(conn.stats, fp, fromLow);
       } else {
         conn = this.reviveTcp(t, rel);
-        this.initStats(conn.stats, fp, fromLow, flags, frame, tsSec, tsNsec, rel);
+        this.initStats(conn.stats, fp, fromLow);
         conn.stats.resumed = true;
       }
     }
-    if (isNew) this.initStats(conn.stats, fp, fromLow, flags, frame, tsSec, tsNsec, rel);
+    if (isNew) this.initStats(conn.stats, fp, fromLow);
     let fwd = fromLow ? conn.fwdLow : conn.fwdHigh;
     let rev = fromLow ? conn.fwdHigh : conn.fwdLow;
 
@@ -375,7 +380,7 @@ export class FlowEngine {
     if (pureSyn && fwd.staticFlags & S_BASE_SEQ_SET && seq !== fwd.baseSeq) {
       this.releaseTcp(conn, 'reused', false);
       conn = this.newTcp(this.tcpStreams++, rel);
-      this.initStats(conn.stats, fp, fromLow, flags, frame, tsSec, tsNsec, rel);
+      this.initStats(conn.stats, fp, fromLow);
       conn.completeness = C_SYNSENT;
       note.hasTa = true;
       note.analysis |= A_REUSED_PORTS;
@@ -403,9 +408,14 @@ export class FlowEngine {
     note.ack = ack;
     note.window = window;
 
+    const quoted = fp.quoted;
+    const captured = fp.capturedLen;
+    note.quoted = quoted;
+    // tshark computes the segment length (and runs the analysis) only for segments it can
+    // measure: not inside an ICMP error, and not shorter than their own header.
     const reported = fp.reportedLen;
     let seglen = 0;
-    if (reported >= hlen) {
+    if (!quoted && reported >= hlen) {
       seglen = reported - hlen;
       note.haveSeglen = true;
       note.len = seglen;
@@ -416,6 +426,13 @@ export class FlowEngine {
       note.nxtseq = (note.seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0;
     } else {
       note.len = 0;
+    }
+    if (hlen < 20) {
+      // "Bogus TCP header length": tshark stops after the sequence numbers (no flags, no tap).
+      note.cut = 1;
+      note.window = window;
+      conn.lastSeen = rel;
+      return;
     }
     if (!(flags & TH_SYN)) note.scaleFactor = fwd.winScale >= 0 ? 2 ** fwd.winScale : fwd.winScale;
 
@@ -456,9 +473,15 @@ export class FlowEngine {
       if (conn.tsMruSyn !== -Infinity && conn.firstRtt === 0) conn.firstRtt = rel - conn.tsMruSyn;
       if (fwd.isFirstAck) fwd.isFirstAck = false;
     }
-    if (fp.capturedLen >= 20 && !(flags & TH_URG) && ((b[o + 18] << 8) | b[o + 19]) !== 0) note.urgentNonzero = true;
-    if (hlen > 20 && fp.capturedLen >= 20) this.tcpOptions(b, o + 20, o + Math.min(hlen, fp.capturedLen), flags, ack, fwd, rev, note);
-    if (flags & TH_SYN) {
+    // A header cut by the snaplen ends tshark's dissection with an exception: before the
+    // urgent pointer (no timestamps, options or analysis shown), or inside the options.
+    if (captured < 20) {
+      note.cut = 1;
+    } else {
+      if (!(flags & TH_URG) && ((b[o + 18] << 8) | b[o + 19]) !== 0) note.urgentNonzero = true;
+      if (hlen > 20 && !this.tcpOptions(b, o + 20, o + hlen, o + captured, flags, ack, fwd, rev, note)) note.cut = 2;
+    }
+    if (flags & TH_SYN && note.cut === 0) {
       // Wireshark's verify_tcp_window_scaling: scaling is used only when both SYNs offered it.
       if (fwd.winScale === -1) {
         fwd.winScale = -2;
@@ -469,10 +492,13 @@ export class FlowEngine {
     }
     note.irttNs = conn.firstRtt;
 
-    conn.stats.updateTcp(fromLow, frame, rel, frameLen, fp.ttl, flags, seq, seglen, window, note.analysis);
-    if (this.onTcpPayload && note.haveSeglen && seglen > 0) {
-      const captured = Math.max(0, Math.min(seglen, fp.capturedLen - hlen));
-      this.onTcpPayload(conn, fromLow, frame, seq, flags, b, o + hlen, seglen, captured);
+    if (!quoted) {
+      const st = conn.stats;
+      if (!st.started) st.begin(fromLow, flags, frame, tsSec, tsNsec, rel);
+      st.updateTcp(fromLow, frame, rel, frameLen, fp.ttl, flags, seq, seglen, window, note.analysis);
+      if (this.onTcpSegment && note.haveSeglen && note.cut === 0) {
+        this.onTcpSegment(conn, fromLow, frame, seq, ack, flags, b, o + hlen, seglen, Math.max(0, Math.min(seglen, captured - hlen)));
+      }
     }
     this.tcpExperts(note, dport, sport, frame);
 
@@ -489,12 +515,23 @@ export class FlowEngine {
   }
 
   /** TCP options that feed the analysis: window scale, SACK blocks (bytes in flight, D-SACK), MSS/NOP remarks. */
-  private tcpOptions(b: Uint8Array, at: number, end: number, flags: number, ack: number, fwd: TcpFlow, rev: TcpFlow, note: TcpNote): void {
+  private tcpOptions(b: Uint8Array, at: number, end: number, capEnd: number, flags: number, ack: number, fwd: TcpFlow, rev: TcpFlow, note: TcpNote): boolean {
     let mss = false;
     let nops = 0;
     while (at < end) {
+      if (at >= capEnd) return false;
       const kind = b[at];
-      if (kind === 0) break;
+      if (kind === 0) {
+        // tshark checks the padding after EOL for non-zero bytes (reading past the capture throws).
+        if (end > capEnd) return false;
+        for (let i = at + 1; i < end; i++) {
+          if (b[i] !== 0) {
+            note.eolPadding = true;
+            break;
+          }
+        }
+        break;
+      }
       if (kind === 1) {
         if (++nops === 4) note.nopRun = true;
         at++;
@@ -502,8 +539,10 @@ export class FlowEngine {
       }
       nops = 0;
       if (at + 1 >= end) break;
+      if (at + 1 >= capEnd) return false;
       const len = b[at + 1];
       if (len < 2 || at + len > end) break;
+      if (at + len > capEnd) return false;
       if (kind === 2 && len === 4) {
         mss = true;
       } else if (kind === 3 && len === 3) {
@@ -523,6 +562,7 @@ export class FlowEngine {
     } else if (mss) {
       note.mssPresent = true;
     }
+    return true;
   }
 
   private sack(b: Uint8Array, at: number, end: number, flags: number, ack: number, fwd: TcpFlow, rev: TcpFlow, note: TcpNote): void {
@@ -555,7 +595,8 @@ export class FlowEngine {
 
   /** Expert items of a TCP packet, in the order tshark's tree shows them. */
   private tcpExperts(note: TcpNote, dport: number, sport: number, frame: number): void {
-    if (!this.experts && !(this.packetExperts && this.pkt !== null)) return;
+    this.tallyOn = this.experts !== undefined && !note.quoted;
+    if (!this.tallyOn && !(this.packetExperts && this.pkt !== null)) return;
     const f = note.flags;
     if (note.ackNonzero) this.emit(Expert.AckNonzero, 0, frame);
     if (f & TH_RST) this.emit(Expert.Rst, 0, frame);
@@ -566,6 +607,7 @@ export class FlowEngine {
     }
     if (note.urgentNonzero) this.emit(Expert.UrgentNonzero, 0, frame);
     if (note.nopRun) this.emit(Expert.Nop, 0, frame);
+    if (note.eolPadding) this.emit(Expert.NonZeroPadding, 0, frame);
     if (note.wscaleInvalid) this.emit(Expert.WscaleInvalid, 0, frame);
     if (note.dsack) this.emit(Expert.Dsack, 0, frame);
     if (note.mssAbsent) this.emit(Expert.MssAbsent, 0, frame);
@@ -596,7 +638,7 @@ export class FlowEngine {
   }
 
   private emit(code: Expert, arg: number, frame: number): void {
-    if (this.experts) this.experts.add(code, arg, frame);
+    if (this.tallyOn) this.experts!.add(code, arg, frame);
     if (this.packetExperts && this.pkt !== null) {
       const k = expertKinds[code];
       this.pkt.expert(this.layer, k.severity as ExpertSeverity, k.group, k.field, expertMessage(code, arg));
@@ -692,9 +734,11 @@ export class FlowEngine {
 
   private udp(fp: FlowPacket, frame: number, tsSec: number, tsNsec: number, rel: number, frameLen: number): void {
     if (fp.capturedLen < 8) return;
-    this.stats.udpPackets++;
     const b = fp.buf;
     const o = fp.off;
+    // tshark gives up on a UDP length below 8 before it looks the conversation up.
+    if (((b[o + 4] << 8) | b[o + 5]) < 8) return;
+    this.stats.udpPackets++;
     const sport = (b[o] << 8) | b[o + 1];
     const dport = (b[o + 2] << 8) | b[o + 3];
     this.setKey(fp, 17, sport, dport);
@@ -716,11 +760,14 @@ export class FlowEngine {
         stream = this.udpStreams++;
       }
       conn = this.newUdp(stream);
-      this.initStats(conn.stats, fp, fromLow, 0, frame, tsSec, tsNsec, rel);
+      this.initStats(conn.stats, fp, fromLow);
       conn.stats.resumed = resumed;
     }
-    const udpLen = fp.reportedLen >= 8 ? fp.reportedLen - 8 : 0;
-    conn.stats.updateUdp(fromLow, frame, rel, frameLen, fp.ttl, udpLen);
+    if (!fp.quoted) {
+      const st = conn.stats;
+      if (!st.started) st.begin(fromLow, 0, frame, tsSec, tsNsec, rel);
+      st.updateUdp(fromLow, frame, rel, frameLen, fp.ttl, fp.reportedLen >= 8 ? fp.reportedLen - 8 : 0);
+    }
     this.udpNote.valid = true;
     this.udpNote.stream = conn.stream;
     conn.lastSeen = rel;

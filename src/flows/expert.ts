@@ -29,7 +29,7 @@ export const enum Expert {
   AckNonzero, UrgentNonzero, MssAbsent, MssPresent, Nop, WscaleInvalid, Dsack,
   ReusedPorts, Retransmission, FastRetransmission, SpuriousRetransmission, OutOfOrder,
   LostSegment, AckLostSegment, WindowUpdate, WindowFull, KeepAlive, KeepAliveAck,
-  DuplicateAck, ZeroWindowProbe, ZeroWindow, ZeroWindowProbeAck,
+  DuplicateAck, ZeroWindowProbe, ZeroWindow, ZeroWindowProbeAck, NonZeroPadding,
 }
 
 /** Wireshark 4.0's TCP expert fields (packet-tcp.c `ei[]`), indexed by {@link Expert}. */
@@ -62,6 +62,7 @@ export const expertKinds: readonly ExpertKind[] = [
   { field: 'tcp.analysis.zero_window_probe', severity: 'note', group: 'sequence', text: 'TCP Zero Window Probe' },
   { field: 'tcp.analysis.zero_window', severity: 'warn', group: 'sequence', text: 'TCP Zero Window segment' },
   { field: 'tcp.analysis.zero_window_probe_ack', severity: 'note', group: 'sequence', text: 'ACK to a TCP Zero Window Probe' },
+  { field: 'tcp.non_zero_bytes_after_eol', severity: 'error', group: 'protocol', text: 'Non-zero header padding' },
 ];
 
 /** The summary text of an item. */
@@ -155,17 +156,16 @@ export function expertGroupText(g: ExpertGroup): string {
 
 /** The rows as `tshark -q -z expert` prints them (sections by severity, most severe first). */
 export function expertText(rows: readonly ExpertGroupRow[]): string {
-  let out = '\n';
+  let out = '';
   for (const sev of severityOrder) {
     const mine = rows.filter((r) => r.severity === sev);
     if (!mine.length) continue;
     const total = mine.reduce((n, r) => n + r.count, 0);
-    out += `${sectionName[sev]} (${total})\n=============\n`;
+    out += `\n${sectionName[sev]} (${total})\n=============\n`;
     out += '   Frequency      Group           Protocol  Summary\n';
     for (const r of mine) {
       out += `${String(r.count).padStart(12)} ${groupText[r.group].padStart(10)} ${r.protocol.padStart(18)}  ${r.summary}\n`;
     }
-    out += '\n';
   }
   return out;
 }

@@ -40,6 +40,13 @@ export class FlowPacket {
   dst6 = 0;
   /** IP TTL or hop limit. */
   ttl = 0;
+  /** An IP header was found (set even when the walk answers None or Fallback, for address-pair statistics). */
+  ipValid = false;
+  /**
+   * The transport header is the one an ICMP error quotes: tshark still looks its conversation
+   * up (so it gets a stream number) but does not analyse or count it.
+   */
+  quoted = false;
   /** The buffer holding the transport header, its offset, and the bytes the IP layer says it carries. */
   buf: Uint8Array = new Uint8Array(0);
   off = 0;
@@ -59,12 +66,16 @@ const IP_TCP = 6;
 const IP_UDP = 17;
 const IP_IPIP = 4;
 const IP_IPV6 = 41;
+const IP_ICMP = 1;
+const IP_ICMPV6 = 58;
 
 /**
  * Walks link, IP and transport headers of a raw frame. `origLen` is the length on the wire
  * (for the reported length of truncated frames).
  */
 export function fromFrame(fp: FlowPacket, linkType: number, b: Uint8Array, origLen: number): Walk {
+  fp.ipValid = false;
+  fp.quoted = false;
   let off: number;
   let type: number;
   switch (linkType) {
@@ -128,19 +139,23 @@ export function fromFrame(fp: FlowPacket, linkType: number, b: Uint8Array, origL
       if (hl < 20 || b.length < off + hl) return Walk.Fallback;
       let total = (b[off + 2] << 8) | b[off + 3];
       if (total === 0) total = reportedEnd - off; // TSO: length left to the NIC
-      if (total < hl) return Walk.Fallback;
-      if (b[off + 6] & 0x3f || b[off + 7]) return Walk.Fallback; // MF or fragment offset: reassembly needed
-      const proto = b[off + 9];
-      const end = Math.min(off + total, reportedEnd);
       fp.family = 4;
       fp.src4 = ((b[off + 12] << 24) | (b[off + 13] << 16) | (b[off + 14] << 8) | b[off + 15]) >>> 0;
       fp.dst4 = ((b[off + 16] << 24) | (b[off + 17] << 16) | (b[off + 18] << 8) | b[off + 19]) >>> 0;
       fp.ttl = b[off + 8];
+      fp.ipValid = true;
+      if (total < hl) return Walk.Fallback;
+      // A total length beyond the frame is damage the Decoder reports (and tshark flags).
+      if (off + total > reportedEnd) return Walk.Fallback;
+      if (b[off + 6] & 0x3f || b[off + 7]) return Walk.Fallback; // MF or fragment offset: reassembly needed
+      const proto = b[off + 9];
+      const end = off + total;
       off += hl;
       reportedEnd = end;
       if (proto === IP_TCP || proto === IP_UDP) return transport(fp, proto, b, off, reportedEnd);
       if (proto === IP_IPIP) { type = ETH_IPV4; continue; }
       if (proto === IP_IPV6) { type = ETH_IPV6; continue; }
+      if (proto === IP_ICMP) return quotedV4(fp, b, off, reportedEnd);
       return Walk.None;
     }
     if (type === ETH_IPV6) {
@@ -153,7 +168,12 @@ export function fromFrame(fp: FlowPacket, linkType: number, b: Uint8Array, origL
       fp.src6 = off + 8;
       fp.dst6 = off + 24;
       fp.ttl = b[off + 7];
-      const end = plen === 0 ? reportedEnd : Math.min(off + 40 + plen, reportedEnd);
+      fp.ipValid = true;
+      if (plen !== 0 && off + 40 + plen > reportedEnd) return Walk.Fallback;
+      // Payload length 0 (TSO, jumbograms, BIG TCP): tshark 4.0 gives the payload no length and
+      // fails on the transport header, so it gets no stream.
+      if (plen === 0) return Walk.None;
+      const end = plen === 0 ? reportedEnd : off + 40 + plen;
       off += 40;
       reportedEnd = end;
       // Extension headers: hop-by-hop, routing, destination options, AH; a fragment needs reassembly.
@@ -176,6 +196,7 @@ export function fromFrame(fp: FlowPacket, linkType: number, b: Uint8Array, origL
       if (next === IP_TCP || next === IP_UDP) return transport(fp, next, b, off, reportedEnd);
       if (next === IP_IPIP) { type = ETH_IPV4; continue; }
       if (next === IP_IPV6) { type = ETH_IPV6; continue; }
+      if (next === IP_ICMPV6) return quotedV6(fp, b, off, reportedEnd);
       return Walk.None;
     }
     return type === 0x0806 || type === 0x88cc || type === 0x8035 ? Walk.None : Walk.Fallback;
@@ -183,8 +204,66 @@ export function fromFrame(fp: FlowPacket, linkType: number, b: Uint8Array, origL
   return Walk.Fallback;
 }
 
+/**
+ * An ICMP error (destination unreachable, source quench, redirect, time exceeded, parameter
+ * problem) quotes the offending IPv4 header and the start of its transport header; tshark
+ * dissects that TCP/UDP header too, conversation lookup included.
+ */
+function quotedV4(fp: FlowPacket, b: Uint8Array, off: number, end: number): Walk {
+  if (b.length < off + 8) return Walk.None;
+  const t = b[off];
+  if (t !== 3 && t !== 4 && t !== 5 && t !== 11 && t !== 12) return Walk.None;
+  const q = off + 8;
+  if (b.length < q + 20 || b[q] >> 4 !== 4) return Walk.None;
+  const hl = (b[q] & 15) * 4;
+  if (hl < 20 || (b[q + 6] & 0x1f) || b[q + 7]) return Walk.None; // a later fragment has no transport header
+  const proto = b[q + 9];
+  if (proto !== IP_TCP && proto !== IP_UDP) return Walk.None;
+  fp.family = 4;
+  fp.src4 = ((b[q + 12] << 24) | (b[q + 13] << 16) | (b[q + 14] << 8) | b[q + 15]) >>> 0;
+  fp.dst4 = ((b[q + 16] << 24) | (b[q + 17] << 16) | (b[q + 18] << 8) | b[q + 19]) >>> 0;
+  fp.ttl = b[q + 8];
+  return quotedTransport(fp, proto, b, q + hl, end);
+}
+
+/** The same for ICMPv6 errors (types 1 to 4) quoting an IPv6 header. */
+function quotedV6(fp: FlowPacket, b: Uint8Array, off: number, end: number): Walk {
+  if (b.length < off + 8) return Walk.None;
+  const t = b[off];
+  if (t < 1 || t > 4) return Walk.None;
+  const q = off + 8;
+  if (b.length < q + 40 || b[q] >> 4 !== 6) return Walk.None;
+  const next = b[q + 6];
+  if (next !== IP_TCP && next !== IP_UDP) return Walk.None;
+  fp.family = 6;
+  fp.addrBuf = b;
+  fp.src6 = q + 8;
+  fp.dst6 = q + 24;
+  fp.ttl = b[q + 7];
+  return quotedTransport(fp, next, b, q + 40, end);
+}
+
+function quotedTransport(fp: FlowPacket, proto: number, b: Uint8Array, off: number, end: number): Walk {
+  if (off >= end) return Walk.None;
+  fp.proto = proto;
+  fp.buf = b;
+  fp.off = off;
+  fp.reportedLen = end - off;
+  fp.capturedLen = Math.max(0, Math.min(b.length, end) - off);
+  fp.quoted = true;
+  return Walk.Found;
+}
+
 function transport(fp: FlowPacket, proto: number, b: Uint8Array, off: number, reportedEnd: number): Walk {
   if (off > reportedEnd) return Walk.None;
+  // Damaged headers go to the Decoder, which marks them (and raises tshark's expert items).
+  if (b.length >= off + 13 && proto === IP_TCP) {
+    const hl = (b[off + 12] >> 4) * 4;
+    if (hl >= 20 && off + hl > reportedEnd) return Walk.Fallback;
+  } else if (b.length >= off + 6 && proto === IP_UDP) {
+    const ulen = (b[off + 4] << 8) | b[off + 5];
+    if (ulen < 8 || off + ulen > reportedEnd) return Walk.Fallback;
+  }
   fp.proto = proto;
   fp.buf = b;
   fp.off = off;
@@ -209,9 +288,25 @@ function protoName(id: number): string {
  * layers it found (IP fragments reassembled, ICMP-quoted headers ignored).
  */
 export function fromDecoded(fp: FlowPacket, p: Packet): Walk {
-  const t = p.transportLayer;
-  const n = p.netLayer;
-  if (t < 0 || n < 0) return Walk.None;
+  fp.ipValid = false;
+  fp.quoted = false;
+  let t = p.transportLayer;
+  let n = p.netLayer;
+  if (t < 0) {
+    // A TCP/UDP header quoted in an ICMP error still gets its stream number in tshark.
+    for (let i = p.layers - 1; i > 0 && t < 0; i--) {
+      const name = protoName(p.proto[i]);
+      if ((name === 'tcp' || name === 'udp') && p.isQuoted(i)) t = i;
+    }
+    if (t < 0) return Walk.None;
+    n = -1;
+    for (let i = t - 1; i > 0 && n < 0; i--) {
+      const name = protoName(p.proto[i]);
+      if (name === 'ip' || name === 'ipv6') n = i;
+    }
+    fp.quoted = true;
+  }
+  if (n < 0) return Walk.None;
   const tname = protoName(p.proto[t]);
   const proto = tname === 'tcp' ? IP_TCP : tname === 'udp' ? IP_UDP : 0;
   if (!proto) return Walk.None;
@@ -234,10 +329,11 @@ export function fromDecoded(fp: FlowPacket, p: Packet): Walk {
   } else {
     return Walk.None;
   }
+  fp.ipValid = true;
   const b = p.bufferOf(t);
   const o = p.start[t];
-  // The TCP dissector bounds `limit` by its own length rules; take the IP layer's limit for the
-  // reported length, as Wireshark's tvb_reported_length does.
+  // `limit` is the end the IP layer gave the transport layer (its total length), as Wireshark's
+  // tvb_reported_length; it is also cut by the snaplen, which only shortens `capturedLen`.
   const end = Math.max(p.limit[t], o);
   fp.proto = proto;
   fp.buf = b;

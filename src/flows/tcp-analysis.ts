@@ -227,9 +227,19 @@ export class TcpNote {
   mssAbsent = false;
   mssPresent = false;
   nopRun = false;
+  eolPadding = false;
   wscaleInvalid = false;
+  /** The header quoted in an ICMP error: stream only, no analysis. */
+  quoted = false;
+  /**
+   * Where a snaplen cut stopped tshark's dissection: 0 not cut, 1 before the urgent pointer
+   * (no timestamps, options or analysis shown), 2 inside the options (no analysis shown).
+   */
+  cut = 0;
 
   reset(): void {
+    this.quoted = false;
+    this.cut = 0;
     this.valid = false;
     this.haveSeglen = false;
     this.hasTa = false;
@@ -248,6 +258,7 @@ export class TcpNote {
     this.mssAbsent = false;
     this.mssPresent = false;
     this.nopRun = false;
+    this.eolPadding = false;
     this.wscaleInvalid = false;
     this.scaleFactor = Number.NaN;
   }

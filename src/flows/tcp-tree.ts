@@ -148,6 +148,7 @@ function treeEnd(n: TcpNote, b: Uint8Array, o: number, s: Sink, L: boolean): voi
   }
   if (n.urgentNonzero) addFlag(s, E[Expert.UrgentNonzero], b, o, undefined);
   if (n.nopRun) addFlag(s, E[Expert.Nop], b, o, undefined);
+  if (n.eolPadding) addFlag(s, E[Expert.NonZeroPadding], b, o, undefined);
   if (n.wscaleInvalid) addFlag(s, E[Expert.WscaleInvalid], b, o, undefined);
   if (n.dsack) {
     s.add(F['options.sack.dsack_le'], b, o, 0, n.dsackLeft, GENERATED, L ? `[D-SACK Left Edge = ${n.dsackLeft} (relative)]` : undefined);
@@ -156,10 +157,11 @@ function treeEnd(n: TcpNote, b: Uint8Array, o: number, s: Sink, L: boolean): voi
   }
   if (n.mssAbsent) addFlag(s, E[Expert.MssAbsent], b, o, undefined);
   if (n.mssPresent) addFlag(s, E[Expert.MssPresent], b, o, undefined);
-  // Timestamps relative to the stream.
+  // Timestamps relative to the stream (not when a snaplen cut stopped tshark before them).
+  if (n.cut === 1) return;
   s.add(F.time_relative, b, o, 0, n.timeRelNs, GENERATED, L ? `[Time since first frame in this TCP stream: ${nsToSeconds(n.timeRelNs)} seconds]` : undefined);
   s.add(F.time_delta, b, o, 0, n.timeDeltaNs, GENERATED, L ? `[Time since previous frame in this TCP stream: ${nsToSeconds(n.timeDeltaNs)} seconds]` : undefined);
-  if (!n.hasTa) return;
+  if (!n.hasTa || n.cut) return;
   addFlag(s, F.analysis, b, o, L ? '[SEQ/ACK analysis]' : undefined);
   s.push();
   if (n.acksFrame) {

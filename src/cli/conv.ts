@@ -1,0 +1,221 @@
+/**
+ * `wiresage conv FILE [--tcp|--udp|--ip]`: the conversations of a capture, with the numbers
+ * of `tshark -q -z conv,tcp` (frames and bytes each way, relative start, duration — same
+ * layout, same order) followed by what tshark does not say: Zeek's connection state and
+ * history, the initial RTT and who closed the connection how. `--tshark` prints tshark's
+ * table alone; `--json` one object per conversation; `--sort` orders by another column.
+ */
+import { openCapture } from '../file/open.js';
+import type { ConnectionSummary } from '../flows/conversation.js';
+import { FlowEngine } from '../flows/engine.js';
+import { FlowPacket, fromFrame } from '../flows/headers.js';
+import { ipv4ToString, ipv6ToString } from '../decode/bytes.js';
+import { UsageError, type OptionSpec, type Parsed } from './args.js';
+import { Output } from './output.js';
+
+export const convOptions: OptionSpec[] = [
+  { name: 'read', short: 'r', kind: 'value', arg: 'FILE', help: 'capture file to read (- for stdin)' },
+  { name: 'tcp', kind: 'flag', help: 'TCP conversations (default)' },
+  { name: 'udp', kind: 'flag', help: 'UDP conversations' },
+  { name: 'ip', kind: 'flag', help: 'IPv4 and IPv6 address pairs' },
+  { name: 'sort', kind: 'value', arg: 'KEY', help: 'frames (default, as tshark), bytes, start, duration, stream, rtt' },
+  { name: 'json', kind: 'flag', help: 'one JSON object per conversation' },
+  { name: 'tshark', kind: 'flag', help: "tshark's table only, without the extra columns" },
+];
+
+/** One row of the table: a connection (merged over resumed parts) or an address pair. */
+export interface ConvRow {
+  stream: number;
+  aName: string;
+  bName: string;
+  /** Frames and bytes received by A (tshark's "<-") and sent by A ("->"). */
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  startRelNs: number;
+  endRelNs: number;
+  summary: ConnectionSummary | null;
+}
+
+/** Wireshark's `format_size(n, FORMAT_SIZE_UNIT_BYTES, SI)`: `258 bytes`, `23 kB`, `1460 MB`. */
+export function formatSize(n: number): string {
+  const units = [' TB', ' GB', ' MB', ' kB'];
+  const p = [1e12, 1e9, 1e6, 1e3];
+  for (let i = 0; i < 4; i++) if (Math.floor(n / p[i]) >= 10) return `${Math.floor(n / p[i])}${units[i]}`;
+  return `${n} bytes`;
+}
+
+/** `nstime_to_sec` of a capture-relative time, as tshark computes it (seconds + nanoseconds / 1e9). */
+function toSec(ns: number): number {
+  const sec = Math.floor(ns / 1e9);
+  return sec + (ns - sec * 1e9) / 1e9;
+}
+
+function endpointName(addr: string, port: number): string {
+  return `${addr}:${port}`;
+}
+
+/** Merges the summaries of one stream (a connection released and resumed) into a row. */
+function rowOf(s: ConnectionSummary, prev: ConvRow | undefined): ConvRow {
+  if (!prev) {
+    return {
+      stream: s.stream,
+      aName: endpointName(s.aAddr, s.aPort),
+      bName: endpointName(s.bAddr, s.bPort),
+      rxFrames: s.bToAPackets,
+      rxBytes: s.bToABytes,
+      txFrames: s.aToBPackets,
+      txBytes: s.aToBBytes,
+      startRelNs: s.startRelNs,
+      endRelNs: s.endRelNs,
+      summary: s,
+    };
+  }
+  // A resumed part counts its own first packet's sender as A: map it onto the first part's A.
+  const sameA = endpointName(s.aAddr, s.aPort) === prev.aName;
+  prev.rxFrames += sameA ? s.bToAPackets : s.aToBPackets;
+  prev.rxBytes += sameA ? s.bToABytes : s.aToBBytes;
+  prev.txFrames += sameA ? s.aToBPackets : s.bToAPackets;
+  prev.txBytes += sameA ? s.aToBBytes : s.bToABytes;
+  prev.startRelNs = Math.min(prev.startRelNs, s.startRelNs);
+  prev.endRelNs = Math.max(prev.endRelNs, s.endRelNs);
+  prev.summary = s;
+  return prev;
+}
+
+/** Rows in tshark's order: total frames descending, ties in creation order. */
+export function sortRows(rows: ConvRow[], key: string): ConvRow[] {
+  const total = (r: ConvRow) => r.rxFrames + r.txFrames;
+  const cmp: Record<string, (a: ConvRow, b: ConvRow) => number> = {
+    frames: (a, b) => total(b) - total(a) || a.stream - b.stream,
+    bytes: (a, b) => b.rxBytes + b.txBytes - (a.rxBytes + a.txBytes) || a.stream - b.stream,
+    start: (a, b) => a.startRelNs - b.startRelNs || a.stream - b.stream,
+    duration: (a, b) => b.endRelNs - b.startRelNs - (a.endRelNs - a.startRelNs) || a.stream - b.stream,
+    stream: (a, b) => a.stream - b.stream,
+    rtt: (a, b) => (b.summary?.irttNs ?? -1) - (a.summary?.irttNs ?? -1) || a.stream - b.stream,
+  };
+  const f = cmp[key];
+  if (!f) throw new UsageError(`--sort takes frames, bytes, start, duration, stream or rtt, not '${key}'`);
+  return rows.filter((r) => total(r) > 0).sort(f);
+}
+
+function closeText(s: ConnectionSummary | null): string {
+  if (!s || s.proto !== 'tcp') return '-';
+  if (!s.closeKind) return 'open';
+  return `${s.closeKind.toUpperCase()} by ${s.closedBy === 'orig' ? 'client' : 'server'}`;
+}
+
+/** The table as tshark prints it, with optional extra columns per row. */
+export function convTable(title: string, rows: ConvRow[], ports: boolean, extras: boolean): string {
+  const pad = ports ? '            ' : '';
+  const w = ports ? 26 : 20;
+  let out = '================================================================================\n';
+  out += `${title} Conversations\nFilter:<No Filter>\n`;
+  out += `${pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |${extras ? ' State  History          iRTT      Close' : ''}\n`;
+  out += `${pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |\n`;
+  for (const r of rows) {
+    out += `${r.aName.padEnd(w)} <-> ${r.bName.padEnd(w)}  ${String(r.rxFrames).padStart(6)} ${formatSize(r.rxBytes).padEnd(9)}`;
+    out += `  ${String(r.txFrames).padStart(6)} ${formatSize(r.txBytes).padEnd(9)}`;
+    out += `  ${String(r.rxFrames + r.txFrames).padStart(6)} ${formatSize(r.rxBytes + r.txBytes).padEnd(9)}  `;
+    out += `${toSec(r.startRelNs).toFixed(9).padStart(14)}   ${(toSec(r.endRelNs) - toSec(r.startRelNs)).toFixed(4).padStart(12)}`;
+    if (extras && r.summary) {
+      const s = r.summary;
+      const rtt = s.irttNs ? (s.irttNs / 1e9).toFixed(6) : '-';
+      out += `  ${s.connState.padEnd(6)} ${(s.history || '-').padEnd(12)} ${rtt.padStart(10)}  ${closeText(s)}`;
+    }
+    out += '\n';
+  }
+  out += '================================================================================\n';
+  return out;
+}
+
+/** Gathers TCP or UDP conversation rows by running the flow engine over the file. */
+export async function collectConversations(file: string, proto: 'tcp' | 'udp'): Promise<ConvRow[]> {
+  const byStream = new Map<number, ConvRow>();
+  const engine = new FlowEngine({
+    onSummary: (s) => {
+      if (s.proto === proto) byStream.set(s.stream, rowOf(s, byStream.get(s.stream)));
+    },
+  });
+  const reader = await openCapture(file);
+  try {
+    await reader.forEach((r) => engine.record(r));
+  } finally {
+    reader.close();
+  }
+  engine.finish();
+  return [...byStream.values()];
+}
+
+/** IPv4 or IPv6 address pairs (tshark's `conv,ip` / `conv,ipv6`) over every IP packet. */
+export async function collectAddressPairs(file: string): Promise<{ v4: ConvRow[]; v6: ConvRow[] }> {
+  const fp = new FlowPacket();
+  const v4 = new Map<string, ConvRow>();
+  const v6 = new Map<string, ConvRow>();
+  let first: [number, number] | null = null;
+  const reader = await openCapture(file);
+  try {
+    await reader.forEach((r) => {
+      first ??= [r.tsSec, r.tsNsec];
+      const rel = (r.tsSec - first[0]) * 1e9 + (r.tsNsec - first[1]);
+      fromFrame(fp, r.iface.linkType, r.data, r.origLen);
+      if (!fp.ipValid) return;
+      const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
+      const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
+      const table = fp.family === 4 ? v4 : v6;
+      const key = src < dst ? `${src} ${dst}` : `${dst} ${src}`;
+      let row = table.get(key);
+      if (!row) {
+        row = { stream: table.size, aName: src, bName: dst, rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, startRelNs: rel, endRelNs: rel, summary: null };
+        table.set(key, row);
+      }
+      if (row.aName === src) {
+        row.txFrames++;
+        row.txBytes += r.origLen;
+      } else {
+        row.rxFrames++;
+        row.rxBytes += r.origLen;
+      }
+      if (rel > row.endRelNs) row.endRelNs = rel;
+      else if (rel < row.startRelNs) row.startRelNs = rel;
+    });
+  } finally {
+    reader.close();
+  }
+  return { v4: [...v4.values()], v6: [...v6.values()] };
+}
+
+export async function convCommand({ opts, rest }: Parsed): Promise<number> {
+  const file = (opts.read as string | undefined) ?? rest.shift();
+  if (!file) throw new UsageError('conv needs a capture file: wiresage conv FILE [--tcp|--udp|--ip]');
+  if (rest.length) throw new UsageError(`unexpected words: ${rest.join(' ')}`);
+  const kinds = ['tcp', 'udp', 'ip'].filter((k) => opts[k]);
+  if (kinds.length > 1) throw new UsageError('choose one of --tcp, --udp, --ip');
+  const kind = kinds[0] ?? 'tcp';
+  const sortKey = (opts.sort as string | undefined) ?? 'frames';
+  const out = new Output();
+  if (kind === 'ip') {
+    const { v4, v6 } = await collectAddressPairs(file);
+    if (opts.json) {
+      for (const r of sortRows([...v4, ...v6], sortKey)) out.line(JSON.stringify(addressJson(r)));
+    } else {
+      out.write(convTable('IPv4', sortRows(v4, sortKey), false, false));
+      if (v6.length) out.write(convTable('IPv6', sortRows(v6, sortKey), false, false));
+    }
+    out.flush();
+    return 0;
+  }
+  const rows = sortRows(await collectConversations(file, kind as 'tcp' | 'udp'), sortKey);
+  if (opts.json) {
+    for (const r of rows) out.line(JSON.stringify(r.summary ? { ...r.summary, aToBPackets: r.txFrames, aToBBytes: r.txBytes, bToAPackets: r.rxFrames, bToABytes: r.rxBytes, startRelNs: r.startRelNs, endRelNs: r.endRelNs, durationNs: r.endRelNs - r.startRelNs } : addressJson(r)));
+  } else {
+    out.write(convTable(kind === 'tcp' ? 'TCP' : 'UDP', rows, true, !opts.tshark));
+  }
+  out.flush();
+  return 0;
+}
+
+function addressJson(r: ConvRow): object {
+  return { a: r.aName, b: r.bName, aToBPackets: r.txFrames, aToBBytes: r.txBytes, bToAPackets: r.rxFrames, bToABytes: r.rxBytes, startRelNs: r.startRelNs, durationNs: r.endRelNs - r.startRelNs };
+}
