@@ -100,7 +100,7 @@ export function createLab(): Lab {
           if (i < count) setTimeout(burst, 2); else setTimeout(() => s.close(), 50);
         }
         s.bind(0, '${addrB}', burst);
-        setTimeout(() => process.exit(3), 50000);`;
+        setTimeout(() => process.exit(3), 50000).unref();`;
       execFileSync('ip', ['netns', 'exec', b, process.execPath, '-e', script], { stdio: 'inherit', timeout: 60_000 });
     },
     close,

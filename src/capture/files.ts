@@ -94,10 +94,12 @@ class SafeFile implements ByteSink {
     if (fd === undefined) throw new Error(`Cannot write to ${this.path}: the file is closed`);
     let done = 0;
     try {
-      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+      // Positioned writes: after a failed write is cut back, the next one continues at the cut.
+      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, this.size + done);
     } catch (e) {
       try {
-        if (done > 0) fs.ftruncateSync(fd, this.size);
+        // Always cut back: a failed write may still have moved the end of file (tmpfs does).
+        fs.ftruncateSync(fd, this.size);
       } catch {
         // The cut failed too; the error below still names the file.
       }

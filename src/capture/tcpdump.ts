@@ -48,9 +48,11 @@ export class TcpdumpSource implements CaptureSource {
   private exited: Promise<void>;
   private stderr = '';
   private lastStats: CaptureStats | null = null;
+  private readonly immediate: boolean;
 
   private constructor(private readonly child: ChildProcessByStdio<null, Readable, Readable>, options: CaptureSourceOptions, linkType: number) {
     this.device = options.device;
+    this.immediate = !!options.immediate;
     this.linkType = linkType;
     this.snapLen = options.snapLen || DEFAULT_SNAPLEN;
     this.littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1; // tcpdump writes host order
@@ -135,6 +137,9 @@ export class TcpdumpSource implements CaptureSource {
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.stopping = true;
+      // tcpdump drops what the kernel still holds in a partly filled block when interrupted;
+      // its block timeout is 1 s (no option changes it), so let that block reach it first.
+      if (!this.immediate) await new Promise((resolve) => setTimeout(resolve, 1100));
       this.child.kill('SIGINT'); // tcpdump flushes its file and prints its counters
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
       await this.exited;

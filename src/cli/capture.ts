@@ -256,7 +256,9 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
   const closeAll = () => { for (const s of sources) s.close(); };
   for (const device of devices) {
     const options: CaptureSourceOptions = {
-      device, promisc: !opts['no-promiscuous-mode'], immediate: !!opts['immediate-mode'], packetBuffered: printing || !!opts['packet-buffered'],
+      device, promisc: !opts['no-promiscuous-mode'],
+      // tcpdump holds packets up to 1 s without immediate mode: too slow for live lines.
+      immediate: !!opts['immediate-mode'] || (backend === 'tcpdump' && printing), packetBuffered: printing || !!opts['packet-buffered'],
       ...(snapLen ? { snapLen } : {}), ...(bufferKiB ? { bufferSize: bufferKiB * 1024 } : {}),
       ...(direction ? { direction: direction as 'in' | 'out' | 'inout' } : {}), ...(linkType !== undefined ? { linkType } : {}),
       ...(filter ? { filter } : {}),

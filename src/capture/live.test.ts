@@ -1,0 +1,261 @@
+// Live capture in network namespaces joined by a veth pair (root only; skipped elsewhere):
+// known UDP traffic from namespace b to a, captured in a by wiresage and by tcpdump at the
+// same time; triggers; disk full on a small tmpfs; the interface vanishing; bad input.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { u16 } from '../decode/bytes.js';
+import type { Packet } from '../decode/packet.js';
+import { openCapture } from '../file/open.js';
+import { createLab, finished, labAvailable, waitForText, type Lab } from './_lab.js';
+import { NativeSource } from './native.js';
+import { CaptureSession } from './session.js';
+import { TcpdumpSource } from './tcpdump.js';
+import type { CaptureSource, CaptureSourceOptions } from './source.js';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
+let addonOk = false;
+try {
+  new NativeSource({ device: 'lo' }).close();
+  addonOk = true;
+} catch { /* not root or no addon: skipped below */ }
+const skip = !labAvailable() ? 'needs root and iproute2 (network namespaces)' : !addonOk ? 'the capture addon is not built' : false;
+const haveTshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
+const PORT = 40000;
+
+let lab: Lab;
+let work: string;
+before(() => {
+  if (skip) return;
+  lab = createLab();
+  work = fs.mkdtempSync(join(tmpdir(), 'wiresage-live-'));
+  fs.chmodSync(work, 0o777);
+});
+after(() => {
+  if (skip) return;
+  lab.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+interface Rec { data: Uint8Array; tsSec: number; tsNsec: number; iface?: string }
+
+async function records(path: string): Promise<Rec[]> {
+  const reader = await openCapture(path);
+  const out: Rec[] = [];
+  await reader.forEach((r) => { out.push({ data: r.data.slice(), tsSec: r.tsSec, tsNsec: r.tsNsec, iface: r.iface.name }); });
+  return out;
+}
+
+/** The "wiresage N" payload of a captured datagram (Ethernet/IPv4/UDP). */
+function payload(data: Uint8Array): string {
+  return Buffer.from(data.subarray(42)).toString('latin1').replace(/\.+$/, '').trim();
+}
+
+function capture(args: string[]): ChildProcess {
+  return lab.spawn('a', [process.execPath, cli, 'capture', ...args]);
+}
+
+function tsharkCount(path: string): number {
+  const out = execFileSync('tshark', ['-r', path, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return out.trim().split('\n').filter(Boolean).length;
+}
+
+test('every packet captured, byte-identical to tcpdump -w on the same interface at the same time (pcap and pcapng)', { skip }, async () => {
+  const ours = join(work, 'ours.pcap');
+  const ng = join(work, 'ours.pcapng');
+  const theirs = join(work, 'tcpdump.pcap');
+  const filter = `udp port ${PORT}`;
+  const a = capture(['-i', lab.ifA, '-F', 'pcap', '-w', ours, filter]);
+  const b = capture(['-i', lab.ifA, '-w', ng, '-c', '2000', filter]);
+  const t = lab.spawn('a', ['tcpdump', '-i', lab.ifA, '-U', '-w', theirs, '-Z', 'root', '--time-stamp-precision=nano', filter]);
+  const done = [finished(a), finished(b), finished(t)];
+  await Promise.all([waitForText(a, 'listening on'), waitForText(b, 'listening on'), waitForText(t, 'listening on')]);
+  lab.sendUdp(2000, PORT);
+  // tcpdump loses what the kernel still holds on Ctrl-C: give its 1 s block timeout time.
+  await new Promise((r) => setTimeout(r, 1500));
+  a.kill('SIGINT');
+  t.kill('SIGINT');
+  const [ra, rb, rt] = await Promise.all(done);
+  assert.equal(ra.code, 0, ra.stderr);
+  assert.equal(rb.code, 0, rb.stderr);
+  assert.match(ra.stderr, /2000 packets captured/);
+  assert.match(ra.stderr, /0 packets dropped by kernel/);
+  assert.match(rb.stderr, /stopped: packet count \(-c\) reached/);
+  const [mine, pcapng, reference] = await Promise.all([records(ours), records(ng), records(theirs)]);
+  assert.equal(reference.length, 2000, 'tcpdump saw every packet');
+  assert.equal(mine.length, 2000);
+  assert.equal(pcapng.length, 2000);
+  for (let i = 0; i < 2000; i++) {
+    assert.deepEqual(mine[i].data, reference[i].data, `packet ${i}`);
+    assert.deepEqual(pcapng[i].data, reference[i].data, `pcapng packet ${i}`);
+    assert.deepEqual([mine[i].tsSec, mine[i].tsNsec], [reference[i].tsSec, reference[i].tsNsec], `timestamp ${i}`);
+  }
+  assert.equal(payload(mine[1999].data), 'wiresage 1999');
+  assert.equal(pcapng[0].iface, lab.ifA);
+  const reader = await openCapture(ng);
+  assert.match(reader.sectionComments[0], /^wiresage capture -i wsa0 -w .* -c 2000 udp port 40000$/);
+  reader.close();
+  if (haveTshark) {
+    assert.equal(tsharkCount(ours), 2000);
+    assert.equal(tsharkCount(ng), 2000);
+  }
+  const count = execFileSync(process.execPath, [cli, 'read', '--count', ng], { encoding: 'utf8' });
+  assert.equal(count.trim(), '2000 packets');
+});
+
+test('live printing in read\'s format, -c stops at the count', { skip }, async () => {
+  const p = capture(['-i', lab.ifA, '-c', '5', '-tt', `udp port ${PORT}`]);
+  const done = finished(p);
+  await waitForText(p, 'listening on');
+  lab.sendUdp(20, PORT);
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 5);
+  assert.match(lines[0], new RegExp(`^\\d+\\.\\d{6} IP ${lab.addrB.replace(/\./g, '\\.')}\\.\\d+ > ${lab.addrA.replace(/\./g, '\\.')}\\.${PORT}: UDP, length 32$`));
+  assert.match(r.stderr, /5 packets captured/);
+});
+
+test('the tcpdump backend delivers the same packets through the same pipeline', { skip }, async () => {
+  const options: CaptureSourceOptions = { device: lab.ifA, filter: `udp port ${PORT + 1}`, netns: lab.pathA };
+  const native = new NativeSource(options);
+  // tcpdump runs inside the namespace through `ip netns exec`.
+  const tcpdump = await TcpdumpSource.open(options, join(work, 'tcpdump-in-ns.sh'))
+    .catch(async () => {
+      fs.writeFileSync(join(work, 'tcpdump-in-ns.sh'), `#!/bin/sh\nexec ip netns exec ${lab.a} tcpdump -Z root "$@"\n`, { mode: 0o755 });
+      return TcpdumpSource.open(options, join(work, 'tcpdump-in-ns.sh'));
+    });
+  const got: Record<string, Uint8Array[]> = { native: [], tcpdump: [] };
+  const collect = (source: CaptureSource) => (batch: Uint8Array) => {
+    const v = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+    for (let o = 0; o < batch.length;) {
+      const len = v.getUint32(o + 8, source.littleEndian);
+      got[source.backend].push(batch.slice(o + 16, o + 16 + len));
+      o += 16 + len;
+    }
+  };
+  for (const s of [native, tcpdump]) s.start(collect(s), (e) => assert.fail(e));
+  lab.sendUdp(500, PORT + 1);
+  await Promise.all([native.stop(), tcpdump.stop()]);
+  assert.equal(got.native.length, 500);
+  assert.equal(got.tcpdump.length, 500);
+  assert.deepEqual(got.native, got.tcpdump);
+  assert.equal(native.linkType, tcpdump.linkType);
+  assert.equal(tcpdump.stats()?.received, 500);
+  assert.equal(native.stats()?.received, 500);
+  native.close();
+  tcpdump.close();
+});
+
+test('trigger: the ring keeps running until a packet matches, then N more packets, then stops', { skip }, async () => {
+  const dir = fs.mkdtempSync(join(work, 'trigger-'));
+  const source = new NativeSource({ device: lab.ifA, filter: `udp port ${PORT + 2}`, netns: lab.pathA });
+  const isTrigger = (p: Packet) => p.data.length > 49 && Buffer.from(p.data.subarray(42, 49)).toString() === 'TRIGGER';
+  const session = new CaptureSession({
+    sources: [source],
+    files: { path: join(dir, 'ring'), format: 'pcapng', fileSize: 20_000, fileCount: 3 },
+    trigger: { match: isTrigger, afterPackets: 50, text: 'payload starts with TRIGGER' },
+  });
+  session.start();
+  lab.sendUdp(3000, PORT + 2, { marker: 2000 });
+  const summary = await Promise.race([session.done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no trigger')), 10_000))]);
+  assert.equal(summary.reason, 'trigger');
+  assert.equal(summary.triggeredBy?.number, 2001);
+  assert.equal(summary.packets, 2051);
+  const names = fs.readdirSync(dir).sort();
+  assert.deepEqual(names, ['ring0', 'ring1', 'ring2']);
+  const all: Rec[] = [];
+  for (const f of summary.files) all.push(...await records(f));
+  assert.equal(payload(all[all.length - 1].data), 'wiresage 2050', 'the last packet is the 50th after the trigger');
+  assert.ok(all.some((r) => payload(r.data) === 'TRIGGER 2000'));
+  assert.ok(all.length > 300, 'the minutes before the failure are on disk');
+  const used = names.reduce((sum, n) => sum + fs.statSync(join(dir, n)).size, 0);
+  assert.ok(used <= 60_000);
+});
+
+test('trigger with a time window stops at the first packet past it', { skip }, async () => {
+  const source = new NativeSource({ device: lab.ifA, filter: `udp port ${PORT + 3}`, netns: lab.pathA });
+  const kept: string[] = [];
+  const session = new CaptureSession({
+    sources: [source],
+    onPacket: (p) => kept.push(payload(p.data)),
+    trigger: { match: (p) => u16(p.data, 36) === PORT + 3 && payload(p.data).startsWith('TRIGGER'), afterSeconds: 0.3 },
+  });
+  session.start();
+  // One packet every 2 ms or more: 0.8 s or more of traffic, trigger at packet 100 (after 0.2 s).
+  lab.sendUdp(400, PORT + 3, { marker: 100, pace: 1 });
+  const summary = await session.done;
+  assert.equal(summary.reason, 'trigger');
+  assert.ok(summary.packets > 101 && summary.packets < 400, `${summary.packets}`);
+});
+
+test('disk full: clean stop, last file valid and complete, clear message, non-zero exit', { skip }, async () => {
+  const mount = fs.mkdtempSync(join(work, 'tmpfs-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'wiresage-test', mount]);
+  try {
+    const file = join(mount, 'full.pcapng');
+    const p = capture(['-i', lab.ifA, '-w', file, `udp port ${PORT + 4}`]);
+    const done = finished(p);
+    await waitForText(p, 'listening on');
+    lab.sendUdp(3000, PORT + 4, { size: 200 });
+    const r = await Promise.race([done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('did not stop')), 15_000))]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /no space left on device \(ENOSPC\); the file is complete up to its last whole packet/);
+    const got = await records(file);
+    assert.ok(got.length > 500 && got.length < 3000, `${got.length}`);
+    assert.match(r.stderr, new RegExp(`${got.length} packets captured`));
+    if (haveTshark) assert.equal(tsharkCount(file), got.length);
+  } finally {
+    spawnSync('umount', [mount]);
+  }
+});
+
+test('interface going away mid-capture: reported, file valid, exit 1', { skip }, async () => {
+  const extra = createLab();
+  try {
+    const file = join(work, 'gone.pcapng');
+    const p = extra.spawn('a', [process.execPath, cli, 'capture', '-i', extra.ifA, '-w', file, `udp port ${PORT + 5}`]);
+    const done = finished(p);
+    await waitForText(p, 'listening on');
+    extra.sendUdp(100, PORT + 5);
+    await new Promise((r) => setTimeout(r, 300));
+    execFileSync('ip', ['-n', extra.a, 'link', 'del', extra.ifA]);
+    const r = await Promise.race([done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('did not notice')), 10_000))]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`capture on ${extra.ifA} stopped: .*(went down|disappeared|No such device)`, 'i'));
+    assert.equal((await records(file)).length, 100);
+  } finally {
+    extra.close();
+  }
+});
+
+test('bad input: BPF error with its place, unknown interface lists the interfaces, no permission says how to grant it', { skip }, async () => {
+  let r = await finished(capture(['-i', lab.ifA, '-c', '1', 'udp', 'port', '40000', 'and', 'and', 'tcp']));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /invalid capture filter: .*syntax error\n {2}udp port 40000 and and tcp\n {2}( ){19}\^ at character 20 \('and'\)/);
+  r = await finished(capture(['-i', lab.ifA, '-c', '1', 'udp port 99999']));
+  assert.match(r.stderr, /invalid capture filter: .*port number 99999/);
+  r = await finished(capture(['-i', 'nosuch0', '-c', '1']));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no interface named 'nosuch0'. Interfaces:\n.*wsa0 \[up, running\] 10\.251\./s);
+  const nobody = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', process.execPath, cli, 'capture', '-i', 'lo', '-c', '1'], { encoding: 'utf8' });
+  assert.equal(nobody.status, 1, nobody.stderr);
+  assert.match(nobody.stderr, /no permission to capture on 'lo'.*\n.*root.*\n.*setcap cap_net_raw,cap_net_admin=eip/);
+});
+
+test('-Z drops privileges after opening the device: files belong to the user', { skip }, async () => {
+  const file = join(work, 'as-nobody.pcapng');
+  const p = capture(['-i', lab.ifA, '-w', file, '-c', '10', '-Z', 'nobody', `udp port ${PORT + 6}`]);
+  const done = finished(p);
+  await waitForText(p, 'listening on');
+  lab.sendUdp(10, PORT + 6);
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /dropped privileges to nobody \(uid 65534, gid 65534\) after opening the devices/);
+  assert.equal(fs.statSync(file).uid, 65534);
+  assert.equal((await records(file)).length, 10);
+});
