@@ -36,6 +36,7 @@ export function compareWithTshark(file: string, fields: string[], decodeAs: stri
   args.push(file);
   const ours = rows(wiresage(args).stdout);
   const theirs = tsharkFields(file, fields, { decodeAs });
+  if (ours.length && !theirs.length) throw new Error(`tshark printed nothing for ${file}: is one of the fields unknown to it? ${fields.join(' ')}`);
   const cells: Record<string, number> = {};
   const mismatches: Mismatch[] = [];
   const frames = Math.max(ours.length, theirs.length);

@@ -12,6 +12,8 @@ import './tns.js';
 import './mysql.js';
 import './pgsql.js';
 import './resp.js';
+import './dns.js';
+import './http.js';
 
 for (const name of ['tcp', 'udp'] as const) {
   const d = dissectorByName(name);
