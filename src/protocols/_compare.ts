@@ -23,32 +23,42 @@ export interface Comparison {
   /** Non-empty cells compared per field. */
   cells: Record<string, number>;
   mismatches: Mismatch[];
+  /**
+   * Differences in frames where wiresage saw a PDU spanning segments (needs reassembly, or
+   * continuation bytes): tshark reassembles and shows the whole PDU in its last segment;
+   * wiresage will once the flow engine hands it reassembled PDUs.
+   */
+  pendingReassembly: Mismatch[];
 }
 
 /**
  * Compares `fields` over every frame of `file`. `decodeAs` goes to both tools
- * (`tcp.port==1600,tns`).
+ * (`tcp.port==1600,tns`). With `proto`, frames where wiresage marks `proto.needs_reassembly`
+ * or `proto.continuation` are set apart in `pendingReassembly`.
  */
-export function compareWithTshark(file: string, fields: string[], decodeAs: string[] = []): Comparison {
+export function compareWithTshark(file: string, fields: string[], decodeAs: string[] = [], proto?: string): Comparison {
+  const marks = proto ? [`${proto}.needs_reassembly`, `${proto}.continuation`] : [];
   const args = ['read', '-T', 'fields', '-E', 'occurrence=a'];
   for (const d of decodeAs) args.push('--decode-as', d);
-  for (const f of fields) args.push('-e', f);
+  for (const f of [...fields, ...marks]) args.push('-e', f);
   args.push(file);
   const ours = rows(wiresage(args).stdout);
   const theirs = tsharkFields(file, fields, { decodeAs });
   if (ours.length && !theirs.length) throw new Error(`tshark printed nothing for ${file}: is one of the fields unknown to it? ${fields.join(' ')}`);
   const cells: Record<string, number> = {};
   const mismatches: Mismatch[] = [];
+  const pendingReassembly: Mismatch[] = [];
   const frames = Math.max(ours.length, theirs.length);
   for (let i = 0; i < frames; i++) {
+    const spanning = marks.some((_, k) => (ours[i]?.[fields.length + k] ?? '') !== '');
     for (let j = 0; j < fields.length; j++) {
       const a = ours[i]?.[j] ?? '';
       const b = theirs[i]?.[j] ?? '';
       if (a || b) cells[fields[j]] = (cells[fields[j]] ?? 0) + 1;
-      if (a !== b) mismatches.push({ frame: i + 1, field: fields[j], ours: a, tshark: b });
+      if (a !== b) (spanning ? pendingReassembly : mismatches).push({ frame: i + 1, field: fields[j], ours: a, tshark: b });
     }
   }
-  return { frames, cells, mismatches };
+  return { frames, cells, mismatches, pendingReassembly };
 }
 
 /** Mismatches as readable lines for an assertion message. */

@@ -1,0 +1,326 @@
+/**
+ * HTTP/1.x (RFC 9112) on TCP 80 and 8080, field names as Wireshark 4.0's `packet-http.c`:
+ * request and status lines, every header line (`http.request.line`/`http.response.line`) and
+ * the well-known headers as their own fields, bodies delimited by Content-Length or chunked
+ * transfer coding, several messages per segment (pipelining). A segment that does not start
+ * with a request or status line is body data of a message begun earlier (continuation).
+ * Authorization values are masked.
+ */
+import { registerDissector, STOP, tcpPorts } from '../decode/dissector.js';
+import { defineFields, type FieldDef } from '../fields/field.js';
+import type { Sink } from '../fields/sink.js';
+import { GENERATED, HIDDEN } from '../fields/value.js';
+import { addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
+import { conversationOf, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME, type AppConversationState } from './conversation-state.js';
+
+export const HTTP_PORTS = [80, 8080];
+/** Header lines looked at per message at most. */
+const MAX_HEADERS = 256;
+
+export const httpFields = defineFields('http', {
+  response: { display: 'Response', type: 'bool' },
+  request: { display: 'Request', type: 'bool' },
+  'request.method': { display: 'Request Method', type: 'string' },
+  'request.uri': { display: 'Request URI', type: 'string' },
+  'request.version': { display: 'Request Version', type: 'string' },
+  'request.line': { display: 'Request line', type: 'string' },
+  'response.version': { display: 'Response Version', type: 'string' },
+  'response.code': { display: 'Status Code', type: 'uint16', base: 'dec' },
+  'response.code.desc': { display: 'Status Code Description', type: 'string' },
+  'response.phrase': { display: 'Response Phrase', type: 'string' },
+  'response.line': { display: 'Response line', type: 'string' },
+  host: { display: 'Host', type: 'string' },
+  user_agent: { display: 'User-Agent', type: 'string' },
+  accept: { display: 'Accept', type: 'string' },
+  content_length_header: { display: 'Content-Length', type: 'string' },
+  content_length: { display: 'Content length', type: 'uint64', base: 'dec' },
+  content_type: { display: 'Content-Type', type: 'string' },
+  transfer_encoding: { display: 'Transfer-Encoding', type: 'string' },
+  connection: { display: 'Connection', type: 'string' },
+  server: { display: 'Server', type: 'string' },
+  location: { display: 'Location', type: 'string' },
+  authorization: { display: 'Authorization', type: 'string', description: 'Credentials masked by wiresage' },
+  www_authenticate: { display: 'WWW-Authenticate', type: 'string' },
+  'request.full_uri': { display: 'Full request URI', type: 'string' },
+  chunk_size: { display: 'Chunk size', type: 'uint32', base: 'dec' },
+  file_data: { display: 'File Data', type: 'string' },
+});
+
+export const httpPduFields = definePduFields('http');
+
+/** Headers with their own field, by lower-case name. */
+const headerFields: Record<string, FieldDef> = {
+  host: httpFields.host, 'user-agent': httpFields.user_agent, accept: httpFields.accept, 'content-type': httpFields.content_type,
+  'transfer-encoding': httpFields.transfer_encoding, connection: httpFields.connection, server: httpFields.server, location: httpFields.location,
+  authorization: httpFields.authorization, 'proxy-authorization': httpFields.authorization, 'www-authenticate': httpFields.www_authenticate,
+  'content-length': httpFields.content_length_header,
+};
+
+const reasonPhrases: Record<number, string> = {
+  100: 'Continue', 101: 'Switching Protocols', 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 206: 'Partial Content',
+  301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout',
+  409: 'Conflict', 411: 'Length Required', 413: 'Payload Too Large', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+const METHODS = ['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'];
+
+/** True when `b[o..)` starts a request line (a known method and a space) or a status line (`HTTP/`). */
+export function startsMessage(b: Uint8Array, o: number, end: number): boolean {
+  if (end - o < 5) return false;
+  const c = b[o];
+  if (c === 0x48 && b[o + 1] === 0x54 && b[o + 2] === 0x54 && b[o + 3] === 0x50 && b[o + 4] === 0x2f) return true; // HTTP/
+  if (c < 0x41 || c > 0x5a) return false;
+  for (const m of METHODS) {
+    if (end - o <= m.length) continue;
+    let ok = true;
+    for (let i = 0; i < m.length && ok; i++) ok = b[o + i] === m.charCodeAt(i);
+    if (ok && b[o + m.length] === 0x20) return true;
+  }
+  return false;
+}
+
+function isResponse(b: Uint8Array, o: number): boolean {
+  return b[o] === 0x48 && b[o + 1] === 0x54 && b[o + 2] === 0x54 && b[o + 3] === 0x50 && b[o + 4] === 0x2f;
+}
+
+/** Index just past the blank line ending the headers, or -1. */
+function headersEnd(b: Uint8Array, o: number, end: number): number {
+  for (let i = o; i + 3 < end; i++) if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i + 4;
+  return -1;
+}
+
+interface Framing {
+  /** Body bytes by Content-Length (-1 when none). */
+  contentLength: number;
+  chunked: boolean;
+  status: number;
+}
+
+/** Reads Content-Length / Transfer-Encoding / status from the header block `b[o..he)`. */
+function framing(b: Uint8Array, o: number, he: number, out: Framing): Framing {
+  out.contentLength = -1;
+  out.chunked = false;
+  out.status = isResponse(b, o) && he - o >= 12 ? Number(ascii(b, o + 9, o + 12)) || 0 : 0;
+  let line = indexOfCrlf(b, o, he);
+  for (let n = 0; line >= 0 && line + 2 < he - 2 && n < MAX_HEADERS; n++) {
+    const at = line + 2;
+    const next = indexOfCrlf(b, at, he);
+    const stop = next < 0 ? he : next;
+    // Compare header names case-insensitively without building strings for other headers.
+    if (stop - at > 15 && (b[at] | 0x20) === 0x63 && matchName(b, at, 'content-length:')) {
+      const v = ascii(b, at + 15, stop).trim();
+      if (/^\d{1,15}$/.test(v)) out.contentLength = Number(v);
+    } else if (stop - at > 18 && (b[at] | 0x20) === 0x74 && matchName(b, at, 'transfer-encoding:')) {
+      out.chunked = /chunked/i.test(ascii(b, at + 18, stop));
+    }
+    line = next;
+  }
+  return out;
+}
+
+function matchName(b: Uint8Array, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((b[at + i] | (lower.charCodeAt(i) === 0x3a || lower.charCodeAt(i) === 0x2d ? 0 : 0x20)) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+const scratch: Framing = { contentLength: -1, chunked: false, status: 0 };
+
+/** End of a chunked body starting at `at` (after the last CRLF), -1 if incomplete. */
+function chunkedEnd(b: Uint8Array, at: number, end: number, sizes?: Array<[number, number]>): number {
+  for (let n = 0; n < 100_000; n++) {
+    const line = indexOfCrlf(b, at, end);
+    if (line < 0) return -1;
+    const size = parseInt(ascii(b, at, Math.min(line, at + 16)).split(';')[0].trim(), 16);
+    if (!Number.isFinite(size) || size < 0) return end; // not chunked after all: take the rest
+    sizes?.push([at, size]);
+    if (size === 0) {
+      // Trailer section ends with an empty line.
+      let t = line + 2;
+      for (;;) {
+        const l = indexOfCrlf(b, t, end);
+        if (l < 0) return -1;
+        if (l === t) return l + 2;
+        t = l + 2;
+      }
+    }
+    at = line + 2 + size + 2;
+    if (at > end) return -1;
+  }
+  return end;
+}
+
+/**
+ * Bytes the HTTP message at `off` needs: headers plus a body by Content-Length or chunks;
+ * undefined while the headers (or the chunks) are incomplete. A response without either
+ * runs to the end of what is there (until the connection closes).
+ */
+export function pduLength(buf: Uint8Array, off: number, avail: number, noBody = false): number | undefined {
+  const end = off + avail;
+  const he = headersEnd(buf, off, end);
+  if (he < 0) return undefined;
+  const fr = framing(buf, off, he, scratch);
+  const response = isResponse(buf, off);
+  if (noBody || (response && ((fr.status >= 100 && fr.status < 200) || fr.status === 204 || fr.status === 304))) return he - off;
+  if (fr.chunked) {
+    const e = chunkedEnd(buf, he, end);
+    return e < 0 ? undefined : e - off;
+  }
+  if (fr.contentLength >= 0) return he - off + fr.contentLength;
+  return response ? avail : he - off;
+}
+
+export class HttpState {
+  /** Methods and URIs of requests without a response yet (pipelining), oldest first. */
+  pending: string[] = [];
+}
+
+function stateOf(st: AppConversationState): HttpState {
+  if (!(st.data instanceof HttpState)) st.data = new HttpState();
+  return st.data as HttpState;
+}
+
+export const http = registerDissector({
+  name: 'http',
+  display: 'Hypertext Transfer Protocol',
+  decode(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const end = capturedEnd(p, layer);
+    if (!startsMessage(b, o, end)) {
+      // Body bytes of a message begun in an earlier segment.
+      p.end[layer] = p.limit[layer];
+      return STOP;
+    }
+    const response = isResponse(b, o);
+    const st = conversationOf(p);
+    const h = st ? stateOf(st) : undefined;
+    const headOnly = response && h !== undefined && h.pending.length > 0 && h.pending[0].startsWith('HEAD ');
+    const length = pduLength(b, o, end - o, headOnly);
+    if (st && h && mayUpdate(st, p, layer)) learn(st, h, b, o, end, response);
+    return endPdu(p, layer, length, http.id);
+  },
+  summary(p, layer) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const line = indexOfCrlf(b, o, Math.min(b.length, o + 512));
+    return line > o ? `Hypertext Transfer Protocol` : 'Hypertext Transfer Protocol';
+  },
+  tree(p, layer, s) {
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const end = Math.min(p.end[layer], b.length);
+    if (!startsMessage(b, o, end)) {
+      addContinuation(s, httpPduFields, b, o, end);
+      return;
+    }
+    treeMessage(s, b, o, end);
+  },
+});
+
+function treeMessage(s: Sink, b: Uint8Array, o: number, end: number): void {
+  const f = httpFields;
+  const response = isResponse(b, o);
+  const first = indexOfCrlf(b, o, end);
+  const firstEnd = first < 0 ? end : first;
+  const startLine = ascii(b, o, firstEnd);
+  let host = '';
+  let uri = '';
+  if (response) {
+    const m = /^(\S+) (\d{3})(?: (.*))?$/.exec(startLine);
+    if (m) {
+      s.add(f['response.version'], b, o, m[1].length, m[1]);
+      s.add(f['response.code'], b, o + m[1].length + 1, 3, Number(m[2]));
+      s.add(f['response.code.desc'], b, o + m[1].length + 1, 3, reasonPhrases[Number(m[2])] ?? 'Unknown', GENERATED);
+      if (m[3] !== undefined) s.add(f['response.phrase'], b, o + m[1].length + 5, m[3].length, m[3]);
+    }
+    s.add(f.response, b, o, 0, true, HIDDEN);
+  } else {
+    const m = /^(\S+) (\S*) (\S+)$/.exec(startLine);
+    if (m) {
+      uri = m[2];
+      s.add(f['request.method'], b, o, m[1].length, m[1]);
+      s.add(f['request.uri'], b, o + m[1].length + 1, m[2].length, m[2]);
+      s.add(f['request.version'], b, o + m[1].length + m[2].length + 2, m[3].length, m[3]);
+    }
+    s.add(f.request, b, o, 0, true, HIDDEN);
+  }
+  if (first < 0) {
+    addNeedsReassembly(s, httpPduFields, b, o, end - o, undefined);
+    return;
+  }
+  const he = headersEnd(b, o, end);
+  const lineField = response ? f['response.line'] : f['request.line'];
+  let at = first + 2;
+  let contentLength = -1;
+  let chunked = false;
+  for (let n = 0; at < end && n < MAX_HEADERS; n++) {
+    const next = indexOfCrlf(b, at, end);
+    if (next === at) break; // blank line
+    const stop = next < 0 ? end : next;
+    const text = ascii(b, at, stop);
+    const colon = text.indexOf(':');
+    const name = colon > 0 ? text.slice(0, colon).toLowerCase() : '';
+    const value = colon > 0 ? text.slice(colon + 1).trim() : '';
+    const secret = name === 'authorization' || name === 'proxy-authorization';
+    const shown = secret ? `${text.slice(0, colon + 1)} ${value.split(' ')[0]} ${MASK}` : text;
+    s.add(lineField, b, at, Math.min(end, stop + 2) - at, next < 0 ? shown : `${shown}\r\n`);
+    const item = headerFields[name];
+    if (item) {
+      s.add(item, b, at + colon + 1, stop - at - colon - 1, secret ? `${value.split(' ')[0]} ${MASK}` : value);
+      if (name === 'content-length' && /^\d{1,15}$/.test(value)) {
+        contentLength = Number(value);
+        s.push();
+        s.add(f.content_length, b, at + colon + 1, stop - at - colon - 1, BigInt(contentLength), GENERATED);
+        s.pop();
+      }
+      if (name === 'transfer-encoding' && /chunked/i.test(value)) chunked = true;
+      if (name === 'host') host = value;
+    }
+    if (next < 0) break;
+    at = next + 2;
+  }
+  if (!response && host) s.add(f['request.full_uri'], b, o, 0, uri.startsWith('http') ? uri : `http://${host}${uri}`, GENERATED);
+  if (he < 0) {
+    addNeedsReassembly(s, httpPduFields, b, o, end - o, undefined);
+    return;
+  }
+  if (he >= end) return;
+  if (chunked) {
+    const sizes: Array<[number, number]> = [];
+    const e = chunkedEnd(b, he, end, sizes);
+    let body = '';
+    for (const [pos, size] of sizes) {
+      const line = indexOfCrlf(b, pos, end);
+      s.add(f.chunk_size, b, pos, line - pos, size);
+      body += ascii(b, line + 2, Math.min(end, line + 2 + size));
+    }
+    if (body) s.add(f.file_data, b, he, (e < 0 ? end : e) - he, body);
+    if (e < 0) addNeedsReassembly(s, httpPduFields, b, o, end - o, undefined);
+    return;
+  }
+  const bodyEnd = contentLength >= 0 ? Math.min(end, he + contentLength) : end;
+  if (bodyEnd > he) s.add(f.file_data, b, he, bodyEnd - he, ascii(b, he, bodyEnd));
+  if (contentLength >= 0 && he + contentLength > end) addNeedsReassembly(s, httpPduFields, b, o, end - o, he - o + contentLength);
+}
+
+function learn(st: AppConversationState, h: HttpState, b: Uint8Array, o: number, end: number, response: boolean): void {
+  const line = indexOfCrlf(b, o, Math.min(end, o + 2048));
+  const text = ascii(b, o, line < 0 ? Math.min(end, o + 200) : line);
+  if (!response) {
+    const parts = text.split(' ');
+    if (h.pending.length < 256) h.pending.push(`${parts[0]} ${parts[1] ?? ''}`);
+    if (st.summaryLevel < SUMMARY_INFO + 1) setSummary(st, 'http', SUMMARY_INFO, `${printable(parts[0], 10)} ${printable(parts[1] ?? '', 80)} (no response seen)`);
+    return;
+  }
+  const request = h.pending.shift() ?? 'request';
+  const m = /^\S+ (\d{3})(?: (.*))?$/.exec(text);
+  if (!m) return;
+  const code = Number(m[1]);
+  const what = `${printable(request, 90)} → ${code}${m[2] ? ` ${printable(m[2], 40)}` : ''}`;
+  if (code >= 400) setSummary(st, 'http', SUMMARY_ERROR, what);
+  else if (st.summaryLevel < SUMMARY_OUTCOME) setSummary(st, 'http', SUMMARY_OUTCOME, what);
+}
+
+for (const port of HTTP_PORTS) tcpPorts.add(port, http);
