@@ -14,6 +14,7 @@ import './pgsql.js';
 import './resp.js';
 import './dns.js';
 import './http.js';
+import './tls.js';
 
 for (const name of ['tcp', 'udp'] as const) {
   const d = dissectorByName(name);
