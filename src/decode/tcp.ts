@@ -209,8 +209,14 @@ export const tcp = registerDissector({
     hook?.(p, layer, s, 'window');
     if (cap < o + 18) return;
     s.add(f.checksum, b, o + 16, 2);
-    if (tcpPreferences.verifyChecksum) {
+    // tshark verifies only a segment it has whole, outside an un-reassembled fragment.
+    if (tcpPreferences.verifyChecksum && !(p.fragmentedBy >= 0 && p.fragmentedBy < layer) && cap >= p.reported[layer]) {
       const c = verifyTransportChecksum(p, layer, 6, 16);
+      // RFC 1624: 0xffff is -0, never a computed checksum; tshark calls it bad (should be 0x0000).
+      if (c.status === 1 && u16(b, o + 16) === 0xffff) {
+        c.status = 0;
+        c.calculated = 0;
+      }
       if (c.calculated !== undefined) {
         s.push();
         s.add(f.checksum_calculated, b, o + 16, 2, c.calculated, GENERATED);

@@ -30,6 +30,21 @@ export const udpPreferences = { verifyChecksum: false };
  */
 export const udpStreamHook: { fn?: (p: Packet, layer: number, s: Sink) => void } = {};
 
+/**
+ * Whether tshark verifies this datagram's checksum: not in an un-reassembled fragment, and the
+ * IP payload (as reported and as captured) covers the UDP length.
+ */
+function udpChecksumVerifiable(p: Packet, layer: number, length: number): boolean {
+  if (length < HEADER || (p.fragmentedBy >= 0 && p.fragmentedBy < layer)) return false;
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  // The IP payload as the carrying layer gave it (this layer's own bounds were cut to the UDP length).
+  const sameBuffer = layer > 0 && p.bufIndex[layer - 1] === p.bufIndex[layer];
+  const reported = (sameBuffer ? p.reported[layer - 1] : b.length) - o;
+  const captured = Math.min(b.length, sameBuffer ? p.limit[layer - 1] : b.length) - o;
+  return captured >= reported && captured >= length && reported >= length;
+}
+
 export const udp = registerDissector({
   name: 'udp',
   display: 'User Datagram Protocol',
@@ -102,7 +117,7 @@ export const udp = registerDissector({
     s.add(f.checksum, b, o + 6, 2);
     // A zero checksum is "not present" over IPv4 (and in ICMP quotes), "illegal" over IPv6 (RFC 8200 §8.1).
     if (u16(b, o + 6) === 0) s.add(f['checksum.status'], b, o + 6, 0, overIpv6 && !p.isQuoted(layer) ? 4 : 3, GENERATED);
-    else if (udpPreferences.verifyChecksum) {
+    else if (udpPreferences.verifyChecksum && udpChecksumVerifiable(p, layer, length)) {
       const c = verifyTransportChecksum(p, layer, 17, 6);
       if (c.calculated !== undefined) {
         s.push();

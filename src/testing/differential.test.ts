@@ -11,6 +11,9 @@
  * - captures the suite makes itself: real TCP/UDP traffic on loopback (tcpdump -i lo), and
  *   between two network namespaces joined by a veth pair (ARP, IPv4, IPv6, GSO super-packets).
  *
+ * Each input is compared with tshark's default preferences and again with IPv4/TCP/UDP checksum
+ * verification on (both tools get the same `-o *.check_checksum:TRUE`; the corpus and captures
+ * always, the generator's last file, the hand-built whole and cut sets).
  * Agreement must be exact on packets tshark does not mark malformed, except for the documented
  * accepted differences and restrictions of tshark-differences.ts, which the report counts.
  * Each input has two tests: the fields of this suite's dissectors (frame, Ethernet, VLAN, IPv4,
@@ -64,6 +67,20 @@ function assertAgreement(tally: Tally, title: string): void {
   assert.equal(tally.mismatches.length, 0, `${title}: ${tally.mismatches.length} field values differ from tshark (see the report above), e.g.\n${first.join('\n')}`);
 }
 
+/**
+ * The checksum preferences of the second pass: with them tshark and wiresage verify IPv4, TCP
+ * and UDP checksums, so the *.checksum.status fields say good/bad instead of "unverified".
+ */
+const verifyChecksums = ['ip.check_checksum:TRUE', 'tcp.check_checksum:TRUE', 'udp.check_checksum:TRUE'];
+
+/** An input compared twice: with tshark's default preferences, then verifying checksums. */
+function bothPasses(inputs: readonly CaptureInput[], verifyToo: (i: CaptureInput) => boolean = () => true): Array<() => Promise<CaptureRun>> {
+  return [
+    ...inputs.map((i) => () => compareCapture(i, known)),
+    ...inputs.filter(verifyToo).map((i) => () => compareCapture({ ...i, pass: 'checksums verified', prefs: verifyChecksums }, known)),
+  ];
+}
+
 /** The two tests every input gets: this suite's dissectors, then the IPv6/ICMP/ARP ones. */
 function agreementTests(title: string, runs: () => readonly CaptureRun[]): void {
   it(`${title}: frame, Ethernet, VLAN, IPv4, TCP and UDP fields agree with tshark`, (t) => {
@@ -91,7 +108,7 @@ describe('differential: wiresage read -T fields vs tshark -T fields', { skip: no
       const names = readdirSync(corpusDir).filter((n) => /\.(pcap|pcapng|cap)(\.gz)?$/i.test(n) && statSync(join(corpusDir, n)).isFile()).sort();
       const dir = mkdtempSync(join(work, 'corpus-'));
       plan = await planCorpus(corpusDir, names, dir, 4);
-      runs = await pool(2, plan.batches.map((b) => () => compareCapture(b.input, known)));
+      runs = await pool(2, bothPasses(plan.batches.map((b) => b.input)));
     });
     it('reads the corpus (files tshark cannot read at all are listed)', (t) => {
       const files = plan.batches.reduce((n, b) => n + b.files.length, 0);
@@ -121,14 +138,14 @@ describe('differential: wiresage read -T fields vs tshark -T fields', { skip: no
         const origin = (frame: number) => {
           let i = 0;
           while (i + 1 < starts.length && starts[i + 1] <= frame) i++;
-          return { file: `${name}: ${names[i]}`, frame: frame - starts[i] + 1 };
+          return { file: `${name}.pcap`, part: names[i], frame: frame - starts[i] + 1 };
         };
         inputs.push({ file, label: name, origin });
       };
       add('whole', all.map((x) => x.name), all.map(() => 1), all.map((x) => ({ data: Uint8Array.from(x.frame), origLen: x.frame.length })));
       add('cut', cut.map((x) => x.name), cut.map((x) => x.frame.length), cutAtEveryLength(cut.map((x) => x.frame)));
       add('shortened', cut.map((x) => x.name), cut.map((x) => x.frame.length - 1), shortenAtEveryLength(cut.map((x) => x.frame)));
-      runs = await pool(2, inputs.map((i) => () => compareCapture(i, known)));
+      runs = await pool(2, bothPasses(inputs, (i) => i.label !== 'shortened'));
     });
     agreementTests('edge cases', () => runs);
   });
@@ -139,12 +156,13 @@ describe('differential: wiresage read -T fields vs tshark -T fields', { skip: no
       const cases = [
         { seed: 1, stress: 1 }, { seed: 2, stress: 1 }, { seed: 3, stress: 4 }, { seed: 'differential', stress: 10 },
       ];
-      runs = await pool(2, cases.map((c) => async () => {
+      const inputs = await pool(2, cases.map((c) => async (): Promise<CaptureInput> => {
         const file = join(work, `gen-${c.seed}-${c.stress}.pcap`);
         const g = await runGenerator(file, c.seed, c.stress);
         assert.equal(g, 0, `gen-pcap.mjs exited ${g}`);
-        return compareCapture({ file, label: `gen-pcap seed ${c.seed} stress ${c.stress}` }, known);
+        return { file, label: `gen-pcap seed ${c.seed} stress ${c.stress}` };
       }));
+      runs = await pool(2, bothPasses(inputs, (i) => i === inputs[inputs.length - 1]));
     });
     agreementTests('generated', () => runs);
   });
@@ -154,7 +172,7 @@ describe('differential: wiresage read -T fields vs tshark -T fields', { skip: no
     before(async () => {
       const file = join(work, 'loopback.pcap');
       await withCapture(['-i', 'lo'], file, loopbackTraffic);
-      runs = [await compareCapture({ file, label: 'loopback capture' }, known)];
+      runs = await pool(2, bothPasses([{ file, label: 'loopback capture' }]));
     });
     agreementTests('loopback', () => runs);
   });
@@ -166,7 +184,7 @@ describe('differential: wiresage read -T fields vs tshark -T fields', { skip: no
       await withNamespaces(async (a, b) => {
         await withCapture(['-i', 'veth-a'], file, () => namespaceTraffic(a, b), a);
       });
-      runs = [await compareCapture({ file, label: 'namespace capture' }, known)];
+      runs = await pool(2, bothPasses([{ file, label: 'namespace capture' }]));
     });
     agreementTests('namespaces', () => runs);
   });
@@ -177,7 +195,8 @@ describe('differential: wiresage read -T fields vs tshark -T fields', { skip: no
     t.diagnostic(`tshark preferences: ${tsharkPreferences.map((p) => p.pref).join(', ') || 'defaults'}; accepted differences defined: ${acceptedDifferences.map((d) => d.id).join(', ')}`);
     for (const [name, tally] of [['frame/eth/vlan/ip/tcp/udp', overall.core], ['ipv6/icmp/icmpv6/arp', overall.other]] as const) {
       const accepted = [...tally.accepted.values()].reduce((a, b) => a + b, 0);
-      t.diagnostic(`${name}: files compared ${tally.files.size}, packets compared ${tally.packets} (${tally.malformedPackets} malformed), field comparisons ${tally.fieldComparisons}, mismatches = ${tally.mismatches.length}, accepted ${accepted}, restricted values ${tally.restrictedValues}`);
+      const fields = [...tally.perField.values()].filter((f) => f.present > 0).length;
+      t.diagnostic(`${name}: files compared ${tally.files.size}, captures read ${tally.captures}, packets compared ${tally.packets} (${tally.malformedPackets} malformed), distinct fields compared ${fields}, field comparisons ${tally.fieldComparisons}, mismatches = ${tally.mismatches.length}, accepted ${accepted}, restricted values ${tally.restrictedValues}`);
     }
   });
 });

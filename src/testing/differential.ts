@@ -99,8 +99,15 @@ export interface CaptureInput {
   file: string;
   /** Name shown in reports. */
   label: string;
-  /** Maps a frame of `file` to where it came from (batches of merged corpus files). */
-  origin?: (frame: number) => { file: string; frame: number };
+  /**
+   * Maps a frame of `file` to where it came from: a corpus file of a merged batch, or (`part`)
+   * the hand-built case it belongs to.
+   */
+  origin?: (frame: number) => { file: string; frame: number; part?: string };
+  /** Preferences given to both tools (`-o ip.check_checksum:TRUE`). */
+  prefs?: readonly string[];
+  /** Name of the comparison pass when a file is compared more than once (shown in reports). */
+  pass?: string;
 }
 
 /** Both tools' answers for one capture, row by row. */
@@ -186,8 +193,10 @@ export async function compareCapture(input: CaptureInput, known: ReadonlySet<str
   const tArgs = ['-n', '-r', input.file, '-T', 'fields', '-E', 'occurrence=a', '-E', 'separator=/t', '-E', 'aggregator=,'];
   for (const f of [...tsharkContext, ...fields]) tArgs.push('-e', f);
   for (const { pref } of tsharkPreferences) tArgs.push('-o', pref);
+  for (const pref of input.prefs ?? []) tArgs.push('-o', pref);
   const wArgs = [cli, 'read', '-n', '-r', input.file, '-T', 'fields', '-E', 'occurrence=a', '-E', 'separator=/t', '-E', 'aggregator=,'];
   for (const f of ask) wArgs.push('-e', f);
+  for (const pref of input.prefs ?? []) wArgs.push('-o', pref);
   const [t, w] = await Promise.all([run('tshark', tArgs, { timeoutMs: 300_000 }), run(process.execPath, wArgs, { timeoutMs: 300_000 })]);
   const errors: string[] = [];
   if (t.status !== 0) errors.push(`tshark exited ${t.status}: ${t.stderr.replace(/Running as user "root".*\n?/g, '').trim()}`);
@@ -209,6 +218,10 @@ export async function compareCapture(input: CaptureInput, known: ReadonlySet<str
 
 export interface Mismatch {
   file: string;
+  /** Which part of the file (a hand-built case), when it has parts. */
+  part?: string;
+  /** The comparison pass (e.g. checksums verified), when not the default one. */
+  pass?: string;
   frame: number;
   field: string;
   ours: string;
@@ -256,7 +269,7 @@ function bump(m: Map<string, number>, k: string, n = 1): void {
  */
 export function addRun(t: Tally, r: CaptureRun, dissected: ReadonlySet<string>, groups?: readonly FieldGroup[]): void {
   t.captures++;
-  for (const e of r.errors) t.errors.push(`${r.input.label}: ${e}`);
+  for (const e of r.errors) t.errors.push(`${r.input.label}${r.input.pass ? ` (${r.input.pass})` : ''}: ${e}`);
   for (const f of r.unknownFields) if (!groups || groups.includes(groupOf.get(f)!)) t.unknownFields.add(f);
   const columns = r.fields.map((f, i) => [f, i] as const);
   const where = (frame: number) => r.input.origin?.(frame) ?? { file: r.input.label, frame };
@@ -300,7 +313,7 @@ export function addRun(t: Tally, r: CaptureRun, dissected: ReadonlySet<string>, 
         bump(t.accepted, accepted.id);
         continue;
       }
-      const m: Mismatch = { file: origin.file, frame: origin.frame, field, ours, tshark: theirs, protocols };
+      const m: Mismatch = { file: origin.file, part: origin.part, pass: r.input.pass, frame: origin.frame, field, ours, tshark: theirs, protocols };
       if (ctx.malformed) t.malformedDifferences.push(m);
       else {
         stats.mismatched++;
@@ -310,7 +323,7 @@ export function addRun(t: Tally, r: CaptureRun, dissected: ReadonlySet<string>, 
     if (restrictedBy) bump(t.restrictedPackets, restrictedBy);
   }
   for (const [frame] of r.ours) {
-    if (!r.tshark.has(frame)) t.mismatches.push({ file: where(frame).file, frame: where(frame).frame, field: 'frame.number', ours: String(frame), tshark: '<no row>', protocols: '' });
+    if (!r.tshark.has(frame)) t.mismatches.push({ file: where(frame).file, pass: r.input.pass, frame: where(frame).frame, field: 'frame.number', ours: String(frame), tshark: '<no row>', protocols: '' });
   }
   for (const f of seenFiles) t.files.add(f);
   if (!r.input.origin) t.files.add(r.input.label);
@@ -348,7 +361,7 @@ export function formatReport(t: Tally, title: string, maxExamples = 8): string {
       const files = new Set(ms.map((m) => m.file));
       lines.push(`  ${field}: ${ms.length} in ${files.size} file(s)`);
       for (const m of ms.slice(0, maxExamples)) {
-        lines.push(`    ${m.file} frame ${m.frame}: ours ${JSON.stringify(m.ours)} vs tshark ${JSON.stringify(m.tshark)}  [${m.protocols}]`);
+        lines.push(`    ${m.file}${m.part ? `: ${m.part}` : ''}${m.pass ? ` (${m.pass})` : ''} frame ${m.frame}: ours ${JSON.stringify(m.ours)} vs tshark ${JSON.stringify(m.tshark)}  [${m.protocols}]`);
       }
     }
   }
