@@ -13,7 +13,7 @@ import { Readable, pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { isPcapMagic, PcapReader } from './pcap.js';
 import { isPcapngMagic, PcapngReader } from './pcapng.js';
-import { ChunkInput, FileSource, StreamSource, hexPrefix, type ByteSource } from './source.js';
+import { ChunkInput, DEFAULT_CHUNK_SIZE, FileSource, StreamSource, hexPrefix, type ByteSource } from './source.js';
 import { CaptureFileError, type CaptureReader } from './types.js';
 
 const GZIP_CHUNK_SIZE = 256 * 1024;
@@ -45,7 +45,9 @@ export async function openCapture(path: string, opts?: OpenOptions): Promise<Cap
     // take the stream route, which hands them on.
     return readerFromStream(fs.createReadStream('', { fd: source.release(), highWaterMark: 1024 * 1024 }), path, opts);
   }
-  const input = new ChunkInput(source, path, opts?.chunkSize);
+  // A small file needs no 4 MiB buffer (the corpus has hundreds of 1 KB files).
+  const chunkSize = opts?.chunkSize ?? Math.min(DEFAULT_CHUNK_SIZE, Math.max(64 * 1024, source.size));
+  const input = new ChunkInput(source, path, chunkSize);
   try {
     await input.fill(2);
     if (input.available >= 2 && input.buf[0] === 0x1f && input.buf[1] === 0x8b) {

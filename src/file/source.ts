@@ -167,7 +167,7 @@ export class ChunkInput {
     const size = this.source.size;
     if (size !== undefined) capacity = Math.min(capacity, Math.max(0, size - this.base));
     if (capacity > this.buf.length) {
-      const grown = new Uint8Array(Math.max(capacity, Math.min(this.buf.length * 2, capacity * 2)));
+      const grown = new Uint8Array(Math.max(capacity, this.buf.length * 2));
       grown.set(this.buf.subarray(0, this.end));
       this.buf = grown;
       this.view = new DataView(grown.buffer);
