@@ -36,9 +36,12 @@
 
 namespace {
 
-// A batch handed to JS is cut once it holds this many bytes (one callback may then be followed
-// by another at once: uv_poll is level-triggered).
-constexpr size_t kBatchLimit = 4 * 1024 * 1024;
+// Packets are copied from the kernel ring straight into one Buffer that lives as long as the
+// handle and is handed to JS again and again (no allocation, no page faults per batch; the
+// JS side must not keep it past the callback). A record that does not fit goes to a small
+// overflow area and stops the dispatch (pcap_breakloop keeps libpcap's place in the block);
+// uv_poll is level-triggered, so the rest comes with the next callback.
+constexpr size_t kBatchCapacity = 4 * 1024 * 1024;
 
 std::string AddressText(const struct sockaddr* sa) {
   if (sa == nullptr) return "";
@@ -136,6 +139,48 @@ Napi::Value CompileFilter(const Napi::CallbackInfo& info) {
   }
   pcap_close(dead);
   return result;
+}
+
+// pcapToEpb(src, start, end, dst, dstOffset, interfaceId, nanosecond) → end offset in dst.
+// Converts host-order pcap records src[start, end) into pcapng Enhanced Packet Blocks (host
+// byte order, timestamps in the interface's units: ns when nanosecond, else µs). dst must
+// have room for (end - start) + 20 bytes per record. The JS version in src/capture/files.ts
+// does the same when the addon is absent; this one runs at memcpy speed.
+Napi::Value PcapToEpb(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto src = info[0].As<Napi::TypedArrayOf<uint8_t>>();
+  size_t start = info[1].As<Napi::Number>().Int64Value();
+  size_t end = info[2].As<Napi::Number>().Int64Value();
+  auto dst = info[3].As<Napi::TypedArrayOf<uint8_t>>();
+  size_t o = info[4].As<Napi::Number>().Int64Value();
+  uint32_t interfaceId = info[5].As<Napi::Number>().Uint32Value();
+  bool nanosecond = info[6].As<Napi::Boolean>().Value();
+  const uint8_t* in = src.Data();
+  uint8_t* out = dst.Data();
+  size_t inLength = src.ElementLength(), outLength = dst.ElementLength();
+  if (end > inLength) end = inLength;
+  size_t p = start;
+  while (p + 16 <= end) {
+    uint32_t h[4];
+    memcpy(h, in + p, 16);
+    uint32_t capLen = h[2];
+    if (p + 16 + capLen > end) break;
+    uint32_t padded = (capLen + 3) & ~3u;
+    uint32_t length = 28 + padded + 4;
+    if (o + length > outLength) {
+      Napi::RangeError::New(env, "pcapToEpb: destination too small").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    uint64_t ticks = static_cast<uint64_t>(h[0]) * (nanosecond ? 1000000000ull : 1000000ull) + h[1];
+    uint32_t block[7] = {6, length, interfaceId, static_cast<uint32_t>(ticks >> 32), static_cast<uint32_t>(ticks), capLen, h[3]};
+    memcpy(out + o, block, 28);
+    memcpy(out + o + 28, in + p + 16, capLen);
+    memset(out + o + 28 + capLen, 0, padded - capLen);
+    memcpy(out + o + 28 + padded, &length, 4);
+    o += length;
+    p += 16 + capLen;
+  }
+  return Napi::Number::New(env, static_cast<double>(o));
 }
 
 Napi::Value LibVersion(const Napi::CallbackInfo& info) {
@@ -309,7 +354,9 @@ class Handle : public Napi::ObjectWrap<Handle> {
     pcap_ = r.pcap;
     warning_ = r.warning;
     nanosecond_ = pcap_get_tstamp_precision(pcap_) == PCAP_TSTAMP_PRECISION_NANO;
-    batch_.reserve(1024 * 1024);
+    Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(env, kBatchCapacity);
+    data_ = buffer.Data();
+    buffer_ = Napi::Persistent(buffer);
   }
 
   ~Handle() override { Release(); }
@@ -319,27 +366,39 @@ class Handle : public Napi::ObjectWrap<Handle> {
   uv_poll_t* poll_ = nullptr;
   std::string warning_;
   bool nanosecond_ = false;
-  std::vector<uint8_t> batch_;
+  Napi::Reference<Napi::Buffer<uint8_t>> buffer_;
+  uint8_t* data_ = nullptr;
+  size_t used_ = 0;
+  std::vector<uint8_t> overflow_;
   std::string error_;
+  double wakeups_ = 0, emptyWakeups_ = 0;
   Napi::FunctionReference onBatch_;
   Napi::FunctionReference onError_;
 
   static void OnPacket(u_char* user, const struct pcap_pkthdr* h, const u_char* bytes) {
     auto* self = reinterpret_cast<Handle*>(user);
-    std::vector<uint8_t>& b = self->batch_;
-    size_t at = b.size();
-    b.resize(at + 16 + h->caplen);
     uint32_t header[4] = {
       static_cast<uint32_t>(h->ts.tv_sec), static_cast<uint32_t>(h->ts.tv_usec), h->caplen, h->len,
     };
-    memcpy(b.data() + at, header, 16);
-    memcpy(b.data() + at + 16, bytes, h->caplen);
+    size_t need = 16 + h->caplen;
+    uint8_t* at;
+    if (self->overflow_.empty() && self->used_ + need <= kBatchCapacity) {
+      at = self->data_ + self->used_;
+      self->used_ += need;
+    } else {
+      size_t old = self->overflow_.size();
+      self->overflow_.resize(old + need);
+      at = self->overflow_.data() + old;
+      pcap_breakloop(self->pcap_);
+    }
+    memcpy(at, header, 16);
+    memcpy(at + 16, bytes, h->caplen);
   }
 
-  // pcap_dispatch until nothing is left or the batch is full; returns false on a capture error.
+  // pcap_dispatch until nothing is left or the buffer is full; returns false on a capture error.
   bool Fill() {
     if (pcap_ == nullptr) return true;
-    while (batch_.size() < kBatchLimit) {
+    while (overflow_.empty()) {
       int n = pcap_dispatch(pcap_, -1, &Handle::OnPacket, reinterpret_cast<u_char*>(this));
       if (n == 0 || n == PCAP_ERROR_BREAK) break;
       if (n < 0) {
@@ -350,11 +409,21 @@ class Handle : public Napi::ObjectWrap<Handle> {
     return true;
   }
 
-  Napi::Value TakeBatch(Napi::Env env) {
-    if (batch_.empty()) return env.Null();
-    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, batch_.data(), batch_.size());
-    batch_.clear();
-    return out;
+  bool HasPackets() const { return used_ > 0 || !overflow_.empty(); }
+
+  // Calls onBatch(buffer, length) for the shared buffer, then for the overflow (a copy).
+  void Deliver(Napi::Env env, const Napi::FunctionReference& callback) {
+    if (used_ > 0) {
+      size_t length = used_;
+      used_ = 0;
+      callback.MakeCallback(env.Global(), {buffer_.Value(), Napi::Number::New(env, static_cast<double>(length))});
+    }
+    if (!overflow_.empty()) {
+      Napi::Buffer<uint8_t> spill = Napi::Buffer<uint8_t>::Copy(env, overflow_.data(), overflow_.size());
+      size_t length = overflow_.size();
+      overflow_.clear();
+      callback.MakeCallback(env.Global(), {spill, Napi::Number::New(env, static_cast<double>(length))});
+    }
   }
 
   static void OnReadable(uv_poll_t* poll, int status, int events) {
@@ -362,11 +431,10 @@ class Handle : public Napi::ObjectWrap<Handle> {
     if (self == nullptr || self->pcap_ == nullptr) return;
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
+    self->wakeups_++;
     bool ok = self->Fill();
-    if (!self->batch_.empty() && !self->onBatch_.IsEmpty()) {
-      Napi::Value batch = self->TakeBatch(env);
-      self->onBatch_.MakeCallback(env.Global(), {batch});
-    }
+    if (!self->HasPackets()) self->emptyWakeups_++;
+    if (self->HasPackets() && !self->onBatch_.IsEmpty()) self->Deliver(env, self->onBatch_);
     if (!ok || (status < 0 && self->pcap_ != nullptr)) {
       std::string message = !ok ? self->error_ : std::string("poll: ") + uv_strerror(status);
       self->StopPolling();
@@ -374,7 +442,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
     }
   }
 
-  // start(onBatch(buffer), onError(message))
+  // start(onBatch(buffer, length), onError(message)): records are buffer[0, length).
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (pcap_ == nullptr) {
@@ -413,14 +481,21 @@ class Handle : public Napi::ObjectWrap<Handle> {
     return info.Env().Undefined();
   }
 
-  // Synchronously reads what the kernel has released so far: Buffer or null. Throws on error.
+  // drain(onBatch): synchronously delivers what the kernel has released so far. Throws on error.
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!Fill()) {
-      Napi::Error::New(env, error_).ThrowAsJavaScriptException();
-      return env.Undefined();
+    Napi::FunctionReference callback = Napi::Persistent(info[0].As<Napi::Function>());
+    for (int round = 0; round < 64; round++) {
+      bool ok = Fill();
+      bool more = HasPackets();
+      if (more) Deliver(env, callback);
+      if (!ok) {
+        Napi::Error::New(env, error_).ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      if (!more) break;
     }
-    return TakeBatch(env);
+    return env.Undefined();
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -431,6 +506,8 @@ class Handle : public Napi::ObjectWrap<Handle> {
     o.Set("received", Napi::Number::New(env, s.ps_recv));
     o.Set("dropped", Napi::Number::New(env, s.ps_drop));
     o.Set("ifDropped", Napi::Number::New(env, s.ps_ifdrop));
+    o.Set("wakeups", Napi::Number::New(env, wakeups_));
+    o.Set("emptyWakeups", Napi::Number::New(env, emptyWakeups_));
     return o;
   }
 
@@ -469,6 +546,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listInterfaces", Napi::Function::New(env, ListInterfaces));
   exports.Set("compileFilter", Napi::Function::New(env, CompileFilter));
   exports.Set("libVersion", Napi::Function::New(env, LibVersion));
+  exports.Set("pcapToEpb", Napi::Function::New(env, PcapToEpb));
   return exports;
 }
 

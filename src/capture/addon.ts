@@ -58,12 +58,15 @@ export interface NativeHandle {
   readonly nanosecond: boolean;
   readonly warning: string | null;
   readonly fd: number;
-  /** Starts watching the descriptor; onBatch gets whole pcap records in host byte order. */
-  start(onBatch: (batch: Buffer) => void, onError: (message: string) => void): void;
+  /**
+   * Starts watching the descriptor; onBatch gets whole pcap records in host byte order in
+   * buffer[0, length). The buffer is reused: valid only during the call.
+   */
+  start(onBatch: (buffer: Buffer, length: number) => void, onError: (message: string) => void): void;
   stop(): void;
-  /** Reads what the kernel has released so far (null when nothing). Throws on a capture error. */
-  drain(): Buffer | null;
-  stats(): { received: number; dropped: number; ifDropped: number } | null;
+  /** Delivers what the kernel has released so far, synchronously. Throws on a capture error. */
+  drain(onBatch: (buffer: Buffer, length: number) => void): void;
+  stats(): { received: number; dropped: number; ifDropped: number; wakeups: number; emptyWakeups: number } | null;
   close(): void;
 }
 
@@ -73,6 +76,17 @@ export interface Addon {
   /** null when `expression` compiles for the link type, else libpcap's message. */
   compileFilter(linkType: number, snapLen: number, expression: string): string | null;
   libVersion(): string;
+  /** Host-order pcap records src[start, end) → pcapng EPBs at dst[offset…]; returns the end offset. */
+  pcapToEpb(src: Uint8Array, start: number, end: number, dst: Uint8Array, offset: number, interfaceId: number, nanosecond: boolean): number;
+}
+
+/** The addon, or undefined when it is not available (for optional fast paths). */
+export function tryAddon(): Addon | undefined {
+  try {
+    return loadAddon();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The addon could not be loaded; `message` explains why and how to fix it. */

@@ -27,6 +27,7 @@
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PcapngWriter, PcapWriter, type ByteSink } from '../file/writer.js';
+import { tryAddon } from './addon.js';
 import type { CaptureStats } from './source.js';
 import { strftime } from './strftime.js';
 
@@ -76,14 +77,20 @@ export class CaptureWriteError extends Error {
 /** Why CaptureFiles accepts no more records. */
 export type FilesFull = false | 'max-size' | 'file-count';
 
-/** A file written with direct writeSync calls, cut back to its last whole record on failure. */
+/**
+ * A file written with direct writeSync calls, cut back to its last whole record on failure.
+ * `stream`: an existing device, pipe or standard output (`-w -`, `-w /dev/null`): written in
+ * place, never renamed or truncated.
+ */
 class SafeFile implements ByteSink {
   size = 0;
   private fd: number | undefined;
+  private readonly ownsFd: boolean;
 
-  constructor(public path: string) {
+  constructor(public path: string, readonly stream = false) {
     try {
-      this.fd = fs.openSync(path, 'w', 0o644);
+      this.ownsFd = path !== '-';
+      this.fd = path === '-' ? 1 : fs.openSync(path, stream ? 'a' : 'w', 0o644);
     } catch (e) {
       throw writeError(e, path, 'create', 0);
     }
@@ -95,11 +102,15 @@ class SafeFile implements ByteSink {
     let done = 0;
     try {
       // Positioned writes: after a failed write is cut back, the next one continues at the cut.
-      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, this.size + done);
+      while (done < bytes.length) {
+        done += this.stream ? fs.writeSync(fd, bytes, done, bytes.length - done)
+          : fs.writeSync(fd, bytes, done, bytes.length - done, this.size + done);
+      }
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN' && this.stream) return this.write(bytes.subarray(done));
       try {
         // Always cut back: a failed write may still have moved the end of file (tmpfs does).
-        fs.ftruncateSync(fd, this.size);
+        if (!this.stream) fs.ftruncateSync(fd, this.size);
       } catch {
         // The cut failed too; the error below still names the file.
       }
@@ -112,6 +123,7 @@ class SafeFile implements ByteSink {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
+    if (!this.ownsFd) return;
     try {
       fs.closeSync(fd);
     } catch (e) {
@@ -190,6 +202,17 @@ export class CaptureFiles {
 
   private open(tsSec: number): void {
     const name = this.nextName(tsSec);
+    if (isStream(name)) {
+      if (this.o.fileSize || this.o.rotateSeconds) throw new CaptureWriteError(`Cannot rotate ${name}: -C and -G need a regular file name`, name);
+      const file = new SafeFile(name, true);
+      this.startWriter(file);
+      this.file = file;
+      this.bytesWritten += file.size;
+      this.headerSize = file.size;
+      this.files.push(name);
+      this.created.push(name);
+      return;
+    }
     const temporary = join(dirname(name), `.${basename(name)}.wiresage-partial`);
     let file: SafeFile;
     try {
@@ -199,17 +222,7 @@ export class CaptureFiles {
       throw new CaptureWriteError(err.message.replace(temporary, name).replace(/: ENOENT: .*\(ENOENT\)$/, ': no such directory (ENOENT)'), name, err.code);
     }
     try {
-      if (this.o.format === 'pcap') {
-        const [i] = this.o.interfaces;
-        this.pcap = new PcapWriter(file, { linkType: i.linkType, snapLen: i.snapLen, nanosecond: i.nanosecond, littleEndian: i.littleEndian });
-      } else {
-        this.pcapng = new PcapngWriter(file, { comment: this.o.comment, os: osName(), application: 'wiresage' });
-        for (const i of this.o.interfaces) {
-          this.pcapng.addInterface({
-            linkType: i.linkType, snapLen: i.snapLen, name: i.name, filter: i.filter, tsResolution: i.nanosecond ? 1e9 : 1e6,
-          });
-        }
-      }
+      this.startWriter(file);
       // Valid now (header and interfaces): it may take the oldest file's place. The
       // descriptor stays open across the rename and goes on writing the same file.
       fs.renameSync(temporary, name);
@@ -232,6 +245,21 @@ export class CaptureFiles {
       while (this.files.length > this.o.fileCount!) fs.rmSync(this.files.shift()!, { force: true });
     }
     this.fileLimit = this.o.fileSize ? (ring ? this.o.fileSize - this.headerSize : this.o.fileSize) : Infinity;
+  }
+
+  /** Writes the file header (pcap) or section header and interfaces (pcapng). */
+  private startWriter(file: SafeFile): void {
+    if (this.o.format === 'pcap') {
+      const [i] = this.o.interfaces;
+      this.pcap = new PcapWriter(file, { linkType: i.linkType, snapLen: i.snapLen, nanosecond: i.nanosecond, littleEndian: i.littleEndian });
+    } else {
+      this.pcapng = new PcapngWriter(file, { comment: this.o.comment, os: osName(), application: 'wiresage' });
+      for (const i of this.o.interfaces) {
+        this.pcapng.addInterface({
+          linkType: i.linkType, snapLen: i.snapLen, name: i.name, filter: i.filter, tsResolution: i.nanosecond ? 1e9 : 1e6,
+        });
+      }
+    }
   }
 
   private finishFile(): void {
@@ -342,10 +370,19 @@ export class CaptureFiles {
     let records = 0;
     for (let p = start; p < end; p += 16 + view.getUint32(p + 8, le)) records++;
     this.ensureScratch(end - start + records * 20);
+    const native = hostLittleEndian && le ? nativeConverter() : undefined;
+    if (native) {
+      const length = native(batch, start, end, this.scratch, 0, iface, nanosecond);
+      this.file!.write(this.scratch.subarray(0, length));
+      return;
+    }
     const out = this.scratch;
     const w = this.scratchView;
     let o = 0;
     let p = start;
+    let lastSec = -1;
+    let baseHi = 0;
+    let baseLo = 0;
     while (p < end) {
       const sec = view.getUint32(p, le);
       const fraction = view.getUint32(p + 4, le);
@@ -353,18 +390,26 @@ export class CaptureFiles {
       const origLen = view.getUint32(p + 12, le);
       const padded = (capLen + 3) & ~3;
       const length = EPB_HEADER + padded + 4;
-      let hi: number;
-      let lo: number;
-      if (nanosecond) {
-        // sec·1e9 + ns exceeds 2^53: split sec in 16-bit halves so every product stays exact.
-        const x = Math.floor(sec / 65536) * 1e9;
-        const low = (x % 65536) * 65536 + (sec % 65536) * 1e9 + fraction;
-        hi = Math.floor(x / 65536) + Math.floor(low / 4294967296);
-        lo = low % 4294967296;
-      } else {
-        const ticks = sec * 1e6 + fraction;
-        hi = Math.floor(ticks / 4294967296);
-        lo = ticks - hi * 4294967296;
+      // Ticks = sec × units + fraction as two 32-bit words. sec × 1e9 exceeds 2^53, so the
+      // product is split exactly once per distinct second (a batch spans few of them).
+      if (sec !== lastSec) {
+        lastSec = sec;
+        if (nanosecond) {
+          const x = Math.floor(sec / 65536) * 1e9;
+          const low = (x % 65536) * 65536 + (sec % 65536) * 1e9;
+          baseHi = Math.floor(x / 65536) + Math.floor(low / 4294967296);
+          baseLo = low % 4294967296;
+        } else {
+          const ticks = sec * 1e6;
+          baseHi = Math.floor(ticks / 4294967296);
+          baseLo = ticks - baseHi * 4294967296;
+        }
+      }
+      let hi = baseHi;
+      let lo = baseLo + fraction;
+      if (lo >= 4294967296) {
+        lo -= 4294967296;
+        hi++;
       }
       w.setUint32(o, BLOCK_EPB, true);
       w.setUint32(o + 4, length, true);
@@ -373,8 +418,15 @@ export class CaptureFiles {
       w.setUint32(o + 16, lo, true);
       w.setUint32(o + 20, capLen, true);
       w.setUint32(o + 24, origLen, true);
-      out.set(batch.subarray(p + 16, p + 16 + capLen), o + EPB_HEADER);
-      for (let i = capLen; i < padded; i++) out[o + EPB_HEADER + i] = 0;
+      const from = p + 16;
+      const to = o + EPB_HEADER;
+      if (capLen <= 128) {
+        // Small frames: a plain loop beats creating a view object per packet.
+        for (let i = 0; i < capLen; i++) out[to + i] = batch[from + i];
+      } else {
+        out.set(batch.subarray(from, from + capLen), to);
+      }
+      for (let i = capLen; i < padded; i++) out[to + i] = 0;
       w.setUint32(o + EPB_HEADER + padded, length, true);
       o += length;
       p += 16 + capLen;
@@ -400,4 +452,26 @@ function osName(): string {
   } catch {
     return process.platform;
   }
+}
+
+/** `-` (standard output) or an existing file that is not a regular file (/dev/null, a FIFO). */
+function isStream(path: string): boolean {
+  if (path === '-') return true;
+  try {
+    return !fs.statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+let converter: ((...args: Parameters<NonNullable<ReturnType<typeof tryAddon>>['pcapToEpb']>) => number) | null | undefined;
+
+/** The addon's pcapToEpb when it is loaded (memcpy speed), else null: the JS loop is used. */
+function nativeConverter(): typeof converter {
+  if (converter === undefined) {
+    const addon = tryAddon();
+    converter = addon && typeof addon.pcapToEpb === 'function' ? addon.pcapToEpb.bind(addon) : null;
+  }
+  return converter;
 }

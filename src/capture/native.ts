@@ -58,9 +58,9 @@ export class NativeSource implements CaptureSource {
 
   start(onBatch: BatchCallback, onError: (error: Error) => void): void {
     this.onBatch = onBatch;
-    this.handle.start(onBatch, (message) => {
+    this.handle.start((buffer, length) => onBatch(buffer.subarray(0, length)), (message) => {
       this.failed = true;
-      this.lastStats = this.handle.stats() ?? this.lastStats;
+      this.lastStats = this.stats();
       onError(new CaptureRuntimeError(`capture on ${this.device} stopped: ${message}`, this.device));
     });
   }
@@ -72,18 +72,19 @@ export class NativeSource implements CaptureSource {
       await new Promise((resolve) => setTimeout(resolve, this.timeoutMs + 20));
       this.handle.stop();
       try {
-        const rest = this.handle.drain();
-        if (rest && this.onBatch) this.onBatch(rest);
+        const onBatch = this.onBatch;
+        if (onBatch) this.handle.drain((buffer, length) => onBatch(buffer.subarray(0, length)));
       } catch {
         // The device went away at the last moment; what was delivered stays valid.
       }
     }
     this.handle.stop();
-    this.lastStats = this.handle.stats() ?? this.lastStats;
+    this.lastStats = this.stats();
   }
 
   stats(): CaptureStats | null {
-    return this.handle.stats() ?? this.lastStats;
+    const s = this.handle.stats();
+    return s ? { received: s.received, dropped: s.dropped, ifDropped: s.ifDropped } : this.lastStats;
   }
 
   close(): void {
