@@ -6,8 +6,10 @@
  * `oracle: REDIRECT to 172.31.2.11:1521`, `mysql: login 'app' failed 1045 Access denied…`.
  *
  * Until the flow engine hands dissectors its connection object, conversations are found by a
- * direction-independent 5-tuple string (`conversationKey`) in a bounded Map per decoder; the
- * lookup is `conversationOf(p)` alone, so swapping it for `conn.appState` touches one function.
+ * direction-independent 5-tuple in a bounded table per decoder (IPv4: a numeric hash, so a
+ * lookup builds no string; the text key `tcp 10.0.0.1:40000 10.0.0.2:1521` is made only when
+ * read). The lookup is `conversationOf(p)` alone, so swapping it for `conn.appState` touches one
+ * function.
  *
  * Secrets (passwords, auth responses) never enter a summary.
  *
@@ -32,8 +34,8 @@ export interface AppConversationState {
   pinned: number;
   /** Short application protocol name used in the summary (`oracle`, `mysql`, `postgres`…). */
   protocol: string | undefined;
-  /** What the application layer said, in one line, without secrets. */
-  summary: string | undefined;
+  /** What the application layer said, in one line, without secrets (`oracle: REDIRECT to …`). */
+  readonly summary: string | undefined;
   summaryLevel: number;
   /** `addr:port` of the side acting as server, when the protocol tells (greeting, listener). */
   server: string | undefined;
@@ -47,19 +49,54 @@ export interface AppConversationState {
 /** Most conversations remembered per decoder; the oldest are dropped first. */
 export const MAX_CONVERSATIONS = 100_000;
 
+/** One conversation's state; the text key of an IPv4 one is built when first read. */
+class ConversationState implements AppConversationState {
+  pinned = STOP;
+  protocol: string | undefined = undefined;
+  text: string | undefined = undefined;
+  summaryLevel = -1;
+  server: string | undefined = undefined;
+  data: unknown = undefined;
+  lastFrame = 0;
+  lastLayer = -1;
+  constructor(
+    private textKey: string | undefined,
+    /** IPv4: low address, high address, their ports, IP protocol; undefined otherwise. */
+    readonly tuple: readonly [number, number, number, number, number] | undefined,
+  ) {}
+
+  get key(): string {
+    if (this.textKey === undefined) {
+      const [a, b, pa, pb, proto] = this.tuple!;
+      this.textKey = conversationKey(proto === 17 ? 'udp' : 'tcp', ipv4ToString(a), pa, ipv4ToString(b), pb);
+    }
+    return this.textKey;
+  }
+
+  get summary(): string | undefined {
+    return this.text === undefined ? undefined : `${this.protocol}: ${this.text}`;
+  }
+}
+
 class StateTable {
-  readonly map = new Map<string, AppConversationState>();
+  /** IPv4 conversations by a direction-independent hash of the 5-tuple, oldest first. */
+  readonly fast = new Map<number, ConversationState>();
+  /** IPv6 conversations and IPv4 hash collisions, by text key, oldest first. */
+  readonly map = new Map<string, ConversationState>();
 }
 
 const tables = new WeakMap<DecodeState, StateTable>();
 let lastTable: StateTable | undefined;
+let lastState: DecodeState | undefined;
 
 function tableOf(state: DecodeState): StateTable {
+  if (state === lastState && lastTable) return lastTable;
   let t = tables.get(state);
   if (!t) {
     t = new StateTable();
     tables.set(state, t);
   }
+  lastState = state;
   lastTable = t;
   return t;
 }
@@ -76,8 +113,46 @@ export function conversationKey(transport: 'tcp' | 'udp', addrA: string, portA: 
   return a < b ? `${transport} ${a} ${b}` : `${transport} ${b} ${a}`;
 }
 
-/** Endpoints of the packet being decoded, set by `packetEndpoints` (reused, not allocated per packet). */
-export const endpoints = { transport: 'tcp' as 'tcp' | 'udp', src: '', dst: '', srcAddr: '', dstAddr: '', srcPort: 0, dstPort: 0 };
+/**
+ * Endpoints of the packet being decoded, set by `packetEndpoints`: numbers always, the
+ * `addr:port` texts (`src`, `dst`) built only when a dissector reads them.
+ */
+class Endpoints {
+  transport: 'tcp' | 'udp' = 'tcp';
+  srcPort = 0;
+  dstPort = 0;
+  /** 4 or 6. */
+  family = 4;
+  src4 = 0;
+  dst4 = 0;
+  private nb: Uint8Array = new Uint8Array(0);
+  private no = 0;
+  private texts: [string, string] | undefined;
+
+  set(nb: Uint8Array, no: number, family: number): void {
+    this.nb = nb;
+    this.no = no;
+    this.family = family;
+    this.texts = undefined;
+  }
+
+  get srcAddr(): string {
+    return this.family === 4 ? ipv4ToString(this.src4) : ipv6ToString(this.nb, this.no + 8);
+  }
+  get dstAddr(): string {
+    return this.family === 4 ? ipv4ToString(this.dst4) : ipv6ToString(this.nb, this.no + 24);
+  }
+  get src(): string {
+    this.texts ??= [endpointText(this.srcAddr, this.srcPort), endpointText(this.dstAddr, this.dstPort)];
+    return this.texts[0];
+  }
+  get dst(): string {
+    this.texts ??= [endpointText(this.srcAddr, this.srcPort), endpointText(this.dstAddr, this.dstPort)];
+    return this.texts[1];
+  }
+}
+
+export const endpoints = new Endpoints();
 
 /**
  * Fills `endpoints` from the packet's network and transport layers; false when the packet has
@@ -91,21 +166,28 @@ export function packetEndpoints(p: Packet): boolean {
   const no = p.start[n];
   const tb = p.bufferOf(t);
   const to = p.start[t];
-  if (tb.length < to + 4) return false;
-  const version = nb.length > no ? nb[no] >> 4 : 0;
+  if (tb.length < to + 4 || nb.length <= no) return false;
+  const version = nb[no] >> 4;
   if (version === 4 && nb.length >= no + 20) {
-    endpoints.srcAddr = ipv4ToString(u32(nb, no + 12));
-    endpoints.dstAddr = ipv4ToString(u32(nb, no + 16));
+    endpoints.set(nb, no, 4);
+    endpoints.src4 = u32(nb, no + 12);
+    endpoints.dst4 = u32(nb, no + 16);
   } else if (version === 6 && nb.length >= no + 40) {
-    endpoints.srcAddr = ipv6ToString(nb, no + 8);
-    endpoints.dstAddr = ipv6ToString(nb, no + 24);
+    endpoints.set(nb, no, 6);
   } else return false;
   endpoints.transport = transportOf(p);
   endpoints.srcPort = u16(tb, to);
   endpoints.dstPort = u16(tb, to + 2);
-  endpoints.src = endpointText(endpoints.srcAddr, endpoints.srcPort);
-  endpoints.dst = endpointText(endpoints.dstAddr, endpoints.dstPort);
   return true;
+}
+
+function hashOf(a: number, b: number, pa: number, pb: number, proto: number): number {
+  return (Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b) ^ Math.imul((pa << 16) | pb, 0xc2b2ae35) ^ proto) | 0;
+}
+
+function sameTuple(st: ConversationState, a: number, b: number, pa: number, pb: number, proto: number): boolean {
+  const t = st.tuple;
+  return t !== undefined && t[0] === a && t[1] === b && t[2] === pa && t[3] === pb && t[4] === proto;
 }
 
 /**
@@ -115,21 +197,65 @@ export function packetEndpoints(p: Packet): boolean {
  */
 export function conversationOf(p: Packet): AppConversationState | undefined {
   if (!packetEndpoints(p)) return undefined;
-  const transport = transportOf(p);
-  const a = endpoints.src;
-  const b = endpoints.dst;
-  const key = a < b ? `${transport} ${a} ${b}` : `${transport} ${b} ${a}`;
   const t = tableOf(p.state);
+  const e = endpoints;
+  if (e.family === 4) {
+    const srcFirst = e.src4 < e.dst4 || (e.src4 === e.dst4 && e.srcPort <= e.dstPort);
+    const a = srcFirst ? e.src4 : e.dst4;
+    const b = srcFirst ? e.dst4 : e.src4;
+    const pa = srcFirst ? e.srcPort : e.dstPort;
+    const pb = srcFirst ? e.dstPort : e.srcPort;
+    const proto = e.transport === 'udp' ? 17 : 6;
+    const hash = hashOf(a, b, pa, pb, proto);
+    const hit = t.fast.get(hash);
+    if (hit && sameTuple(hit, a, b, pa, pb, proto)) return hit;
+    const fresh = new ConversationState(undefined, [a, b, pa, pb, proto]);
+    if (!hit) t.fast.set(hash, fresh);
+    else {
+      // A hash collision: the newcomer lives in the text-keyed map.
+      const other = t.map.get(fresh.key);
+      if (other) return other;
+      t.map.set(fresh.key, fresh);
+    }
+    evict(t);
+    return fresh;
+  }
+  const key = conversationKey(e.transport, e.srcAddr, e.srcPort, e.dstAddr, e.dstPort);
   let st = t.map.get(key);
   if (!st) {
-    st = { key, pinned: STOP, protocol: undefined, summary: undefined, summaryLevel: -1, server: undefined, data: undefined, lastFrame: 0, lastLayer: -1 };
+    st = new ConversationState(key, undefined);
     t.map.set(key, st);
-    if (t.map.size > MAX_CONVERSATIONS) {
-      const oldest = t.map.keys().next();
-      if (!oldest.done) t.map.delete(oldest.value);
-    }
+    evict(t);
   }
   return st;
+}
+
+function evict(t: StateTable): void {
+  if (t.fast.size + t.map.size <= MAX_CONVERSATIONS) return;
+  if (t.fast.size >= t.map.size) {
+    const oldest = t.fast.keys().next();
+    if (!oldest.done) t.fast.delete(oldest.value);
+  } else {
+    const oldest = t.map.keys().next();
+    if (!oldest.done) t.map.delete(oldest.value);
+  }
+}
+
+/** Finds a conversation by its text key (`tcp 10.0.0.1:40000 10.0.0.2:1521`). */
+function lookup(t: StateTable, key: string): ConversationState | undefined {
+  const direct = t.map.get(key);
+  if (direct) return direct;
+  const m = /^(tcp|udp) (\d+\.\d+\.\d+\.\d+):(\d+) (\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(key);
+  if (!m) return undefined;
+  const ip = (x: string) => x.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  let a = ip(m[2]);
+  let b = ip(m[4]);
+  let pa = Number(m[3]);
+  let pb = Number(m[5]);
+  if (b < a || (a === b && pb < pa)) [a, b, pa, pb] = [b, a, pb, pa];
+  const proto = m[1] === 'udp' ? 17 : 6;
+  const st = t.fast.get(hashOf(a, b, pa, pb, proto));
+  return st && sameTuple(st, a, b, pa, pb, proto) ? st : undefined;
 }
 
 function transportOf(p: Packet): 'tcp' | 'udp' {
@@ -161,7 +287,7 @@ export function setSummary(st: AppConversationState, protocol: string, level: nu
   if (level < st.summaryLevel) return;
   st.protocol = protocol;
   st.summaryLevel = level;
-  st.summary = `${protocol}: ${text}`;
+  (st as ConversationState).text = text;
 }
 
 /**
@@ -170,19 +296,22 @@ export function setSummary(st: AppConversationState, protocol: string, level: nu
  */
 export function appSummary(key: string, state?: DecodeState): string | undefined {
   const t = state ? tables.get(state) : lastTable;
-  return t?.map.get(key)?.summary;
+  return t ? lookup(t, key)?.summary : undefined;
 }
 
 /** Every conversation with application state, for `wiresage conv` and the diagnosis. */
-export function appStates(state?: DecodeState): IterableIterator<AppConversationState> {
+export function* appStates(state?: DecodeState): IterableIterator<AppConversationState> {
   const t = state ? tables.get(state) : lastTable;
-  return (t ?? new StateTable()).map.values();
+  if (!t) return;
+  yield* t.fast.values();
+  yield* t.map.values();
 }
 
 /** Forgets every conversation of a decoder (tests, a new capture in the same decoder). */
 export function clearAppStates(state?: DecodeState): void {
   const t = state ? tables.get(state) : lastTable;
   t?.map.clear();
+  t?.fast.clear();
 }
 
 // Conversation pinning for the heuristics (src/decode/dissector.ts).

@@ -182,6 +182,34 @@ export function readName(b: Uint8Array, msg: number, at: number, end: number, ou
   return out;
 }
 
+/**
+ * Where the name at `at` ends in place (after its first pointer), validating it as `readName`
+ * does but building no text; -1 when it is malformed.
+ */
+export function skipName(b: Uint8Array, msg: number, at: number, end: number): number {
+  let next = -1;
+  let jumps = 0;
+  let pos = at;
+  let chars = 0;
+  for (;;) {
+    if (pos >= end) return -1;
+    const len = b[pos];
+    if (len === 0) return next < 0 ? pos + 1 : next;
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 1 >= end) return -1;
+      const target = msg + (((len & 0x3f) << 8) | b[pos + 1]);
+      if (next < 0) next = pos + 2;
+      if (target >= end || ++jumps > MAX_JUMPS || target === pos) return -1;
+      pos = target;
+      continue;
+    }
+    if ((len & 0xc0) !== 0 || pos + 1 + len > end) return -1;
+    chars += len + 1;
+    if (chars > 1024) return -1;
+    pos += 1 + len;
+  }
+}
+
 /** Bytes a DNS-over-TCP message at `off` needs: 2-byte length + message. */
 export function pduLength(buf: Uint8Array, off: number, avail: number): number | undefined {
   return avail < 2 ? undefined : 2 + u16(buf, off);
@@ -276,24 +304,24 @@ function check(p: Packet, layer: number, b: Uint8Array, o: number, end: number):
   setSummary(st, 'dns', SUMMARY_OUTCOME, `${what}: ${firstAnswer(b, o, end) ?? 'no answer records'}`);
 }
 
-/** Text of the first A/AAAA/CNAME answer, for the summary. */
+/** Text of the first A/AAAA/CNAME answer, for the summary (names walked without building text). */
 function firstAnswer(b: Uint8Array, o: number, end: number): string | undefined {
   let at = o + HEADER;
   const qd = u16(b, o + 4);
   const an = u16(b, o + 6);
   for (let i = 0; i < qd && i < MAX_RECORDS; i++) {
-    const n = readName(b, o, at, end, scratch);
-    if (n.error) return undefined;
-    at = n.next + 4;
+    const next = skipName(b, o, at, end);
+    if (next < 0) return undefined;
+    at = next + 4;
   }
   let answers = 0;
   let text = '';
   for (let i = 0; i < an && i < MAX_RECORDS && at < end; i++) {
-    const n = readName(b, o, at, end, scratch);
-    if (n.error || n.next + 10 > end) break;
-    const type = u16(b, n.next);
-    const len = u16(b, n.next + 8);
-    const data = n.next + 10;
+    const next = skipName(b, o, at, end);
+    if (next < 0 || next + 10 > end) break;
+    const type = u16(b, next);
+    const len = u16(b, next + 8);
+    const data = next + 10;
     if (data + len > end) break;
     answers++;
     if (!text) {

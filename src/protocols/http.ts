@@ -306,21 +306,28 @@ function treeMessage(s: Sink, b: Uint8Array, o: number, end: number): void {
 }
 
 function learn(st: AppConversationState, h: HttpState, b: Uint8Array, o: number, end: number, response: boolean): void {
-  const line = indexOfCrlf(b, o, Math.min(end, o + 2048));
-  const text = ascii(b, o, line < 0 ? Math.min(end, o + 200) : line);
   if (!response) {
-    const parts = text.split(' ');
-    if (h.pending.length < 256) h.pending.push(`${parts[0]} ${parts[1] ?? ''}`);
-    if (st.summaryLevel < SUMMARY_INFO + 1) setSummary(st, 'http', SUMMARY_INFO, `${printable(parts[0], 10)} ${printable(parts[1] ?? '', 80)} (no response seen)`);
+    // Method and URI (up to 80 bytes of it) by byte scan; the text is kept for the summary.
+    const stop = Math.min(end, o + 120);
+    let sp1 = o;
+    while (sp1 < stop && b[sp1] !== 0x20) sp1++;
+    let sp2 = sp1 + 1;
+    while (sp2 < stop && b[sp2] !== 0x20 && b[sp2] !== 0x0d) sp2++;
+    const request = ascii(b, o, Math.min(sp2, sp1 + 81));
+    if (h.pending.length < 256) h.pending.push(request);
+    if (st.summaryLevel < SUMMARY_INFO) setSummary(st, 'http', SUMMARY_INFO, `${printable(request, 90)} (no response seen)`);
     return;
   }
-  const request = h.pending.shift() ?? 'request';
-  const m = /^\S+ (\d{3})(?: (.*))?$/.exec(text);
-  if (!m) return;
-  const code = Number(m[1]);
-  const what = `${printable(request, 90)} → ${code}${m[2] ? ` ${printable(m[2], 40)}` : ''}`;
-  if (code >= 400) setSummary(st, 'http', SUMMARY_ERROR, what);
-  else if (st.summaryLevel < SUMMARY_OUTCOME) setSummary(st, 'http', SUMMARY_OUTCOME, what);
+  const request = h.pending.shift();
+  if (end - o < 12) return;
+  const code = (b[o + 9] - 0x30) * 100 + (b[o + 10] - 0x30) * 10 + (b[o + 11] - 0x30);
+  if (!(code >= 100 && code <= 999)) return;
+  // Only the first success and every error make a summary: no text built for the others.
+  if (code < 400 && st.summaryLevel >= SUMMARY_OUTCOME) return;
+  const line = indexOfCrlf(b, o, Math.min(end, o + 200));
+  const phrase = line > o + 13 ? ascii(b, o + 13, line) : '';
+  const what = `${printable(request ?? 'request', 90)} → ${code}${phrase ? ` ${printable(phrase, 40)}` : ''}`;
+  setSummary(st, 'http', code >= 400 ? SUMMARY_ERROR : SUMMARY_OUTCOME, what);
 }
 
 for (const port of HTTP_PORTS) tcpPorts.add(port, http);
