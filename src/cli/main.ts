@@ -11,6 +11,7 @@ import { readCommand, readOptions } from './read.js';
 import { convCommand, convOptions } from './conv.js';
 import { expertCommand, expertOptions } from './expert.js';
 import { followCommand, followOptions } from './follow.js';
+import { doctorCommand, doctorOptions } from './doctor.js';
 
 interface Command {
   summary: string;
@@ -25,6 +26,7 @@ const commands: Record<string, Command> = {
   fields: { summary: 'list the field registry (filter names, types, descriptions)', usage: 'wiresage fields [PREFIX]', options: fieldsOptions, run: fieldsCommand },
   conv: { summary: 'TCP/UDP conversations (tshark -z conv numbers) with state, history, RTT, close', usage: 'wiresage conv FILE [--tcp|--udp|--ip] [--sort KEY] [--json]', options: convOptions, run: convCommand },
   expert: { summary: 'expert information by severity and kind, with counts and first frames', usage: 'wiresage expert FILE [--json]', options: expertOptions, run: expertCommand },
+  doctor: { summary: 'diagnose the connections in captures: what failed, why, what to do next (exit 1 when problems are found)', usage: 'wiresage doctor FILE... [--json|--format md] [--lang zh]', options: doctorOptions, run: doctorCommand },
   follow: { summary: 'one TCP stream reassembled, both directions (ascii, hex, raw, json)', usage: 'wiresage follow FILE --stream N [--format ascii|hex|raw|json]', options: followOptions, run: followCommand },
 };
 

@@ -1,0 +1,43 @@
+/**
+ * `wiresage doctor FILE…`: reads captures and says what is wrong with the connections in them,
+ * why the evidence points there, and what to do next (src/diagnosis). Terminal report (colours
+ * on a TTY only), `--format md`, `--json` (schema in src/diagnosis/finding.ts), `--lang zh`.
+ * Exit code: 0 nothing at warning level or above, 1 warnings or errors found (or unreadable
+ * input), 2 usage error.
+ */
+import { collectFacts, diagnose, renderMarkdown, renderText, toJson, type CaptureFacts, type Finding, type Lang } from '../diagnosis/index.js';
+import { UsageError, type OptionSpec, type Parsed } from './args.js';
+import { Output } from './output.js';
+
+export const doctorOptions: OptionSpec[] = [
+  { name: 'read', short: 'r', kind: 'list', arg: 'FILE', help: 'capture file to read (also accepted as plain arguments; several allowed)' },
+  { name: 'format', kind: 'value', arg: 'FMT', help: 'text (default) or md' },
+  { name: 'json', kind: 'flag', help: 'JSON document {version, files, findings} (schema in src/diagnosis/finding.ts)' },
+  { name: 'lang', kind: 'value', arg: 'LANG', help: 'en (default) or zh' },
+  { name: 'color', kind: 'flag', help: 'colours even when stdout is not a terminal' },
+  { name: 'no-color', kind: 'flag', help: 'no colours' },
+];
+
+export async function doctorCommand({ opts, rest }: Parsed): Promise<number> {
+  const files = [...((opts.read as string[] | undefined) ?? []), ...rest];
+  if (!files.length) throw new UsageError('doctor needs a capture file: wiresage doctor FILE [--json|--format md] [--lang zh]');
+  const lang = ((opts.lang as string | undefined) ?? 'en') as Lang;
+  if (lang !== 'en' && lang !== 'zh') throw new UsageError(`--lang takes en or zh, not '${lang}'`);
+  const format = (opts.format as string | undefined) ?? (opts.json ? 'json' : 'text');
+  if (!['text', 'md', 'json'].includes(format)) throw new UsageError(`--format takes text, md or json, not '${format}'`);
+  const progress = process.stderr.isTTY;
+  const all: CaptureFacts[] = [];
+  const findings: Finding[] = [];
+  for (const file of files) {
+    const facts = await collectFacts(file, progress ? (n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined);
+    if (progress) process.stderr.write('\r\x1b[K');
+    all.push(facts);
+    findings.push(...diagnose(facts));
+  }
+  const out = new Output();
+  if (format === 'json') out.line(JSON.stringify(toJson(findings, all, lang), null, 2));
+  else if (format === 'md') out.write(renderMarkdown(findings, all, lang));
+  else out.write(renderText(findings, all, lang, !opts['no-color'] && (Boolean(opts.color) || process.stdout.isTTY === true)));
+  out.flush();
+  return findings.some((f) => f.severity !== 'info') ? 1 : 0;
+}

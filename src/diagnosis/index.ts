@@ -1,0 +1,12 @@
+/**
+ * Diagnosis: one pass over a capture gathers facts (facts.ts), rules turn them into findings
+ * (rules.ts), renderers print them (report.ts).
+ *
+ * @example
+ * const facts = await collectFacts('case.pcap');
+ * console.log(renderText(diagnose(facts), [facts], 'en', false));
+ */
+export { collectFacts, type CaptureFacts } from './facts.js';
+export { diagnose, hopsOf } from './rules.js';
+export { renderMarkdown, renderText, toJson, SCHEMA_VERSION } from './report.js';
+export type { Finding, Lang, Severity } from './finding.js';

@@ -1,0 +1,103 @@
+/**
+ * Renders findings: a terminal report (colours only when asked, i.e. on a TTY), Markdown, and
+ * the documented JSON form (see finding.ts). Every text comes in the language asked for.
+ *
+ * @example
+ * process.stdout.write(renderText(findings, files, 'en', process.stdout.isTTY));
+ */
+import type { CaptureFacts } from './facts.js';
+import { isoTime, timeText, type Finding, type Lang, type Severity } from './finding.js';
+
+export const SCHEMA_VERSION = 1;
+
+const label: Record<Lang, Record<Severity, string>> = {
+  en: { error: 'ERROR', warning: 'WARNING', info: 'INFO' },
+  zh: { error: '错误', warning: '警告', info: '信息' },
+};
+
+const words = {
+  en: { why: 'Why', next: 'Next steps', evidence: 'Evidence', frames: 'frames', streams: 'tcp/udp streams', addresses: 'addresses', time: 'time', counts: 'counts', healthy: 'No problems found: every connection in the capture looks healthy.', file: 'Capture', found: (n: number) => `${n} finding(s)` },
+  zh: { why: '原因', next: '下一步', evidence: '证据', frames: '帧', streams: 'tcp/udp 流', addresses: '地址', time: '时间', counts: '计数', healthy: '没有发现问题：抓包中的所有连接看起来都正常。', file: '抓包文件', found: (n: number) => `发现 ${n} 个问题` },
+};
+
+const colours: Record<Severity, string> = { error: '\x1b[1;31m', warning: '\x1b[1;33m', info: '\x1b[1;36m' };
+
+function fileLine(f: CaptureFacts, lang: Lang): string {
+  return `${words[lang].file}: ${f.file} — ${f.frames} frames, ${timeText(f.frames ? f.firstTime : null)} … ${timeText(f.frames ? f.lastTime : null)} UTC`;
+}
+
+function countsText(c: Record<string, number>): string {
+  return Object.entries(c).map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
+/** The terminal report; `colour` adds ANSI colours (callers pass true only for a TTY). */
+export function renderText(findings: Finding[], files: CaptureFacts[], lang: Lang, colour: boolean): string {
+  const w = words[lang];
+  const bold = (s: string) => (colour ? `\x1b[1m${s}\x1b[0m` : s);
+  const lines: string[] = files.map((f) => fileLine(f, lang));
+  lines.push('');
+  if (!findings.length) {
+    lines.push(w.healthy);
+    return lines.join('\n') + '\n';
+  }
+  lines.push(bold(w.found(findings.length)));
+  findings.forEach((f, i) => {
+    const t = f.text[lang];
+    const sev = label[lang][f.severity];
+    lines.push('');
+    lines.push(`${i + 1}. ${colour ? `${colours[f.severity]}${sev}\x1b[0m` : sev} [${f.id}] ${bold(t.title)}`);
+    lines.push(`   ${w.why}: ${t.explanation}`);
+    lines.push(`   ${w.next}:`);
+    for (const s of t.nextSteps) lines.push(`     - ${s}`);
+    const e = f.evidence;
+    lines.push(`   ${w.evidence}: ${w.frames} ${e.frames.join(', ') || '-'}; ${w.streams} ${e.streams.join(', ') || '-'}; ${w.addresses} ${e.addresses.join(', ')}`);
+    lines.push(`     ${w.time} ${timeText(e.firstTime)} … ${timeText(e.lastTime)} UTC; ${w.counts} ${countsText(e.counts)}`);
+  });
+  return lines.join('\n') + '\n';
+}
+
+/** Markdown report. */
+export function renderMarkdown(findings: Finding[], files: CaptureFacts[], lang: Lang): string {
+  const w = words[lang];
+  const out: string[] = ['# wiresage doctor', ''];
+  for (const f of files) out.push(`- ${fileLine(f, lang)}`);
+  out.push('');
+  if (!findings.length) return out.concat(w.healthy, '').join('\n');
+  for (const f of findings) {
+    const t = f.text[lang];
+    const e = f.evidence;
+    out.push(`## ${label[lang][f.severity]} \`${f.id}\`: ${t.title}`, '', `**${w.why}:** ${t.explanation}`, '', `**${w.next}:**`, '');
+    for (const s of t.nextSteps) out.push(`- ${s}`);
+    out.push('', `**${w.evidence}:**`, '',
+      `| | |`, `|---|---|`,
+      `| ${w.frames} | ${e.frames.join(', ') || '-'} |`,
+      `| ${w.streams} | ${e.streams.join(', ') || '-'} |`,
+      `| ${w.addresses} | ${e.addresses.join(', ')} |`,
+      `| ${w.time} | ${timeText(e.firstTime)} … ${timeText(e.lastTime)} UTC |`,
+      `| ${w.counts} | ${countsText(e.counts)} |`, '');
+  }
+  return out.join('\n');
+}
+
+/** The JSON document (schema version 1, documented in finding.ts). */
+export function toJson(findings: Finding[], files: CaptureFacts[], lang: Lang): object {
+  return {
+    version: SCHEMA_VERSION,
+    files: files.map((f) => ({ path: f.file, frames: f.frames, first_time: isoTime(f.frames ? f.firstTime : null), last_time: isoTime(f.frames ? f.lastTime : null) })),
+    findings: findings.map((f) => ({
+      id: f.id,
+      severity: f.severity,
+      title: f.text[lang].title,
+      explanation: f.text[lang].explanation,
+      next_steps: f.text[lang].nextSteps,
+      evidence: {
+        frames: f.evidence.frames,
+        streams: f.evidence.streams,
+        addresses: f.evidence.addresses,
+        first_time: isoTime(f.evidence.firstTime),
+        last_time: isoTime(f.evidence.lastTime),
+        counts: f.evidence.counts,
+      },
+    })),
+  };
+}

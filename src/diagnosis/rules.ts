@@ -1,0 +1,605 @@
+/**
+ * The diagnosis rules: from the facts of one capture to findings. Each rule owns one stable id;
+ * rules that explain a whole story run first and claim the connections they explain, so later,
+ * narrower rules do not tell the same cause twice.
+ *
+ * Ids (stable):
+ * - `auth.failed.then.blocked` — failed logins, then new connections forged-reset or dropped.
+ * - `tns.redirect.unreachable` — the listener redirected the client to an address it cannot reach.
+ * - `tcp.rst.forged`           — a RST whose TTL is not the server's: a device in the path sent it.
+ * - `tcp.syn.unanswered`       — SYNs resent, never answered: dropped silently on the way.
+ * - `icmp.unreachable`         — a router or host answered with ICMP destination unreachable.
+ * - `tcp.rst.refused`          — the server itself answered RST to the SYN: nothing listens.
+ * - `auth.failed`              — the server rejected the login (ORA-01017, 1045, 28P01, WRONGPASS…).
+ * - `tns.refused`              — the Oracle listener refused the connection (ERR=…).
+ * - `app.closed.after.handshake` — the server closed right after the handshake, no data.
+ * - `dns.failure`              — DNS answered NXDOMAIN/SERVFAIL/REFUSED, or never answered.
+ * - `tls.failure`              — a TLS handshake ended with an alert.
+ *
+ * @example
+ * const findings = diagnose(await collectFacts('case.pcap'));
+ */
+import type { CaptureFacts, ConnFacts, SegmentEvent } from './facts.js';
+import { clockText, evidence, seconds, severityRank, type Finding } from './finding.js';
+
+/** Initial TTLs in use (Linux/macOS 64, Windows 128, network appliances 255). */
+const INITIAL_TTLS = [64, 128, 255];
+
+/** Hops a packet took, from its TTL and the nearest initial TTL at or above it. */
+export function hopsOf(ttl: number): { initial: number; hops: number } {
+  const initial = INITIAL_TTLS.find((t) => t >= ttl) ?? 255;
+  return { initial, hops: initial - ttl };
+}
+
+/** A TCP connection with its client (originator) and server (responder) named. */
+interface Tcp {
+  c: ConnFacts;
+  client: string;
+  server: string;
+  port: number;
+}
+
+/** How a server-sent RST compares with the server's other packets. */
+type RstVerdict = 'forged' | 'forged-no-reference' | 'genuine' | 'genuine-no-reference';
+
+function ttlSet(facts: CaptureFacts, addr: string): number[] {
+  return [...(facts.ttlByAddr.get(addr)?.keys() ?? [])].sort((a, b) => a - b);
+}
+
+function rstVerdict(facts: CaptureFacts, server: string, rst: SegmentEvent): RstVerdict {
+  const ref = ttlSet(facts, server);
+  if (ref.length) return ref.includes(rst.ttl) ? 'genuine' : 'forged';
+  // Nothing else came from the server: a RST still carrying an initial TTL took no hop at all,
+  // which a server behind a router cannot do.
+  return INITIAL_TTLS.includes(rst.ttl) ? 'forged-no-reference' : 'genuine-no-reference';
+}
+
+function tcpConns(facts: CaptureFacts): Tcp[] {
+  const out: Tcp[] = [];
+  for (const c of facts.conns) {
+    if (c.proto !== 'tcp' || !c.summary) continue;
+    out.push({ c, client: c.summary.origAddr, server: c.summary.respAddr, port: c.summary.respPort });
+  }
+  return out;
+}
+
+/** Server-sent RSTs of a connection. */
+function serverRsts(t: Tcp): SegmentEvent[] {
+  return t.c.rsts.filter((r) => r.src === t.server && r.srcPort === t.port);
+}
+
+/** Connection attempt that failed at the TCP level, and how. */
+type Failure = { kind: 'forged'; rsts: SegmentEvent[]; reference: boolean } | { kind: 'refused'; rsts: SegmentEvent[] } | { kind: 'unanswered'; syns: SegmentEvent[] } | null;
+
+function failureOf(facts: CaptureFacts, t: Tcp): Failure {
+  const s = t.c.summary!;
+  const rsts = serverRsts(t);
+  if (rsts.length) {
+    const verdicts = rsts.map((r) => rstVerdict(facts, t.server, r));
+    if (verdicts.some((v) => v === 'forged' || v === 'forged-no-reference')) {
+      return { kind: 'forged', rsts, reference: verdicts.includes('forged') };
+    }
+    if (s.connState === 'REJ') return { kind: 'refused', rsts };
+    return null;
+  }
+  if (s.connState === 'S0' && t.c.syns.length > 0 && !t.c.synAcks.length) {
+    // One SYN at the very end of the capture is not yet a failure.
+    const waited = facts.lastTime - t.c.syns[0].time;
+    if (t.c.syns.length >= 2 || waited >= 3) return { kind: 'unanswered', syns: t.c.syns };
+  }
+  return null;
+}
+
+/** `10.0.7.240` or `10.0.7.240, 10.0.7.241 (2 clients)`. */
+function list(xs: string[], max = 4): string {
+  const u = [...new Set(xs)];
+  return u.length <= max ? u.join(', ') : `${u.slice(0, max).join(', ')} … (${u.length})`;
+}
+
+function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const g = m.get(k);
+    if (g) g.push(x);
+    else m.set(k, [x]);
+  }
+  return m;
+}
+
+/** Gaps between successive SYNs of one attempt, as text: `1.02 s, 2.05 s`. */
+function gapsText(syns: SegmentEvent[]): string {
+  const g: string[] = [];
+  for (let i = 1; i < syns.length; i++) g.push(seconds(syns[i].time - syns[i - 1].time));
+  return g.join(', ');
+}
+
+const AUTH_PATTERNS: Array<{ re: RegExp; what: string }> = [
+  { re: /^oracle: .*ORA-(01017|28000|01005|28001|01045)/, what: 'Oracle' },
+  { re: /^mysql: .*failed (1045|1044|1698)/, what: 'MySQL' },
+  { re: /^postgres: .*failed (28P01|28000)/, what: 'PostgreSQL' },
+  { re: /^redis: .*(WRONGPASS|NOAUTH)/, what: 'Redis' },
+];
+
+interface AuthFailure {
+  t: Tcp;
+  frame: number;
+  time: number;
+  text: string;
+  what: string;
+}
+
+function authFailures(conns: Tcp[]): AuthFailure[] {
+  const out: AuthFailure[] = [];
+  for (const t of conns) {
+    for (const e of t.c.app) {
+      const p = AUTH_PATTERNS.find((x) => x.re.test(e.text));
+      if (p) {
+        out.push({ t, frame: e.frame, time: e.time, text: e.text.replace(/^[a-z]+: /, ''), what: p.what });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Runs every rule; findings ordered by severity, then time. */
+export function diagnose(facts: CaptureFacts): Finding[] {
+  const findings: Finding[] = [];
+  const conns = tcpConns(facts);
+  const claimed = new Set<number>();
+  const failures = new Map<number, Failure>();
+  for (const t of conns) failures.set(t.c.stream, failureOf(facts, t));
+  const auth = authFailures(conns);
+
+  findings.push(...authThenBlocked(facts, conns, auth, failures, claimed));
+  findings.push(...tnsRedirectUnreachable(facts, conns, failures, claimed));
+  findings.push(...forgedRsts(facts, conns, failures, claimed));
+  findings.push(...icmpUnreachable(facts, claimed));
+  findings.push(...synUnanswered(conns, failures, claimed));
+  findings.push(...refused(facts, conns, failures, claimed));
+  findings.push(...authFailed(auth, claimed));
+  findings.push(...tnsRefused(conns));
+  findings.push(...closedAfterHandshake(conns, claimed));
+  findings.push(...dnsFailures(facts));
+  findings.push(...tlsFailures(conns));
+  return findings.sort((a, b) => severityRank[a.severity] - severityRank[b.severity] || (a.evidence.firstTime ?? 0) - (b.evidence.firstTime ?? 0));
+}
+
+function authThenBlocked(facts: CaptureFacts, conns: Tcp[], auth: AuthFailure[], failures: Map<number, Failure>, claimed: Set<number>): Finding[] {
+  const out: Finding[] = [];
+  for (const [key, fails] of groupBy(auth, (a) => `${a.t.client}|${a.t.server}|${a.t.port}`)) {
+    const [client, server, portText] = key.split('|');
+    const port = Number(portText);
+    const firstFail = fails[0];
+    const blocked = conns.filter((t) => t.client === client && t.server === server && t.port === port
+      && t.c.firstTime > firstFail.time && failures.get(t.c.stream) && failures.get(t.c.stream)!.kind !== 'refused');
+    if (!blocked.length) continue;
+    const firstBlocked = blocked[0];
+    const kinds = new Set(blocked.map((t) => failures.get(t.c.stream)!.kind));
+    const forged = kinds.has('forged');
+    const okBefore = conns.filter((t) => t.client === client && t.server === server && t.port === port && t.c.firstTime < firstBlocked.c.firstTime && t.c.summary!.handshake).length;
+    const rsts = blocked.flatMap((t) => serverRsts(t));
+    const rstTtls = [...new Set(rsts.map((r) => r.ttl))];
+    const ref = ttlSet(facts, server);
+    for (const t of [...blocked, ...fails.map((f) => f.t)]) claimed.add(t.c.stream);
+    const how = forged ? `reset (RST with TTL ${rstTtls.join('/')}, while the server's own packets arrive with TTL ${ref.join('/') || 'never seen'})` : 'left unanswered (SYNs resent, no reply)';
+    const howZh = forged ? `被重置（RST 的 TTL 为 ${rstTtls.join('/')}，而服务器自己的报文 TTL 为 ${ref.join('/') || '从未出现'}）` : '无响应（SYN 重传，没有任何回复）';
+    out.push({
+      id: 'auth.failed.then.blocked',
+      severity: 'error',
+      text: {
+        en: {
+          title: `${fails.length} failed ${firstFail.what} logins from ${client} to ${server}:${port}, then from ${clockText(firstBlocked.c.firstTime)} on its connections are ${forged ? 'reset by a device in the path' : 'dropped'}`,
+          explanation: `${client} logged in to ${server}:${port} ${fails.length} time(s) with rejected credentials (${firstFail.text}), the first at ${clockText(firstFail.time)}. `
+            + `${okBefore} connection(s) before that completed the TCP handshake normally; from ${clockText(firstBlocked.c.firstTime)} on, ${blocked.length} new connection(s) were ${how}. `
+            + `A server does not change its TTL, so the resets come from something between the client and the server — a firewall, IPS or database security rule that blocks a client after repeated failed logins. `
+            + `The network block is a consequence; the cause is the wrong user name or password.`,
+          nextSteps: [
+            `Fix the credentials the application at ${client} uses for ${server}:${port} (check the connection pool / datasource configuration).`,
+            'Ask the firewall/IPS/security team for a rule that blocks sources after failed logins (rate limit, brute-force protection) and have the block on ' + client + ' lifted.',
+            `To confirm, capture on ${server} too: the blocked SYNs will be missing there.`,
+          ],
+        },
+        zh: {
+          title: `${client} 登录 ${server}:${port} 失败 ${fails.length} 次（${firstFail.what}），从 ${clockText(firstBlocked.c.firstTime)} 起它的连接被${forged ? '路径上的设备重置' : '丢弃'}`,
+          explanation: `${client} 以错误的凭据登录 ${server}:${port} 共 ${fails.length} 次（${firstFail.text}），第一次在 ${clockText(firstFail.time)}。`
+            + `在此之前有 ${okBefore} 个连接正常完成了 TCP 三次握手；从 ${clockText(firstBlocked.c.firstTime)} 起，${blocked.length} 个新连接${howZh}。`
+            + `服务器不会改变自己的 TTL，所以这些重置来自客户端与服务器之间的设备——防火墙、IPS 或数据库安全策略在多次登录失败后封禁了该客户端。`
+            + `网络封禁只是结果，根因是用户名或密码错误。`,
+          nextSteps: [
+            `修正 ${client} 上应用连接 ${server}:${port} 所用的用户名/密码（检查连接池/数据源配置）。`,
+            `请防火墙/IPS/安全团队确认是否有"登录失败后封禁"的策略（限速、防暴力破解），并解除对 ${client} 的封禁。`,
+            `如需确认，在 ${server} 上同时抓包：被封禁的 SYN 在那里看不到。`,
+          ],
+        },
+      },
+      evidence: evidence(
+        [...fails.map((f) => f.frame), ...blocked.map((t) => t.c.firstFrame), ...rsts.map((r) => r.frame)],
+        [...fails.map((f) => f.t.c.stream), ...blocked.map((t) => t.c.stream)],
+        [client, `${server}:${port}`],
+        [...fails.map((f) => f.time), ...blocked.map((t) => t.c.lastTime)],
+        { failed_logins: fails.length, ok_connections_before: okBefore, blocked_connections: blocked.length, forged_rsts: forged ? rsts.length : 0 },
+      ),
+    });
+  }
+  return out;
+}
+
+function tnsRedirectUnreachable(facts: CaptureFacts, conns: Tcp[], failures: Map<number, Failure>, claimed: Set<number>): Finding[] {
+  const out: Finding[] = [];
+  const redirects: Array<{ t: Tcp; host: string; port: number; frame: number; time: number }> = [];
+  for (const t of conns) {
+    for (const e of t.c.app) {
+      const m = /^oracle: REDIRECT to (\S+):(\d+)$/.exec(e.text) ?? /^oracle: REDIRECT to \[(.+)\]:(\d+)$/.exec(e.text);
+      if (m) redirects.push({ t, host: m[1], port: Number(m[2]), frame: e.frame, time: e.time });
+    }
+  }
+  for (const [key, rs] of groupBy(redirects, (r) => `${r.t.client}|${r.t.server}|${r.t.port}|${r.host}|${r.port}`)) {
+    const [client, vip, vipPortText, host, portText] = key.split('|');
+    const port = Number(portText);
+    const first = rs[0];
+    const attempts = conns.filter((t) => t.client === client && t.server === host && t.port === port && t.c.firstTime >= first.time - 0.001);
+    const failed = attempts.filter((t) => failures.get(t.c.stream));
+    if (!failed.length) continue;
+    const dropped = failed.filter((t) => failures.get(t.c.stream)!.kind === 'unanswered');
+    const reset = failed.filter((t) => failures.get(t.c.stream)!.kind !== 'unanswered');
+    const syns = failed.flatMap((t) => t.c.syns);
+    for (const t of [...failed, ...rs.map((r) => r.t)]) claimed.add(t.c.stream);
+    const resends = dropped.map((t) => t.c.syns.length - 1);
+    const how = dropped.length ? `${dropped.length} connection attempt(s) to ${host}:${port} got no answer at all (SYN resent ${resends.join('/')} time(s), gaps ${dropped.map((t) => gapsText(t.c.syns)).join('; ')})` : '';
+    const howReset = reset.length ? `${reset.length} attempt(s) to ${host}:${port} were reset` : '';
+    out.push({
+      id: 'tns.redirect.unreachable',
+      severity: 'error',
+      text: {
+        en: {
+          title: `Oracle listener ${vip}:${vipPortText} redirects ${client} to ${host}:${port}, which it cannot reach`,
+          explanation: `The TCP handshake and TNS CONNECT to ${vip}:${vipPortText} work (so "telnet to port ${vipPortText}" succeeds), but the listener answers with a REDIRECT to ${host}:${port} (${rs.length} time(s), first at ${clockText(first.time)}). `
+            + `${[how, howReset].filter(Boolean).join('; ')}. `
+            + `This is how Oracle RAC works: the client connects to a SCAN or virtual IP, and the listener hands it over to the instance on a node's own address (VIP or node IP). `
+            + `A firewall or cloud security group that allows only ${vip} silently drops the traffic to ${host}.`,
+          nextSteps: [
+            `Allow ${client} → ${host}:${port} (and every other RAC node/VIP address) in the firewall or security group, not only ${vip}.`,
+            `Check the RAC's LOCAL_LISTENER/REMOTE_LISTENER: the address the listener redirects to must be reachable from clients.`,
+            `Test it directly from ${client}: connect to ${host}:${port}.`,
+          ],
+        },
+        zh: {
+          title: `Oracle 监听 ${vip}:${vipPortText} 把 ${client} 重定向到 ${host}:${port}，而后者不可达`,
+          explanation: `到 ${vip}:${vipPortText} 的 TCP 握手和 TNS CONNECT 都正常（所以 telnet ${vipPortText} 端口是通的），但监听回复 REDIRECT，要求改连 ${host}:${port}（共 ${rs.length} 次，首次在 ${clockText(first.time)}）。`
+            + `之后到 ${host}:${port} 的 ${failed.length} 次连接${dropped.length ? `没有任何回应（SYN 重传 ${resends.join('/')} 次）` : '被重置'}。`
+            + `这是 Oracle RAC 的工作方式：客户端先连 SCAN 或虚拟 IP，监听再把它转交给某个节点自己的地址（VIP 或节点 IP）。`
+            + `防火墙或云安全组只放行了 ${vip}，发往 ${host} 的报文被静默丢弃。`,
+          nextSteps: [
+            `在防火墙或安全组中放行 ${client} → ${host}:${port}（以及 RAC 其他所有节点/VIP 地址），不能只放行 ${vip}。`,
+            `检查 RAC 的 LOCAL_LISTENER/REMOTE_LISTENER：监听重定向的地址必须对客户端可达。`,
+            `在 ${client} 上直接测试连接 ${host}:${port}。`,
+          ],
+        },
+      },
+      evidence: evidence(
+        [...rs.map((r) => r.frame), ...syns.map((s) => s.frame), ...reset.flatMap((t) => serverRsts(t).map((r) => r.frame))],
+        [...rs.map((r) => r.t.c.stream), ...failed.map((t) => t.c.stream)],
+        [client, `${vip}:${vipPortText}`, `${host}:${port}`],
+        [...rs.map((r) => r.time), ...failed.map((t) => t.c.lastTime)],
+        { redirects: rs.length, failed_attempts: failed.length, unanswered_attempts: dropped.length, reset_attempts: reset.length, syns: syns.length },
+      ),
+    });
+  }
+  void facts;
+  return out;
+}
+
+function forgedRsts(facts: CaptureFacts, conns: Tcp[], failures: Map<number, Failure>, claimed: Set<number>): Finding[] {
+  const out: Finding[] = [];
+  const forged = conns.filter((t) => !claimed.has(t.c.stream) && failures.get(t.c.stream)?.kind === 'forged');
+  // Also RSTs forged into established connections (injection), which failureOf reports too.
+  for (const [key, group] of groupBy(forged, (t) => `${t.server}|${t.port}`)) {
+    const [server, portText] = key.split('|');
+    const rsts = group.flatMap((t) => serverRsts(t));
+    const ref = ttlSet(facts, server);
+    const rstTtls = [...new Set(rsts.map((r) => r.ttl))].sort((a, b) => a - b);
+    const withRef = ref.length > 0;
+    for (const t of group) claimed.add(t.c.stream);
+    const refHops = ref.map((x) => `${x} (${hopsOf(x).hops} hop(s) from an initial ${hopsOf(x).initial})`).join(', ');
+    const rstHops = rstTtls.map((x) => `${x} (${hopsOf(x).hops} hop(s) from an initial ${hopsOf(x).initial})`).join(', ');
+    const clients = group.map((t) => t.client);
+    const synOnly = group.filter((t) => !t.c.synAcks.length).length;
+    out.push({
+      id: 'tcp.rst.forged',
+      severity: 'error',
+      text: {
+        en: {
+          title: `Connections to ${server}:${portText} are reset by a device in the path, not by the server (${group.length} connection(s))`,
+          explanation: withRef
+            ? `The RSTs that appear to come from ${server} arrive with TTL ${rstHops}, but every other packet from ${server} arrives with TTL ${refHops}. A host sends all its packets with the same initial TTL and they take the same route, so a different TTL means another device — a firewall, IPS or load balancer between ${list(clients)} and ${server} — forged these resets in the server's name. `
+              + `${synOnly} of the ${group.length} reset connection(s) never got a SYN-ACK.`
+            : `${server} never sent anything in this capture except RSTs, and these arrive with TTL ${rstHops}: a packet that crossed no router. A server behind at least one router cannot do that, so a device on the way (firewall/IPS/security appliance) most likely answered for it.`,
+          nextSteps: [
+            `Capture on ${server} at the same time: if the SYNs from ${list(clients)} never arrive there, the reset comes from the path.`,
+            `Look for firewalls/IPS/security groups between ${list(clients)} and ${server}:${portText} with a reject or rate-limit rule (devices that "reject with tcp reset").`,
+            'Check whether the block started after failed logins or a burst of connections (rate limit, brute-force protection).',
+          ],
+        },
+        zh: {
+          title: `到 ${server}:${portText} 的连接被路径上的设备重置，而不是服务器（${group.length} 个连接）`,
+          explanation: withRef
+            ? `看似来自 ${server} 的 RST 的 TTL 为 ${rstTtls.join('/')}，而 ${server} 的其他所有报文 TTL 为 ${ref.join('/')}。同一主机发出的报文初始 TTL 相同、路径相同，TTL 不同说明是另一台设备——${list(clients)} 与 ${server} 之间的防火墙、IPS 或负载均衡——冒充服务器发出了这些重置。`
+              + `${group.length} 个被重置的连接中有 ${synOnly} 个从未收到 SYN-ACK。`
+            : `本次抓包中 ${server} 除了 RST 之外没有发出过任何报文，而这些 RST 的 TTL 为 ${rstTtls.join('/')}，说明没有经过任何路由器。位于路由器之后的服务器不可能如此，很可能是路径上的设备（防火墙/IPS/安全设备）代为回复。`,
+          nextSteps: [
+            `同时在 ${server} 上抓包：如果那里看不到来自 ${list(clients)} 的 SYN，重置就来自路径。`,
+            `检查 ${list(clients)} 与 ${server}:${portText} 之间的防火墙/IPS/安全组是否有拒绝或限速规则（"reject with tcp reset"）。`,
+            '检查封禁是否在多次登录失败或连接突增之后开始（限速、防暴力破解）。',
+          ],
+        },
+      },
+      evidence: evidence(
+        rsts.map((r) => r.frame),
+        group.map((t) => t.c.stream),
+        [...new Set(clients), `${server}:${portText}`],
+        group.flatMap((t) => [t.c.firstTime, t.c.lastTime]),
+        { connections: group.length, forged_rsts: rsts.length, rst_ttl: rstTtls[0] ?? 0, server_ttl: ref[0] ?? 0, connections_without_synack: synOnly },
+      ),
+    });
+  }
+  return out;
+}
+
+function synUnanswered(conns: Tcp[], failures: Map<number, Failure>, claimed: Set<number>): Finding[] {
+  const out: Finding[] = [];
+  const dropped = conns.filter((t) => !claimed.has(t.c.stream) && failures.get(t.c.stream)?.kind === 'unanswered');
+  for (const [key, group] of groupBy(dropped, (t) => `${t.server}|${t.port}`)) {
+    const [server, port] = key.split('|');
+    const syns = group.flatMap((t) => t.c.syns);
+    const resends = group.map((t) => t.c.syns.length - 1);
+    const clients = group.map((t) => t.client);
+    const gaps = group.slice(0, 3).map((t) => gapsText(t.c.syns) || 'none').join('; ');
+    for (const t of group) claimed.add(t.c.stream);
+    out.push({
+      id: 'tcp.syn.unanswered',
+      severity: 'error',
+      text: {
+        en: {
+          title: `${group.length} connection attempt(s) to ${server}:${port} got no answer at all (SYNs dropped silently)`,
+          explanation: `${list(clients)} sent ${syns.length} SYN(s) to ${server}:${port} in ${group.length} attempt(s); each attempt resent its SYN (same sequence number) ${resends.join('/')} time(s) (gaps ${gaps}) and never got a SYN-ACK, a RST or an ICMP error. `
+            + `A closed port answers with a RST and an unreachable network usually with ICMP; total silence means the packets are dropped on the way or at the server: a security group, firewall "drop" rule, or a missing route back.`,
+          nextSteps: [
+            `Check security groups / firewall rules between ${list(clients)} and ${server}:${port} (inbound on the server side and outbound on the client side).`,
+            `Capture on ${server}: if the SYNs arrive there and no SYN-ACK leaves, look at the host firewall; if they do not arrive, the path drops them.`,
+            `Check routing from ${server} back to ${list(clients)} (asymmetric routes drop the SYN-ACK).`,
+          ],
+        },
+        zh: {
+          title: `到 ${server}:${port} 的 ${group.length} 次连接尝试没有任何回应（SYN 被静默丢弃）`,
+          explanation: `${list(clients)} 在 ${group.length} 次尝试中向 ${server}:${port} 发出 ${syns.length} 个 SYN；每次尝试都以相同序号重传 SYN ${resends.join('/')} 次（间隔 ${gaps}），始终没有收到 SYN-ACK、RST 或 ICMP 错误。`
+            + `端口关闭会回 RST，网络不可达通常会回 ICMP；完全没有回应说明报文在路上或服务器上被丢弃：安全组、防火墙的 drop 规则，或者缺少回程路由。`,
+          nextSteps: [
+            `检查 ${list(clients)} 与 ${server}:${port} 之间的安全组/防火墙规则（服务器入方向和客户端出方向）。`,
+            `在 ${server} 上抓包：如果 SYN 到达但没有 SYN-ACK 发出，查主机防火墙；如果 SYN 没有到达，是路径丢弃。`,
+            `检查 ${server} 回到 ${list(clients)} 的路由（非对称路由会丢 SYN-ACK）。`,
+          ],
+        },
+      },
+      evidence: evidence(syns.map((s) => s.frame), group.map((t) => t.c.stream), [...new Set(clients), `${server}:${port}`], syns.map((s) => s.time),
+        { attempts: group.length, syns: syns.length, max_resends: Math.max(...resends) }),
+    });
+  }
+  return out;
+}
+
+function refused(facts: CaptureFacts, conns: Tcp[], failures: Map<number, Failure>, claimed: Set<number>): Finding[] {
+  const out: Finding[] = [];
+  const rej = conns.filter((t) => !claimed.has(t.c.stream) && failures.get(t.c.stream)?.kind === 'refused');
+  for (const [key, group] of groupBy(rej, (t) => `${t.server}|${t.port}`)) {
+    const [server, port] = key.split('|');
+    const rsts = group.flatMap((t) => serverRsts(t));
+    const ttls = [...new Set(rsts.map((r) => r.ttl))];
+    const ref = ttlSet(facts, server);
+    const clients = group.map((t) => t.client);
+    for (const t of group) claimed.add(t.c.stream);
+    const ttlWhy = ref.length
+      ? `The RSTs carry TTL ${ttls.join('/')}, the same as ${server}'s other packets, so the server itself sent them.`
+      : `No other packet from ${server} is in this capture to compare TTLs with; the RSTs' TTL ${ttls.join('/')} (${hopsOf(ttls[0]).hops} hop(s) from ${hopsOf(ttls[0]).initial}) fits a server behind a router, so it most likely sent them itself.`;
+    const ttlWhyZh = ref.length
+      ? `RST 的 TTL 为 ${ttls.join('/')}，与 ${server} 的其他报文相同，所以是服务器自己发出的。`
+      : `本次抓包中没有 ${server} 的其他报文可用于比较 TTL；RST 的 TTL ${ttls.join('/')} 符合经过路由器到达的服务器报文，很可能是服务器自己发出的。`;
+    out.push({
+      id: 'tcp.rst.refused',
+      severity: 'warning',
+      text: {
+        en: {
+          title: `${server}:${port} refused ${group.length} connection(s): nothing is listening there`,
+          explanation: `Each SYN from ${list(clients)} to ${server}:${port} was answered right away with a RST. ${ttlWhy} The host is reachable, but no process accepts connections on port ${port} (service down, wrong port, or bound to another address).`,
+          nextSteps: [
+            `On ${server}: check that the service runs and listens on ${port} on this address (ss -ltnp).`,
+            `Check the port in the client's configuration.`,
+          ],
+        },
+        zh: {
+          title: `${server}:${port} 拒绝了 ${group.length} 个连接：该端口没有程序监听`,
+          explanation: `${list(clients)} 发往 ${server}:${port} 的每个 SYN 都立即收到 RST。${ttlWhyZh}主机可达，但端口 ${port} 上没有进程接受连接（服务未启动、端口错误，或绑定在其他地址上）。`,
+          nextSteps: [`在 ${server} 上确认服务已启动并在该地址的 ${port} 端口监听（ss -ltnp）。`, '检查客户端配置中的端口。'],
+        },
+      },
+      evidence: evidence(rsts.map((r) => r.frame), group.map((t) => t.c.stream), [...new Set(clients), `${server}:${port}`], group.map((t) => t.c.firstTime),
+        { connections: group.length, rsts: rsts.length, rst_ttl: ttls[0] ?? 0 }),
+    });
+  }
+  return out;
+}
+
+function authFailed(auth: AuthFailure[], claimed: Set<number>): Finding[] {
+  const out: Finding[] = [];
+  for (const [, fails] of groupBy(auth.filter((a) => !claimed.has(a.t.c.stream)), (a) => `${a.t.client}|${a.t.server}|${a.t.port}|${a.what}`)) {
+    const f = fails[0];
+    const server = `${f.t.server}:${f.t.port}`;
+    for (const a of fails) claimed.add(a.t.c.stream);
+    out.push({
+      id: 'auth.failed',
+      severity: 'warning',
+      text: {
+        en: {
+          title: `${fails.length} failed ${f.what} login(s) from ${f.t.client} to ${server}`,
+          explanation: `The network works: the connection is made and the server answers, but it rejects the login: "${f.text}" (${fails.length} time(s), from ${clockText(f.time)} to ${clockText(fails[fails.length - 1].time)}). Repeated failures can lock the account or make a firewall/IPS block the client.`,
+          nextSteps: [`Check the user name and password the application at ${f.t.client} uses for ${server}.`, 'Check whether the account is locked or expired on the server.'],
+        },
+        zh: {
+          title: `${f.t.client} 登录 ${server} 失败 ${fails.length} 次（${f.what}）`,
+          explanation: `网络是通的：连接已建立，服务器也有回应，但拒绝了登录："${f.text}"（共 ${fails.length} 次，${clockText(f.time)} 至 ${clockText(fails[fails.length - 1].time)}）。反复失败可能导致账号被锁，或被防火墙/IPS 封禁。`,
+          nextSteps: [`检查 ${f.t.client} 上应用连接 ${server} 使用的用户名和密码。`, '检查服务器上该账号是否被锁定或过期。'],
+        },
+      },
+      evidence: evidence(fails.map((a) => a.frame), fails.map((a) => a.t.c.stream), [f.t.client, server], fails.map((a) => a.time), { failed_logins: fails.length }),
+    });
+  }
+  return out;
+}
+
+function tnsRefused(conns: Tcp[]): Finding[] {
+  const out: Finding[] = [];
+  const refusals = conns.flatMap((t) => t.c.app.filter((e) => e.text.startsWith('oracle: REFUSE')).map((e) => ({ t, e })));
+  for (const [, group] of groupBy(refusals, (r) => `${r.t.server}|${r.t.port}|${r.e.text}`)) {
+    const { t, e } = group[0];
+    const what = e.text.replace(/^oracle: /, '');
+    out.push({
+      id: 'tns.refused',
+      severity: 'warning',
+      text: {
+        en: {
+          title: `Oracle listener ${t.server}:${t.port} refused ${group.length} connection(s): ${what}`,
+          explanation: `The network and the listener work, but the listener refuses the CONNECT: ${what}. ERR=12514 means the service name is not registered with this listener; 12505 an unknown SID; 12516/12519/12520 no handler available (instance down or restricted, or processes exhausted).`,
+          nextSteps: ['Check the SERVICE_NAME/SID in the client connect string against `lsnrctl services` on the server.', 'Check that the database instance is up and registered with the listener.'],
+        },
+        zh: {
+          title: `Oracle 监听 ${t.server}:${t.port} 拒绝了 ${group.length} 个连接：${what}`,
+          explanation: `网络和监听都正常，但监听拒绝了 CONNECT：${what}。ERR=12514 表示该服务名未在此监听注册；12505 表示 SID 未知；12516/12519/12520 表示没有可用的处理程序（实例未启动、受限或进程数耗尽）。`,
+          nextSteps: ['将客户端连接串中的 SERVICE_NAME/SID 与服务器上 `lsnrctl services` 的输出核对。', '检查数据库实例是否已启动并已注册到监听。'],
+        },
+      },
+      evidence: evidence(group.map((r) => r.e.frame), group.map((r) => r.t.c.stream), [t.client, `${t.server}:${t.port}`], group.map((r) => r.e.time), { refusals: group.length }),
+    });
+  }
+  return out;
+}
+
+function icmpUnreachable(facts: CaptureFacts, claimed: Set<number>): Finding[] {
+  const out: Finding[] = [];
+  const unreachable = facts.icmp.filter((e) => (e.family === 4 && e.type === 3 && e.code !== 4) || (e.family === 6 && e.type === 1));
+  const codes4: Record<number, string> = { 0: 'network unreachable', 1: 'host unreachable', 2: 'protocol unreachable', 3: 'port unreachable', 9: 'network administratively prohibited', 10: 'host administratively prohibited', 13: 'communication administratively prohibited' };
+  const codes6: Record<number, string> = { 0: 'no route to destination', 1: 'communication administratively prohibited', 3: 'address unreachable', 4: 'port unreachable', 6: 'reject route' };
+  for (const [, group] of groupBy(unreachable, (e) => `${e.from}|${e.quotedDst}|${e.quotedDstPort}|${e.code}`)) {
+    const e = group[0];
+    const what = (e.family === 4 ? codes4 : codes6)[e.code] ?? `code ${e.code}`;
+    const admin = /administratively|reject route/.test(what);
+    const byTarget = e.from === e.quotedDst;
+    for (const x of group) if (x.stream !== null) claimed.add(x.stream);
+    out.push({
+      id: 'icmp.unreachable',
+      severity: 'error',
+      text: {
+        en: {
+          title: `${e.from} answers "${what}" for ${e.quotedProto} to ${e.quotedDst}:${e.quotedDstPort} (${group.length} time(s))`,
+          explanation: `${e.quotedSrc}'s packets to ${e.quotedDst}:${e.quotedDstPort} were answered with ICMP destination unreachable (${what}) by ${e.from}${byTarget ? ', the destination itself' : ', a device on the way'}. `
+            + (admin ? 'The "administratively prohibited" codes are what firewalls send when a reject rule matches.' : 'The sender has no route or cannot deliver to that address/port.'),
+          nextSteps: [admin ? `Find the reject rule on ${e.from} (or the firewall it stands for) that matches ${e.quotedSrc} → ${e.quotedDst}:${e.quotedDstPort}.` : `Check routing and the state of ${e.quotedDst} from ${e.from}.`],
+        },
+        zh: {
+          title: `${e.from} 对发往 ${e.quotedDst}:${e.quotedDstPort} 的 ${e.quotedProto} 报文回复"${what}"（${group.length} 次）`,
+          explanation: `${e.quotedSrc} 发往 ${e.quotedDst}:${e.quotedDstPort} 的报文收到了来自 ${e.from}${byTarget ? '（目的主机本身）' : '（路径上的设备）'}的 ICMP 目的不可达（${what}）。`
+            + (admin ? '"administratively prohibited" 是防火墙匹配到拒绝规则时发送的。' : '发送方没有路由或无法投递到该地址/端口。'),
+          nextSteps: [admin ? `在 ${e.from}（或其代表的防火墙）上找到匹配 ${e.quotedSrc} → ${e.quotedDst}:${e.quotedDstPort} 的拒绝规则。` : `从 ${e.from} 检查到 ${e.quotedDst} 的路由和该主机状态。`],
+        },
+      },
+      evidence: evidence(group.map((x) => x.frame), group.flatMap((x) => (x.stream === null ? [] : [x.stream])), [e.quotedSrc, `${e.quotedDst}:${e.quotedDstPort}`, e.from], group.map((x) => x.time), { icmp_errors: group.length, code: e.code }),
+    });
+  }
+  return out;
+}
+
+function closedAfterHandshake(conns: Tcp[], claimed: Set<number>): Finding[] {
+  const out: Finding[] = [];
+  const closed = conns.filter((t) => {
+    const s = t.c.summary!;
+    return !claimed.has(t.c.stream) && s.handshake && s.origPayload === 0 && s.respPayload === 0 && s.closedBy === 'resp';
+  });
+  for (const [key, group] of groupBy(closed, (t) => `${t.server}|${t.port}`)) {
+    const [server, port] = key.split('|');
+    const clients = group.map((t) => t.client);
+    out.push({
+      id: 'app.closed.after.handshake',
+      severity: 'warning',
+      text: {
+        en: {
+          title: `${server}:${port} closed ${group.length} connection(s) right after the handshake, before any data`,
+          explanation: `The TCP handshake completes, then ${server}:${port} closes (${group[0].c.summary!.closeKind?.toUpperCase()}) without a byte exchanged. The port is open, but the application (or a proxy/load balancer in front of it) does not accept this client: an allow-list (e.g. tcp.validnode_checking, pg_hba, bind-address), connection limit, or a backend down behind a load balancer.`,
+          nextSteps: [`Check the server/proxy logs on ${server} for ${list(clients)} at ${clockText(group[0].c.firstTime)}.`, 'Check client allow-lists and connection limits.'],
+        },
+        zh: {
+          title: `${server}:${port} 在握手后、传输任何数据前关闭了 ${group.length} 个连接`,
+          explanation: `TCP 三次握手完成后，${server}:${port} 没有交换任何数据就关闭了连接。端口是开放的，但应用（或其前面的代理/负载均衡）不接受该客户端：白名单（如 tcp.validnode_checking、pg_hba、bind-address）、连接数限制，或负载均衡后端故障。`,
+          nextSteps: [`查看 ${server} 上服务/代理在 ${clockText(group[0].c.firstTime)} 前后关于 ${list(clients)} 的日志。`, '检查客户端白名单和连接数限制。'],
+        },
+      },
+      evidence: evidence(group.map((t) => t.c.firstFrame), group.map((t) => t.c.stream), [...new Set(clients), `${server}:${port}`], group.map((t) => t.c.firstTime), { connections: group.length }),
+    });
+  }
+  return out;
+}
+
+function dnsFailures(facts: CaptureFacts): Finding[] {
+  const out: Finding[] = [];
+  const bad = facts.conns.flatMap((c) => c.app.filter((e) => /^dns: (NXDOMAIN|SERVFAIL|REFUSED|NOTIMP|FORMERR)/i.test(e.text) || (/^dns: .*\(no answer seen\)/.test(e.text) && facts.lastTime - e.time >= 2)).slice(-1).map((e) => ({ c, e })));
+  for (const [text, group] of groupBy(bad, (x) => x.e.text)) {
+    const what = text.replace(/^dns: /, '');
+    const unanswered = /no answer seen/.test(what);
+    out.push({
+      id: 'dns.failure',
+      severity: 'warning',
+      text: {
+        en: {
+          title: `DNS ${unanswered ? 'query never answered' : 'error'}: ${what} (${group.length} time(s))`,
+          explanation: unanswered ? 'The resolver never answered this query: the DNS server is unreachable or drops it; clients wait for a timeout before failing.' : `The DNS server answered with an error: ${what}. The client cannot find the address it needs, which looks like a network failure to the application.`,
+          nextSteps: ['Check the name in the client configuration and the DNS server it uses (resolv.conf).', 'Query the same name with dig against the same server.'],
+        },
+        zh: {
+          title: `DNS ${unanswered ? '查询没有回应' : '错误'}：${what}（${group.length} 次）`,
+          explanation: unanswered ? '解析服务器从未回应该查询：DNS 服务器不可达或丢弃了请求；客户端会等到超时才失败。' : `DNS 服务器返回错误：${what}。客户端找不到需要的地址，在应用看来就像网络故障。`,
+          nextSteps: ['检查客户端配置中的域名及其使用的 DNS 服务器（resolv.conf）。', '用 dig 向同一服务器查询该域名。'],
+        },
+      },
+      evidence: evidence(group.map((x) => x.e.frame), group.map((x) => x.c.stream), [...new Set(group.map((x) => x.c.summary?.respAddr ?? ''))].filter(Boolean), group.map((x) => x.e.time), { queries: group.length }),
+    });
+  }
+  return out;
+}
+
+function tlsFailures(conns: Tcp[]): Finding[] {
+  const out: Finding[] = [];
+  const bad = conns.flatMap((t) => t.c.app.filter((e) => /^tls: alert /.test(e.text)).slice(-1).map((e) => ({ t, e })));
+  for (const [key, group] of groupBy(bad, (x) => `${x.t.server}|${x.t.port}|${x.e.text}`)) {
+    const { t, e } = group[0];
+    const what = e.text.replace(/^tls: /, '');
+    void key;
+    out.push({
+      id: 'tls.failure',
+      severity: 'warning',
+      text: {
+        en: {
+          title: `TLS with ${t.server}:${t.port} fails: ${what} (${group.length} connection(s))`,
+          explanation: `The TCP connection works but the TLS handshake ends with ${what}. Typical causes: certificate not trusted or expired (bad_certificate, unknown_ca), no common protocol version or cipher (protocol_version, handshake_failure), wrong SNI/host name.`,
+          nextSteps: [`Run openssl s_client -connect ${t.server}:${t.port} from ${t.client} to see the certificate and versions offered.`],
+        },
+        zh: {
+          title: `与 ${t.server}:${t.port} 的 TLS 握手失败：${what}（${group.length} 个连接）`,
+          explanation: `TCP 连接正常，但 TLS 握手以 ${what} 结束。常见原因：证书不受信任或已过期（bad_certificate、unknown_ca），没有共同的协议版本或加密套件（protocol_version、handshake_failure），SNI/主机名错误。`,
+          nextSteps: [`在 ${t.client} 上运行 openssl s_client -connect ${t.server}:${t.port} 查看证书和协议版本。`],
+        },
+      },
+      evidence: evidence(group.map((x) => x.e.frame), group.map((x) => x.t.c.stream), [t.client, `${t.server}:${t.port}`], group.map((x) => x.e.time), { connections: group.length }),
+    });
+  }
+  return out;
+}
+
