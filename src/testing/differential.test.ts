@@ -108,11 +108,13 @@ describe('differential: wiresage read -T fields vs tshark -T fields', { skip: no
       const names = readdirSync(corpusDir).filter((n) => /\.(pcap|pcapng|cap)(\.gz)?$/i.test(n) && statSync(join(corpusDir, n)).isFile()).sort();
       const dir = mkdtempSync(join(work, 'corpus-'));
       plan = await planCorpus(corpusDir, names, dir, 4);
-      runs = await pool(2, bothPasses(plan.batches.map((b) => b.input)));
+      runs = await pool(2, bothPasses([...plan.batches.map((b) => b.input), ...plan.direct.map((d) => d.input)]));
     });
     it('reads the corpus (files tshark cannot read at all are listed)', (t) => {
-      const files = plan.batches.reduce((n, b) => n + b.files.length, 0);
-      t.diagnostic(`corpus: ${files} readable files in ${plan.batches.length} batches; ${plan.unreadable.length} unreadable by tshark's editcap:`);
+      const files = plan.batches.reduce((n, b) => n + b.files.length, 0) + plan.direct.length;
+      t.diagnostic(`corpus: ${files} readable files, ${files - plan.direct.length} in ${plan.batches.length} merged batches, ${plan.direct.length} compared on their own:`);
+      for (const d of plan.direct) t.diagnostic(`  ${d.name}: ${d.reason}`);
+      t.diagnostic(`${plan.unreadable.length} files tshark's editcap cannot read at all:`);
       for (const u of plan.unreadable) t.diagnostic(`  ${u.name}: ${u.reason}`);
       for (const p of plan.partial) t.diagnostic(`  partly readable: ${p.name} (${p.packets} packets): ${p.reason}`);
       assert.ok(files >= 800, `only ${files} corpus files were readable`);

@@ -22,9 +22,11 @@
  * const t = newTally(); addRun(t, run); console.log(formatReport(t));
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acceptedDifferences, comparable, tsharkPreferences, type DifferenceContext } from './tshark-differences.js';
+import { openCapture } from '../file/open.js';
 import { repoRoot } from './tshark.js';
 
 /** The compared fields, grouped by the dissector (and so the engineer) that owns them. */
@@ -307,7 +309,7 @@ export function addRun(t: Tally, r: CaptureRun, dissected: ReadonlySet<string>, 
         t.fieldComparisons++;
       }
       if (theirs === ours) continue;
-      const c: DifferenceContext = { field, ours, tshark: theirs, protocols: ctx.protocols, short: ctx.short, file: origin.file, row: (name) => column(r, tCols, name) };
+      const c: DifferenceContext = { field, ours, tshark: theirs, protocols: ctx.protocols, short: ctx.short, file: origin.file, path: r.input.file, frame, row: (name) => column(r, tCols, name) };
       const accepted = acceptedDifferences.find((d) => d.fields.includes(field) && d.applies(c));
       if (accepted) {
         bump(t.accepted, accepted.id);
@@ -397,7 +399,31 @@ export function pcapngCounts(file: string): { interfaces: number; packets: numbe
 
 export interface CorpusBatch {
   input: CaptureInput;
-  files: Array<{ name: string; packets: number; firstFrame: number }>;
+  /** The files of the batch in order: name, editcap's pcapng of it, packets, first frame in the batch. */
+  files: Array<{ name: string; converted: string; packets: number; firstFrame: number }>;
+}
+
+/**
+ * What wiresage's reader sees in a capture, one line per record (time, lengths, link type,
+ * SHA-1 of the bytes), plus the reader's error if it stopped early. Used to show that the
+ * pcapng editcap made of a corpus file carries the records wiresage reads from the original.
+ */
+export async function recordDigest(file: string): Promise<{ records: string[]; error?: string }> {
+  const records: string[] = [];
+  try {
+    const reader = await openCapture(file);
+    try {
+      await reader.forEach((r) => {
+        const hash = createHash('sha1').update(r.data).digest('hex').slice(0, 16);
+        records.push(`${r.tsSec}.${String(r.tsNsec).padStart(9, '0')} cap ${r.capLen} len ${r.origLen} link ${r.iface.linkType} ${hash}`);
+      });
+    } finally {
+      reader.close();
+    }
+  } catch (e) {
+    return { records, error: (e as Error).message };
+  }
+  return { records };
 }
 
 export interface CorpusPlan {
@@ -406,13 +432,22 @@ export interface CorpusPlan {
   unreadable: Array<{ name: string; reason: string }>;
   /** Files editcap read only in part (damaged after some packets). */
   partial: Array<{ name: string; packets: number; reason: string }>;
+  /**
+   * Files whose pcapng does not carry the records wiresage reads from the original (editcap
+   * rewrote a link type, a pseudo-header or an invalid timestamp): compared one by one on the
+   * original file instead, with the reason.
+   */
+  direct: Array<{ name: string; input: CaptureInput; reason: string }>;
 }
 
 /**
  * Converts every file to pcapng with editcap (in `work`) and concatenates them into `count`
- * batches of about equal packet counts with mergecap, keeping the map back to files.
+ * batches of about equal packet counts with mergecap, keeping the map back to files. A file
+ * whose conversion changed what wiresage reads (`recordDigest` differs) is left out of the
+ * batches and listed in `direct`.
  */
 export async function planCorpus(dir: string, names: readonly string[], work: string, count: number): Promise<CorpusPlan> {
+  const direct: CorpusPlan['direct'] = [];
   const unreadable: CorpusPlan['unreadable'] = [];
   const partial: CorpusPlan['partial'] = [];
   const converted = await pool(
@@ -432,6 +467,15 @@ export async function planCorpus(dir: string, names: readonly string[], work: st
         return undefined;
       }
       if (r.status !== 0) partial.push({ name, packets: counts.packets, reason });
+      const [original, copy] = await Promise.all([recordDigest(join(dir, name)), recordDigest(out)]);
+      const at = original.records.findIndex((x, j) => x !== copy.records[j]);
+      if (original.error || copy.error || at >= 0 || original.records.length !== copy.records.length) {
+        const why = original.error ? `wiresage stops reading the original: ${original.error}`
+          : at >= 0 ? `record ${at + 1} differs after editcap: ${original.records[at]} became ${copy.records[at]}`
+          : `${original.records.length} records in the original, ${copy.records.length} after editcap`;
+        direct.push({ name, input: { file: join(dir, name), label: name }, reason: why });
+        return undefined;
+      }
       return { name, out, packets: counts.packets };
     }),
   );
@@ -456,7 +500,7 @@ export async function planCorpus(dir: string, names: readonly string[], work: st
       const files: CorpusBatch['files'] = [];
       let first = 1;
       for (const c of g) {
-        files.push({ name: c.name, packets: c.packets, firstFrame: first });
+        files.push({ name: c.name, converted: c.out, packets: c.packets, firstFrame: first });
         first += c.packets;
       }
       const origin = (frame: number) => {
@@ -473,7 +517,7 @@ export async function planCorpus(dir: string, names: readonly string[], work: st
       return { input: { file: out, label: `corpus batch ${i}`, origin }, files };
     }),
   );
-  return { batches, unreadable, partial };
+  return { batches, unreadable, partial, direct };
 }
 
 // ---------------------------------------------------------------------------------------------

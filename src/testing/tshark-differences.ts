@@ -8,6 +8,8 @@
  * 2. **Accepted differences** (`acceptedDifferences`): a field and a condition under which
  *    tshark's text is a tshark quirk that wiresage deliberately does not copy.
  */
+import { readFileSync } from 'node:fs';
+
 
 /**
  * tshark preferences the comparison runs with, each with its reason. Nothing else differs
@@ -119,6 +121,9 @@ export interface DifferenceContext {
   /** tshark marked the packet "Packet size limited during capture". */
   short: boolean;
   file: string;
+  /** The capture both tools read, and the packet's frame number in it. */
+  path: string;
+  frame: number;
   /** tshark's value of another compared field on the same packet. */
   row(name: string): string | undefined;
 }
@@ -129,6 +134,40 @@ export interface AcceptedDifference {
   /** True when this packet's difference is the documented one (keep it narrow). */
   applies(c: DifferenceContext): boolean;
   reason: string;
+}
+
+const invalidTimes = new Map<string, ReadonlySet<number>>();
+
+/**
+ * Frame numbers of the classic pcap records of `path` whose sub-second field is out of range
+ * (microseconds >= 1e6, or nanoseconds >= 1e9 in a nanosecond file). Empty for other files.
+ */
+export function recordsWithInvalidSubsecond(path: string): ReadonlySet<number> {
+  let found = invalidTimes.get(path);
+  if (found) return found;
+  const set = new Set<number>();
+  invalidTimes.set(path, set);
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch {
+    return set;
+  }
+  if (b.length < 24) return set;
+  const magics: Record<number, number> = { 0xa1b2c3d4: 1e6, 0xa1b23c4d: 1e9 };
+  let little = true;
+  let limit = magics[b.readUInt32LE(0)];
+  if (limit === undefined) {
+    little = false;
+    limit = magics[b.readUInt32BE(0)];
+  }
+  if (limit === undefined) return set;
+  const u32 = (at: number) => (little ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  for (let at = 24, frame = 1; at + 16 <= b.length; frame++) {
+    if (u32(at + 4) >= limit) set.add(frame);
+    at += 16 + u32(at + 8);
+  }
+  return set;
 }
 
 /** `···-5-·A····` → `5`: the ACE counter tshark shows in place of the AE/CWR/ECE letters. */
@@ -155,6 +194,23 @@ export const acceptedDifferences: readonly AcceptedDifference[] = [
       if (ours.length !== 12) return false;
       const bits = (ours[3] === 'A' ? 4 : 0) | (ours[4] === 'C' ? 2 : 0) | (ours[5] === 'E' ? 1 : 0);
       return bits === ace && ours.slice(0, 3) + ours.slice(6) === c.tshark.slice(0, 3) + c.tshark.slice(6);
+    },
+  },
+  {
+    id: 'invalid-subsecond-timestamp',
+    fields: ['frame.time_epoch', 'frame.time_relative', 'frame.time_delta'],
+    reason:
+      'A classic pcap record whose microsecond (or nanosecond) field is out of range (>= 1 s) is not a valid time. ' +
+      'tshark, like tcpdump, keeps the field as it is (it prints "1418145370.1000000000", ten fraction digits, and ' +
+      'differences that wrap through 32 bits); wiresage\'s reader carries the excess into the seconds. Accepted ' +
+      'only for such records, found by reading the record headers of the file: the record itself (time_epoch), ' +
+      'it or the one before (time_delta), it or the first record (time_relative).',
+    applies(c) {
+      const bad = recordsWithInvalidSubsecond(c.path);
+      if (!bad.size) return false;
+      if (bad.has(c.frame)) return true;
+      if (c.field === 'frame.time_delta') return bad.has(c.frame - 1);
+      return c.field === 'frame.time_relative' && bad.has(1);
     },
   },
   {
