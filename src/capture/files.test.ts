@@ -186,3 +186,21 @@ test('a file that cannot be created is a clear CaptureWriteError', () => {
   assert.throws(() => new CaptureFiles({ path: '/nonexistent-dir/x.pcapng', format: 'pcapng', interfaces: [ETH] }),
     (e: unknown) => e instanceof CaptureWriteError && /Cannot create \/nonexistent-dir\/x\.pcapng/.test(e.message));
 });
+
+test('pcapng blocks built by the addon and by the JS fallback are the same bytes', () => {
+  const d = dir();
+  const outputs: Buffer[] = [];
+  for (const nativeConversion of [true, false]) {
+    const path = join(d, `${nativeConversion}.pcapng`);
+    const files = new CaptureFiles({ path, format: 'pcapng', interfaces: [ETH, { ...ETH, name: 'u', nanosecond: false }], nativeConversion, now: () => 0 });
+    // Odd lengths (padding), seconds crossing, both precisions.
+    for (const size of [1, 2, 3, 60, 61, 1514]) write(files, batch(30, size, 1_700_000_000 + size, 333_333_333));
+    write(files, batch(10, 77, 1_800_000_000, 999), 1);
+    files.close();
+    outputs.push(fs.readFileSync(path));
+  }
+  // The section header holds no time, so the files must be identical.
+  assert.equal(outputs[0].length, outputs[1].length);
+  assert.ok(outputs[0].equals(outputs[1]));
+  fs.rmSync(d, { recursive: true });
+});

@@ -62,6 +62,8 @@ export interface CaptureFilesOptions {
   statistics?: () => (CaptureStats | null)[];
   /** Called with each file name once it is complete (closed). */
   onFileClosed?: (path: string) => void;
+  /** Build pcapng blocks with the addon when it is loaded (default true; false tests the JS path). */
+  nativeConversion?: boolean;
   /** Time of the first file's name when it is opened before any packet (-G); default now. */
   now?: () => number;
 }
@@ -370,7 +372,7 @@ export class CaptureFiles {
     let records = 0;
     for (let p = start; p < end; p += 16 + view.getUint32(p + 8, le)) records++;
     this.ensureScratch(end - start + records * 20);
-    const native = hostLittleEndian && le ? nativeConverter() : undefined;
+    const native = hostLittleEndian && le && this.o.nativeConversion !== false ? nativeConverter() : undefined;
     if (native) {
       const length = native(batch, start, end, this.scratch, 0, iface, nanosecond);
       this.file!.write(this.scratch.subarray(0, length));

@@ -259,3 +259,66 @@ test('-Z drops privileges after opening the device: files belong to the user', {
   assert.equal(fs.statSync(file).uid, 65534);
   assert.equal((await records(file)).length, 10);
 });
+
+test('--stop-on with a display filter: a reset to port 1521 stops the ring 5 packets later', { skip }, async () => {
+  const dir = fs.mkdtempSync(join(work, 'stop-on-'));
+  const p = capture(['-i', lab.ifA, '-w', join(dir, 'ring'), '-C', '20k', '-W', '4',
+    '--stop-on', 'tcp.flags.reset == 1 && tcp.port == 1521', '--after', '5p', `udp port ${PORT + 7} or tcp port 1521`]);
+  const done = finished(p);
+  await waitForText(p, 'listening on');
+  lab.sendUdp(1000, PORT + 7);
+  // Nothing listens on 1521 in a: its kernel answers the SYN with a reset.
+  lab.exec('b', [process.execPath, '-e', `require('net').connect(1521, '${lab.addrA}').on('error', () => {})`]);
+  lab.sendUdp(100, PORT + 7);
+  const r = await Promise.race([done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no stop')), 10_000))]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /stopped by trigger: packet \d+ at \d+\.\d{9} matched 'tcp.flags.reset == 1 && tcp.port == 1521', then 5 packets more/);
+  const names = fs.readdirSync(dir).sort();
+  assert.ok(names.length <= 4 && names.every((n) => /^ring\d$/.test(n)), `${names}`);
+  const files = /files: (.*)/.exec(r.stderr)![1].split(' ');
+  const all: Rec[] = [];
+  for (const f of files) all.push(...await records(f));
+  const reset = all.findIndex((x) => x.data[23] === 6 && (x.data[47] & 0x04) !== 0);
+  assert.ok(reset > 0, 'the reset is on disk');
+  assert.equal(all.length - 1 - reset, 5, 'five packets after it');
+  assert.ok(all.length > 100, 'and what came before it');
+});
+
+test('-i twice and -i any: one pcapng with an interface per capture point; any is LINUX_SLL2 as tcpdump 4.99', { skip }, async () => {
+  const file = join(work, 'multi.pcapng');
+  const p = capture(['-i', lab.ifA, '-i', 'any', '-w', file, '-c', '20', `udp port ${PORT + 8}`]);
+  const done = finished(p);
+  const text = await waitForText(p, 'listening on any');
+  assert.match(text, /listening on any, link-type LINUX_SLL2/);
+  lab.sendUdp(10, PORT + 8);
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  const got = await records(file);
+  assert.equal(got.length, 20);
+  assert.deepEqual([...new Set(got.map((x) => x.iface))].sort(), ['any', lab.ifA]);
+  if (haveTshark) {
+    const out = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.interface_name', '-e', 'sll.ifindex'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.match(out, /^any\t\d+$/m); // SLL2 carries the interface index
+    assert.match(out, new RegExp(`^${lab.ifA}\t$`, 'm'));
+  }
+});
+
+test('-G 1 -W 2: a new file each second, named by strftime, stop after two files', { skip }, async () => {
+  const dir = fs.mkdtempSync(join(work, 'rotate-'));
+  const p = capture(['-i', lab.ifA, '-w', join(dir, 'g-%H%M%S.pcap'), '-F', 'pcap', '-G', '1', '-W', '2', `udp port ${PORT + 9}`]);
+  const done = finished(p);
+  await waitForText(p, 'listening on');
+  for (let i = 0; i < 6; i++) {
+    lab.sendUdp(5, PORT + 9);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  }
+  const r = await Promise.race([done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no stop')), 10_000))]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /stopped: file count \(-W\) reached/);
+  const names = fs.readdirSync(dir).sort();
+  assert.equal(names.length, 2);
+  for (const n of names) assert.match(n, /^g-\d{6}\.pcap$/);
+  let total = 0;
+  for (const n of names) total += (await records(join(dir, n))).length;
+  assert.ok(total >= 5 && total < 30, `${total}`);
+});

@@ -11,6 +11,8 @@ import { dissectTree } from '../decode/decoder.js';
 import type { Packet } from '../decode/packet.js';
 import { TreeSink } from '../fields/sink.js';
 import { linkTypeByName, linkTypeName } from '../file/linktype.js';
+import { compileFilter } from '../filter/compile.js';
+import { FilterError } from '../filter/error.js';
 import { AddonUnavailableError, loadAddon, type DeviceInfo } from '../capture/addon.js';
 import { CaptureWriteError } from '../capture/files.js';
 import { openSource, tcpdumpInterfaces, type Backend } from '../capture/open.js';
@@ -87,27 +89,15 @@ export function parseAfter(text: string): { afterSeconds?: number; afterPackets?
   return { afterSeconds: parseSeconds(text, '--after') };
 }
 
-/** A display filter compiler, once src/filter exists; the specifier is kept out of tsc's sight so this file builds before it lands. */
-async function compileDisplayFilter(text: string, option: string): Promise<(p: Packet) => boolean> {
-  const candidates = ['../filter/index.js', '../filter/compile.js', '../filter/filter.js'];
-  for (const specifier of candidates) {
-    let module: { compileFilter?: (t: string) => { matches(p: Packet): boolean } };
-    try {
-      module = await import(specifier);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') continue;
-      throw e;
-    }
-    if (typeof module.compileFilter !== 'function') continue;
-    let compiled: { matches(p: Packet): boolean };
-    try {
-      compiled = module.compileFilter(text);
-    } catch (e) {
-      throw new UsageError(`${option}: ${(e as Error).message}`);
-    }
+/** Compiles a display filter (--stop-on, -Y) into a predicate; a bad one is a usage error showing where. */
+function compileDisplayFilter(text: string, option: string): (p: Packet) => boolean {
+  try {
+    const compiled = compileFilter(text);
     return (p) => compiled.matches(p);
+  } catch (e) {
+    if (e instanceof FilterError) throw new UsageError(`${option}: ${e.format(text)}`);
+    throw e;
   }
-  throw new UsageError(`display filters (${option}) are not available yet in this build`);
 }
 
 function defaultDevice(devices: DeviceInfo[]): string {
@@ -238,9 +228,9 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
   let trigger: CaptureTrigger | undefined;
   if (opts['stop-on'] !== undefined) {
     const text = String(opts['stop-on']);
-    trigger = { match: await compileDisplayFilter(text, '--stop-on'), text, ...(opts.after !== undefined ? parseAfter(String(opts.after)) : {}) };
+    trigger = { match: compileDisplayFilter(text, '--stop-on'), text, ...(opts.after !== undefined ? parseAfter(String(opts.after)) : {}) };
   }
-  const display = opts.filter !== undefined ? await compileDisplayFilter(String(opts.filter), '-Y') : undefined;
+  const display = opts.filter !== undefined ? compileDisplayFilter(String(opts.filter), '-Y') : undefined;
 
   // Open every capture point first (needs privileges), then drop them, then create files.
   let devices = (opts.interface as string[] | undefined) ?? [];
