@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runtime_pkgs=(libpcap-dev tcpdump)
+# build-essential and python3: node-gyp builds the live-capture addon (native/) at npm ci.
+runtime_pkgs=(libpcap-dev tcpdump build-essential python3)
 test_pkgs=(tshark nftables iproute2 ethtool procps mariadb-server mariadb-client postgresql redis-server redis-tools dnsmasq curl openssl)
 
 want=("${runtime_pkgs[@]}")
@@ -33,5 +34,7 @@ fi
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The addon build is not fatal in npm ci (capture then says why); retry it once the packages are in.
+[[ -f build/Release/wiresage_capture.node ]] || npm run --silent build:addon
 
 npm run --silent build
