@@ -296,8 +296,14 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
     if (p.malformed !== null) line += ` [Malformed Packet: ${p.malformed}]`;
     else if (p.truncated) line += ' [|truncated]';
     out.line(line);
-    if (hex) out.line(hexDump(p.data, hex >= 2 ? 0 : p.layers > 1 ? p.start[Math.min(2, p.layers - 1)] : 0, p.data.length, ascii));
+    if (hex) {
+      // As `read`: -x starts at the network layer, -xx at the link header.
+      const from = hex >= 2 ? 0 : p.netLayer >= 0 && p.bufIndex[p.netLayer] === 0 ? p.start[p.netLayer] : p.layers > 2 && p.bufIndex[2] === 0 ? p.start[2] : 0;
+      out.line(hexDump(p.data, from, p.data.length, ascii));
+    }
+    if (out.closed) void stopForClosedOutput(); // `| head`: end quietly, as tcpdump
   } : undefined;
+  let stopForClosedOutput = async () => {};
 
   let session: CaptureSession;
   try {
@@ -321,6 +327,7 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
     }
     throw e;
   }
+  stopForClosedOutput = async () => { await session.stop('stopped'); };
   // Live output goes out as each batch is done (batches come every block timeout at most).
   const flushTimer = printing ? setInterval(() => out.flush(), 100) : undefined;
   flushTimer?.unref();
