@@ -17,6 +17,7 @@
  * connState(EndpointState.SynSent, EndpointState.Reset, 'Sr', 0, 0);            // 'REJ'
  */
 import { ipv4ToString, ipv6ToString } from '../decode/bytes.js';
+import { DOUBLE_ZERO } from './seq.js';
 
 /** Zeek's TCP endpoint states (TCP_INACTIVE … TCP_RESET). */
 export const enum EndpointState {
@@ -92,10 +93,11 @@ const H_ACK = 1, H_DATA = 2, H_INCONSISTENT = 4, H_MULTIFLAG = 8;
 /** One side's history bookkeeping. */
 class SideHistory {
   once = 0;
-  lastSyn = -1;
-  lastSynAck = -1;
-  lastFin = -1;
-  lastRst = -1;
+  // Last sequence number of each repeatable letter (NaN: none yet; NaN differs from every number).
+  lastSyn = Number.NaN;
+  lastSynAck = Number.NaN;
+  lastFin = Number.NaN;
+  lastRst = Number.NaN;
   retrans = 0;
   zeroWindow = 0;
   gaps = 0;
@@ -186,8 +188,8 @@ const MAX_RSTS = 8;
 export class ConnStats {
   family: 4 | 6 = 4;
   /** Endpoint addresses: IPv4 numbers, or 16 bytes each in `addr6` (low endpoint first). */
-  lowAddr4 = 0;
-  highAddr4 = 0;
+  lowAddr4 = DOUBLE_ZERO;
+  highAddr4 = DOUBLE_ZERO;
   addr6: Uint8Array | null = null;
   lowPort = 0;
   highPort = 0;
@@ -197,17 +199,17 @@ export class ConnStats {
   flipped = false;
   firstFrame = 0;
   lastFrame = 0;
-  startSec = 0;
+  startSec = DOUBLE_ZERO;
   startNsec = 0;
-  startRel = 0;
-  endRel = 0;
+  startRel = DOUBLE_ZERO;
+  endRel = DOUBLE_ZERO;
   // Per side, index 0 = low endpoint, 1 = high.
   pkts0 = 0;
   pkts1 = 0;
-  bytes0 = 0;
-  bytes1 = 0;
-  payload0 = 0;
-  payload1 = 0;
+  bytes0 = DOUBLE_ZERO;
+  bytes1 = DOUBLE_ZERO;
+  payload0 = DOUBLE_ZERO;
+  payload1 = DOUBLE_ZERO;
   ttlMin0 = 256;
   ttlMax0 = -1;
   ttlMin1 = 256;
@@ -220,7 +222,7 @@ export class ConnStats {
   sawSyn = false;
   sawSynAck = false;
   handshake = false;
-  firstSynSeq = -1;
+  firstSynSeq = Number.NaN;
   synRetrans = 0;
   firstFinFromLow = -1;
   rstFromLow = -1;
@@ -269,7 +271,7 @@ export class ConnStats {
         h.lastSynAck = seq;
       } else {
         if (fromOrig) {
-          if (this.firstSynSeq < 0) this.firstSynSeq = seq;
+          if (Number.isNaN(this.firstSynSeq)) this.firstSynSeq = seq;
           else if (seq === this.firstSynSeq) this.synRetrans++;
           this.sawSyn = true;
         }
@@ -310,8 +312,9 @@ export class ConnStats {
       this.rsts ??= [];
       if (this.rsts.length < MAX_RSTS) this.rsts.push({ frame, fromOrig, ttl });
     }
-    // Retransmission family (spurious and fast count too), zero window, gaps: logarithmic letters.
-    if (analysis & (0x0001 | 0x0400 | 0x4000)) {
+    // Retransmitted data (spurious and fast count too; a repeated SYN is not a 'T' in Zeek),
+    // zero window, gaps: logarithmic letters.
+    if (analysis & (0x0001 | 0x0400 | 0x4000) && seglen > 0) {
       if (isPowerOfTen(++h.retrans)) this.letter(fromOrig, 'T');
     }
     if (window === 0 && !(flags & (SYN | FIN | RST))) {

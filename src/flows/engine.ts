@@ -36,7 +36,7 @@ import {
   A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, analyzeSequence, C_ACK, C_DATA, C_FIN, C_RST, C_SYNACK,
   C_SYNSENT, S_BASE_SEQ_SET, SegmentPool, TcpConversation, TcpFlow, TcpNote, TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_URG,
 } from './tcp-analysis.js';
-import { seqGe, seqLe, seqLt } from './seq.js';
+import { DOUBLE_ZERO, seqGe, seqLe, seqLt } from './seq.js';
 
 export interface FlowEngineOptions {
   /** Seconds (capture time) a closed connection is kept before its summary is emitted. Default 60. */
@@ -67,9 +67,8 @@ export interface FlowEngineOptions {
 /** A live TCP connection: Wireshark's analysis state plus the summary counters. */
 export class TcpConnection extends TcpConversation {
   readonly stats = new ConnStats();
-  readonly key = new Uint32Array(KEY_WORDS);
   handle = 0;
-  lastSeen = 0;
+  lastSeen = DOUBLE_ZERO;
   inClosedList = false;
   prev: TcpConnection | null = null;
   next: TcpConnection | null = null;
@@ -80,9 +79,8 @@ export class TcpConnection extends TcpConversation {
 /** A live UDP conversation. */
 export class UdpConnection {
   readonly stats = new ConnStats();
-  readonly key = new Uint32Array(KEY_WORDS);
   handle = 0;
-  lastSeen = 0;
+  lastSeen = DOUBLE_ZERO;
   prev: UdpConnection | null = null;
   next: UdpConnection | null = null;
   constructor(public stream: number) {}
@@ -176,6 +174,9 @@ export class FlowEngine {
   readonly segments = new SegmentPool();
   private readonly fp = new FlowPacket();
   private tcpLive: Array<TcpConnection | null> = [];
+  /** Key words of each live connection, by slot (10 words each). */
+  private tcpKeys: Uint32Array<ArrayBuffer> = new Uint32Array(1024 * KEY_WORDS);
+  private udpKeys: Uint32Array<ArrayBuffer> = new Uint32Array(1024 * KEY_WORDS);
   private tcpFree: number[] = [];
   private udpLive: Array<UdpConnection | null> = [];
   private udpFree: number[] = [];
@@ -190,11 +191,11 @@ export class FlowEngine {
   private udpStreams = 0;
   // Frame numbering and capture-relative time for the raw path.
   private frame = 0;
-  private firstSec = 0;
+  private firstSec = DOUBLE_ZERO;
   private firstNsec = 0;
   private started = false;
-  private nowNs = 0;
-  private nextExpiry = 0;
+  private nowNs = DOUBLE_ZERO;
+  private nextExpiry = DOUBLE_ZERO;
   private decoder: Decoder | null = null;
   /** The packet being annotated (packet path) and its transport layer. */
   private pkt: Packet | null = null;
@@ -310,14 +311,15 @@ export class FlowEngine {
 
   private newTcp(stream: number, rel: number): TcpConnection {
     const c = new TcpConnection(stream, rel);
-    c.key.set(this.key.words);
     let slot = this.tcpFree.pop();
     if (slot === undefined) {
       slot = this.tcpLive.length;
       this.tcpLive.push(c);
+      if ((slot + 1) * KEY_WORDS > this.tcpKeys.length) this.tcpKeys = grow(this.tcpKeys);
     } else {
       this.tcpLive[slot] = c;
     }
+    this.tcpKeys.set(this.key.words, slot * KEY_WORDS);
     c.handle = (slot << 2) | LIVE_TCP;
     this.table.set(this.key, c.handle);
     this.openTcp.push(c);
@@ -411,6 +413,7 @@ export class FlowEngine {
     const quoted = fp.quoted;
     const captured = fp.capturedLen;
     note.quoted = quoted;
+    note.quotedV4 = quoted && fp.family === 4;
     // tshark computes the segment length (and runs the analysis) only for segments it can
     // measure: not inside an ICMP error, and not shorter than their own header.
     const reported = fp.reportedLen;
@@ -422,7 +425,7 @@ export class FlowEngine {
       analyzeSequence(conn, fwd, rev, this.segments, note, frame, rel, seq, ack, seglen, flags, window);
       note.seq = (seq - fwd.baseSeq) >>> 0;
       if (flags & TH_ACK) note.ack = (ack - rev.baseSeq) >>> 0;
-      if (!(flags & TH_SYN) && fwd.winScale >= 0) note.window = window * 2 ** fwd.winScale;
+      if (!(flags & TH_SYN) && fwd.winScale >= 0) note.window = window << fwd.winScale;
       note.nxtseq = (note.seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0;
     } else {
       note.len = 0;
@@ -434,7 +437,7 @@ export class FlowEngine {
       conn.lastSeen = rel;
       return;
     }
-    if (!(flags & TH_SYN)) note.scaleFactor = fwd.winScale >= 0 ? 2 ** fwd.winScale : fwd.winScale;
+    if (!(flags & TH_SYN)) note.scaleFactor = fwd.winScale >= 0 ? 1 << fwd.winScale : fwd.winScale;
 
     // Conversation completeness (tcp.completeness): the value shown is the one before this packet.
     let c = isNew ? 0 : conn.completeness;
@@ -577,9 +580,9 @@ export class FlowEngine {
       const re = ((((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0) - base) >>> 0;
       n++;
       if (n < 4) {
+        // Wireshark keeps the first three blocks for bytes in flight.
         fwd.numSackRanges = n;
-        fwd.sackLeft[n] = le;
-        fwd.sackRight[n] = re;
+        fwd.sackBytes = n === 1 ? (re - le) >>> 0 : (fwd.sackBytes + re - le) >>> 0;
       }
       if (n === 1) { l0 = le; r0 = re; }
       else if (n === 2) { l1 = le; r1 = re; }
@@ -659,15 +662,15 @@ export class FlowEngine {
     this.stats.released++;
     if (keepTomb) {
       const t = this.tombSlot();
-      this.writeTcpTomb(t, conn);
-      this.table.setWords(conn.key, 0, (t << 2) | TOMB_TCP);
+      this.writeTcpTomb(t, conn, slot);
+      this.table.setWords(this.tcpKeys, slot * KEY_WORDS, (t << 2) | TOMB_TCP);
     }
   }
 
-  private writeTcpTomb(t: number, c: TcpConnection): void {
+  private writeTcpTomb(t: number, c: TcpConnection, slot: number): void {
     const u = this.tombU32;
     const o = t * T_U32;
-    u.set(c.key, o);
+    u.set(this.tcpKeys.subarray(slot * KEY_WORDS, slot * KEY_WORDS + KEY_WORDS), o);
     u[o + TU_STREAM] = c.stream;
     u[o + TU_MISC] = c.completeness | (1 << 8) | (0 << 9);
     writeFlow(u, o + TU_FLOW, c.fwdLow);
@@ -776,14 +779,15 @@ export class FlowEngine {
 
   private newUdp(stream: number): UdpConnection {
     const c = new UdpConnection(stream);
-    c.key.set(this.key.words);
     let slot = this.udpFree.pop();
     if (slot === undefined) {
       slot = this.udpLive.length;
       this.udpLive.push(c);
+      if ((slot + 1) * KEY_WORDS > this.udpKeys.length) this.udpKeys = grow(this.udpKeys);
     } else {
       this.udpLive[slot] = c;
     }
+    this.udpKeys.set(this.key.words, slot * KEY_WORDS);
     c.handle = (slot << 2) | LIVE_UDP;
     this.table.set(this.key, c.handle);
     this.udpList.push(c);
@@ -805,10 +809,10 @@ export class FlowEngine {
       const t = this.tombSlot();
       const u = this.tombU32;
       const o = t * T_U32;
-      u.set(conn.key, o);
+      u.set(this.udpKeys.subarray(slot * KEY_WORDS, slot * KEY_WORDS + KEY_WORDS), o);
       u[o + TU_STREAM] = conn.stream;
       u[o + TU_MISC] = (1 << 8) | (1 << 9);
-      this.table.setWords(conn.key, 0, (t << 2) | TOMB_UDP);
+      this.table.setWords(this.udpKeys, slot * KEY_WORDS, (t << 2) | TOMB_UDP);
     }
   }
 
@@ -859,6 +863,12 @@ export class FlowEngine {
   get arrayBytes(): number {
     return this.table.bytes + this.segments.bytes + this.tombU32.byteLength + this.tombF64.byteLength;
   }
+}
+
+function grow(a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 function writeFlow(u: Uint32Array, o: number, f: TcpFlow): void {

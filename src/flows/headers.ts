@@ -14,6 +14,7 @@
  */
 import type { Packet } from '../decode/packet.js';
 import { dissectorById } from '../decode/dissector.js';
+import { DOUBLE_ZERO } from './seq.js';
 
 /** Outcome of a header walk. */
 export const enum Walk {
@@ -32,8 +33,8 @@ export class FlowPacket {
   /** 4 or 6. */
   family = 4;
   /** IPv4 addresses as unsigned numbers. */
-  src4 = 0;
-  dst4 = 0;
+  src4 = DOUBLE_ZERO;
+  dst4 = DOUBLE_ZERO;
   /** IPv6: the buffer holding the addresses and their offsets. */
   addrBuf: Uint8Array = new Uint8Array(0);
   src6 = 0;

@@ -32,6 +32,8 @@ export class FlowKey {
   fromLow = true;
   /** 4 or 6. */
   family = 4;
+  /** Hash of the words, computed when the key is set (never 0). */
+  hash = 1;
 
   /** Fills the key for an IPv4 packet; addresses are unsigned 32-bit numbers. */
   setV4(proto: number, src: number, dst: number, srcPort: number, dstPort: number): void {
@@ -49,6 +51,8 @@ export class FlowKey {
     w[W_HIGH + 2] = 0;
     w[W_HIGH + 3] = 0;
     w[W_PORTS] = low ? ((srcPort << 16) | dstPort) >>> 0 : ((dstPort << 16) | srcPort) >>> 0;
+    // IPv4 keys have zeros in six words: hash the four that vary (consistent with hashWords).
+    this.hash = hash4(w[W_KIND], w[W_LOW], w[W_HIGH], w[W_PORTS]);
   }
 
   /** Fills the key for an IPv6 packet; addresses are the 16 bytes at `srcOff`/`dstOff` of `b`. */
@@ -67,6 +71,7 @@ export class FlowKey {
       w[W_HIGH + i] = ((b[hi + 4 * i] << 24) | (b[hi + 4 * i + 1] << 16) | (b[hi + 4 * i + 2] << 8) | b[hi + 4 * i + 3]) >>> 0;
     }
     w[W_PORTS] = low ? ((srcPort << 16) | dstPort) >>> 0 : ((dstPort << 16) | srcPort) >>> 0;
+    this.hash = hashWords(w, 0);
   }
 
   get lowPort(): number {
@@ -78,22 +83,37 @@ export class FlowKey {
   }
 }
 
-/** Hash of the 10 key words (murmur3-style mixing; never 0). */
-function hashWords(w: Uint32Array, o: number): number {
-  let h = 0x9747b28c;
-  for (let i = 0; i < KEY_WORDS; i++) {
-    let k = Math.imul(w[o + i], 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
+function mix(h: number, v: number): number {
+  let k = Math.imul(v, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function finish(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return (h >>> 0) || 1;
+}
+
+/** Hash of an IPv4 key from its four non-zero words (murmur3-style mixing; never 0). */
+function hash4(kind: number, low: number, high: number, ports: number): number {
+  return finish(mix(mix(mix(mix(0x9747b28c, kind), low), high), ports));
+}
+
+/**
+ * Hash of the 10 key words. IPv4 keys (kind word with family 4) hash only their four
+ * significant words, so stored keys re-hash to the same value as FlowKey.setV4 computed.
+ */
+function hashWords(w: Uint32Array, o: number): number {
+  if (w[o + W_KIND] >>> 8 === 4) return hash4(w[o + W_KIND], w[o + W_LOW], w[o + W_HIGH], w[o + W_PORTS]);
+  let h = 0x9747b28c;
+  for (let i = 0; i < KEY_WORDS; i++) h = mix(h, w[o + i]);
+  return finish(h);
 }
 
 /**
@@ -151,17 +171,16 @@ export class FlowTable {
 
   /** The value stored for the key, or -1. */
   get(key: FlowKey): number {
-    const i = this.find(key.words, hashWords(key.words, 0));
+    const i = this.find(key.words, key.hash);
     return i >= 0 ? this.values[i] : -1;
   }
 
   /** Stores (or replaces) the value for the key. */
   set(key: FlowKey, value: number): void {
-    this.setKey(key.words, value);
+    this.setKey(key.words, value, key.hash);
   }
 
-  private setKey(w: Uint32Array, value: number): void {
-    const h = hashWords(w, 0);
+  private setKey(w: Uint32Array, value: number, h = hashWords(w, 0)): void {
     let i = this.find(w, h);
     if (i >= 0) {
       this.values[i] = value;

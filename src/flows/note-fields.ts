@@ -57,7 +57,7 @@ function tcpText(n: TcpNote, f: NoteField): string {
     case 'tcp.stream': return String(n.stream);
     case 'tcp.completeness': return String(n.completeness);
     case 'tcp.seq': return String(n.seq);
-    case 'tcp.seq_raw': return String(n.seqRaw);
+    case 'tcp.seq_raw': return n.quotedV4 ? '' : String(n.seqRaw);
     case 'tcp.ack': return String(n.ack);
     case 'tcp.ack_raw': return String(n.ackRaw);
     case 'tcp.nxtseq': return n.haveSeglen ? String(n.nxtseq) : '';

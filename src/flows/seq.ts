@@ -43,3 +43,11 @@ export function seqGt(a: number, b: number): boolean {
 export function seqGe(a: number, b: number): boolean {
   return ((a - b) | 0) >= 0;
 }
+
+/**
+ * A double-typed zero for fields that will hold values beyond V8's small-integer range (32-bit
+ * sequence numbers, nanosecond times, byte counts, epoch seconds): starting them as a double
+ * keeps the objects' layout fixed, where a later Smi→double change would deprecate the map and
+ * deoptimise the per-packet code for the first few hundred thousand packets.
+ */
+export const DOUBLE_ZERO = -0;

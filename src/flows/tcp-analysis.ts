@@ -17,7 +17,7 @@
  * Nothing here allocates per packet: the unacknowledged segments live in a shared typed-array
  * pool, and results go into one reused {@link TcpNote}.
  */
-import { seqGt, seqLe, seqLt } from './seq.js';
+import { DOUBLE_ZERO, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 
 // TCP header flag bits.
 export const TH_FIN = 0x01;
@@ -63,6 +63,7 @@ const DUPACK_NEUTRALIZED = 0xffffffff;
  */
 export class SegmentPool {
   next = new Int32Array(1024);
+  prev = new Int32Array(1024);
   frame = new Uint32Array(1024);
   seq = new Uint32Array(1024);
   nextseq = new Uint32Array(1024);
@@ -100,7 +101,7 @@ export class SegmentPool {
   }
 
   get bytes(): number {
-    return this.next.length * (4 + 4 + 4 + 4 + 8);
+    return this.next.length * (4 + 4 + 4 + 4 + 4 + 8);
   }
 
   private grow(): void {
@@ -111,6 +112,7 @@ export class SegmentPool {
       return b;
     };
     this.next = g(this.next);
+    this.prev = g(this.prev);
     this.frame = g(this.frame);
     this.seq = g(this.seq);
     this.nextseq = g(this.nextseq);
@@ -121,32 +123,38 @@ export class SegmentPool {
 /** One direction of a connection (Wireshark's `tcp_flow_t` with its `tcp_analyze_seq_info`). */
 export class TcpFlow {
   staticFlags = 0;
-  baseSeq = 0;
+  baseSeq = DOUBLE_ZERO;
   /** Last window value seen (unscaled, as in the header). */
   window = 0;
   /** -1 unknown, -2 no scaling, else the shift count. */
   winScale = -1;
   isFirstAck = false;
   validBif = true;
-  pushBytesSent = 0;
+  pushBytesSent = DOUBLE_ZERO;
   pushSetLast = false;
   closingInitiator = false;
   lastSegmentFlags = 0;
-  // tcp_analyze_seq_info
+  // tcp_analyze_seq_info. Unacked segments: a list from segHead (newest) to segTail (oldest);
+  // `segSorted` while their SEQ and next SEQ never decrease from tail to head, which lets the
+  // ACK and bytes-in-flight passes stop early with exactly Wireshark's results.
   segHead = -1;
+  segTail = -1;
   segCount = 0;
-  lastack = 0;
+  segSorted = true;
+  lastack = DOUBLE_ZERO;
   lastackTime = UNSET_TIME;
   lastnondupack = 0;
-  dupacknum = 0;
-  nextseq = 0;
-  maxseqtobeacked = 0;
+  dupacknum = DOUBLE_ZERO;
+  nextseq = DOUBLE_ZERO;
+  maxseqtobeacked = DOUBLE_ZERO;
   nextseqFrame = 0;
   nextseqTime = UNSET_TIME;
-  /** SACK blocks of this direction's latest segment, indices 1..3 as Wireshark stores them. */
+  /**
+   * SACK blocks of this direction's latest segment: how many Wireshark stored (at most 3) and
+   * the bytes they cover (the sum bytes-in-flight subtracts).
+   */
   numSackRanges = 0;
-  readonly sackLeft = new Uint32Array(MAX_SACK_RANGES);
-  readonly sackRight = new Uint32Array(MAX_SACK_RANGES);
+  sackBytes = 0;
 }
 
 /** Per-connection state that Wireshark keeps in `struct tcp_analysis`. */
@@ -154,11 +162,11 @@ export class TcpConversation {
   readonly fwdLow = new TcpFlow();
   readonly fwdHigh = new TcpFlow();
   /** Capture-relative time (ns) of the first frame, the previous frame and the latest pure SYN. */
-  tsFirst = 0;
-  tsPrev = 0;
+  tsFirst = DOUBLE_ZERO;
+  tsPrev = DOUBLE_ZERO;
   tsMruSyn = UNSET_TIME;
   /** iRTT in ns; 0 = not known (Wireshark's zero nstime). */
-  firstRtt = 0;
+  firstRtt = DOUBLE_ZERO;
   completeness = 0;
   serverPort = 0;
 
@@ -172,7 +180,9 @@ export class TcpConversation {
     pool.releaseList(this.fwdLow.segHead);
     pool.releaseList(this.fwdHigh.segHead);
     this.fwdLow.segHead = this.fwdHigh.segHead = -1;
+    this.fwdLow.segTail = this.fwdHigh.segTail = -1;
     this.fwdLow.segCount = this.fwdHigh.segCount = 0;
+    this.fwdLow.segSorted = this.fwdHigh.segSorted = true;
   }
 }
 
@@ -196,31 +206,31 @@ export class TcpNote {
   haveSeglen = false;
   len = 0;
   flags = 0;
-  seqRaw = 0;
-  ackRaw = 0;
-  seq = 0;
-  ack = 0;
-  nxtseq = 0;
+  seqRaw = DOUBLE_ZERO;
+  ackRaw = DOUBLE_ZERO;
+  seq = DOUBLE_ZERO;
+  ack = DOUBLE_ZERO;
+  nxtseq = DOUBLE_ZERO;
   /** Window after scaling, and the factor shown: -1 unknown, -2 none, else 1 << shift; NaN for SYNs. */
   window = 0;
   scaleFactor = Number.NaN;
-  timeRelNs = 0;
-  timeDeltaNs = 0;
+  timeRelNs = DOUBLE_ZERO;
+  timeDeltaNs = DOUBLE_ZERO;
   /** Wireshark creates its `tcp_acked` record ("ta") only for interesting packets; the analysis subtree shows only then. */
   hasTa = false;
   analysis = 0;
   acksFrame = 0;
-  ackRttNs = 0;
-  bytesInFlight = 0;
-  pushBytesSent = 0;
+  ackRttNs = DOUBLE_ZERO;
+  bytesInFlight = DOUBLE_ZERO;
+  pushBytesSent = DOUBLE_ZERO;
   dupackNum = 0;
   dupackFrame = 0;
-  irttNs = 0;
+  irttNs = DOUBLE_ZERO;
   /** 1: this FIN initiates the close, 2: it answers one. */
   finRole = 0;
   dsack = false;
-  dsackLeft = 0;
-  dsackRight = 0;
+  dsackLeft = DOUBLE_ZERO;
+  dsackRight = DOUBLE_ZERO;
   /** Header remarks: ACK number set without ACK flag, urgent pointer without URG, MSS on a non-SYN / none on a SYN, 4 NOPs. */
   ackNonzero = false;
   urgentNonzero = false;
@@ -231,6 +241,8 @@ export class TcpNote {
   wscaleInvalid = false;
   /** The header quoted in an ICMP error: stream only, no analysis. */
   quoted = false;
+  /** Quoted in an ICMPv4 error: tshark shows the sequence number early and no `tcp.seq_raw`. */
+  quotedV4 = false;
   /**
    * Where a snaplen cut stopped tshark's dissection: 0 not cut, 1 before the urgent pointer
    * (no timestamps, options or analysis shown), 2 inside the options (no analysis shown).
@@ -239,18 +251,19 @@ export class TcpNote {
 
   reset(): void {
     this.quoted = false;
+    this.quotedV4 = false;
     this.cut = 0;
     this.valid = false;
     this.haveSeglen = false;
     this.hasTa = false;
     this.analysis = 0;
     this.acksFrame = 0;
-    this.ackRttNs = 0;
-    this.bytesInFlight = 0;
-    this.pushBytesSent = 0;
+    this.ackRttNs = DOUBLE_ZERO;
+    this.bytesInFlight = DOUBLE_ZERO;
+    this.pushBytesSent = DOUBLE_ZERO;
     this.dupackNum = 0;
     this.dupackFrame = 0;
-    this.irttNs = 0;
+    this.irttNs = DOUBLE_ZERO;
     this.finRole = 0;
     this.dsack = false;
     this.ackNonzero = false;
@@ -324,7 +337,7 @@ export function analyzeSequence(
     // WINDOW FULL: the data reaches the right edge of the receiver's advertised window.
     if (seglen > 0 && rev.winScale !== -1 && noSynFinRst) {
       const shift = rev.isFirstAck ? 0 : rev.winScale === -2 ? 0 : rev.winScale;
-      if (((seq + seglen) >>> 0) === ((rev.lastack + rev.window * 2 ** shift) >>> 0)) {
+      if (((seq + seglen) >>> 0) === ((rev.lastack + (rev.window << shift)) >>> 0)) {
         ta = true;
         a |= A_WINDOW_FULL;
       }
@@ -356,7 +369,7 @@ export function analyzeSequence(
   // finished_fwd: a new ACK number resets the duplicate-ACK counter.
   if (ack !== fwd.lastack) {
     fwd.lastnondupack = frame;
-    fwd.dupacknum = 0;
+    fwd.dupacknum = DOUBLE_ZERO;
   }
 
   // ACKED LOST PACKET: ACKs data beyond what was seen from the other side.
@@ -408,14 +421,23 @@ export function analyzeSequence(
   // finished_checking_retransmission_type: remember the segment until it is ACKed.
   let nextseq = (seq + seglen) >>> 0;
   if ((seglen || flags & (TH_SYN | TH_FIN)) && fwd.segCount < MAX_UNACKED_SEGMENTS) {
+    if (flags & (TH_SYN | TH_FIN)) nextseq = (nextseq + 1) >>> 0;
     const u = pool.alloc();
-    pool.next[u] = fwd.segHead;
+    const h = fwd.segHead;
+    pool.prev[u] = -1;
+    pool.next[u] = h;
+    if (h >= 0) {
+      if (fwd.segSorted && !(seqGe(seq, pool.seq[h]) && seqGe(nextseq, pool.nextseq[h]))) fwd.segSorted = false;
+      pool.prev[h] = u;
+    } else {
+      fwd.segTail = u;
+      fwd.segSorted = true;
+    }
     fwd.segHead = u;
     fwd.segCount++;
     pool.frame[u] = frame;
     pool.seq[u] = seq;
     pool.ts[u] = ts;
-    if (flags & (TH_SYN | TH_FIN)) nextseq = (nextseq + 1) >>> 0;
     pool.nextseq[u] = nextseq;
   }
   const zwp = ta && (a & A_ZERO_WINDOW_PROBE) !== 0;
@@ -434,55 +456,73 @@ export function analyzeSequence(
   fwd.lastackTime = ts;
   fwd.lastSegmentFlags = ta ? a : 0;
 
-  // Remove the segments this ACKs; the one it ACKs exactly gives acks_frame and ack_rtt.
-  let prev = -1;
-  let u = rev.segHead;
+  // Remove the segments this ACKs. Wireshark walks newest to oldest and keeps the last exact
+  // match for acks_frame/ack_rtt: walking oldest first, the first exact match is that one.
+  // Each segment's fate does not depend on the order, so a sorted list stops at the first
+  // segment starting at or after the ACK (none after it can be ACKed, even partly).
+  const sorted = rev.segSorted;
+  let matched = false;
+  let monotonic = true;
+  let lastSeq = 0;
+  let lastNext = 0;
+  let kept = false;
+  let u = rev.segTail;
   while (u >= 0) {
     const useq = pool.seq[u];
     const unext = pool.nextseq[u];
+    const newer = pool.prev[u];
+    if (sorted && seqGe(useq, ack)) break;
+    let remove = false;
     if (ack === unext) {
-      ta = true;
-      note.acksFrame = pool.frame[u];
-      note.ackRttNs = ts - pool.ts[u];
+      if (!matched) {
+        matched = true;
+        ta = true;
+        note.acksFrame = pool.frame[u];
+        note.ackRttNs = ts - pool.ts[u];
+      }
+      remove = true;
     } else if (seqGt(ack, useq) && seqLe(ack, unext)) {
-      // Partly ACKed: keep the unacknowledged part.
-      pool.seq[u] = ack;
-      continue;
-    } else if (seqGt(unext, ack)) {
-      prev = u;
-      u = pool.next[u];
-      continue;
+      pool.seq[u] = ack; // partly ACKed: keep the unacknowledged part
+    } else if (!seqGt(unext, ack)) {
+      remove = true;
     }
-    const n = pool.next[u];
-    if (prev < 0) rev.segHead = n;
-    else pool.next[prev] = n;
-    pool.release(u);
-    rev.segCount--;
-    u = n;
+    if (remove) {
+      const older = pool.next[u];
+      if (newer >= 0) pool.next[newer] = older;
+      else rev.segHead = older;
+      if (older >= 0) pool.prev[older] = newer;
+      else rev.segTail = newer;
+      pool.release(u);
+      rev.segCount--;
+    } else if (!sorted) {
+      // Watch whether what stays is ordered again.
+      const s2 = pool.seq[u];
+      if (kept && !(seqGe(s2, lastSeq) && seqGe(unext, lastNext))) monotonic = false;
+      kept = true;
+      lastSeq = s2;
+      lastNext = unext;
+    }
+    u = newer;
   }
+  if (rev.segHead < 0 || (!sorted && monotonic)) rev.segSorted = true;
 
   // Bytes in flight (Wireshark's default payload-based method) and bytes since the last PSH.
   u = fwd.segHead;
   if (seglen !== 0 && u >= 0 && fwd.validBif) {
     const base = fwd.baseSeq;
-    let first = (pool.seq[u] - base) >>> 0;
+    let first = (pool.seq[fwd.segTail] - base) >>> 0;
     let last = (pool.nextseq[u] - base) >>> 0;
-    for (; u >= 0; u = pool.next[u]) {
-      const l = (pool.nextseq[u] - base) >>> 0;
-      if (l > last) last = l;
-      const f = (pool.seq[u] - base) >>> 0;
-      if (f < first) first = f;
+    if (!fwd.segSorted || first > last) {
+      first = (pool.seq[u] - base) >>> 0;
+      for (; u >= 0; u = pool.next[u]) {
+        const l = (pool.nextseq[u] - base) >>> 0;
+        if (l > last) last = l;
+        const f = (pool.seq[u] - base) >>> 0;
+        if (f < first) first = f;
+      }
     }
     let inFlight = (last - first) >>> 0;
-    if (rev.numSackRanges > 0) {
-      let delivered = 0;
-      for (let i = 0; i < rev.numSackRanges; i++) {
-        // Wireshark stores SACK blocks from index 1 and reads them back the same way.
-        const k = i + 1;
-        if (k < MAX_SACK_RANGES) delivered = (delivered + rev.sackRight[k] - rev.sackLeft[k]) >>> 0;
-      }
-      inFlight = (inFlight - delivered) >>> 0;
-    }
+    if (rev.numSackRanges > 0) inFlight = (inFlight - rev.sackBytes) >>> 0;
     if (inFlight > 0 && inFlight < 2000000000) {
       ta = true;
       note.bytesInFlight = flags & (TH_SYN | TH_FIN) ? inFlight - 1 : inFlight;

@@ -113,7 +113,7 @@ export function tcpTree(p: Packet, layer: number, s: Sink, at: 'ports' | 'seq' |
     case 'seq': {
       const rel = n.haveSeglen;
       s.add(F.seq, b, o + 4, 4, n.seq, 0, L ? `Sequence Number: ${n.seq}${rel ? '    (relative sequence number)' : ''}` : undefined);
-      s.add(tcpFields.seq_raw, b, o + 4, 4, n.seqRaw);
+      if (!n.quotedV4) s.add(tcpFields.seq_raw, b, o + 4, 4, n.seqRaw);
       if (rel) s.add(F.nxtseq, b, o, 0, n.nxtseq, GENERATED, L ? `[Next Sequence Number: ${n.nxtseq}    (relative sequence number)]` : undefined);
       const hasAck = (n.flags & TH_ACK) !== 0;
       s.add(F.ack, b, o + 8, 4, n.ack, 0, L ? `Acknowledgment Number: ${n.ack}${hasAck && rel ? '    (relative ack number)' : ''}` : undefined);
