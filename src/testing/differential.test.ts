@@ -63,7 +63,7 @@ function report(t: TestContext, runs: readonly CaptureRun[], groups: readonly Fi
 function assertAgreement(tally: Tally, title: string): void {
   assert.deepEqual(tally.errors, [], `${title}: a tool failed`);
   assert.ok(tally.packets > 0, `${title}: no packet was compared`);
-  const first = tally.mismatches.slice(0, 20).map((m) => `${m.file} frame ${m.frame} ${m.field}: ours ${JSON.stringify(m.ours)} vs tshark ${JSON.stringify(m.tshark)}`);
+  const first = tally.mismatches.slice(0, 20).map((m) => `${m.file}${m.part ? `: ${m.part}` : ''}${m.pass ? ` (${m.pass})` : ''} frame ${m.frame} ${m.field}: ours ${JSON.stringify(m.ours)} vs tshark ${JSON.stringify(m.tshark)}`);
   assert.equal(tally.mismatches.length, 0, `${title}: ${tally.mismatches.length} field values differ from tshark (see the report above), e.g.\n${first.join('\n')}`);
 }
 
