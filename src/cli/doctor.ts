@@ -2,10 +2,11 @@
  * `wiresage doctor FILE…`: reads captures and says what is wrong with the connections in them,
  * why the evidence points there, and what to do next (src/diagnosis). Terminal report (colours
  * on a TTY only), `--format md`, `--json` (schema in src/diagnosis/finding.ts), `--lang zh`.
- * Exit code: 0 nothing at warning level or above, 1 warnings or errors found (or unreadable
+ * With several captures (e.g. client side and server side) failed connections are also looked
+ * up SYN by SYN in the others (`path.drop`). Exit code: 0 nothing at warning level or above, 1 warnings or errors found (or unreadable
  * input), 2 usage error.
  */
-import { collectFacts, diagnose, renderMarkdown, renderText, toJson, type CaptureFacts, type Finding, type Lang } from '../diagnosis/index.js';
+import { collectFacts, diagnose, diagnoseAcross, sortFindings, renderMarkdown, renderText, toJson, type CaptureFacts, type Finding, type Lang } from '../diagnosis/index.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
 import { Output } from './output.js';
 
@@ -33,6 +34,11 @@ export async function doctorCommand({ opts, rest }: Parsed): Promise<number> {
     if (progress) process.stderr.write('\r\x1b[K');
     all.push(facts);
     findings.push(...diagnose(facts));
+  }
+  // Captures from several points (client and server side) are compared SYN by SYN.
+  if (all.length > 1) {
+    findings.push(...diagnoseAcross(all));
+    sortFindings(findings);
   }
   const out = new Output();
   if (format === 'json') out.line(JSON.stringify(toJson(findings, all, lang), null, 2));

@@ -140,9 +140,9 @@ export class RoutedLab {
     });
   }
 
-  /** tcpdump on the client's eth0 into `file`; resolves once listening; returns the stop function. */
-  async capture(file: string): Promise<() => Promise<void>> {
-    const child = this.start(this.client, 'tcpdump', ['-U', '--immediate-mode', '-n', '-s', '0', '-w', file, '-i', 'eth0']);
+  /** tcpdump on eth0 of `ns` (default: the client) into `file`; resolves once listening; returns the stop function. */
+  async capture(file: string, ns = this.client): Promise<() => Promise<void>> {
+    const child = this.start(ns, 'tcpdump', ['-U', '--immediate-mode', '-n', '-s', '0', '-w', file, '-i', 'eth0']);
     await RoutedLab.waitFor(child, 'listening on');
     return () => new Promise((resolve) => {
       setTimeout(() => {

@@ -16,7 +16,7 @@ import { RoutedLab, noRoutedLab } from './_lab.js';
 import { collectFacts } from './facts.js';
 import type { Finding } from './finding.js';
 import { renderText, toJson } from './report.js';
-import { diagnose } from './rules.js';
+import { diagnose, diagnoseAcross } from './rules.js';
 
 /** A TCP server printing `listening`: answers each line with `ok`. */
 const SERVER = `
@@ -117,6 +117,33 @@ test('firewall reject with tcp reset: tcp.rst.forged (TTL 255 vs the server 63)'
   assert.equal(findings[0].evidence.counts.rst_ttl, 255);
   assert.equal(findings[0].evidence.counts.server_ttl, 63);
   assert.match(findings[0].text.en.explanation, /TTL 255/);
+});
+
+test('two captures (client and server side): the forged-reset SYNs never reached the server → path.drop', { skip, timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wiresage-doctor-'));
+  const lab = await RoutedLab.create('wsdp', 0);
+  try {
+    const clientFile = join(dir, 'client.pcap');
+    const serverFile = join(dir, 'server.pcap');
+    await startServer(lab, lab.serverIp, [8080, 1521]);
+    const stopServer = await lab.capture(serverFile, lab.server);
+    const stopClient = await lab.capture(clientFile);
+    lab.nft(`ip daddr ${lab.serverIp} tcp dport 1521 reject with tcp reset`);
+    const r = await connect(lab, [`${lab.serverIp}:8080`, `${lab.serverIp}:1521`, `${lab.serverIp}:1521`]);
+    assert.deepEqual(r.map((x) => x.r), ['ok', 'ECONNREFUSED', 'ECONNREFUSED']);
+    await stopClient();
+    await stopServer();
+    const both = [await collectFacts(clientFile), await collectFacts(serverFile)];
+    assert.deepEqual(ids(diagnose(both[1])), [], 'the server side saw only healthy traffic');
+    const across = diagnoseAcross(both);
+    const text = renderText(across, both, 'en', false);
+    assert.deepEqual(ids(across), ['path.drop'], text);
+    assert.equal(across[0].evidence.counts.syns_missing_there, 2, text);
+    assert.match(across[0].text.en.explanation, /could not come from/);
+  } finally {
+    await lab.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('firewall reject with no other server packet: forged (a RST that crossed no router)', { skip, timeout: 30_000 }, async () => {

@@ -88,7 +88,17 @@ export interface CaptureFacts {
   /** TTLs (count per value) of every non-RST TCP packet and every UDP datagram, by source address. */
   ttlByAddr: Map<string, Map<number, number>>;
   icmp: IcmpEvent[];
+  /**
+   * Every pure SYN as `client:port>server:port#ISN` (raw sequence number), at most MAX_SYN_KEYS:
+   * the same SYN seen in two captures taken at different points has the same key, whatever
+   * the clocks say.
+   */
+  synKeys: Set<string>;
+  /** Addresses seen as a source or destination of IP packets (TCP/UDP). */
+  addresses: Set<string>;
 }
+
+const MAX_SYN_KEYS = 1_000_000;
 
 const MAX_EVENTS = 32;
 
@@ -100,7 +110,7 @@ export async function collectFacts(file: string, progress?: Progress): Promise<C
   const decoder = new Decoder();
   const tcp = new Map<number, ConnFacts>();
   const udp = new Map<number, ConnFacts>();
-  const facts: CaptureFacts = { file, frames: 0, firstTime: 0, lastTime: 0, conns: [], ttlByAddr: new Map(), icmp: [] };
+  const facts: CaptureFacts = { file, frames: 0, firstTime: 0, lastTime: 0, conns: [], ttlByAddr: new Map(), icmp: [], synKeys: new Set(), addresses: new Set() };
   const engine = new FlowEngine({
     onSummary: (s) => {
       const c = (s.proto === 'tcp' ? tcp : udp).get(s.stream);
@@ -153,9 +163,14 @@ export async function collectFacts(file: string, progress?: Progress): Promise<C
         const ev: SegmentEvent = { frame: p.number, time, src, srcPort: sport, ttl: fp.ttl, seq };
         isRst = (flags & 0x04) !== 0;
         if (isRst) push(c.rsts, ev);
-        else if ((flags & 0x12) === 0x02) push(c.syns, ev);
+        else if ((flags & 0x12) === 0x02) {
+          push(c.syns, ev);
+          if (facts.synKeys.size < MAX_SYN_KEYS) facts.synKeys.add(synKey(src, sport, dst, dport, seq));
+        }
         else if ((flags & 0x12) === 0x12) push(c.synAcks, ev);
       }
+      facts.addresses.add(src);
+      facts.addresses.add(dst);
       if (!isRst) {
         let m = facts.ttlByAddr.get(src);
         if (!m) facts.ttlByAddr.set(src, (m = new Map()));
@@ -175,6 +190,11 @@ export async function collectFacts(file: string, progress?: Progress): Promise<C
   engine.finish();
   facts.conns = [...tcp.values(), ...udp.values()];
   return facts;
+}
+
+/** The key of a SYN in `synKeys`. */
+export function synKey(src: string, sport: number, dst: string, dport: number, seq: number): string {
+  return `${src}:${sport}>${dst}:${dport}#${seq}`;
 }
 
 function push<T>(list: T[], x: T): void {

@@ -7,6 +7,6 @@
  * console.log(renderText(diagnose(facts), [facts], 'en', false));
  */
 export { collectFacts, type CaptureFacts } from './facts.js';
-export { diagnose, hopsOf } from './rules.js';
+export { diagnose, diagnoseAcross, hopsOf, sortFindings } from './rules.js';
 export { renderMarkdown, renderText, toJson, SCHEMA_VERSION } from './report.js';
 export type { Finding, Lang, Severity } from './finding.js';

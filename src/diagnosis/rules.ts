@@ -15,11 +15,12 @@
  * - `app.closed.after.handshake` — the server closed right after the handshake, no data.
  * - `dns.failure`              — DNS answered NXDOMAIN/SERVFAIL/REFUSED, or never answered.
  * - `tls.failure`              — a TLS handshake ended with an alert.
+ * - `path.drop`                — (two captures) SYNs of failed connections seen at one point never reached the other.
  *
  * @example
  * const findings = diagnose(await collectFacts('case.pcap'));
  */
-import type { CaptureFacts, ConnFacts, SegmentEvent } from './facts.js';
+import { synKey, type CaptureFacts, type ConnFacts, type SegmentEvent } from './facts.js';
 import { clockText, evidence, seconds, severityRank, type Finding } from './finding.js';
 
 /** Initial TTLs in use (Linux/macOS 64, Windows 128, network appliances 255). */
@@ -163,7 +164,7 @@ export function diagnose(facts: CaptureFacts): Finding[] {
   findings.push(...closedAfterHandshake(conns, claimed));
   findings.push(...dnsFailures(facts));
   findings.push(...tlsFailures(conns));
-  return findings.sort((a, b) => severityRank[a.severity] - severityRank[b.severity] || (a.evidence.firstTime ?? 0) - (b.evidence.firstTime ?? 0));
+  return sortFindings(findings);
 }
 
 function authThenBlocked(facts: CaptureFacts, conns: Tcp[], auth: AuthFailure[], failures: Map<number, Failure>, claimed: Set<number>): Finding[] {
@@ -603,3 +604,55 @@ function tlsFailures(conns: Tcp[]): Finding[] {
   return out;
 }
 
+
+/** Orders findings: severity, then first time. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort((a, b) => severityRank[a.severity] - severityRank[b.severity] || (a.evidence.firstTime ?? 0) - (b.evidence.firstTime ?? 0));
+}
+
+/**
+ * Rules across captures taken at different points (client side, server side): the SYNs of
+ * connections that failed in one capture are looked up in the other by addresses, ports and
+ * ISN — never by timestamps, as the two clocks need not agree.
+ */
+export function diagnoseAcross(all: CaptureFacts[]): Finding[] {
+  const out: Finding[] = [];
+  for (const a of all) {
+    for (const b of all) {
+      if (a === b) continue;
+      const failed = tcpConns(a).filter((t) => {
+        const f = failureOf(a, t);
+        return f && (f.kind === 'forged' || f.kind === 'unanswered') && b.addresses.has(t.server);
+      });
+      for (const [key, group] of groupBy(failed, (t) => `${t.server}|${t.port}`)) {
+        const [server, port] = key.split('|');
+        const syns = group.flatMap((t) => t.c.syns.map((s) => ({ t, s })));
+        const missing = syns.filter(({ t, s }) => !b.synKeys.has(synKey(t.client, s.srcPort, t.server, t.port, s.seq)));
+        if (!missing.length) continue;
+        const forged = group.some((t) => failureOf(a, t)?.kind === 'forged');
+        const clients = group.map((t) => t.client);
+        out.push({
+          id: 'path.drop',
+          severity: 'error',
+          text: {
+            en: {
+              title: `${missing.length} of ${syns.length} SYN(s) to ${server}:${port} seen in ${a.file} never reached ${b.file}`,
+              explanation: `${b.file} sees ${server}'s traffic, yet ${missing.length} SYN(s) of the ${group.length} failed connection(s) from ${list(clients)} captured in ${a.file} are not in it (matched by addresses, ports and initial sequence number, not by time). `
+                + (forged ? `So the RSTs the client received could not come from ${server}: it never saw those connections. A device between the two capture points answered in its name.` : 'They were dropped between the two capture points.'),
+              nextSteps: [`Find the devices between the two capture points (firewalls, security groups, IPS) and their rules for ${list(clients)} → ${server}:${port}.`],
+            },
+            zh: {
+              title: `${a.file} 中发往 ${server}:${port} 的 ${syns.length} 个 SYN 有 ${missing.length} 个从未到达 ${b.file}`,
+              explanation: `${b.file} 能看到 ${server} 的流量，但 ${a.file} 中 ${list(clients)} 的 ${group.length} 个失败连接的 ${missing.length} 个 SYN 不在其中（按地址、端口和初始序号匹配，而不是按时间）。`
+                + (forged ? `所以客户端收到的 RST 不可能来自 ${server}：服务器根本没有看到这些连接，是两个抓包点之间的设备冒充它回复的。` : '它们在两个抓包点之间被丢弃了。'),
+              nextSteps: [`找出两个抓包点之间的设备（防火墙、安全组、IPS）及其针对 ${list(clients)} → ${server}:${port} 的规则。`],
+            },
+          },
+          evidence: evidence(missing.map((x) => x.s.frame), group.map((t) => t.c.stream), [...new Set(clients), `${server}:${port}`, a.file, b.file], missing.map((x) => x.s.time),
+            { syns_seen_here: syns.length, syns_missing_there: missing.length, connections: group.length }),
+        });
+      }
+    }
+  }
+  return out;
+}
