@@ -235,9 +235,14 @@ export interface Mismatch {
 export interface Tally {
   captures: number;
   files: Set<string>;
-  /** Packets compared (rows present in tshark's output), and how many tshark marks malformed. */
+  /**
+   * Packets compared (rows present in tshark's output) in the default pass, and how many tshark
+   * marks malformed; `packetComparisons` counts every pass (a file compared again with other
+   * preferences counts its packets again).
+   */
   packets: number;
   malformedPackets: number;
+  packetComparisons: number;
   /** Field values compared on non-malformed packets (equal, accepted or mismatched). */
   fieldComparisons: number;
   mismatches: Mismatch[];
@@ -256,7 +261,7 @@ export interface Tally {
 
 export function newTally(): Tally {
   return {
-    captures: 0, files: new Set(), packets: 0, malformedPackets: 0, fieldComparisons: 0, mismatches: [], malformedDifferences: [],
+    captures: 0, files: new Set(), packets: 0, malformedPackets: 0, packetComparisons: 0, fieldComparisons: 0, mismatches: [], malformedDifferences: [],
     accepted: new Map(), restrictedPackets: new Map(), restrictedValues: 0, outerValues: 0, perField: new Map(), errors: [], unknownFields: new Set(),
   };
 }
@@ -280,8 +285,12 @@ export function addRun(t: Tally, r: CaptureRun, dissected: ReadonlySet<string>, 
     const ctx = r.context.get(frame)!;
     const origin = where(frame);
     seenFiles.add(origin.file);
-    t.packets++;
-    if (ctx.malformed) t.malformedPackets++;
+    const firstPass = !r.input.pass;
+    t.packetComparisons++;
+    if (firstPass) {
+      t.packets++;
+      if (ctx.malformed) t.malformedPackets++;
+    }
     const oCols = r.ours.get(frame);
     const protocols = ctx.protocols.join(':');
     let restrictedBy: string | undefined;
@@ -322,7 +331,7 @@ export function addRun(t: Tally, r: CaptureRun, dissected: ReadonlySet<string>, 
         t.mismatches.push(m);
       }
     }
-    if (restrictedBy) bump(t.restrictedPackets, restrictedBy);
+    if (restrictedBy && firstPass) bump(t.restrictedPackets, restrictedBy);
   }
   for (const [frame] of r.ours) {
     if (!r.tshark.has(frame)) t.mismatches.push({ file: where(frame).file, pass: r.input.pass, frame: where(frame).frame, field: 'frame.number', ours: String(frame), tshark: '<no row>', protocols: '' });
@@ -340,7 +349,7 @@ function column(r: CaptureRun, cols: string[], name: string): string | undefined
 export function formatReport(t: Tally, title: string, maxExamples = 8): string {
   const lines: string[] = [];
   lines.push(`== ${title}`);
-  lines.push(`files compared: ${t.files.size} (captures read: ${t.captures}); packets compared: ${t.packets} (tshark marks ${t.malformedPackets} malformed: differences there are listed, not failed)`);
+  lines.push(`files compared: ${t.files.size} (captures read: ${t.captures}); packets compared: ${t.packets} (tshark marks ${t.malformedPackets} malformed: differences there are listed, not failed); packet comparisons over all passes: ${t.packetComparisons}`);
   lines.push(`field comparisons: ${t.fieldComparisons}; mismatches: ${t.mismatches.length}; accepted tshark differences: ${sum(t.accepted)}; restricted values (beyond an undissected encapsulation): ${t.restrictedValues}; compared on outer layers only: ${t.outerValues}`);
   if (t.errors.length) lines.push(`errors:`, ...t.errors.slice(0, 20).map((e) => `  ${e}`));
   if (t.unknownFields.size) lines.push(`fields wiresage does not have yet (values count as absent): ${[...t.unknownFields].join(', ')}`);
