@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../testing/tshark.js';
@@ -176,6 +177,45 @@ test('ICMP admin-prohibited reject: icmp.unreachable', { skip, timeout: 30_000 }
     assert.ok(['EHOSTUNREACH', 'timeout'].includes(r[0]?.r), JSON.stringify(r));
   });
   assert.equal(findings[0]?.id, 'icmp.unreachable', text);
+});
+
+async function redis(lab: RoutedLab, times: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < times; i++) {
+    const r = await lab.run(lab.client, 'redis-cli', ['--no-auth-warning', '-h', lab.serverIp, '-a', 'not-the-password', 'PING'], { timeoutMs: 5000 });
+    out.push((r.stdout + r.stderr).trim().split('\n')[0]);
+  }
+  return out;
+}
+
+async function startRedis(lab: RoutedLab): Promise<void> {
+  const child = lab.start(lab.server, 'redis-server', ['--bind', lab.serverIp, '--port', '6379', '--requirepass', 'secret', '--save', '', '--appendonly', 'no']);
+  await RoutedLab.waitFor(child, 'Ready to accept connections');
+}
+
+const noRedis = skip || (spawnSync('sh', ['-c', 'command -v redis-server && command -v redis-cli'], { stdio: 'ignore' }).status !== 0 && 'redis is not installed');
+
+test('Redis wrong password: auth.failed (who, to what, how often)', { skip: noRedis, timeout: 30_000 }, async () => {
+  let results: string[] = [];
+  const { findings, text } = await scenario('wsdw', 0, async (lab) => {
+    await startRedis(lab);
+    results = await redis(lab, 2);
+  });
+  assert.ok(results.every((r) => /WRONGPASS|NOAUTH|invalid/i.test(r)), JSON.stringify(results));
+  assert.deepEqual(ids(findings), ['auth.failed'], text);
+  assert.equal(findings[0].evidence.counts.failed_logins, 2, text);
+});
+
+test('Redis wrong passwords, then a rate-limit meter forges resets: auth.failed.then.blocked', { skip: noRedis, timeout: 30_000 }, async () => {
+  let results: string[] = [];
+  const { findings, text } = await scenario('wsdm', 0, async (lab) => {
+    await startRedis(lab);
+    lab.nft(`ip daddr ${lab.serverIp} tcp dport 6379 ct state new meter m { ip saddr limit rate over 3/minute burst 3 packets } reject with tcp reset`);
+    results = await redis(lab, 6);
+  });
+  assert.ok(results.some((r) => /refused|reset/i.test(r)), JSON.stringify(results));
+  assert.equal(findings[0]?.id, 'auth.failed.then.blocked', text);
+  assert.match(findings[0].text.en.title, /Redis/);
 });
 
 const ORACLE = `
