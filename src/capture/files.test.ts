@@ -25,7 +25,7 @@ function batch(n: number, size = 100, t0 = 1_700_000_000, stepNs = 1_000_000, fi
     v.setUint32(o + 8, size, true);
     v.setUint32(o + 12, size + 4, true);
     for (let k = 0; k < size; k++) out[o + 16 + k] = (first + i + k) & 0xff;
-    v.setUint32(o + 16 + 20, first + i, true); // frame number inside the bytes
+    if (size >= 24) v.setUint32(o + 16 + 20, first + i, true); // frame number inside the bytes
   }
   return out;
 }
