@@ -100,7 +100,7 @@ export class Lab {
       child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr += d));
       child.stdin.end(opts.input ?? '');
-      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
       child.on('close', (status) => {
         clearTimeout(timer);
         resolve({ status, stdout, stderr });
@@ -109,7 +109,7 @@ export class Lab {
   }
 
   /** Waits until a process prints `text` on stdout or stderr (or rejects after `timeoutMs`). */
-  static waitFor(child: ChildProcess, text: string | RegExp, timeoutMs = 15_000): Promise<void> {
+  static waitFor(child: ChildProcess, text: string | RegExp, timeoutMs = 45_000): Promise<void> {
     return new Promise((resolve, reject) => {
       let seen = '';
       const check = (d: Buffer) => {
@@ -130,7 +130,7 @@ export class Lab {
   }
 
   /** Waits until a TCP port accepts connections from the client namespace. */
-  async waitPort(ip: string, port: number, timeoutMs = 15_000): Promise<void> {
+  async waitPort(ip: string, port: number, timeoutMs = 45_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
       const r = await this.run(this.clientNs, 'bash', ['-c', `exec 3<>/dev/tcp/${ip}/${port}`], { timeoutMs: 2000 });

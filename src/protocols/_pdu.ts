@@ -101,10 +101,14 @@ export function indexOfCrlf(buf: Uint8Array, from: number, end: number): number 
   return -1;
 }
 
-/** ASCII text of `buf[off..end)` (one char per byte, NULs kept out of the way as in tshark's strings). */
+/** Node's native latin1 decoding of a byte range (Buffer's, callable on any Uint8Array). */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+
+/** Text of `buf[off..end)`, one character per byte (latin1): short strings by concatenation, long ones natively. */
 export function ascii(buf: Uint8Array, off: number, end: number): string {
-  let s = '';
   const e = Math.min(end, buf.length);
+  if (e - off > 48) return latin1Slice.call(buf, off, e);
+  let s = '';
   for (let i = off; i < e; i++) s += String.fromCharCode(buf[i]);
   return s;
 }

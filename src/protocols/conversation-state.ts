@@ -53,7 +53,7 @@ export const MAX_CONVERSATIONS = 100_000;
 class ConversationState implements AppConversationState {
   pinned = STOP;
   protocol: string | undefined = undefined;
-  text: string | undefined = undefined;
+  text: string | (() => string) | undefined = undefined;
   summaryLevel = -1;
   server: string | undefined = undefined;
   data: unknown = undefined;
@@ -74,7 +74,8 @@ class ConversationState implements AppConversationState {
   }
 
   get summary(): string | undefined {
-    return this.text === undefined ? undefined : `${this.protocol}: ${this.text}`;
+    if (this.text === undefined) return undefined;
+    return `${this.protocol}: ${typeof this.text === 'function' ? this.text() : this.text}`;
   }
 }
 
@@ -142,6 +143,13 @@ class Endpoints {
   get dstAddr(): string {
     return this.family === 4 ? ipv4ToString(this.dst4) : ipv6ToString(this.nb, this.no + 24);
   }
+  /** A cheap identity of the source endpoint for equality tests (a number for IPv4). */
+  get srcId(): EndpointId {
+    return this.family === 4 ? this.src4 * 65536 + this.srcPort : this.src;
+  }
+  get dstId(): EndpointId {
+    return this.family === 4 ? this.dst4 * 65536 + this.dstPort : this.dst;
+  }
   get src(): string {
     this.texts ??= [endpointText(this.srcAddr, this.srcPort), endpointText(this.dstAddr, this.dstPort)];
     return this.texts[0];
@@ -153,6 +161,9 @@ class Endpoints {
 }
 
 export const endpoints = new Endpoints();
+
+/** An endpoint's identity as `endpoints.srcId` gives it: a number for IPv4, `[v6]:port` text for IPv6. */
+export type EndpointId = number | string;
 
 /**
  * Fills `endpoints` from the packet's network and transport layers; false when the packet has
@@ -230,14 +241,19 @@ export function conversationOf(p: Packet): AppConversationState | undefined {
   return st;
 }
 
+/**
+ * Keeps the table bounded: past MAX_CONVERSATIONS the oldest tenth goes in one pass (deleting
+ * the first entry of a Map one at a time makes each `keys().next()` walk the holes left by
+ * earlier deletions, which turns eviction quadratic).
+ */
 function evict(t: StateTable): void {
   if (t.fast.size + t.map.size <= MAX_CONVERSATIONS) return;
-  if (t.fast.size >= t.map.size) {
-    const oldest = t.fast.keys().next();
-    if (!oldest.done) t.fast.delete(oldest.value);
-  } else {
-    const oldest = t.map.keys().next();
-    if (!oldest.done) t.map.delete(oldest.value);
+  for (const m of [t.fast, t.map] as Array<Map<unknown, ConversationState>>) {
+    let drop = Math.ceil(m.size / 10);
+    for (const k of m.keys()) {
+      if (drop-- <= 0) break;
+      m.delete(k);
+    }
   }
 }
 
@@ -282,8 +298,11 @@ export function mayUpdate(st: AppConversationState, p: Packet, layer: number): b
   return false;
 }
 
-/** Sets the summary unless a more important one (e.g. an error) is already there. */
-export function setSummary(st: AppConversationState, protocol: string, level: number, text: string): void {
+/**
+ * Sets the summary unless a more important one (e.g. an error) is already there. `text` may be
+ * a function, called only when the summary is read: frequent messages then cost no string work.
+ */
+export function setSummary(st: AppConversationState, protocol: string, level: number, text: string | (() => string)): void {
   if (level < st.summaryLevel) return;
   st.protocol = protocol;
   st.summaryLevel = level;
@@ -328,7 +347,12 @@ conversationPins.pin = (p, _layer, dissector) => {
 
 /** Text with control bytes shown as `.`, cut to `max` characters with `…`, for summaries. */
 export function printable(s: string, max = 80): string {
+  let plain = true;
+  for (let i = 0; i < s.length && plain; i++) {
+    const c = s.charCodeAt(i);
+    plain = c >= 0x20 && c !== 0x7f;
+  }
   // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/[\x00-\x1f\x7f]/g, ' ').trim();
+  const clean = plain ? s : s.replace(/[\x00-\x1f\x7f]/g, ' ').trim();
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }

@@ -70,7 +70,7 @@ test('DNS fuzz', () => {
 
 const skipReal = noLab || noTshark || missing('dnsmasq');
 
-test('real dnsmasq answering a real resolver (c-ares) over UDP and a TCP query: fields as tshark', { skip: skipReal, timeout: 90_000 }, async (t) => {
+test('real dnsmasq answering a real resolver (c-ares) over UDP and a TCP query: fields as tshark', { skip: skipReal, timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-dns-'));
   const lab = await Lab.create('wsdn');
   try {

@@ -292,16 +292,17 @@ function check(p: Packet, layer: number, b: Uint8Array, o: number, end: number):
   }
   const st = conversationOf(p);
   if (!st || !mayUpdate(st, p, layer)) return;
-  const what = `${question || '?'}${qtype ? ` ${typeNames[qtype] ?? `TYPE${qtype}`}` : ''}`;
+  const what = () => `${question || '?'}${qtype ? ` ${typeNames[qtype] ?? `TYPE${qtype}`}` : ''}`;
   if (!response) {
-    setSummary(st, 'dns', SUMMARY_INFO, `query ${what} (no answer seen)`);
+    setSummary(st, 'dns', SUMMARY_INFO, () => `query ${what()} (no answer seen)`);
     return;
   }
   if (rcode !== 0) {
     setSummary(st, 'dns', SUMMARY_ERROR, `${rcodeWords[rcode] ?? `RCODE ${rcode}`} for ${question || '?'}`);
     return;
   }
-  setSummary(st, 'dns', SUMMARY_OUTCOME, `${what}: ${firstAnswer(b, o, end) ?? 'no answer records'}`);
+  const answer = firstAnswer(b, o, end) ?? 'no answer records';
+  setSummary(st, 'dns', SUMMARY_OUTCOME, () => `${what()}: ${answer}`);
 }
 
 /** Text of the first A/AAAA/CNAME answer, for the summary (names walked without building text). */

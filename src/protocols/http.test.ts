@@ -55,7 +55,7 @@ test('HTTP fuzz', () => {
 
 const skipReal = noLab || noTshark || missing('curl');
 
-test('real curl against a real HTTP server (node:http): Content-Length, chunked, 404, HEAD, pipelining; fields as tshark', { skip: skipReal, timeout: 90_000 }, async (t) => {
+test('real curl against a real HTTP server (node:http): Content-Length, chunked, 404, HEAD, pipelining; fields as tshark', { skip: skipReal, timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-http-'));
   const lab = await Lab.create('wsht');
   try {

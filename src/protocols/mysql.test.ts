@@ -72,7 +72,7 @@ test('MySQL fuzz: cuts and mutations', () => {
 
 const skipReal = noLab || noTshark || missing('mariadbd', 'mariadb', 'mariadb-install-db');
 
-test('real MariaDB server and mariadb client: right and wrong password, a failing query; fields as tshark', { skip: skipReal, timeout: 120_000 }, async (t) => {
+test('real MariaDB server and mariadb client: right and wrong password, a failing query; fields as tshark', { skip: skipReal, timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-mysql-'));
   chmodSync(dir, 0o755);
   const lab = await Lab.create('wsmy');
@@ -82,7 +82,7 @@ test('real MariaDB server and mariadb client: right and wrong password, a failin
     const init = await lab.run(lab.serverNs, 'mariadb-install-db', ['--no-defaults', '--user=mysql', `--datadir=${data}`, '--auth-root-authentication-method=socket'], { timeoutMs: 60_000 });
     assert.equal(init.status, 0, init.stderr);
     const server = lab.start(lab.serverNs, 'mariadbd', ['--no-defaults', '--user=mysql', `--datadir=${data}`, `--socket=${sock}`, `--bind-address=${lab.serverIp}`, '--skip-name-resolve', '--skip-log-bin', `--pid-file=${join(data, 'mysqld.pid')}`]);
-    await Lab.waitFor(server, 'ready for connections', 30_000);
+    await Lab.waitFor(server, 'ready for connections', 60_000);
     const setup = await lab.run(lab.serverNs, 'mariadb', ['--no-defaults', '-S', sock, '-u', 'root', '-e',
       "CREATE DATABASE shop; CREATE USER 'app'@'%' IDENTIFIED BY 'secret'; GRANT ALL ON shop.* TO 'app'@'%';"]);
     assert.equal(setup.status, 0, setup.stderr);

@@ -16,7 +16,7 @@ import type { Sink } from '../fields/sink.js';
 import { GENERATED, LITTLE_ENDIAN } from '../fields/value.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfByte, MASK } from './_pdu.js';
 import {
-  conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
+  conversationOf, endpoints, type EndpointId, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
   type AppConversationState,
 } from './conversation-state.js';
 
@@ -91,7 +91,7 @@ const mariadbServerLanguage = defineField({ name: 'mariadb.server_language', dis
 const enum Phase { Start, Greeted, LoginSent, Command }
 
 export class MysqlState {
-  server: string | undefined;
+  server: EndpointId | undefined;
   phase = Phase.Start;
   user: string | undefined;
   schema: string | undefined;
@@ -160,7 +160,7 @@ function classify(b: Uint8Array, o: number, end: number, fromServer: boolean, m:
 }
 
 function isFromServer(p: Packet, m: MysqlState | undefined): boolean {
-  if (m?.server) return endpoints.src === m.server;
+  if (m?.server) return endpoints.srcId === m.server;
   return endpoints.srcPort === MYSQL_PORT || (endpoints.dstPort !== MYSQL_PORT && endpoints.srcPort < endpoints.dstPort);
 }
 
@@ -387,7 +387,7 @@ function learn(st: AppConversationState, m: MysqlState, p: Packet, layer: number
   const at = o + HEADER;
   switch (kind) {
     case 'greeting': {
-      m.server = endpoints.src;
+      m.server = endpoints.srcId;
       st.server = endpoints.src;
       m.phase = Phase.Greeted;
       m.tlsAfterFrame = 0;
@@ -403,7 +403,7 @@ function learn(st: AppConversationState, m: MysqlState, p: Packet, layer: number
       setSummary(st, 'mysql', SUMMARY_OUTCOME, 'TLS requested: login and queries encrypted (see the TLS handshake)');
       return;
     case 'login': {
-      m.server ??= endpoints.dst;
+      m.server ??= endpoints.dstId;
       m.phase = Phase.LoginSent;
       const caps = u32le(b, at);
       const u = cstring(b, at + 32, end);

@@ -84,7 +84,7 @@ function pgBin(): string | undefined {
 const bin = pgBin();
 const skipReal = noLab || noTshark || (bin ? missing('psql', 'runuser') : 'PostgreSQL server is not installed (bash scripts/setup.sh --tests)');
 
-test('real PostgreSQL and psql: SCRAM right/wrong password, md5, unknown database; fields as tshark', { skip: skipReal, timeout: 120_000 }, async (t) => {
+test('real PostgreSQL and psql: SCRAM right/wrong password, md5, unknown database; fields as tshark', { skip: skipReal, timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-pg-'));
   chmodSync(dir, 0o777);
   const lab = await Lab.create('wspg');

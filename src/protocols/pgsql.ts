@@ -16,7 +16,7 @@ import type { Sink } from '../fields/sink.js';
 import { HIDDEN } from '../fields/value.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfByte, MASK } from './_pdu.js';
 import {
-  conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
+  conversationOf, endpoints, type EndpointId, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
   type AppConversationState,
 } from './conversation-state.js';
 
@@ -87,7 +87,7 @@ const errorFieldItems: Record<string, keyof typeof pgsqlFields> = {
 };
 
 export class PgsqlState {
-  server: string | undefined;
+  server: EndpointId | undefined;
   startupSeen = false;
   user: string | undefined;
   database: string | undefined;
@@ -122,7 +122,7 @@ export function looksLikePgsqlStartup(buf: Uint8Array, off: number, end: number)
 }
 
 function isFrontend(m: PgsqlState | undefined): boolean {
-  if (m?.server) return endpoints.src !== m.server;
+  if (m?.server) return endpoints.srcId !== m.server;
   return endpoints.dstPort === PGSQL_PORT || (endpoints.srcPort !== PGSQL_PORT && endpoints.dstPort < endpoints.srcPort);
 }
 
@@ -366,7 +366,7 @@ function errorFields(b: Uint8Array, at: number, end: number): Map<string, string
 
 function learn(st: AppConversationState, m: PgsqlState, p: Packet, layer: number, b: Uint8Array, o: number, end: number, frontend: boolean): void {
   if (frontend) {
-    m.server ??= endpoints.dst;
+    m.server ??= endpoints.dstId;
     st.server ??= endpoints.dst;
     if (b[o] === 0) {
       if (end - o < 8) return;
@@ -397,7 +397,7 @@ function learn(st: AppConversationState, m: PgsqlState, p: Packet, layer: number
     return;
   }
   if (m.server === undefined) {
-    m.server = endpoints.src;
+    m.server = endpoints.srcId;
     st.server ??= endpoints.src;
   }
   const t = b[o];

@@ -53,7 +53,7 @@ test('RESP fuzz', () => {
 
 const skipReal = noLab || noTshark || missing('redis-server', 'redis-cli');
 
-test('real Redis 7 and redis-cli: right and wrong password, no password; fields as tshark', { skip: skipReal, timeout: 90_000 }, async (t) => {
+test('real Redis 7 and redis-cli: right and wrong password, no password; fields as tshark', { skip: skipReal, timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-redis-'));
   const lab = await Lab.create('wsrd');
   try {

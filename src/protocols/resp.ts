@@ -12,7 +12,7 @@ import { defineFields } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
 import {
-  conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
+  conversationOf, endpoints, type EndpointId, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
   type AppConversationState,
 } from './conversation-state.js';
 
@@ -119,7 +119,7 @@ function isTypeByte(c: number): boolean {
 }
 
 export class RespState {
-  server: string | undefined;
+  server: EndpointId | undefined;
   /** Commands waiting for their reply, oldest first (pipelining). */
   pending: string[] = [];
   authOk = false;
@@ -131,7 +131,7 @@ function stateOf(st: AppConversationState): RespState {
 }
 
 function fromClient(m: RespState | undefined): boolean {
-  if (m?.server) return endpoints.src !== m.server;
+  if (m?.server) return endpoints.srcId !== m.server;
   return endpoints.dstPort === REDIS_PORT || (endpoints.srcPort !== REDIS_PORT && endpoints.dstPort < endpoints.srcPort);
 }
 
@@ -284,14 +284,14 @@ function lengthOfBig(b: Uint8Array, from: number, to: number): bigint {
 function learn(st: AppConversationState, m: RespState, b: Uint8Array, o: number, end: number): void {
   const client = fromClient(m);
   if (client) {
-    m.server ??= endpoints.dst;
+    m.server ??= endpoints.dstId;
     st.server ??= endpoints.dst;
     const cmd = (commandOf(b, o, end) ?? (isTypeByte(b[o]) ? '?' : ascii(b, o, Math.min(end, o + 32)).trim().split(/\s+/)[0] ?? '?')).toUpperCase();
     if (m.pending.length < 1024) m.pending.push(cmd);
     if (!st.summary) setSummary(st, 'redis', SUMMARY_INFO, cmd === 'AUTH' ? 'AUTH' : `${printable(cmd, 20)}`);
     return;
   }
-  m.server ??= endpoints.src;
+  m.server ??= endpoints.srcId;
   const cmd = m.pending.shift();
   const t = b[o];
   if (t === 0x2d || t === 0x21) {

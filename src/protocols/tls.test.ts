@@ -90,7 +90,7 @@ test('TLS fuzz', () => {
 
 const skipReal = noLab || noTshark || missing('openssl');
 
-test('real openssl s_server/s_client: TLS 1.3 and 1.2 handshakes with SNI/ALPN, a failing handshake; fields as tshark', { skip: skipReal, timeout: 90_000 }, async (t) => {
+test('real openssl s_server/s_client: TLS 1.3 and 1.2 handshakes with SNI/ALPN, a failing handshake; fields as tshark', { skip: skipReal, timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-tls-'));
   const lab = await Lab.create('wstl');
   try {

@@ -15,7 +15,7 @@ import type { Packet } from '../decode/packet.js';
 import { defineFields } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu } from './_pdu.js';
-import { conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME, type AppConversationState } from './conversation-state.js';
+import { conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME, type AppConversationState, type EndpointId } from './conversation-state.js';
 
 export const TLS_PORTS = [443, 8443, 465, 636, 853, 993, 995];
 const RECORD_HEADER = 5;
@@ -115,7 +115,7 @@ export function looksLikeClientHello(b: Uint8Array, off: number, end: number): b
 }
 
 export class TlsState {
-  client: string | undefined;
+  client: EndpointId | undefined;
   /** Version the ServerHello chose (supported_versions or legacy version). */
   version = 0;
   /** The sender switched to encrypted records (TLS 1.2 ChangeCipherSpec): client, server. */
@@ -131,7 +131,7 @@ function stateOf(st: AppConversationState): TlsState {
 }
 
 function fromClient(t: TlsState | undefined): boolean {
-  if (t?.client) return endpoints.src === t.client;
+  if (t?.client) return endpoints.srcId === t.client;
   return endpoints.srcPort > endpoints.dstPort;
 }
 
@@ -384,20 +384,25 @@ function learn(st: AppConversationState, t: TlsState, p: Packet, layer: number, 
   const body = at + 4;
   const bodyEnd = Math.min(end, body + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]));
   if (hs === 1) {
-    t.client = endpoints.src;
+    t.client = endpoints.srcId;
     st.server ??= endpoints.dst;
     t.version = 0;
     t.clientEncrypted = t.serverEncrypted = false;
     const h = helloFacts(b, body, bodyEnd, true);
     t.sni = h.sni;
     t.alpn = h.alpn;
-    setSummary(st, 'tls', SUMMARY_INFO, `ClientHello${h.sni ? ` SNI ${printable(h.sni, 60)}` : ''}${h.alpn ? ` ALPN ${printable(h.alpn, 40)}` : ''} (no ServerHello seen)`);
+    const { sni, alpn } = h;
+    setSummary(st, 'tls', SUMMARY_INFO, () => `ClientHello${sni ? ` SNI ${printable(sni, 60)}` : ''}${alpn ? ` ALPN ${printable(alpn, 40)}` : ''} (no ServerHello seen)`);
   } else if (hs === 2) {
     const h = helloFacts(b, body, bodyEnd, false);
     t.version = h.version;
-    t.client ??= endpoints.dst;
-    const suite = cipherSuiteNames[h.suite] ?? `0x${h.suite.toString(16).padStart(4, '0')}`;
-    setSummary(st, 'tls', SUMMARY_OUTCOME, `${versionNames[h.version] ?? `version 0x${h.version.toString(16)}`} ${suite}${t.sni ? ` SNI ${printable(t.sni, 60)}` : ''}`);
+    t.client ??= endpoints.dstId;
+    const { version, suite } = h;
+    const sni = t.sni;
+    setSummary(st, 'tls', SUMMARY_OUTCOME, () => {
+      const name = cipherSuiteNames[suite] ?? `0x${suite.toString(16).padStart(4, '0')}`;
+      return `${versionNames[version] ?? `version 0x${version.toString(16)}`} ${name}${sni ? ` SNI ${printable(sni, 60)}` : ''}`;
+    });
   }
 }
 

@@ -140,7 +140,7 @@ test('TNS fuzz: every cut and random mutations of every fixture, no exception', 
 
 const skipReal = noLab || missing('node') || noTshark;
 
-test('real oracledb thin client against the test listener: REDIRECT ×3, REFUSE 12514, ACCEPT + ORA-01017', { skip: skipReal, timeout: 120_000 }, async (t) => {
+test('real oracledb thin client against the test listener: REDIRECT ×3, REFUSE 12514, ACCEPT + ORA-01017', { skip: skipReal, timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-tns-'));
   const lab = await Lab.create('wstns', 5);
   try {
@@ -154,7 +154,7 @@ test('real oracledb thin client against the test listener: REDIRECT ×3, REFUSE 
       `${refuseIp}:1521=refuse`,
       `${refuseIp}:1600=refuse`,
     ]);
-    await Lab.waitFor(listener, 'listening');
+    await Lab.waitFor(listener, 'listening', 60_000);
     const file = join(dir, 'tns.pcap');
     const stop = await lab.capture(file);
     const script = `
@@ -171,7 +171,7 @@ test('real oracledb thin client against the test listener: REDIRECT ×3, REFUSE 
         }
         console.log(JSON.stringify(out));
       })();`;
-    const r = await lab.run(lab.clientNs, process.execPath, ['-e', script], { timeoutMs: 60_000, env: { ...process.env, NODE_PATH: join(repoRoot, 'node_modules') } });
+    const r = await lab.run(lab.clientNs, process.execPath, ['-e', script], { timeoutMs: 150_000, env: { ...process.env, NODE_PATH: join(repoRoot, 'node_modules') } });
     await stop();
     const results = JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]') as Array<{ target: string; error?: string }>;
     assert.equal(results.length, 5, r.stderr);

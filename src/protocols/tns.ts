@@ -23,7 +23,7 @@ import {
   addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, MASK,
 } from './_pdu.js';
 import {
-  conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
+  conversationOf, endpoints, type EndpointId, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
   type AppConversationState,
 } from './conversation-state.js';
 
@@ -168,8 +168,8 @@ export class TnsState {
   largeSdu = false;
   /** Known from CONNECT/ACCEPT (true) or not seen (false: infer per packet). */
   sduKnown = false;
-  /** `addr:port` of the client (sender of CONNECT). */
-  client: string | undefined;
+  /** The client (sender of CONNECT). */
+  client: EndpointId | undefined;
   /** Connect data announced by a CONNECT without it: comes in the client's next DATA. */
   pendingConnectData = 0;
   /** Redirect data announced by a header-only REDIRECT: comes in the listener's next DATA. */
@@ -289,7 +289,7 @@ function dataRange(buf: Uint8Array, o: number, end: number, type: number): [numb
 const SDU_NOTE = 'tns.sdu';
 
 function isRequest(p: Packet, state: TnsState | undefined): boolean {
-  if (state?.client) return endpoints.src === state.client;
+  if (state?.client) return endpoints.srcId === state.client;
   const t = p.transportLayer;
   if (t < 0) return true;
   const b = p.bufferOf(t);
@@ -588,7 +588,7 @@ function learn(st: AppConversationState, t: TnsState, b: Uint8Array, o: number, 
   switch (type) {
     case TNS_TYPE.CONNECT: {
       // A (re)connect on this tuple starts afresh; small lengths until the ACCEPT.
-      t.client = endpoints.src;
+      t.client = endpoints.srcId;
       st.server = endpoints.dst;
       t.sduKnown = true;
       t.largeSdu = false;
@@ -637,13 +637,13 @@ function learn(st: AppConversationState, t: TnsState, b: Uint8Array, o: number, 
     }
     case TNS_TYPE.DATA: {
       if (end - o <= 10) return;
-      if (t.pendingConnectData && endpoints.src === t.client) {
+      if (t.pendingConnectData && endpoints.srcId === t.client) {
         t.pendingConnectData = 0;
         p.notes.set('tns.data.kind', 'connect');
         noteConnectData(st, t, ascii(b, o + 10, end), false);
         return;
       }
-      if (t.pendingRedirect && endpoints.src !== t.client) {
+      if (t.pendingRedirect && endpoints.srcId !== t.client) {
         t.pendingRedirect = 0;
         p.notes.set('tns.data.kind', 'redirect');
         noteRedirect(st, ascii(b, o + 10, end));
