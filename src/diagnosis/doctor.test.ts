@@ -218,6 +218,52 @@ test('Redis wrong passwords, then a rate-limit meter forges resets: auth.failed.
   assert.match(findings[0].text.en.title, /Redis/);
 });
 
+/** A server sending `bytes` on each connection, then closing; or closing at once when bytes is 0. */
+const SENDER = `
+const net = require('net');
+const [host, port, bytes] = process.argv.slice(1);
+net.createServer((s) => { s.on('error', () => {}); if (Number(bytes)) s.end(Buffer.alloc(Number(bytes), 120)); else s.end(); })
+  .listen(Number(port), host, () => console.log('listening'));`;
+
+async function startSender(lab: RoutedLab, port: number, bytes: number): Promise<void> {
+  await RoutedLab.waitFor(lab.start(lab.server, process.execPath, ['-e', SENDER, lab.serverIp, String(port), String(bytes)]), 'listening');
+}
+
+test('server closes right after the handshake: app.closed.after.handshake', { skip, timeout: 30_000 }, async () => {
+  const { findings, text } = await scenario('wsdk', 0, async (lab) => {
+    await startSender(lab, 7000, 0);
+    await lab.run(lab.client, 'bash', ['-c', `for i in 1 2; do exec 3<>/dev/tcp/${lab.serverIp}/7000; sleep 0.2; exec 3>&-; done`]);
+  });
+  assert.deepEqual(ids(findings), ['app.closed.after.handshake'], text);
+  assert.equal(findings[0].evidence.counts.connections, 2, text);
+});
+
+test('random loss in the router: tcp.loss', { skip, timeout: 30_000 }, async () => {
+  const { findings, text } = await scenario('wsdl', 0, async (lab) => {
+    await startSender(lab, 8090, 1_500_000);
+    lab.nft(`ip saddr ${lab.serverIp} tcp sport 8090 numgen random mod 100 < 5 drop`);
+    const r = await lab.run(lab.client, process.execPath, ['-e', `
+      const s = require('net').connect(8090, '${lab.serverIp}'); let n = 0;
+      s.on('data', (d) => (n += d.length)); s.on('end', () => console.log(n)); setTimeout(() => process.exit(1), 15000);`], { timeoutMs: 20_000 });
+    assert.equal(r.stdout.trim(), '1500000', r.stderr);
+  });
+  assert.equal(findings[0]?.id, 'tcp.loss', text);
+  assert.ok(findings[0].evidence.counts.retransmissions + findings[0].evidence.counts.lost_segments >= 3, text);
+});
+
+test('a client that stops reading: tcp.zero_window names it', { skip, timeout: 30_000 }, async () => {
+  const { findings, text } = await scenario('wsdz', 0, async (lab) => {
+    await startSender(lab, 8091, 2_000_000);
+    await lab.run(lab.client, 'python3', ['-c', `
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(('${lab.serverIp}', 8091)); time.sleep(1.5); s.close()`], { timeoutMs: 10_000 });
+  });
+  const zw = findings.find((f) => f.id === 'tcp.zero_window');
+  assert.ok(zw, text);
+  assert.match(zw.text.en.title, new RegExp(`^10\\.251\\.\\d+\\.2:\\d+ stopped reading`), text);
+});
+
 const ORACLE = `
 const oracledb = require('oracledb');
 const [connectString, countText, gapText] = process.argv.slice(1);
@@ -273,6 +319,17 @@ test('seed case a: failed Oracle logins (ORA-01017), then a rate-limit meter for
   assert.ok(findings[0].evidence.counts.forged_rsts >= 1, text);
   const json = toJson(findings, [], 'zh') as { findings: Array<{ title: string }> };
   assert.match(json.findings[0].title, /登录/);
+});
+
+test('Oracle listener REFUSE (ERR=12514): tns.refused', { skip: noOracle, timeout: 30_000 }, async () => {
+  const { findings, text } = await scenario('wsdt', 0, async (lab) => {
+    const listener = lab.start(lab.server, process.execPath, [listenerJs, `${lab.serverIp}:1521=refuse`]);
+    await RoutedLab.waitFor(listener, 'listening');
+    const r = await oracle(lab, `${lab.serverIp}:1521/nosuchservice`, 1, 0);
+    assert.match(r[0] ?? '', /NJS-518/);
+  });
+  assert.deepEqual(ids(findings), ['tns.refused'], text);
+  assert.match(findings[0].text.en.title, /ERR=12514/);
 });
 
 test('bundled seed examples give their case first', async () => {

@@ -21,6 +21,7 @@ import { openCapture } from '../file/open.js';
 import type { ConnectionSummary } from '../flows/conversation.js';
 import { FlowEngine } from '../flows/index.js';
 import { FlowPacket, fromDecoded, Walk } from '../flows/headers.js';
+import { A_FAST_RETRANSMISSION, A_LOST_PACKET, A_RETRANSMISSION, A_ZERO_WINDOW } from '../flows/tcp-analysis.js';
 import { appSummary, conversationKey } from '../protocols/index.js';
 
 /** A TCP segment worth citing: frame, absolute time (seconds), sender, TTL. */
@@ -74,8 +75,15 @@ export interface ConnFacts {
   rsts: SegmentEvent[];
   /** Application summary changes in order. */
   app: AppEvent[];
-  /** Payload bytes each way (from the packets, orig = sender of the first packet). */
   packets: number;
+  /** Data segments (payload > 0) and Wireshark's analysis counts over them. */
+  dataSegments: number;
+  retransmissions: number;
+  lostSegments: number;
+  /** Zero-window advertisements, with the sender of the first one. */
+  zeroWindows: number;
+  zeroWindowFrom: string | null;
+  zeroWindowFirst: SegmentEvent | null;
 }
 
 export interface CaptureFacts {
@@ -149,7 +157,7 @@ export async function collectFacts(file: string, progress?: Progress): Promise<C
       const table = isTcp ? tcp : udp;
       let c = table.get(note.stream);
       if (!c) {
-        c = { proto: isTcp ? 'tcp' : 'udp', stream: note.stream, summary: null, firstFrame: p.number, firstTime: time, lastFrame: p.number, lastTime: time, syns: [], synAcks: [], rsts: [], app: [], packets: 0 };
+        c = { proto: isTcp ? 'tcp' : 'udp', stream: note.stream, summary: null, firstFrame: p.number, firstTime: time, lastFrame: p.number, lastTime: time, syns: [], synAcks: [], rsts: [], app: [], packets: 0, dataSegments: 0, retransmissions: 0, lostSegments: 0, zeroWindows: 0, zeroWindowFrom: null, zeroWindowFirst: null };
         table.set(note.stream, c);
       }
       c.lastFrame = p.number;
@@ -162,6 +170,16 @@ export async function collectFacts(file: string, progress?: Progress): Promise<C
         const seq = b.length >= o + 8 ? ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0 : 0;
         const ev: SegmentEvent = { frame: p.number, time, src, srcPort: sport, ttl: fp.ttl, seq };
         isRst = (flags & 0x04) !== 0;
+        const a = engine.tcpNote.analysis;
+        if (engine.tcpNote.len > 0) c.dataSegments++;
+        if (a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) c.retransmissions++;
+        if (a & A_LOST_PACKET) c.lostSegments++;
+        if (a & A_ZERO_WINDOW) {
+          if (!c.zeroWindows++) {
+            c.zeroWindowFrom = `${src}:${sport}`;
+            c.zeroWindowFirst = ev;
+          }
+        }
         if (isRst) push(c.rsts, ev);
         else if ((flags & 0x12) === 0x02) {
           push(c.syns, ev);

@@ -15,6 +15,8 @@
  * - `app.closed.after.handshake` — the server closed right after the handshake, no data.
  * - `dns.failure`              — DNS answered NXDOMAIN/SERVFAIL/REFUSED, or never answered.
  * - `tls.failure`              — a TLS handshake ended with an alert.
+ * - `tcp.loss`                 — many retransmissions/lost segments on established connections.
+ * - `tcp.zero_window`          — a receiver advertised a zero window: the application stopped reading.
  * - `path.drop`                — (two captures) SYNs of failed connections seen at one point never reached the other.
  *
  * @example
@@ -164,6 +166,8 @@ export function diagnose(facts: CaptureFacts): Finding[] {
   findings.push(...closedAfterHandshake(conns, claimed));
   findings.push(...dnsFailures(facts));
   findings.push(...tlsFailures(conns));
+  findings.push(...loss(conns));
+  findings.push(...zeroWindow(conns));
   return sortFindings(findings);
 }
 
@@ -653,6 +657,69 @@ export function diagnoseAcross(all: CaptureFacts[]): Finding[] {
         });
       }
     }
+  }
+  return out;
+}
+
+/** Retransmitted share of data segments above which a connection counts as lossy. */
+const LOSS_SHARE = 0.02;
+
+function loss(conns: Tcp[]): Finding[] {
+  const out: Finding[] = [];
+  const lossy = conns.filter((t) => t.c.summary!.handshake && t.c.dataSegments >= 20 && t.c.retransmissions + t.c.lostSegments >= 3
+    && (t.c.retransmissions + t.c.lostSegments) / t.c.dataSegments >= LOSS_SHARE);
+  for (const [key, group] of groupBy(lossy, (t) => `${t.server}|${t.port}`)) {
+    const [server, port] = key.split('|');
+    const retr = group.reduce((n, t) => n + t.c.retransmissions, 0);
+    const lost = group.reduce((n, t) => n + t.c.lostSegments, 0);
+    const data = group.reduce((n, t) => n + t.c.dataSegments, 0);
+    const pct = ((100 * (retr + lost)) / data).toFixed(1);
+    const clients = group.map((t) => t.client);
+    out.push({
+      id: 'tcp.loss',
+      severity: 'warning',
+      text: {
+        en: {
+          title: `Packet loss on ${group.length} connection(s) with ${server}:${port}: ${retr} retransmissions, ${lost} segments missing (${pct}% of ${data} data segments)`,
+          explanation: `The connections work but segments are lost on the way and resent: each loss costs at least one round trip, often a retransmission timeout (200 ms or more), so transfers are slow or time out. Retransmissions (same data sent again) and gaps (a later segment arrived before an earlier one was seen) point to loss between the sender and the capture point, or to congestion, a policer or a faulty link.`,
+          nextSteps: [`Look for errors and drops on the interfaces and devices between ${list(clients)} and ${server} (interface counters, policers, rate limits).`, 'Capture at the other end too to place the loss before or after the capture point.'],
+        },
+        zh: {
+          title: `与 ${server}:${port} 的 ${group.length} 个连接存在丢包：重传 ${retr} 次，缺失 ${lost} 个分段（占 ${data} 个数据分段的 ${pct}%）`,
+          explanation: '连接是通的，但分段在路上丢失并被重传：每次丢包至少耗费一个往返，常常是一个重传超时（200 毫秒或更长），所以传输变慢或超时。重传（同样的数据再次发送）和空洞（后面的分段先到）说明发送方与抓包点之间有丢包，或存在拥塞、限速或故障链路。',
+          nextSteps: [`检查 ${list(clients)} 与 ${server} 之间接口和设备上的错误与丢弃计数（接口计数器、限速策略）。`, '在另一端同时抓包，确定丢包发生在抓包点之前还是之后。'],
+        },
+      },
+      evidence: evidence(group.map((t) => t.c.firstFrame), group.map((t) => t.c.stream), [...new Set(clients), `${server}:${port}`], group.flatMap((t) => [t.c.firstTime, t.c.lastTime]),
+        { connections: group.length, retransmissions: retr, lost_segments: lost, data_segments: data }),
+    });
+  }
+  return out;
+}
+
+function zeroWindow(conns: Tcp[]): Finding[] {
+  const out: Finding[] = [];
+  const stalled = conns.filter((t) => t.c.zeroWindows > 0 && t.c.zeroWindowFirst);
+  for (const [who, group] of groupBy(stalled, (t) => t.c.zeroWindowFrom!)) {
+    const n = group.reduce((k, t) => k + t.c.zeroWindows, 0);
+    const first = group[0].c.zeroWindowFirst!;
+    out.push({
+      id: 'tcp.zero_window',
+      severity: 'warning',
+      text: {
+        en: {
+          title: `${who} stopped reading: it advertised a zero receive window ${n} time(s) on ${group.length} connection(s)`,
+          explanation: `A zero window means ${who}'s receive buffer is full because its application is not reading the data; the sender must pause. This is not a network problem: the receiving application is slow, blocked or hung (first at ${clockText(first.time)}).`,
+          nextSteps: [`Look at the application behind ${who} at ${clockText(first.time)}: CPU, blocked threads, GC pauses, a slow disk or a downstream call.`],
+        },
+        zh: {
+          title: `${who} 停止读取数据：在 ${group.length} 个连接上通告零接收窗口 ${n} 次`,
+          explanation: `零窗口表示 ${who} 的接收缓冲区已满，因为其应用没有读取数据，发送方只能暂停。这不是网络问题：接收端应用缓慢、阻塞或挂起（首次在 ${clockText(first.time)}）。`,
+          nextSteps: [`检查 ${who} 上的应用在 ${clockText(first.time)} 前后的状态：CPU、阻塞线程、GC 停顿、慢磁盘或下游调用。`],
+        },
+      },
+      evidence: evidence(group.map((t) => t.c.zeroWindowFirst!.frame), group.map((t) => t.c.stream), [who], group.map((t) => t.c.zeroWindowFirst!.time), { zero_windows: n, connections: group.length }),
+    });
   }
   return out;
 }
