@@ -29,11 +29,11 @@ import type { CaptureRecord } from '../file/types.js';
 import { ConnStats, type ConnectionSummary } from './conversation.js';
 import { Expert, ExpertTally, expertKinds, expertMessage } from './expert.js';
 import { FlowKey, FlowTable, KEY_WORDS } from './key.js';
-import { FlowPacket, fromDecoded, fromFrame, Walk } from './headers.js';
+import { FlowPacket, fromDecoded, fromFrame, tunnelPayload, Walk } from './headers.js';
 import {
   A_ACK_LOST_PACKET, A_DUPLICATE_ACK, A_FAST_RETRANSMISSION, A_KEEP_ALIVE, A_KEEP_ALIVE_ACK, A_LOST_PACKET,
   A_OUT_OF_ORDER, A_RETRANSMISSION, A_REUSED_PORTS, A_SPURIOUS_RETRANSMISSION, A_WINDOW_FULL, A_WINDOW_UPDATE,
-  A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, analyzeSequence, C_ACK, C_DATA, C_FIN, C_RST, C_SYNACK,
+  A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, analyzeSequence, timeDelta, C_ACK, C_DATA, C_FIN, C_RST, C_SYNACK,
   C_SYNSENT, S_BASE_SEQ_SET, SegmentPool, TcpConversation, TcpFlow, TcpNote, TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_URG,
 } from './tcp-analysis.js';
 import { DOUBLE_ZERO, seqGe, seqLe, seqLt } from './seq.js';
@@ -90,6 +90,9 @@ export class UdpConnection {
 export class UdpNote {
   valid = false;
   stream = 0;
+  /** Streams of every UDP header of the frame (tunnels carry several), in order. */
+  count = 0;
+  readonly streams = new Int32Array(4);
 }
 
 /** Intrusive doubly linked list ordered by last activity (oldest first). */
@@ -126,9 +129,9 @@ const LIVE_UDP = 1;
 const TOMB_TCP = 2;
 const TOMB_UDP = 3;
 
-// Tombstone layout (per slot): 32 u32 words and 4 f64.
+// Tombstone layout (per slot): 32 u32 words and 8 f64 (192 bytes).
 const T_U32 = 32;
-const T_F64 = 4;
+const T_F64 = 8;
 const TU_STREAM = 10;
 const TU_MISC = 11; // completeness | alive << 8
 const TU_FLOW = 12; // 10 words per flow
@@ -223,6 +226,7 @@ export class FlowEngine {
     this.frame = p.number;
     this.tcpNote.valid = false;
     this.udpNote.valid = false;
+    this.udpNote.count = 0;
     if (fromDecoded(this.fp, p) !== Walk.Found) return;
     this.pkt = p;
     this.layer = p.transportLayer;
@@ -240,9 +244,27 @@ export class FlowEngine {
     const frame = ++this.frame;
     this.tcpNote.valid = false;
     this.udpNote.valid = false;
+    this.udpNote.count = 0;
     const w = fromFrame(this.fp, r.iface.linkType, r.data, r.origLen);
     if (w === Walk.Found) {
+      this.udpNote.count = 0;
+      if (this.fp.damaged && this.experts) this.decoderExperts(r, frame);
       this.flow(this.fp, frame, r.tsSec, r.tsNsec, rel, r.origLen);
+      // VXLAN / Geneve: tshark follows the tunnel, so the inner packet's flow counts too.
+      for (let depth = 0; depth < 4 && this.fp.proto === 17; depth++) {
+        const fp = this.fp;
+        const o = fp.off;
+        const b = fp.buf;
+        const dport = (b[o + 2] << 8) | b[o + 3];
+        const sport = (b[o] << 8) | b[o + 1];
+        const t = tunnelPayload(dport, b, o + 8) ?? tunnelPayload(sport, b, o + 8);
+        if (!t) break;
+        const end = o + fp.reportedLen;
+        const inner = t.kind === 1 ? fromFrame(fp, 1, b, end, t.at, end)
+          : fromFrame(fp, t.kind === 4 ? 228 : 229, b.subarray(t.at), end - t.at);
+        if (inner !== Walk.Found) break;
+        this.flow(fp, frame, r.tsSec, r.tsNsec, rel, r.origLen);
+      }
       return;
     }
     if (w === Walk.None) return;
@@ -253,6 +275,15 @@ export class FlowEngine {
     p.number = frame;
     if (this.experts) this.countDecoderExperts(p);
     if (fromDecoded(this.fp, p) === Walk.Found) this.flow(this.fp, frame, r.tsSec, r.tsNsec, rel, r.origLen);
+  }
+
+  /** Runs the Decoder on a damaged frame the fast walk handled, for its expert items only. */
+  private decoderExperts(r: CaptureRecord, frame: number): void {
+    this.stats.decoded++;
+    this.decoder ??= new Decoder();
+    const p = this.decoder.decode(r);
+    p.number = frame;
+    this.countDecoderExperts(p);
   }
 
   private countDecoderExperts(p: Packet): void {
@@ -309,8 +340,8 @@ export class FlowEngine {
 
   // ---------------------------------------------------------------------------------- TCP
 
-  private newTcp(stream: number, rel: number): TcpConnection {
-    const c = new TcpConnection(stream, rel);
+  private newTcp(stream: number, rel: number, sec: number, nsec: number): TcpConnection {
+    const c = new TcpConnection(stream, rel, sec, nsec);
     let slot = this.tcpFree.pop();
     if (slot === undefined) {
       slot = this.tcpLive.length;
@@ -352,7 +383,7 @@ export class FlowEngine {
     let isNew = false;
     const h = this.table.get(this.key);
     if (h < 0) {
-      conn = this.newTcp(this.tcpStreams++, rel);
+      conn = this.newTcp(this.tcpStreams++, rel, tsSec, tsNsec);
       isNew = true;
     } else if ((h & 3) === LIVE_TCP) {
       conn = this.tcpLive[h >> 2]!;
@@ -363,13 +394,13 @@ export class FlowEngine {
       const f = t * T_U32 + TU_FLOW + (fromLow ? 0 : FLOW_WORDS);
       if (pureSyn && u[f + 1] & S_BASE_SEQ_SET && seq !== u[f]) {
         this.killTomb(t);
-        conn = this.newTcp(this.tcpStreams++, rel);
+        conn = this.newTcp(this.tcpStreams++, rel, tsSec, tsNsec);
         conn.completeness = C_SYNSENT;
         note.hasTa = true;
         note.analysis |= A_REUSED_PORTS;
         this.initStats(conn.stats, fp, fromLow);
       } else {
-        conn = this.reviveTcp(t, rel);
+        conn = this.reviveTcp(t, rel, tsSec, tsNsec);
         this.initStats(conn.stats, fp, fromLow);
         conn.stats.resumed = true;
       }
@@ -381,7 +412,7 @@ export class FlowEngine {
     // A SYN with a new ISN on a live tuple: the old connection ends, a new stream begins.
     if (pureSyn && fwd.staticFlags & S_BASE_SEQ_SET && seq !== fwd.baseSeq) {
       this.releaseTcp(conn, 'reused', false);
-      conn = this.newTcp(this.tcpStreams++, rel);
+      conn = this.newTcp(this.tcpStreams++, rel, tsSec, tsNsec);
       this.initStats(conn.stats, fp, fromLow);
       conn.completeness = C_SYNSENT;
       note.hasTa = true;
@@ -402,7 +433,11 @@ export class FlowEngine {
     fwd.numSackRanges = 0;
     note.timeRelNs = rel - conn.tsFirst;
     note.timeDeltaNs = rel - conn.tsPrev;
+    timeDelta(note, 0, tsSec, tsNsec, conn.firstSec, conn.firstNsec);
+    timeDelta(note, 1, tsSec, tsNsec, conn.prevSec, conn.prevNsec);
     conn.tsPrev = rel;
+    conn.prevSec = tsSec;
+    conn.prevNsec = tsNsec;
     note.seqRaw = seq;
     note.ackRaw = ack;
     note.flags = flags;
@@ -411,6 +446,7 @@ export class FlowEngine {
     note.window = window;
 
     const quoted = fp.quoted;
+    const noSeglen = quoted || fp.fragmented;
     const captured = fp.capturedLen;
     note.quoted = quoted;
     note.quotedV4 = quoted && fp.family === 4;
@@ -418,11 +454,11 @@ export class FlowEngine {
     // measure: not inside an ICMP error, and not shorter than their own header.
     const reported = fp.reportedLen;
     let seglen = 0;
-    if (!quoted && reported >= hlen) {
+    if (!noSeglen && reported >= hlen) {
       seglen = reported - hlen;
       note.haveSeglen = true;
       note.len = seglen;
-      analyzeSequence(conn, fwd, rev, this.segments, note, frame, rel, seq, ack, seglen, flags, window);
+      analyzeSequence(conn, fwd, rev, this.segments, note, frame, rel, seq, ack, seglen, flags, window, tsSec, tsNsec);
       note.seq = (seq - fwd.baseSeq) >>> 0;
       if (flags & TH_ACK) note.ack = (ack - rev.baseSeq) >>> 0;
       if (!(flags & TH_SYN) && fwd.winScale >= 0) note.window = window << fwd.winScale;
@@ -461,6 +497,8 @@ export class FlowEngine {
       } else {
         conn.serverPort = dport;
         conn.tsMruSyn = rel;
+        conn.mruSynSec = tsSec;
+        conn.mruSynNsec = tsNsec;
       }
       fwd.isFirstAck = true;
     }
@@ -473,7 +511,12 @@ export class FlowEngine {
       }
     }
     if ((flags & (TH_SYN | TH_ACK)) === TH_ACK) {
-      if (conn.tsMruSyn !== -Infinity && conn.firstRtt === 0) conn.firstRtt = rel - conn.tsMruSyn;
+      if (conn.tsMruSyn !== -Infinity && conn.firstRtt === 0) {
+        conn.firstRtt = rel - conn.tsMruSyn;
+        timeDelta(note, 3, tsSec, tsNsec, conn.mruSynSec, conn.mruSynNsec);
+        conn.firstRttSec = note.irttSec;
+        conn.firstRttNsec = note.irttNsec;
+      }
       if (fwd.isFirstAck) fwd.isFirstAck = false;
     }
     // A header cut by the snaplen ends tshark's dissection with an exception: before the
@@ -494,6 +537,8 @@ export class FlowEngine {
       }
     }
     note.irttNs = conn.firstRtt;
+    note.irttSec = conn.firstRttSec;
+    note.irttNsec = conn.firstRttNsec;
 
     if (!quoted) {
       const st = conn.stats;
@@ -675,28 +720,52 @@ export class FlowEngine {
     u[o + TU_MISC] = c.completeness | (1 << 8) | (0 << 9);
     writeFlow(u, o + TU_FLOW, c.fwdLow);
     writeFlow(u, o + TU_FLOW + FLOW_WORDS, c.fwdHigh);
+    // Times as exact (seconds, nanoseconds); the capture-relative forms are derived on revival.
     const f = this.tombF64;
-    f[t * T_F64] = c.tsFirst;
-    f[t * T_F64 + 1] = c.tsPrev;
-    f[t * T_F64 + 2] = c.tsMruSyn;
-    f[t * T_F64 + 3] = c.firstRtt;
+    const b = t * T_F64;
+    f[b] = c.firstSec;
+    f[b + 1] = c.firstNsec;
+    f[b + 2] = c.prevSec;
+    f[b + 3] = c.prevNsec;
+    f[b + 4] = c.tsMruSyn === -Infinity ? Number.NaN : c.mruSynSec;
+    f[b + 5] = c.mruSynNsec;
+    f[b + 6] = c.firstRttSec;
+    f[b + 7] = c.firstRttNsec;
   }
 
-  private reviveTcp(t: number, rel: number): TcpConnection {
+  private reviveTcp(t: number, rel: number, sec: number, nsec: number): TcpConnection {
     const u = this.tombU32;
     const o = t * T_U32;
-    const c = this.newTcp(u[o + TU_STREAM], rel);
+    const c = this.newTcp(u[o + TU_STREAM], rel, sec, nsec);
     c.completeness = u[o + TU_MISC] & 0xff;
     readFlow(u, o + TU_FLOW, c.fwdLow);
     readFlow(u, o + TU_FLOW + FLOW_WORDS, c.fwdHigh);
     const f = this.tombF64;
-    c.tsFirst = f[t * T_F64];
-    c.tsPrev = f[t * T_F64 + 1];
-    c.tsMruSyn = f[t * T_F64 + 2];
-    c.firstRtt = f[t * T_F64 + 3];
+    const b = t * T_F64;
+    c.firstSec = f[b];
+    c.firstNsec = f[b + 1];
+    c.prevSec = f[b + 2];
+    c.prevNsec = f[b + 3];
+    c.tsFirst = this.relOf(c.firstSec, c.firstNsec);
+    c.tsPrev = this.relOf(c.prevSec, c.prevNsec);
+    if (Number.isNaN(f[b + 4])) {
+      c.tsMruSyn = -Infinity;
+    } else {
+      c.mruSynSec = f[b + 4];
+      c.mruSynNsec = f[b + 5];
+      c.tsMruSyn = this.relOf(c.mruSynSec, c.mruSynNsec);
+    }
+    c.firstRttSec = f[b + 6];
+    c.firstRttNsec = f[b + 7];
+    c.firstRtt = c.firstRttSec * 1e9 + c.firstRttNsec;
     this.killTomb(t);
     this.stats.revived++;
     return c;
+  }
+
+  /** Capture-relative nanoseconds of an absolute time. */
+  private relOf(sec: number, nsec: number): number {
+    return (sec - this.firstSec) * 1e9 + (nsec - this.firstNsec);
   }
 
   /** Marks a tombstone slot dead (revived or superseded); the key table entry is overwritten by the caller. */
@@ -739,8 +808,10 @@ export class FlowEngine {
     if (fp.capturedLen < 8) return;
     const b = fp.buf;
     const o = fp.off;
-    // tshark gives up on a UDP length below 8 before it looks the conversation up.
-    if (((b[o + 4] << 8) | b[o + 5]) < 8) return;
+    // tshark gives up on a UDP length below 8 before it looks the conversation up (0 is an
+    // IPv6 jumbogram's).
+    const ulen = (b[o + 4] << 8) | b[o + 5];
+    if (ulen < 8 && !(ulen === 0 && fp.family === 6)) return;
     this.stats.udpPackets++;
     const sport = (b[o] << 8) | b[o + 1];
     const dport = (b[o + 2] << 8) | b[o + 3];
@@ -771,8 +842,10 @@ export class FlowEngine {
       if (!st.started) st.begin(fromLow, 0, frame, tsSec, tsNsec, rel);
       st.updateUdp(fromLow, frame, rel, frameLen, fp.ttl, fp.reportedLen >= 8 ? fp.reportedLen - 8 : 0);
     }
-    this.udpNote.valid = true;
-    this.udpNote.stream = conn.stream;
+    const un = this.udpNote;
+    un.valid = true;
+    un.stream = conn.stream;
+    if (un.count < 4) un.streams[un.count++] = conn.stream;
     conn.lastSeen = rel;
     this.udpList.touch(conn);
   }

@@ -48,6 +48,10 @@ export class FlowPacket {
    * up (so it gets a stream number) but does not analyse or count it.
    */
   quoted = false;
+  /** A first IP fragment tshark dissects without reassembly: stream, but no segment length. */
+  fragmented = false;
+  /** An IP length beyond the frame: tshark raises expert items the Decoder also knows. */
+  damaged = false;
   /** The buffer holding the transport header, its offset, and the bytes the IP layer says it carries. */
   buf: Uint8Array = new Uint8Array(0);
   off = 0;
@@ -69,30 +73,34 @@ const IP_IPIP = 4;
 const IP_IPV6 = 41;
 const IP_ICMP = 1;
 const IP_ICMPV6 = 58;
+const IP_GRE = 47;
+const ETH_MPLS = 0x8847;
+const ETH_MPLS_MC = 0x8848;
+const ETH_PPPOE = 0x8864;
+const ETH_TEB = 0x6558;
+const ETH_MACSEC = 0x88e5;
+const ETH_NSH = 0x894f;
+/** Pseudo ethertype: a PPP protocol field follows. */
+const PPP = 0x10000;
 
 /**
  * Walks link, IP and transport headers of a raw frame. `origLen` is the length on the wire
- * (for the reported length of truncated frames).
+ * (for the reported length of truncated frames). `start`/`end` walk a frame carried inside
+ * another (VXLAN, Geneve) from Ethernet at `start`, reported up to `end`.
  */
-export function fromFrame(fp: FlowPacket, linkType: number, b: Uint8Array, origLen: number): Walk {
+export function fromFrame(fp: FlowPacket, linkType: number, b: Uint8Array, origLen: number, start = 0, end = origLen): Walk {
   fp.ipValid = false;
   fp.quoted = false;
-  let off: number;
+  fp.fragmented = false;
+  fp.damaged = false;
+  let off = start;
   let type: number;
   switch (linkType) {
-    case 1: { // Ethernet
-      if (b.length < 14) return Walk.None;
-      off = 12;
-      type = (b[12] << 8) | b[13];
-      off = 14;
-      while (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD) {
-        if (b.length < off + 4) return Walk.None;
-        type = (b[off + 2] << 8) | b[off + 3];
-        off += 4;
-      }
-      if (type < 0x600) return Walk.Fallback; // 802.3 length field: LLC/SNAP
+    case 1: // Ethernet
+      if (b.length < off + 14) return Walk.None;
+      type = (b[off + 12] << 8) | b[off + 13];
+      off += 14;
       break;
-    }
     case 113: // Linux cooked capture v1
       if (b.length < 16) return Walk.None;
       type = (b[14] << 8) | b[15];
@@ -127,82 +135,261 @@ export function fromFrame(fp: FlowPacket, linkType: number, b: Uint8Array, origL
       type = ETH_IPV6;
       off = 0;
       break;
+    case 9: case 50: // PPP, PPP in HDLC framing
+      off = b.length >= 2 && b[0] === 0xff && b[1] === 0x03 ? 2 : 0;
+      type = PPP;
+      break;
+    case 104: // Cisco HDLC: address, control, ethertype
+      if (b.length < 4) return Walk.None;
+      type = (b[2] << 8) | b[3];
+      off = 4;
+      break;
+    case 258: { // Apple PKTAP: little-endian header length and the link type of what follows
+      if (b.length < 8) return Walk.None;
+      const hl = b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
+      const dlt = b[4] | (b[5] << 8);
+      if (dlt !== 1 || hl < 8 || b.length < hl + 14) return dlt === 1 ? Walk.None : Walk.Fallback;
+      type = (b[hl + 12] << 8) | b[hl + 13];
+      off = hl + 14;
+      break;
+    }
+    case 239: { // Linux NFLOG: TLVs (host byte order), the payload TLV holds the IP packet
+      if (b.length < 4) return Walk.None;
+      type = b[0] === 10 ? ETH_IPV6 : ETH_IPV4;
+      off = 4;
+      for (;;) {
+        if (b.length < off + 4) return Walk.None;
+        const len = b[off] | (b[off + 1] << 8);
+        const t = b[off + 2] | (b[off + 3] << 8);
+        if (len < 4) return Walk.None;
+        if (t === 9) {
+          end = Math.min(end, off + len);
+          off += 4;
+          break;
+        }
+        off += (len + 3) & ~3;
+      }
+      break;
+    }
     default:
       return Walk.Fallback;
   }
   // Bytes the wire carried after `off` (frames cut by the snaplen still report their size).
-  let reportedEnd = origLen;
-  for (let depth = 0; depth < 4; depth++) {
-    if (type === ETH_IPV4) {
-      if (b.length < off + 20) return b.length >= origLen ? Walk.None : Walk.Fallback;
-      if (b[off] >> 4 !== 4) return Walk.Fallback;
-      const hl = (b[off] & 15) * 4;
-      if (hl < 20 || b.length < off + hl) return Walk.Fallback;
-      let total = (b[off + 2] << 8) | b[off + 3];
-      if (total === 0) total = reportedEnd - off; // TSO: length left to the NIC
-      fp.family = 4;
-      fp.src4 = ((b[off + 12] << 24) | (b[off + 13] << 16) | (b[off + 14] << 8) | b[off + 15]) >>> 0;
-      fp.dst4 = ((b[off + 16] << 24) | (b[off + 17] << 16) | (b[off + 18] << 8) | b[off + 19]) >>> 0;
-      fp.ttl = b[off + 8];
-      fp.ipValid = true;
-      if (total < hl) return Walk.Fallback;
-      // A total length beyond the frame is damage the Decoder reports (and tshark flags).
-      if (off + total > reportedEnd) return Walk.Fallback;
-      if (b[off + 6] & 0x3f || b[off + 7]) return Walk.Fallback; // MF or fragment offset: reassembly needed
-      const proto = b[off + 9];
-      const end = off + total;
-      off += hl;
-      reportedEnd = end;
-      if (proto === IP_TCP || proto === IP_UDP) return transport(fp, proto, b, off, reportedEnd);
-      if (proto === IP_IPIP) { type = ETH_IPV4; continue; }
-      if (proto === IP_IPV6) { type = ETH_IPV6; continue; }
-      if (proto === IP_ICMP) return quotedV4(fp, b, off, reportedEnd);
-      return Walk.None;
-    }
-    if (type === ETH_IPV6) {
-      if (b.length < off + 40) return b.length >= origLen ? Walk.None : Walk.Fallback;
-      if (b[off] >> 4 !== 6) return Walk.Fallback;
-      const plen = (b[off + 4] << 8) | b[off + 5];
-      let next = b[off + 6];
-      fp.family = 6;
-      fp.addrBuf = b;
-      fp.src6 = off + 8;
-      fp.dst6 = off + 24;
-      fp.ttl = b[off + 7];
-      fp.ipValid = true;
-      if (plen !== 0 && off + 40 + plen > reportedEnd) return Walk.Fallback;
-      // Payload length 0 (TSO, jumbograms, BIG TCP): tshark 4.0 gives the payload no length and
-      // fails on the transport header, so it gets no stream.
-      if (plen === 0) return Walk.None;
-      const end = plen === 0 ? reportedEnd : off + 40 + plen;
-      off += 40;
-      reportedEnd = end;
-      // Extension headers: hop-by-hop, routing, destination options, AH; a fragment needs reassembly.
-      for (let ext = 0; ext < 8; ext++) {
-        if (next === 0 || next === 43 || next === 60) {
-          if (b.length < off + 2) return Walk.Fallback;
-          const len = (b[off + 1] + 1) * 8;
-          next = b[off];
-          off += len;
-        } else if (next === 51) {
-          if (b.length < off + 2) return Walk.Fallback;
-          const len = (b[off + 1] + 2) * 4;
-          next = b[off];
-          off += len;
+  let reportedEnd = end;
+  for (let depth = 0; depth < 8; depth++) {
+    switch (type) {
+      case ETH_VLAN: case ETH_QINQ: case ETH_QINQ_OLD:
+        if (b.length < off + 4) return Walk.None;
+        type = (b[off + 2] << 8) | b[off + 3];
+        off += 4;
+        continue;
+      case ETH_PPPOE:
+        if (b.length < off + 8) return Walk.None;
+        off += 6;
+        type = PPP;
+        continue;
+      case PPP: {
+        // Protocol field: 2 bytes, or 1 when compressed (odd first byte).
+        if (b.length < off + 1) return Walk.None;
+        let proto: number;
+        if (b[off] & 1) {
+          proto = b[off];
+          off += 1;
         } else {
-          break;
+          if (b.length < off + 2) return Walk.None;
+          proto = (b[off] << 8) | b[off + 1];
+          off += 2;
         }
+        if (proto === 0x21) type = ETH_IPV4;
+        else if (proto === 0x57) type = ETH_IPV6;
+        else if (proto === 0x281 || proto === 0x283) type = ETH_MPLS;
+        else return Walk.None;
+        continue;
       }
-      if (next === 44) return Walk.Fallback;
-      if (next === IP_TCP || next === IP_UDP) return transport(fp, next, b, off, reportedEnd);
-      if (next === IP_IPIP) { type = ETH_IPV4; continue; }
-      if (next === IP_IPV6) { type = ETH_IPV6; continue; }
-      if (next === IP_ICMPV6) return quotedV6(fp, b, off, reportedEnd);
-      return Walk.None;
+      case ETH_MPLS: case ETH_MPLS_MC: {
+        // Labels until the bottom of stack; then IPv4 or IPv6 by the first nibble, as tshark guesses.
+        for (;;) {
+          if (b.length < off + 4) return Walk.None;
+          const bottom = b[off + 2] & 1;
+          off += 4;
+          if (bottom) break;
+        }
+        if (b.length < off + 1) return Walk.None;
+        const v = b[off] >> 4;
+        if (v === 4) type = ETH_IPV4;
+        else if (v === 6) type = ETH_IPV6;
+        else return Walk.None;
+        continue;
+      }
+      case ETH_IPV4: {
+        if (b.length < off + 20) return Walk.None;
+        if (b[off] >> 4 !== 4) return Walk.Fallback;
+        const hl = (b[off] & 15) * 4;
+        if (hl < 20 || b.length < off + hl) return Walk.Fallback;
+        let total = (b[off + 2] << 8) | b[off + 3];
+        if (total === 0) total = reportedEnd - off; // TSO: length left to the NIC
+        fp.family = 4;
+        fp.src4 = ((b[off + 12] << 24) | (b[off + 13] << 16) | (b[off + 14] << 8) | b[off + 15]) >>> 0;
+        fp.dst4 = ((b[off + 16] << 24) | (b[off + 17] << 16) | (b[off + 18] << 8) | b[off + 19]) >>> 0;
+        fp.ttl = b[off + 8];
+        fp.ipValid = true;
+        if (total < hl) return Walk.Fallback;
+        const frag = ((b[off + 6] & 0x1f) << 8) | b[off + 7];
+        const more = (b[off + 6] & 0x20) !== 0;
+        const proto = b[off + 9];
+        if (frag || more) {
+          // tshark reassembles a fragment it has whole; a first fragment cut by the snaplen (or
+          // shorter than its length) is dissected as is, flagged fragmented: stream, no analysis.
+          if (!frag && b.length < off + total && (proto === IP_TCP || proto === IP_UDP)) {
+            fp.fragmented = true;
+            return transport(fp, proto, b, off + hl, Math.min(off + total, reportedEnd));
+          }
+          return Walk.Fallback;
+        }
+        // A total length beyond the frame is damage tshark flags and then works around (the
+        // payload is what the frame holds); the Decoder is asked for its expert items.
+        if (off + total > reportedEnd) fp.damaged = true;
+        else reportedEnd = off + total;
+        off += hl;
+        if (proto === IP_TCP || proto === IP_UDP) return transport(fp, proto, b, off, reportedEnd);
+        if (proto === IP_IPIP) { type = ETH_IPV4; continue; }
+        if (proto === IP_IPV6) { type = ETH_IPV6; continue; }
+        if (proto === IP_GRE) { type = gre(b, off); off = greEnd; continue; }
+        if (proto === IP_ICMP) return quotedV4(fp, b, off, reportedEnd);
+        return Walk.None;
+      }
+      case ETH_IPV6: {
+        if (b.length < off + 40) return Walk.None;
+        if (b[off] >> 4 !== 6) return Walk.Fallback;
+        const plen = (b[off + 4] << 8) | b[off + 5];
+        let next = b[off + 6];
+        fp.family = 6;
+        fp.addrBuf = b;
+        fp.src6 = off + 8;
+        fp.dst6 = off + 24;
+        fp.ttl = b[off + 7];
+        fp.ipValid = true;
+        if (plen !== 0 && off + 40 + plen > reportedEnd) fp.damaged = true;
+        // Payload length 0: a jumbogram when a hop-by-hop header follows (tshark takes the
+        // frame's length); otherwise (TSO) tshark 4.0 gives the payload no length and fails
+        // on the transport header, so it gets no stream.
+        if (plen === 0 && next !== 0) return Walk.None;
+        const endIp = plen === 0 ? reportedEnd : Math.min(off + 40 + plen, reportedEnd);
+        off += 40;
+        reportedEnd = endIp;
+        // Extension headers: hop-by-hop, routing, destination options, AH; a fragment needs reassembly.
+        for (let ext = 0; ext < 8; ext++) {
+          if (next === 0 || next === 43 || next === 60) {
+            if (b.length < off + 2) return Walk.Fallback;
+            const len = (b[off + 1] + 1) * 8;
+            next = b[off];
+            off += len;
+          } else if (next === 51) {
+            if (b.length < off + 2) return Walk.Fallback;
+            const len = (b[off + 1] + 2) * 4;
+            next = b[off];
+            off += len;
+          } else {
+            break;
+          }
+        }
+        if (next === 44) return Walk.Fallback;
+        if (next === IP_TCP || next === IP_UDP) return transport(fp, next, b, off, reportedEnd);
+        if (next === IP_IPIP) { type = ETH_IPV4; continue; }
+        if (next === IP_IPV6) { type = ETH_IPV6; continue; }
+        if (next === IP_GRE) { type = gre(b, off); off = greEnd; continue; }
+        if (next === IP_ICMPV6) return quotedV6(fp, b, off, reportedEnd);
+        return Walk.None;
+      }
+      case ETH_MACSEC: {
+        // 802.1AE without encryption (E and C clear): SecTAG (+ SCI), then the inner ethertype.
+        if (b.length < off + 8) return Walk.None;
+        const tci = b[off];
+        if (tci & 0x0c) return Walk.None;
+        off += tci & 0x20 ? 14 : 6;
+        if (b.length < off + 2) return Walk.None;
+        type = (b[off] << 8) | b[off + 1];
+        off += 2;
+        continue;
+      }
+      case ETH_NSH: {
+        // Network Service Header: length in 4-byte words, next protocol 1 IPv4, 2 IPv6, 3 Ethernet.
+        if (b.length < off + 8) return Walk.None;
+        const len = (b[off + 1] & 0x3f) * 4;
+        const next = b[off + 3];
+        off += len;
+        if (next === 1) type = ETH_IPV4;
+        else if (next === 2) type = ETH_IPV6;
+        else if (next === 3) type = ETH_TEB;
+        else return Walk.None;
+        continue;
+      }
+      case ETH_TEB: // Ethernet inside GRE
+        if (b.length < off + 14) return Walk.None;
+        type = (b[off + 12] << 8) | b[off + 13];
+        off += 14;
+        continue;
+      case 0x0806: case 0x88cc: case 0x8035: case 0x8809: case 0x888e:
+        return Walk.None; // ARP, LLDP, RARP, slow protocols, EAPOL: no IP to follow
+      default:
+        return type < 0x600 ? Walk.Fallback : Walk.None;
     }
-    return type === 0x0806 || type === 0x88cc || type === 0x8035 ? Walk.None : Walk.Fallback;
   }
-  return Walk.Fallback;
+  return Walk.None;
+}
+
+/** Where the payload of the last GRE header read starts (set by `gre`). */
+let greEnd = 0;
+
+/**
+ * A GRE header at `off`: returns the ethertype it carries (ERSPAN type II and WCCP made to
+ * look like what they carry) and leaves the payload offset in `greEnd`.
+ */
+function gre(b: Uint8Array, off: number): number {
+  if (b.length < off + 4) return 0;
+  const flags = b[off];
+  let type = (b[off + 2] << 8) | b[off + 3];
+  let o = off + 4;
+  if (flags & 0x80) o += 4; // checksum + reserved
+  if (flags & 0x20) o += 4; // key
+  if (flags & 0x10) o += 4; // sequence number
+  if (type === 0x88be) {
+    // ERSPAN type II: 8-byte header, then the mirrored Ethernet frame (type I has none).
+    if (flags & 0x10) o += 8;
+    type = ETH_TEB;
+  } else if (type === 0x883e) {
+    o += 4; // WCCP redirect header
+    type = ETH_IPV4;
+  }
+  greEnd = o;
+  return type;
+}
+
+/**
+ * Where a VXLAN, VXLAN-GPE or Geneve header at `off` (the UDP payload) says its inner frame
+ * starts, and whether it is Ethernet (1) or IP (4/6); -1 when the port is no such tunnel.
+ */
+export function tunnelPayload(port: number, b: Uint8Array, off: number): { at: number; kind: number } | null {
+  if (port === 4789) return b.length >= off + 8 ? { at: off + 8, kind: 1 } : null;
+  if (port === 4790) {
+    if (b.length < off + 8) return null;
+    const next = b[off + 3];
+    if (next === 4 && b.length >= off + 16) {
+      // NSH inside VXLAN-GPE
+      const nshNext = b[off + 8 + 3];
+      const at = off + 8 + (b[off + 9] & 0x3f) * 4;
+      return nshNext === 3 ? { at, kind: 1 } : nshNext === 1 ? { at, kind: 4 } : nshNext === 2 ? { at, kind: 6 } : null;
+    }
+    return next === 3 ? { at: off + 8, kind: 1 } : next === 1 ? { at: off + 8, kind: 4 } : next === 2 ? { at: off + 8, kind: 6 } : null;
+  }
+  if (port === 6081) {
+    if (b.length < off + 8) return null;
+    const optLen = (b[off] & 0x3f) * 4;
+    const proto = (b[off + 2] << 8) | b[off + 3];
+    const at = off + 8 + optLen;
+    return proto === ETH_TEB ? { at, kind: 1 } : proto === ETH_IPV4 ? { at, kind: 4 } : proto === ETH_IPV6 ? { at, kind: 6 } : null;
+  }
+  return null;
 }
 
 /**
@@ -261,10 +448,15 @@ function transport(fp: FlowPacket, proto: number, b: Uint8Array, off: number, re
   if (b.length >= off + 13 && proto === IP_TCP) {
     const hl = (b[off + 12] >> 4) * 4;
     if (hl >= 20 && off + hl > reportedEnd) return Walk.Fallback;
-  } else if (b.length >= off + 6 && proto === IP_UDP) {
+  } else if (b.length >= off + 6 && proto === IP_UDP && !fp.fragmented) {
     const ulen = (b[off + 4] << 8) | b[off + 5];
+    if (ulen === 0 && fp.family === 6) return transport2(fp, proto, b, off, reportedEnd); // jumbogram (RFC 2675)
     if (ulen < 8 || off + ulen > reportedEnd) return Walk.Fallback;
   }
+  return transport2(fp, proto, b, off, reportedEnd);
+}
+
+function transport2(fp: FlowPacket, proto: number, b: Uint8Array, off: number, reportedEnd: number): Walk {
   fp.proto = proto;
   fp.buf = b;
   fp.off = off;
@@ -291,6 +483,7 @@ function protoName(id: number): string {
 export function fromDecoded(fp: FlowPacket, p: Packet): Walk {
   fp.ipValid = false;
   fp.quoted = false;
+  fp.fragmented = false;
   let t = p.transportLayer;
   let n = p.netLayer;
   if (t < 0) {

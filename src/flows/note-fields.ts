@@ -8,12 +8,11 @@
  * engine.record(r);
  * noteFieldText(engine, 'tcp.stream'); // '3', or '' when the frame has no TCP
  */
-import { nsToSeconds } from '../fields/format.js';
 import type { FlowEngine } from './engine.js';
 import {
   A_ACK_LOST_PACKET, A_DUPLICATE_ACK, A_FAST_RETRANSMISSION, A_KEEP_ALIVE, A_KEEP_ALIVE_ACK, A_LOST_PACKET,
   A_OUT_OF_ORDER, A_RETRANSMISSION, A_REUSED_PORTS, A_SPURIOUS_RETRANSMISSION, A_WINDOW_FULL, A_WINDOW_UPDATE,
-  A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, TH_ACK, TH_FIN, TH_RST, TH_SYN, type TcpNote,
+  A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, pairText, TH_ACK, TH_FIN, TH_RST, TH_SYN, type TcpNote,
 } from './tcp-analysis.js';
 
 /** Fields this module can produce. */
@@ -64,11 +63,11 @@ function tcpText(n: TcpNote, f: NoteField): string {
     case 'tcp.len': return n.haveSeglen ? String(n.len) : '';
     case 'tcp.window_size': return String(n.window);
     case 'tcp.window_size_scalefactor': return Number.isNaN(n.scaleFactor) ? '' : String(n.scaleFactor);
-    case 'tcp.time_relative': return n.cut === 1 ? '' : nsToSeconds(n.timeRelNs);
-    case 'tcp.time_delta': return n.cut === 1 ? '' : nsToSeconds(n.timeDeltaNs);
+    case 'tcp.time_relative': return n.cut === 1 ? '' : pairText(n.relSec, n.relNsec);
+    case 'tcp.time_delta': return n.cut === 1 ? '' : pairText(n.deltaSec, n.deltaNsec);
     case 'tcp.analysis.acks_frame': return ta && n.acksFrame ? String(n.acksFrame) : '';
-    case 'tcp.analysis.ack_rtt': return ta && n.acksFrame && n.ackRttNs ? nsToSeconds(n.ackRttNs) : '';
-    case 'tcp.analysis.initial_rtt': return ta && n.irttNs ? nsToSeconds(n.irttNs) : '';
+    case 'tcp.analysis.ack_rtt': return ta && n.acksFrame && (n.rttSec || n.rttNsec) ? pairText(n.rttSec, n.rttNsec) : '';
+    case 'tcp.analysis.initial_rtt': return ta && (n.irttSec || n.irttNsec) ? pairText(n.irttSec, n.irttNsec) : '';
     case 'tcp.analysis.bytes_in_flight': return ta && n.bytesInFlight ? String(n.bytesInFlight) : '';
     case 'tcp.analysis.push_bytes_sent': return ta && n.bytesInFlight ? String(n.pushBytesSent) : '';
     case 'tcp.analysis.duplicate_ack_num': return a && n.dupackNum ? String(n.dupackNum) : '';
@@ -93,7 +92,12 @@ function tcpText(n: TcpNote, f: NoteField): string {
 
 /** The field's text for the packet the engine just processed ('' when absent). */
 export function noteFieldText(engine: FlowEngine, f: NoteField): string {
-  if (f === 'udp.stream') return engine.udpNote.valid ? String(engine.udpNote.stream) : '';
+  if (f === 'udp.stream') {
+    const u = engine.udpNote;
+    if (!u.valid) return '';
+    if (u.count <= 1) return String(u.stream);
+    return Array.from(u.streams.subarray(0, u.count)).join(',');
+  }
   const n = engine.tcpNote;
   return n.valid ? tcpText(n, f) : '';
 }

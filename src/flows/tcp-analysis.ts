@@ -54,8 +54,6 @@ export const MAX_UNACKED_SEGMENTS = 10000;
 /** Wireshark's `MAX_TCP_SACK_RANGES`. */
 export const MAX_SACK_RANGES = 4;
 const UNSET_TIME = -Infinity;
-/** `dupacknum = -1` in Wireshark's unsigned counter. */
-const DUPACK_NEUTRALIZED = 0xffffffff;
 
 /**
  * Unacknowledged segments of all flows, as singly linked lists in typed arrays (Wireshark's
@@ -64,6 +62,9 @@ const DUPACK_NEUTRALIZED = 0xffffffff;
 export class SegmentPool {
   next = new Int32Array(1024);
   prev = new Int32Array(1024);
+  /** Absolute time of the segment, exact (seconds, nanoseconds), for ack_rtt. */
+  tsSec = new Float64Array(1024);
+  tsNsec = new Int32Array(1024);
   frame = new Uint32Array(1024);
   seq = new Uint32Array(1024);
   nextseq = new Uint32Array(1024);
@@ -101,7 +102,7 @@ export class SegmentPool {
   }
 
   get bytes(): number {
-    return this.next.length * (4 + 4 + 4 + 4 + 4 + 8);
+    return this.next.length * (4 + 4 + 4 + 4 + 4 + 8 + 8 + 4);
   }
 
   private grow(): void {
@@ -113,6 +114,8 @@ export class SegmentPool {
     };
     this.next = g(this.next);
     this.prev = g(this.prev);
+    this.tsSec = g(this.tsSec);
+    this.tsNsec = g(this.tsNsec);
     this.frame = g(this.frame);
     this.seq = g(this.seq);
     this.nextseq = g(this.nextseq);
@@ -165,14 +168,25 @@ export class TcpConversation {
   tsFirst = DOUBLE_ZERO;
   tsPrev = DOUBLE_ZERO;
   tsMruSyn = UNSET_TIME;
+  // The same instants as exact absolute times (seconds, nanoseconds), for display.
+  firstSec = DOUBLE_ZERO;
+  firstNsec = 0;
+  prevSec = DOUBLE_ZERO;
+  prevNsec = 0;
+  mruSynSec = DOUBLE_ZERO;
+  mruSynNsec = 0;
+  firstRttSec = DOUBLE_ZERO;
+  firstRttNsec = 0;
   /** iRTT in ns; 0 = not known (Wireshark's zero nstime). */
   firstRtt = DOUBLE_ZERO;
   completeness = 0;
   serverPort = 0;
 
-  constructor(public stream: number, ts: number) {
+  constructor(public stream: number, ts: number, sec = 0, nsec = 0) {
     this.tsFirst = ts;
     this.tsPrev = ts;
+    this.firstSec = this.prevSec = sec;
+    this.firstNsec = this.prevNsec = nsec;
   }
 
   /** Frees the unacknowledged segment lists (when the connection is released). */
@@ -216,6 +230,15 @@ export class TcpNote {
   scaleFactor = Number.NaN;
   timeRelNs = DOUBLE_ZERO;
   timeDeltaNs = DOUBLE_ZERO;
+  /** Exact forms of the times shown (seconds and nanoseconds of one sign, as Wireshark's nstime_delta). */
+  relSec = DOUBLE_ZERO;
+  relNsec = 0;
+  deltaSec = DOUBLE_ZERO;
+  deltaNsec = 0;
+  rttSec = DOUBLE_ZERO;
+  rttNsec = 0;
+  irttSec = DOUBLE_ZERO;
+  irttNsec = 0;
   /** Wireshark creates its `tcp_acked` record ("ta") only for interesting packets; the analysis subtree shows only then. */
   hasTa = false;
   analysis = 0;
@@ -284,6 +307,7 @@ export class TcpNote {
 export function analyzeSequence(
   conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, pool: SegmentPool, note: TcpNote,
   frame: number, ts: number, seq: number, ack: number, seglen: number, flags: number, window: number,
+  tsSec: number, tsNsec: number,
 ): void {
   // Base sequence numbers: the SYN's, or seq-1 when the SYN was not seen (Wireshark bug 1542).
   if (!(fwd.staticFlags & S_BASE_SEQ_SET)) {
@@ -358,7 +382,7 @@ export function analyzeSequence(
     }
     // DUPLICATE ACK
     if (seglen === 0 && window && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack && noSynFinRst) {
-      fwd.dupacknum = fwd.dupacknum === DUPACK_NEUTRALIZED ? 1 : (fwd.dupacknum + 1) >>> 0;
+      fwd.dupacknum = (fwd.dupacknum + 1) >>> 0;
       ta = true;
       a |= A_DUPLICATE_ACK;
       note.dupackNum = fwd.dupacknum;
@@ -372,17 +396,12 @@ export function analyzeSequence(
     fwd.dupacknum = DOUBLE_ZERO;
   }
 
-  // ACKED LOST PACKET: ACKs data beyond what was seen from the other side.
+  // ACKED LOST PACKET: ACKs data beyond what was seen from the other side. Wireshark 4.0 then
+  // moves the other side's "max seq to be acked" to its nextseq so one loss is flagged once.
   if (rev.maxseqtobeacked && seqGt(ack, rev.maxseqtobeacked) && flags & TH_ACK) {
     ta = true;
-    if (rev.maxseqtobeacked > rev.nextseq) {
-      // Wireshark compares these two unsigned, not in sequence space.
-      rev.maxseqtobeacked = rev.nextseq;
-      a |= A_ACK_LOST_PACKET;
-    } else {
-      if (rev.dupacknum === 0) a |= A_ACK_LOST_PACKET;
-      rev.dupacknum = DUPACK_NEUTRALIZED;
-    }
+    a |= A_ACK_LOST_PACKET;
+    rev.maxseqtobeacked = rev.nextseq;
   }
 
   // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER (never for a keep-alive).
@@ -438,6 +457,8 @@ export function analyzeSequence(
     pool.frame[u] = frame;
     pool.seq[u] = seq;
     pool.ts[u] = ts;
+    pool.tsSec[u] = tsSec;
+    pool.tsNsec[u] = tsNsec;
     pool.nextseq[u] = nextseq;
   }
   const zwp = ta && (a & A_ZERO_WINDOW_PROBE) !== 0;
@@ -479,6 +500,7 @@ export function analyzeSequence(
         ta = true;
         note.acksFrame = pool.frame[u];
         note.ackRttNs = ts - pool.ts[u];
+        timeDelta(note, 2, tsSec, tsNsec, pool.tsSec[u], pool.tsNsec[u]);
       }
       remove = true;
     } else if (seqGt(ack, useq) && seqLe(ack, unext)) {
@@ -545,4 +567,33 @@ export function analyzeSequence(
 
   note.analysis = a;
   note.hasTa = ta;
+}
+
+/**
+ * Wireshark's `nstime_delta(b - a)` on exact (seconds, nanoseconds) times, stored in the note:
+ * which 0 relative, 1 delta, 2 ack RTT, 3 iRTT. The result has seconds and nanoseconds of one
+ * sign, as tshark prints relative times.
+ */
+export function timeDelta(note: TcpNote, which: number, bSec: number, bNsec: number, aSec: number, aNsec: number): void {
+  let sec = bSec - aSec;
+  let nsec = bNsec - aNsec;
+  if (sec > 0 && nsec < 0) {
+    nsec += 1e9;
+    sec--;
+  } else if (sec < 0 && nsec > 0) {
+    nsec -= 1e9;
+    sec++;
+  }
+  switch (which) {
+    case 0: note.relSec = sec; note.relNsec = nsec; break;
+    case 1: note.deltaSec = sec; note.deltaNsec = nsec; break;
+    case 2: note.rttSec = sec; note.rttNsec = nsec; break;
+    default: note.irttSec = sec; note.irttNsec = nsec; break;
+  }
+}
+
+/** Text of an exact relative time as tshark prints it (`-1.000000500`, `0.000874000`). */
+export function pairText(sec: number, nsec: number): string {
+  const neg = sec < 0 || nsec < 0;
+  return `${neg ? '-' : ''}${Math.abs(sec)}.${String(Math.abs(nsec)).padStart(9, '0')}`;
 }

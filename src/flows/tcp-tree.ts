@@ -15,14 +15,13 @@
 import { tcpAnalysisHook, tcpFields } from '../decode/tcp.js';
 import type { Packet } from '../decode/packet.js';
 import { defineFields, type FieldDef } from '../fields/field.js';
-import { nsToSeconds } from '../fields/format.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { expertKinds, Expert } from './expert.js';
 import {
   A_ACK_LOST_PACKET, A_DUPLICATE_ACK, A_FAST_RETRANSMISSION, A_KEEP_ALIVE, A_KEEP_ALIVE_ACK, A_LOST_PACKET,
   A_OUT_OF_ORDER, A_RETRANSMISSION, A_REUSED_PORTS, A_SPURIOUS_RETRANSMISSION, A_WINDOW_FULL, A_WINDOW_UPDATE,
-  A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, TcpNote, TH_ACK, TH_FIN, TH_RST, TH_SYN,
+  A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, pairText, TcpNote, TH_ACK, TH_FIN, TH_RST, TH_SYN,
 } from './tcp-analysis.js';
 
 const flag = (display: string) => ({ display, type: 'bool' as const, trueFalse: ['Yes', 'No'] as const });
@@ -92,6 +91,15 @@ function completenessText(v: number): string {
   }
 }
 
+/**
+ * A relative time as a field value: integer nanoseconds when exact as a number (every sane
+ * capture), else seconds and nanoseconds.
+ */
+function timeValue(sec: number, nsec: number): number | { sec: number; nsec: number } {
+  const ns = sec * 1e9 + nsec;
+  return Number.isSafeInteger(ns) ? ns : { sec, nsec };
+}
+
 function addFlag(s: Sink, f: FieldDef, b: Uint8Array, o: number, label: string | undefined): void {
   s.add(f, b, o, 0, true, GENERATED, label);
 }
@@ -159,16 +167,16 @@ function treeEnd(n: TcpNote, b: Uint8Array, o: number, s: Sink, L: boolean): voi
   if (n.mssPresent) addFlag(s, E[Expert.MssPresent], b, o, undefined);
   // Timestamps relative to the stream (not when a snaplen cut stopped tshark before them).
   if (n.cut === 1) return;
-  s.add(F.time_relative, b, o, 0, n.timeRelNs, GENERATED, L ? `[Time since first frame in this TCP stream: ${nsToSeconds(n.timeRelNs)} seconds]` : undefined);
-  s.add(F.time_delta, b, o, 0, n.timeDeltaNs, GENERATED, L ? `[Time since previous frame in this TCP stream: ${nsToSeconds(n.timeDeltaNs)} seconds]` : undefined);
+  s.add(F.time_relative, b, o, 0, timeValue(n.relSec, n.relNsec), GENERATED, L ? `[Time since first frame in this TCP stream: ${pairText(n.relSec, n.relNsec)} seconds]` : undefined);
+  s.add(F.time_delta, b, o, 0, timeValue(n.deltaSec, n.deltaNsec), GENERATED, L ? `[Time since previous frame in this TCP stream: ${pairText(n.deltaSec, n.deltaNsec)} seconds]` : undefined);
   if (!n.hasTa || n.cut) return;
   addFlag(s, F.analysis, b, o, L ? '[SEQ/ACK analysis]' : undefined);
   s.push();
   if (n.acksFrame) {
     s.add(F['analysis.acks_frame'], b, o, 0, n.acksFrame, GENERATED);
-    if (n.ackRttNs) s.add(F['analysis.ack_rtt'], b, o, 0, n.ackRttNs, GENERATED, L ? `[The RTT to ACK the segment was: ${nsToSeconds(n.ackRttNs)} seconds]` : undefined);
+    if (n.rttSec || n.rttNsec) s.add(F['analysis.ack_rtt'], b, o, 0, timeValue(n.rttSec, n.rttNsec), GENERATED, L ? `[The RTT to ACK the segment was: ${pairText(n.rttSec, n.rttNsec)} seconds]` : undefined);
   }
-  if (n.irttNs) s.add(F['analysis.initial_rtt'], b, o, 0, n.irttNs, GENERATED, L ? `[iRTT: ${nsToSeconds(n.irttNs)} seconds]` : undefined);
+  if (n.irttSec || n.irttNsec) s.add(F['analysis.initial_rtt'], b, o, 0, timeValue(n.irttSec, n.irttNsec), GENERATED, L ? `[iRTT: ${pairText(n.irttSec, n.irttNsec)} seconds]` : undefined);
   if (n.bytesInFlight) {
     s.add(F['analysis.bytes_in_flight'], b, o, 0, n.bytesInFlight, GENERATED);
     s.add(F['analysis.push_bytes_sent'], b, o, 0, n.pushBytesSent, GENERATED);
