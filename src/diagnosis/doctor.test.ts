@@ -264,6 +264,24 @@ s.connect(('${lab.serverIp}', 8091)); time.sleep(1.5); s.close()`], { timeoutMs:
   assert.match(zw.text.en.title, new RegExp(`^10\\.251\\.\\d+\\.2:\\d+ stopped reading`), text);
 });
 
+const noDnsmasq = skip || (spawnSync('sh', ['-c', 'command -v dnsmasq'], { stdio: 'ignore' }).status !== 0 && 'dnsmasq is not installed');
+
+test('DNS NXDOMAIN from a real dnsmasq: dns.failure (and the good name gives nothing)', { skip: noDnsmasq, timeout: 30_000 }, async () => {
+  const { findings, text } = await scenario('wsds', 0, async (lab) => {
+    const server = lab.start(lab.server, 'dnsmasq', ['--no-daemon', '--no-resolv', '--no-hosts', `--listen-address=${lab.serverIp}`, '--bind-interfaces',
+      '--port=53', '--local=/lab/', '--host-record=db.lab,172.31.9.9', `--pid-file=/tmp/wsds-${process.pid}.pid`]);
+    await RoutedLab.waitFor(server, 'started, version');
+    const r = await lab.run(lab.client, process.execPath, ['-e', `
+      const r = new (require('node:dns').Resolver)({ timeout: 2000, tries: 1 }); r.setServers(['${lab.serverIp}']);
+      const p = (n) => new Promise((res) => r.resolve4(n, (e, v) => res(e ? e.code : v)));
+      (async () => console.log(JSON.stringify([await p('db.lab'), await p('nope.lab')])))();`]);
+    assert.deepEqual(JSON.parse(r.stdout), [['172.31.9.9'], 'ENOTFOUND']);
+  });
+  rmSync(`/tmp/wsds-${process.pid}.pid`, { force: true });
+  assert.deepEqual(ids(findings), ['dns.failure'], text);
+  assert.match(findings[0].text.en.title, /NXDOMAIN.*nope\.lab/, text);
+});
+
 const ORACLE = `
 const oracledb = require('oracledb');
 const [connectString, countText, gapText] = process.argv.slice(1);
