@@ -7,18 +7,28 @@
  * import '../protocols/index.js'; // from src/decode/protocols.ts
  */
 import { dissectorByName } from '../decode/dissector.js';
+import type { PduLength } from './_pdu.js';
 import { registerTransportName } from './conversation-state.js';
-import './tns.js';
-import './mysql.js';
-import './pgsql.js';
-import './resp.js';
-import './dns.js';
-import './http.js';
-import './tls.js';
+import { pduLength as dnsPduLength } from './dns.js';
+import { pduLength as httpPduLength } from './http.js';
+import { pduLength as mysqlPduLength } from './mysql.js';
+import { pduLength as pgsqlPduLength } from './pgsql.js';
+import { pduLength as respPduLength } from './resp.js';
+import { pduLength as tlsPduLength } from './tls.js';
+import { pduLength as tnsPduLength } from './tns.js';
 
 for (const name of ['tcp', 'udp'] as const) {
   const d = dissectorByName(name);
   if (d) registerTransportName(d.id, name);
 }
+
+/**
+ * `pduLength` of each stream protocol by dissector name, for the flow engine's reassembly
+ * (Wireshark's `get_pdu_len`): bytes the PDU at `off` needs, undefined until enough bytes tell.
+ * Reassembled PDUs are then handed to the dissector as a new buffer layer (`p.addBuffer`).
+ */
+export const pduLengths: Readonly<Record<string, PduLength>> = {
+  tns: tnsPduLength, mysql: mysqlPduLength, pgsql: pgsqlPduLength, resp: respPduLength, dns: dnsPduLength, http: httpPduLength, tls: tlsPduLength,
+};
 
 export { appSummary, appStates, conversationKey, clearAppStates, type AppConversationState } from './conversation-state.js';

@@ -128,3 +128,15 @@ test('real MariaDB server and mariadb client: right and wrong password, a failin
 function explained(_field: string, _ours: string, _tshark: string): boolean {
   return false;
 }
+
+test('MySQL TLS upgrade: after the SSL request the conversation is handed to TLS', () => {
+  const d = new Decoder();
+  decodeBytes(d, tcpFrame(greeting, S, 3306, C, 41100));
+  const ssl = packet(1, Buffer.concat([Buffer.from([0x8d, 0xae, 0x0b, 0x00]), Buffer.from([0, 0, 0, 1]), Buffer.from([45]), Buffer.alloc(23)]));
+  const req = decodeBytes(d, tcpFrame(ssl, C, 41100, S, 3306)).tree;
+  assert.deepEqual(values(req, 'mysql.tls_upgrade'), [true]);
+  const hello = Buffer.from([22, 3, 1, 0, 45, 1, 0, 0, 41, 3, 3, ...new Array(32).fill(1), 0, 0, 2, 0x13, 0x01, 1, 0, 0, 0]);
+  const tls = decodeBytes(d, tcpFrame(hello, C, 41100, S, 3306)).tree;
+  assert.deepEqual(values(tls, 'tls.handshake.type'), [1]);
+  assert.match([...appStates(d)][0].summary ?? '', /^mysql: TLS requested/);
+});

@@ -146,3 +146,13 @@ test('real PostgreSQL and psql: SCRAM right/wrong password, md5, unknown databas
 function explained(_field: string, _ours: string, _tshark: string): boolean {
   return false;
 }
+
+test('PostgreSQL TLS upgrade: SSLRequest answered S hands the conversation to TLS', () => {
+  const d = new Decoder();
+  decodeBytes(d, tcpFrame(sslRequest, C, 42100, S, 5432));
+  decodeBytes(d, tcpFrame(Buffer.from('S'), S, 5432, C, 42100));
+  const hello = Buffer.from([22, 3, 1, 0, 45, 1, 0, 0, 41, 3, 3, ...new Array(32).fill(1), 0, 0, 2, 0x13, 0x01, 1, 0, 0, 0]);
+  const tls = decodeBytes(d, tcpFrame(hello, C, 42100, S, 5432)).tree;
+  assert.deepEqual(values(tls, 'tls.handshake.type'), [1]);
+  assert.match([...appStates(d)][0].summary ?? '', /^postgres: TLS accepted/);
+});

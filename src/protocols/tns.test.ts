@@ -164,7 +164,7 @@ test('real oracledb thin client against the test listener: REDIRECT ×3, REFUSE 
         for (const target of ${JSON.stringify([redirectIp, nulIp, splitIp, refuseIp, `${refuseIp}:1600`])}) {
           const connectString = (target.includes(':') ? target : target + ':1521') + '/orclpdb';
           try {
-            const c = await oracledb.getConnection({ user: 'app', password: 'not-the-password', connectString, transportConnectTimeout: 5 });
+            const c = await oracledb.getConnection({ user: 'app', password: 'not-the-password', connectString, transportConnectTimeout: 20 });
             out.push({ target, ok: true });
             await c.close();
           } catch (e) { out.push({ target, error: String(e.message).split('\\n')[0] }); }
