@@ -5,6 +5,7 @@
  */
 import { onesComplementSum, u16 } from './bytes.js';
 import { dissectorByName } from './dissector.js';
+import { pseudoHeaderDestination } from './ipv6.js';
 import type { Packet } from './packet.js';
 
 export interface ChecksumResult {
@@ -47,7 +48,10 @@ export function verifyTransportChecksum(p: Packet, layer: number, proto: number,
     sum = onesComplementSum(nb, no + 12, 8) + proto + length;
   } else {
     if (nb.length < no + 40) return { status: 2 };
-    sum = onesComplementSum(nb, no + 8, 32) + proto + (length >>> 16) + (length & 0xffff);
+    // RFC 8200 §8.1: the destination is the final one when a routing header names it.
+    const dst = pseudoHeaderDestination[net] > 0 ? pseudoHeaderDestination[net] : no + 24;
+    if (dst + 16 > nb.length) return { status: 2 };
+    sum = onesComplementSum(nb, no + 8, 16) + onesComplementSum(nb, dst, 16) + proto + (length >>> 16) + (length & 0xffff);
   }
   const stored = u16(b, start + checksumOffset);
   const total = onesComplementSum(b, start, length, sum);
