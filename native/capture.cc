@@ -22,6 +22,8 @@
 #include <netinet/in.h>
 #include <netpacket/packet.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -352,6 +354,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
       return;
     }
     pcap_ = r.pcap;
+    device_ = o.device;
     warning_ = r.warning;
     nanosecond_ = pcap_get_tstamp_precision(pcap_) == PCAP_TSTAMP_PRECISION_NANO;
     Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(env, kBatchCapacity);
@@ -365,6 +368,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
   pcap_t* pcap_ = nullptr;
   uv_poll_t* poll_ = nullptr;
   std::string warning_;
+  std::string device_;
   bool nanosecond_ = false;
   Napi::Reference<Napi::Buffer<uint8_t>> buffer_;
   uint8_t* data_ = nullptr;
@@ -409,6 +413,21 @@ class Handle : public Napi::ObjectWrap<Handle> {
     return true;
   }
 
+  // Why the socket reported an error when no error code is left: is the interface down or gone?
+  std::string InterfaceState(const char* pollError) {
+    if (device_ != "any") {
+      struct ifreq request;
+      memset(&request, 0, sizeof request);
+      strncpy(request.ifr_name, device_.c_str(), IFNAMSIZ - 1);
+      if (ioctl(pcap_get_selectable_fd(pcap_), SIOCGIFFLAGS, &request) != 0) {
+        if (errno == ENODEV || errno == ENXIO) return "The interface disappeared";
+      } else if (!(request.ifr_flags & IFF_UP)) {
+        return "The interface went down";
+      }
+    }
+    return std::string("poll: ") + pollError;
+  }
+
   bool HasPackets() const { return used_ > 0 || !overflow_.empty(); }
 
   // Calls onBatch(buffer, length) for the shared buffer, then for the overflow (a copy).
@@ -436,7 +455,18 @@ class Handle : public Napi::ObjectWrap<Handle> {
     if (!self->HasPackets()) self->emptyWakeups_++;
     if (self->HasPackets() && !self->onBatch_.IsEmpty()) self->Deliver(env, self->onBatch_);
     if (!ok || (status < 0 && self->pcap_ != nullptr)) {
-      std::string message = !ok ? self->error_ : std::string("poll: ") + uv_strerror(status);
+      // libuv reports POLLERR as UV_EBADF and stops the handle; the socket's pending error
+      // says what happened (libpcap's own words for the usual ones).
+      std::string message = self->error_;
+      if (ok) {
+        int err = 0;
+        socklen_t length = sizeof err;
+        getsockopt(pcap_get_selectable_fd(self->pcap_), SOL_SOCKET, SO_ERROR, &err, &length);
+        message = err == ENETDOWN ? "The interface went down"
+          : err == ENODEV || err == ENXIO ? "The interface disappeared"
+          : err != 0 ? std::string("capture socket error: ") + strerror(err)
+          : self->InterfaceState(uv_strerror(status));
+      }
       self->StopPolling();
       if (!self->onError_.IsEmpty()) self->onError_.MakeCallback(env.Global(), {Napi::String::New(env, message)});
     }

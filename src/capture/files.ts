@@ -70,6 +70,9 @@ export interface CaptureFilesOptions {
 
 /** A write failed; the file named holds every record before the failed write. */
 export class CaptureWriteError extends Error {
+  /** Bytes of the failed write that were kept (whole records). */
+  kept = 0;
+
   constructor(message: string, readonly path: string, readonly code?: string) {
     super(message);
     this.name = 'CaptureWriteError';
@@ -98,7 +101,14 @@ class SafeFile implements ByteSink {
     }
   }
 
-  write(bytes: Uint8Array): void {
+  /**
+   * Writes `bytes` whole. On failure the file is cut back to its last whole record: to where
+   * it was, or, when `wholePrefix` is given (the longest run of whole records within the first
+   * n bytes), to the end of the last record that reached the disk in full, so a disk that
+   * fills mid-batch keeps every packet it had room for. The error's `kept` says how many bytes
+   * of `bytes` stayed.
+   */
+  write(bytes: Uint8Array, wholePrefix?: (n: number) => number): void {
     const fd = this.fd;
     if (fd === undefined) throw new Error(`Cannot write to ${this.path}: the file is closed`);
     let done = 0;
@@ -109,14 +119,21 @@ class SafeFile implements ByteSink {
           : fs.writeSync(fd, bytes, done, bytes.length - done, this.size + done);
       }
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN' && this.stream) return this.write(bytes.subarray(done));
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN' && this.stream) {
+        this.size += done;
+        return this.write(bytes.subarray(done));
+      }
+      const kept = this.stream ? done : wholePrefix ? wholePrefix(done) : 0;
       try {
         // Always cut back: a failed write may still have moved the end of file (tmpfs does).
-        if (!this.stream) fs.ftruncateSync(fd, this.size);
+        if (!this.stream) fs.ftruncateSync(fd, this.size + kept);
       } catch {
         // The cut failed too; the error below still names the file.
       }
-      throw writeError(e, this.path, 'write to', this.size);
+      this.size += kept;
+      const error = writeError(e, this.path, 'write to', this.size);
+      error.kept = kept;
+      throw error;
     }
     this.size += bytes.length;
   }
@@ -335,8 +352,17 @@ export class CaptureFiles {
       }
       if (run > position) {
         const before = this.file!.size;
-        if (pcapng) this.writeEpbs(iface, batch, view, position, run, le, spec.nanosecond);
-        else this.file!.write(batch.subarray(position, run));
+        try {
+          if (pcapng) this.writeEpbs(iface, batch, view, position, run, le, spec.nanosecond);
+          else this.file!.write(batch.subarray(position, run), (n) => wholeRecords(view, position, n, le));
+        } catch (e) {
+          if (e instanceof CaptureWriteError) {
+            // The records that reached the disk in full count as written.
+            this.bytesWritten += this.file!.size - before;
+            this.packetsWritten += pcapng ? countBlocks(this.scratch, e.kept) : countWhole(view, position, e.kept, le);
+          }
+          throw e;
+        }
         this.bytesWritten += this.file!.size - before;
         this.packetsWritten += records;
       }
@@ -375,7 +401,7 @@ export class CaptureFiles {
     const native = hostLittleEndian && le && this.o.nativeConversion !== false ? nativeConverter() : undefined;
     if (native) {
       const length = native(batch, start, end, this.scratch, 0, iface, nanosecond);
-      this.file!.write(this.scratch.subarray(0, length));
+      this.file!.write(this.scratch.subarray(0, length), (n) => wholeBlocks(this.scratch, n));
       return;
     }
     const out = this.scratch;
@@ -433,7 +459,7 @@ export class CaptureFiles {
       o += length;
       p += 16 + capLen;
     }
-    this.file!.write(out.subarray(0, o));
+    this.file!.write(out.subarray(0, o), (n) => wholeBlocks(out, n));
   }
 
   /** Pushes data to the kernel (files are written unbuffered; nothing to do but kept for -U symmetry). */
@@ -476,4 +502,40 @@ function nativeConverter(): typeof converter {
     converter = addon && typeof addon.pcapToEpb === 'function' ? addon.pcapToEpb.bind(addon) : null;
   }
   return converter;
+}
+
+/** Length of the longest run of whole pcap records within n bytes from `start`. */
+function wholeRecords(view: DataView, start: number, n: number, le: boolean): number {
+  let p = start;
+  while (p + 16 <= start + n) {
+    const next = p + 16 + view.getUint32(p + 8, le);
+    if (next > start + n) break;
+    p = next;
+  }
+  return p - start;
+}
+
+function countWhole(view: DataView, start: number, n: number, le: boolean): number {
+  let count = 0;
+  for (let p = start; p < start + n; p += 16 + view.getUint32(p + 8, le)) count++;
+  return count;
+}
+
+/** Length of the longest run of whole pcapng blocks (host order) within the first n bytes. */
+function wholeBlocks(bytes: Uint8Array, n: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let p = 0;
+  while (p + 12 <= n) {
+    const next = p + view.getUint32(p + 4, hostLittleEndian);
+    if (next > n) break;
+    p = next;
+  }
+  return p;
+}
+
+function countBlocks(bytes: Uint8Array, n: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let count = 0;
+  for (let p = 0; p < n; p += view.getUint32(p + 4, hostLittleEndian)) count++;
+  return count;
 }

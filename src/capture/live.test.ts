@@ -322,3 +322,39 @@ test('-G 1 -W 2: a new file each second, named by strftime, stop after two files
   for (const n of names) total += (await records(join(dir, n))).length;
   assert.ok(total >= 5 && total < 30, `${total}`);
 });
+
+test('--backend tcpdump through the CLI: same files, SIGTERM ends it with complete files and the counters', { skip }, async () => {
+  const file = join(work, 'via-tcpdump.pcapng');
+  // tcpdump must run inside the namespace: the CLI itself runs there.
+  const p = capture(['--backend', 'tcpdump', '-i', lab.ifA, '-w', file, `udp port ${PORT + 10}`]);
+  const done = finished(p);
+  await waitForText(p, 'listening on');
+  lab.sendUdp(300, PORT + 10);
+  p.kill('SIGTERM');
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /300 packets captured\n300 packets received by filter\n0 packets dropped by kernel/);
+  const got = await records(file);
+  assert.equal(got.length, 300);
+  assert.equal(payload(got[299].data), 'wiresage 299');
+  assert.equal(got[0].iface, lab.ifA);
+});
+
+test('interface set down mid-capture: reported, file valid, exit 1', { skip }, async () => {
+  const extra = createLab();
+  try {
+    const file = join(work, 'down.pcap');
+    const p = extra.spawn('a', [process.execPath, cli, 'capture', '-F', 'pcap', '-i', extra.ifA, '-w', file, `udp port ${PORT + 11}`]);
+    const done = finished(p);
+    await waitForText(p, 'listening on');
+    extra.sendUdp(50, PORT + 11);
+    await new Promise((r) => setTimeout(r, 300));
+    execFileSync('ip', ['-n', extra.a, 'link', 'set', extra.ifA, 'down']);
+    const r = await Promise.race([done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('did not notice')), 10_000))]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`capture on ${extra.ifA} stopped: .*went down`, 'i'));
+    assert.equal((await records(file)).length, 50);
+  } finally {
+    extra.close();
+  }
+});

@@ -165,6 +165,9 @@ export class CaptureSession {
       try {
         written = this.files.write(index, batch, view, 0, end);
       } catch (e) {
+        // Captured = what is on disk: the records before the failure that were kept.
+        this.packets = before + (this.files.packetsWritten - writtenBefore);
+        this.perInterface[index] += this.packets - before;
         this.accepting = false;
         void this.stop('error', e as Error);
         return;
