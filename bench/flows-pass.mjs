@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// One full pass of the connections engine over a capture, as the conv and expert commands run
+// it: TCP analysis of every segment, conversation summaries, expert tally; prints the
+// conversation table and the expert table (to stdout) and engine counters (to stderr).
+// Usage: node bench/flows-pass.mjs FILE   (build first: npx tsc -p tsconfig.json)
+import { openCapture } from '../dist/file/open.js';
+import { FlowEngine } from '../dist/flows/engine.js';
+import { ExpertTally, expertText } from '../dist/flows/expert.js';
+import { convTable, sortRows } from '../dist/cli/conv.js';
+
+const file = process.argv[2];
+if (!file) {
+  process.stderr.write('usage: node bench/flows-pass.mjs FILE\n');
+  process.exit(2);
+}
+const t0 = performance.now();
+const tally = new ExpertTally();
+const tcp = new Map();
+const engine = new FlowEngine({
+  experts: tally,
+  onSummary: (s) => {
+    if (s.proto !== 'tcp') return;
+    const prev = tcp.get(s.stream);
+    if (!prev) {
+      tcp.set(s.stream, { stream: s.stream, aName: `${s.aAddr}:${s.aPort}`, bName: `${s.bAddr}:${s.bPort}`, rxFrames: s.bToAPackets, rxBytes: s.bToABytes, txFrames: s.aToBPackets, txBytes: s.aToBBytes, startRelNs: s.startRelNs, endRelNs: s.endRelNs, summary: s });
+    } else {
+      const sameA = `${s.aAddr}:${s.aPort}` === prev.aName;
+      prev.rxFrames += sameA ? s.bToAPackets : s.aToBPackets;
+      prev.rxBytes += sameA ? s.bToABytes : s.aToBBytes;
+      prev.txFrames += sameA ? s.aToBPackets : s.bToAPackets;
+      prev.txBytes += sameA ? s.aToBBytes : s.bToABytes;
+      prev.startRelNs = Math.min(prev.startRelNs, s.startRelNs);
+      prev.endRelNs = Math.max(prev.endRelNs, s.endRelNs);
+      prev.summary = s;
+    }
+  },
+});
+const reader = await openCapture(file);
+await reader.forEach((r) => engine.record(r));
+reader.close();
+engine.finish();
+process.stdout.write(convTable('TCP', sortRows([...tcp.values()], 'frames'), true, true));
+process.stdout.write(expertText(tally.rows()));
+const s = engine.stats;
+const sec = (performance.now() - t0) / 1000;
+process.stderr.write(JSON.stringify({ seconds: sec, packets: s.packets, pps: Math.round(s.packets / sec), tcpStreams: s.tcpStreams, udpStreams: s.udpStreams, peakLiveTcp: s.peakLiveTcp, peakLiveUdp: s.peakLiveUdp, decoded: s.decoded, released: s.released, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
