@@ -33,3 +33,13 @@ test('decoding the same packets again does not change the state (idempotent per 
   decodeBytes(d, tcpFrame(Buffer.from('+OK\r\n'), '10.0.0.2', 6379, '10.0.0.1', 43000));
   assert.equal([...appStates(d)][0].summary, before);
 });
+
+test('pinned-conversation lookups for unrecognised traffic create no state', () => {
+  const d = new Decoder();
+  // A ClientHello on an odd port: recognised by heuristic and pinned.
+  const hello = Buffer.from([22, 3, 1, 0, 45, 1, 0, 0, 41, 3, 3, ...new Array(32).fill(1), 0, 0, 2, 0x13, 0x01, 1, 0, 0, 0]);
+  decodeBytes(d, tcpFrame(hello, '10.0.0.1', 40000, '10.0.0.2', 4433));
+  const before = [...appStates(d)].length;
+  for (let port = 20000; port < 20100; port++) decodeBytes(d, tcpFrame(Buffer.from('opaque bytes of something else'), '10.0.0.3', port, '10.0.0.4', 9999));
+  assert.equal([...appStates(d)].length, before);
+});

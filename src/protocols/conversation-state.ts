@@ -206,7 +206,7 @@ function sameTuple(st: ConversationState, a: number, b: number, pa: number, pb: 
  * packet has no IP/transport layers to key it by. Also fills `endpoints`.
  * This is the one lookup to swap for the flow engine's `conn.appState`.
  */
-export function conversationOf(p: Packet): AppConversationState | undefined {
+export function conversationOf(p: Packet, create = true): AppConversationState | undefined {
   if (!packetEndpoints(p)) return undefined;
   const t = tableOf(p.state);
   const e = endpoints;
@@ -220,6 +220,7 @@ export function conversationOf(p: Packet): AppConversationState | undefined {
     const hash = hashOf(a, b, pa, pb, proto);
     const hit = t.fast.get(hash);
     if (hit && sameTuple(hit, a, b, pa, pb, proto)) return hit;
+    if (!create) return hit ? t.map.get(conversationKey(e.transport, ipv4ToString(a), pa, ipv4ToString(b), pb)) : undefined;
     const fresh = new ConversationState(undefined, [a, b, pa, pb, proto]);
     if (!hit) t.fast.set(hash, fresh);
     else {
@@ -233,7 +234,7 @@ export function conversationOf(p: Packet): AppConversationState | undefined {
   }
   const key = conversationKey(e.transport, e.srcAddr, e.srcPort, e.dstAddr, e.dstPort);
   let st = t.map.get(key);
-  if (!st) {
+  if (!st && create) {
     st = new ConversationState(key, undefined);
     t.map.set(key, st);
     evict(t);
@@ -335,7 +336,8 @@ export function clearAppStates(state?: DecodeState): void {
 
 // Conversation pinning for the heuristics (src/decode/dissector.ts).
 conversationPins.pinned = (p) => {
-  const st = conversationOf(p);
+  // A lookup only: unrecognised traffic must not create state.
+  const st = conversationOf(p, false);
   return st ? st.pinned : STOP;
 };
 conversationPins.pin = (p, _layer, dissector) => {
