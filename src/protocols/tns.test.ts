@@ -34,6 +34,8 @@ function connectPacket(cdata: string, flags = 0): Buffer {
   return tnsPacket(1, Buffer.concat([body, Buffer.from(cdata, 'latin1')]), flags);
 }
 
+/** A service name long enough that the client's descriptor (over 230 bytes) goes in a DATA packet. */
+const LONG_SERVICE = 's'.repeat(200);
 const DESCRIPTOR = '(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=172.31.2.10)(PORT=1521))(CONNECT_DATA=(SERVICE_NAME=orclpdb)(CID=(PROGRAM=node)(HOST=app)(USER=app))))';
 const ADDRESS = '(ADDRESS=(PROTOCOL=TCP)(HOST=172.31.2.11)(PORT=1521))';
 
@@ -161,8 +163,8 @@ test('real oracledb thin client against the test listener: REDIRECT ×3, REFUSE 
       const oracledb = require('oracledb');
       (async () => {
         const out = [];
-        for (const target of ${JSON.stringify([redirectIp, nulIp, splitIp, refuseIp, `${refuseIp}:1600`])}) {
-          const connectString = (target.includes(':') ? target : target + ':1521') + '/orclpdb';
+        for (const target of ${JSON.stringify([redirectIp, nulIp, splitIp, refuseIp, `${refuseIp}:1600`, `${refuseIp}:1521/${LONG_SERVICE}`])}) {
+          const connectString = target.includes('/') ? target : (target.includes(':') ? target : target + ':1521') + '/orclpdb';
           try {
             const c = await oracledb.getConnection({ user: 'app', password: 'not-the-password', connectString, transportConnectTimeout: 20 });
             out.push({ target, ok: true });
@@ -174,7 +176,7 @@ test('real oracledb thin client against the test listener: REDIRECT ×3, REFUSE 
     const r = await lab.run(lab.clientNs, process.execPath, ['-e', script], { timeoutMs: 150_000, env: { ...process.env, NODE_PATH: join(repoRoot, 'node_modules') } });
     await stop();
     const results = JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]') as Array<{ target: string; error?: string }>;
-    assert.equal(results.length, 5, r.stderr);
+    assert.equal(results.length, 6, r.stderr);
     // The real client followed each redirect and got the login error; REFUSE 12514 is NJS-518.
     for (const x of results.slice(0, 3)) assert.match(x.error ?? '', /ORA-01017/, JSON.stringify(x));
     for (const x of results.slice(3)) assert.match(x.error ?? '', /NJS-518/, JSON.stringify(x));
@@ -194,6 +196,9 @@ test('real oracledb thin client against the test listener: REDIRECT ×3, REFUSE 
     assert.deepEqual(expected, [], mismatchText(expected));
     assert.ok((cmp.cells['tns.type'] ?? 0) >= 20, JSON.stringify(cmp.cells));
     assert.ok((cmp.cells['tns.redirect_data'] ?? 0) >= 2, JSON.stringify(cmp.cells));
+    // The long descriptor did not fit in the CONNECT: the client sent it in a DATA packet, where
+    // wiresage shows it as connect data (tshark 4.0 does not).
+    assert.ok(cmp.mismatches.some((m) => m.field === 'tns.connect_data' && m.ours.includes(LONG_SERVICE)), mismatchText(cmp.mismatches));
 
     // Summaries: each first connection says where it was redirected; the redirected ones got ORA-01017.
     const decoder = await decodeFile(file);
@@ -203,7 +208,10 @@ test('real oracledb thin client against the test listener: REDIRECT ×3, REFUSE 
     const redirected = at(acceptIp);
     assert.equal(redirected.length, 3, 'three second connections to the redirect target');
     for (const s of redirected) assert.equal(s, 'oracle: ORA-01017: invalid username/password; logon denied');
-    assert.match(at(refuseIp)[0] ?? '', /^oracle: REFUSE ERR=12514/);
+    const refused = at(refuseIp);
+    assert.equal(refused.length, 2);
+    for (const x of refused) assert.match(x ?? '', /^oracle: REFUSE ERR=12514 \(listener does not know the service\) for service '(orclpdb|s{200})'$/);
+    assert.ok(refused.some((x) => x?.includes(LONG_SERVICE)), 'service name read from the DATA packet after the CONNECT');
   } finally {
     await lab.close();
     rmSync(dir, { recursive: true, force: true });
