@@ -9,6 +9,14 @@ import {
 } from './source.js';
 import { endianness } from 'node:os';
 
+/**
+ * Kernel ring when -B is not given: 8 MiB, four times libpcap's (and tcpdump's) 2 MiB. Node
+ * can pause (GC, a slow synchronous write to a busy disk) where tcpdump would not; 16 blocks
+ * instead of 4 ride that out. Measured: 2M packets at 200k pkt/s on a loaded 2-core machine
+ * dropped ~0.3% with 2 MiB, none with 8 MiB (bench/cases/capture.mjs).
+ */
+export const DEFAULT_BUFFER_SIZE = 8 * 1024 * 1024;
+
 export class NativeSource implements CaptureSource {
   readonly backend = 'native' as const;
   readonly device: string;
@@ -34,7 +42,7 @@ export class NativeSource implements CaptureSource {
         device: options.device,
         snapLen: options.snapLen || DEFAULT_SNAPLEN,
         promisc: options.promisc ?? true,
-        bufferSize: options.bufferSize,
+        bufferSize: options.bufferSize ?? DEFAULT_BUFFER_SIZE,
         timeoutMs: this.timeoutMs,
         immediate: options.immediate ?? false,
         nanosecond: options.nanosecond ?? true,
