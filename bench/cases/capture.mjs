@@ -3,6 +3,8 @@
 // `wiresage capture -w` and `tcpdump -w` at the same time, each writing its own file. Prints
 // captured/dropped and CPU per packet (user+system time of the capturing process) for each.
 // Target: zero drops wherever tcpdump has zero drops; CPU per packet within 2x of tcpdump.
+// Both run with their defaults: wiresage's kernel ring is 8 MiB (src/capture/native.ts),
+// tcpdump's 2 MiB. BENCH_CAPTURE_RATE=N paces the sender at N packets/s (default: flat out).
 //
 // The sender is a small C program using sendmmsg (built here with cc into bench/data): Node's
 // dgram cannot send fast enough to load a capture. Needs root (namespaces).
