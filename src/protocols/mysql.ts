@@ -219,11 +219,11 @@ export const mysql = registerDissector({
     const kind = (p.notes.get(`mysql.kind.${layer}`) as Kind | undefined) ?? classify(b, o, pduEnd, fromServer, m);
     if (o + length > end) {
       // Only the start of a long packet is here: its first fields, then the reassembly mark.
-      treeMessage(s, b, o, pduEnd, kind);
+      treeMessage(s, b, o, pduEnd, kind, fromServer);
       addNeedsReassembly(s, mysqlPduFields, b, o, end - o, length);
       return;
     }
-    treeMessage(s, b, o, pduEnd, kind);
+    treeMessage(s, b, o, pduEnd, kind, fromServer);
   },
 });
 
@@ -232,7 +232,7 @@ function cstring(b: Uint8Array, at: number, end: number): number {
   return nul < 0 ? end : nul;
 }
 
-function treeMessage(s: Sink, b: Uint8Array, o: number, end: number, kind: Kind): void {
+function treeMessage(s: Sink, b: Uint8Array, o: number, end: number, kind: Kind, fromServer: boolean): void {
   const f = mysqlFields;
   let at = o + HEADER;
   switch (kind) {
@@ -376,7 +376,9 @@ function treeMessage(s: Sink, b: Uint8Array, o: number, end: number, kind: Kind)
       return;
     }
     default:
-      if (end > at) s.add(f.payload, b, at, end - at);
+      // A client packet that fits no known step may be an auth response (capture begun
+      // mid-handshake): its bytes are not shown.
+      if (end > at) s.add(f.payload, b, at, end - at, fromServer ? undefined : MASK);
   }
 }
 

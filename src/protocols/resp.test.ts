@@ -101,3 +101,10 @@ function explained(field: string, ours: string, tshark: string): boolean {
   const secrets = new Set(['736563726574', '77726f6e67', '64656661756c74']); // secret, wrong, default (HELLO's user)
   return a.every((x, i) => x === b[i] || (x === '********' && secrets.has(b[i])));
 }
+
+test('AUTH arguments are masked whichever direction the packet seems to go', () => {
+  const d = new Decoder();
+  const { tree } = decodeBytes(d, tcpFrame(auth, S, 6379, C, 43100));
+  assert.ok(!values(tree, 'resp.bulk_string.value').some((v) => v instanceof Uint8Array && Buffer.from(v).toString() === 'secret'));
+  assert.ok(values(tree, 'resp.bulk_string.value').includes('********'));
+});

@@ -165,7 +165,9 @@ export const resp = registerDissector({
       if (length === undefined) addNeedsReassembly(s, respPduFields, b, o, end - o, undefined);
       return;
     }
-    const mask: Mask = { from: client ? firstSecret(b, o, end) : Infinity, index: 0 };
+    // AUTH/HELLO arguments are masked whichever way the packet goes: a wrong guess of the
+    // direction (capture begun mid-stream, odd ports) must not reveal a password.
+    const mask: Mask = { from: firstSecret(b, o, end), index: 0 };
     treeValue(s, b, o, end, 0, mask, client);
     if (length === undefined) addNeedsReassembly(s, respPduFields, b, o, end - o, undefined);
   },
