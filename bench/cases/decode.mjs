@@ -7,10 +7,10 @@ export async function run({ quick }) {
   const mb = fileMB(file);
   const node = process.execPath;
 
-  const decode = best(quick ? 1 : 3, () => measure(node, [cli, 'read', '-q', file]));
+  const decode = best(quick ? 1 : 3, () => measure(node, [cli, 'read', '--count', file]));
   const tcpdump = best(1, () => measure('tcpdump', ['-nr', file]));
   report({
-    name: `L2–L4 decode pass (wiresage read -q) vs tcpdump -nr, ${packets} packets`,
+    name: `L2–L4 decode pass (wiresage read --count) vs tcpdump -nr, ${packets} packets`,
     packets, mb, ours: decode, anchor: tcpdump, anchorName: 'tcpdump -nr', target: '>= 1.5M pkt/s, < 150 MB',
   });
 

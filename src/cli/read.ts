@@ -201,7 +201,8 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   try {
     await reader.forEach((r) => {
       const p = decoder.decode(r);
-      flows.packet(p);
+      // Counting needs the decode pass only; everything else sees what one-pass tshark sees.
+      if (!countOnly) flows.packet(p);
       emit(p);
       count++;
       if (out.closed) return false;
