@@ -8,6 +8,7 @@ import { optionHelp, parseArgs, UsageError, type OptionSpec, type Parsed } from 
 import { captureCommand, captureOptions } from './capture.js';
 import { fieldsCommand, fieldsOptions } from './fields.js';
 import { readCommand, readOptions } from './read.js';
+import { filterCommand, filterOptions } from './filter.js';
 import { convCommand, convOptions } from './conv.js';
 import { expertCommand, expertOptions } from './expert.js';
 import { followCommand, followOptions } from './follow.js';
@@ -24,6 +25,7 @@ const commands: Record<string, Command> = {
   capture: { summary: 'capture packets live (tcpdump options), to files or printed; ring buffers and triggers', usage: 'wiresage capture [options] [BPF expression]', options: captureOptions, run: captureCommand },
   read: { summary: 'print the packets of a capture file', usage: 'wiresage read [options] FILE', options: readOptions, run: readCommand },
   fields: { summary: 'list the field registry (filter names, types, descriptions)', usage: 'wiresage fields [PREFIX]', options: fieldsOptions, run: fieldsCommand },
+  filter: { summary: 'check a display filter and print its canonical form (exit 2 when invalid)', usage: "wiresage filter --check 'EXPR' [--json]", options: filterOptions, run: filterCommand },
   conv: { summary: 'TCP/UDP conversations (tshark -z conv numbers) with state, history, RTT, close', usage: 'wiresage conv FILE [--tcp|--udp|--ip] [--sort KEY] [--json]', options: convOptions, run: convCommand },
   expert: { summary: 'expert information by severity and kind, with counts and first frames', usage: 'wiresage expert FILE [--json]', options: expertOptions, run: expertCommand },
   doctor: { summary: 'diagnose the connections in captures: what failed, why, what to do next (exit 1 when problems are found)', usage: 'wiresage doctor FILE... [--json|--format md] [--lang zh]', options: doctorOptions, run: doctorCommand },

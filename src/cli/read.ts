@@ -14,6 +14,7 @@ import { FieldSink, TreeSink } from '../fields/sink.js';
 import { openCapture } from '../file/open.js';
 import { FlowEngine } from '../flows/index.js';
 import { intOption, UsageError, type OptionSpec, type Parsed } from './args.js';
+import { displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { hexDump } from './hexdump.js';
 import { packetJson } from './json.js';
 import { packetLine, timeText, type TimeStyle } from './line.js';
@@ -37,7 +38,7 @@ export const readOptions: OptionSpec[] = [
   { name: 'option', short: 'o', kind: 'list', arg: 'PREF:VAL', help: 'ip|tcp|udp.check_checksum:TRUE (verify checksums)' },
   { name: 'verify-checksums', kind: 'flag', help: 'verify IPv4, TCP and UDP checksums' },
   { name: 'decode-as', short: 'd', kind: 'list', arg: 'tcp.port==N,PROTO', help: "decode a port as a protocol (tshark's -d), e.g. tcp.port==1600,tns" },
-  { name: 'filter', short: 'Y', kind: 'value', arg: 'FILTER', help: 'display filter' },
+  displayFilterOptionSpec,
   { name: 'line-buffered', short: 'l', kind: 'flag' },
   { name: 'quiet', short: 'q', kind: 'flag', help: 'print nothing per packet' },
 ];
@@ -108,7 +109,7 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   const file = (opts.read as string | undefined) ?? rest.shift();
   if (!file) throw new UsageError('read needs a capture file: wiresage read FILE (or -r FILE, - for stdin)');
   if (rest.length) throw new UsageError(`unexpected words: ${rest.join(' ')}`);
-  if (opts.filter !== undefined) throw new UsageError('display filters (-Y) are not available yet in this build');
+  const filter = displayFilterOption(opts);
   const limit = intOption(opts['max-packets'], '-c', 1);
   const countOnly = !!opts.count;
   const format = opts.json ? 'json' : ((opts.output as string | undefined) ?? 'text');
@@ -198,15 +199,20 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
 
   const reader = await openCapture(file);
   let count = 0;
+  let seen = 0;
   try {
     await reader.forEach((r) => {
       const p = decoder.decode(r);
       // Counting needs the decode pass only; everything else sees what one-pass tshark sees.
-      if (!countOnly) flows.packet(p);
-      emit(p);
-      count++;
+      if (!countOnly || filter) flows.packet(p);
+      seen++;
+      if (!filter || filter.matches(p)) {
+        emit(p);
+        count++;
+      }
       if (out.closed) return false;
-      return limit === undefined || count < limit;
+      // -c counts packets read, as tshark's -c with -Y does.
+      return limit === undefined || seen < limit;
     });
   } finally {
     finish();

@@ -279,7 +279,10 @@ function scanString(text: string, from: number, raw: boolean, open: number): { v
       const digits = /^[0-9A-Fa-f]*/.exec(text.slice(i + 2, i + 2 + width))![0];
       if (digits.length !== width) throw new FilterError(i, 2 + digits.length, `\\${e}${digits} must be followed by ${width} hexadecimal digits.`);
       const cp = parseInt(digits, 16);
-      if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new FilterError(i, 2 + width, `\\${e}${digits} is not a valid Unicode code point.`);
+      // C's rule for universal character names (tshark 4.0 follows it): nothing below U+00A0
+      // but $ @ `, no surrogates.
+      const basic = cp < 0xa0 && cp !== 0x24 && cp !== 0x40 && cp !== 0x60;
+      if (basic || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new FilterError(i, 2 + width, `\\${e}${digits} is not a valid universal character name`);
       value += utf8Bytes(String.fromCodePoint(cp));
       i += 2 + width;
     } else if (e in simpleEscapes) {

@@ -81,6 +81,10 @@ function integerValue(t: FieldType, v: bigint, text: string): number | bigint {
 /** Hex bytes `aa:bb:cc`, `aa-bb-cc`, `aa.bb.cc` or `aabbcc` (one-digit groups allowed between separators). */
 export function parseHexBytes(s: string): Uint8Array | undefined {
   if (!s.length) return undefined;
+  if (/^[0-9A-Fa-f]{4}(\.[0-9A-Fa-f]{4})+$/.test(s)) {
+    // Cisco-style dotted quads (`001b.21df.12d0`): two bytes per group.
+    return parseHexBytes(s.replace(/\./g, ''));
+  }
   if (/[:.-]/.test(s)) {
     const sep = /[:.-]/.exec(s)![0];
     const parts = s.split(sep);
