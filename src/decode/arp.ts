@@ -73,6 +73,19 @@ function isIpv4(protocol: number, size: number): boolean {
   return (protocol === 0x0800 || protocol === 0xcc) && size === 4;
 }
 
+/** How far into the message Wireshark reads addresses for its Info column, by opcode. */
+function addressesRead(op: number, hln: number, pln: number): number {
+  const spaEnd = HEADER + hln + pln;
+  const thaEnd = spaEnd + hln;
+  switch (op) {
+    case 1: case 2: case 4: case 6: return thaEnd + pln;
+    case 3: case 5: case 8: return hln ? thaEnd : 0;
+    case 9: case 11: case 12: case 13: case 14: case 15: case 16: case 17: case 18: case 19: case 20: case 21: case 22: case 23:
+      return pln ? spaEnd : hln ? HEADER + hln : 0;
+    default: return 0;
+  }
+}
+
 /** Whether the request/reply names the same sender and target protocol address (Wireshark: gratuitous). */
 function classify(b: Uint8Array, o: number, end: number): { gratuitous: boolean; probe: boolean; announcement: boolean } {
   const hln = b[o + 4];
@@ -162,22 +175,40 @@ export const arp = registerDissector({
     const pln = b[o + 5];
     const op = u16(b, o + 6);
     const total = HEADER + 2 * hln + 2 * pln;
-    if (end < o + total) return;
-    const c = classify(b, o, end);
-    if (c.gratuitous) s.add(f.isgratuitous, b, o, 0, true, GENERATED);
-    if (c.probe) s.add(f.isprobe, b, o, 0, true, GENERATED);
-    if (c.announcement) s.add(f.isannouncement, b, o, 0, true, GENERATED);
+    // Before any address item Wireshark reads the addresses its Info text names (and compares
+    // sender and target of requests/replies): with those bytes missing it throws there.
+    if (end < o + addressesRead(op, hln, pln)) return;
+    if (end >= o + total) {
+      const c = classify(b, o, end);
+      if (c.gratuitous) s.add(f.isgratuitous, b, o, 0, true, GENERATED);
+      if (c.probe) s.add(f.isprobe, b, o, 0, true, GENERATED);
+      if (c.announcement) s.add(f.isannouncement, b, o, 0, true, GENERATED);
+    }
     const ether = isEther(hardware, hln);
     const ipv4 = isIpv4(protocol, pln);
     const sha = o + HEADER;
     const spa = sha + hln;
     const tha = spa + pln;
     const tpa = tha + hln;
-    if (hln) s.add(ether ? f['src.hw_mac'] : f['src.hw'], b, sha, hln);
-    if (pln) s.add(ipv4 ? f['src.proto_ipv4'] : f['src.proto'], b, spa, pln);
-    if (hln) s.add(ether ? f['dst.hw_mac'] : f['dst.hw'], b, tha, hln);
-    if (pln && op !== 7) s.add(ipv4 ? f['dst.proto_ipv4'] : f['dst.proto'], b, tpa, pln);
-    else if (pln) s.add(f['dst.drarp_error_status'], b, tpa, 1);
+    if (hln) {
+      if (end < sha + hln) return;
+      s.add(ether ? f['src.hw_mac'] : f['src.hw'], b, sha, hln);
+    }
+    if (pln) {
+      if (end < spa + pln) return;
+      s.add(ipv4 ? f['src.proto_ipv4'] : f['src.proto'], b, spa, pln);
+    }
+    if (hln) {
+      if (end < tha + hln) return;
+      s.add(ether ? f['dst.hw_mac'] : f['dst.hw'], b, tha, hln);
+    }
+    if (pln && op !== 7) {
+      if (end < tpa + pln) return;
+      s.add(ipv4 ? f['dst.proto_ipv4'] : f['dst.proto'], b, tpa, pln);
+    } else if (pln) {
+      if (end < tpa + 1) return;
+      s.add(f['dst.drarp_error_status'], b, tpa, 1);
+    }
   },
 });
 

@@ -453,21 +453,23 @@ export function treeExtensions(s: Sink, b: Uint8Array, at: number, end: number, 
   const f = icmpFields;
   const total = reported - at;
   s.add(f.ext, b, at, Math.max(0, Math.min(total, end - at)), null, 0, s.wantsLabels ? 'ICMP Multi-Part Extensions' : undefined);
-  if (total < 4 || end < at + 4) return;
+  if (total < 4 || end < at + 1) return;
   s.push();
   const version = b[at] >> 4;
   s.add(f['ext.version'], b, at, 1, version);
+  if (end < at + 2) return s.pop();
   s.add(f['ext.res'], b, at, 2);
+  if (end < at + 4) return s.pop();
   const checksum = u16(b, at + 2);
-  s.add(f['ext.checksum'], b, at + 2, 2);
   if (checksum === 0) {
+    s.add(f['ext.checksum'], b, at + 2, 2);
     s.add(f['ext.checksum.status'], b, at + 2, 0, 3, GENERATED);
   } else if (end >= reported) {
+    s.add(f['ext.checksum'], b, at + 2, 2);
     s.add(f['ext.checksum.status'], b, at + 2, 0, onesComplementSum(b, at, total) === 0xffff ? 1 : 0, GENERATED);
   } else {
-    // Wireshark's checksum over bytes the capture lacks throws: nothing more is shown.
-    s.pop();
-    return;
+    // Wireshark computes the checksum over bytes the capture lacks before adding the item: it throws.
+    return s.pop();
   }
   if (version !== 1 && version !== 2) {
     s.pop();

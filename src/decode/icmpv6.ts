@@ -199,6 +199,30 @@ function redirectedPacket(b: Uint8Array, o: number, end: number, out: Int32Array
 }
 const span = new Int32Array(2);
 
+/** Bytes Wireshark reads of each message type before its options or quoted packet (the rest throws). */
+const fixedLengths: Record<number, number> = {
+  1: 8, 2: 8, 3: 8, 4: 8, 128: 8, 129: 8, 130: 24, 131: 24, 132: 24, 133: 8, 134: 16, 135: 24, 136: 24, 137: 40,
+  141: 8, 142: 8, 143: 8, 160: 8, 161: 8,
+};
+
+function fixedLength(type: number, b: Uint8Array, o: number, captured: number): number {
+  // An MLDv2 query (28 bytes or more captured) lists its sources after the fixed part.
+  if (type === 130 && captured - o >= 28) return 28 + 16 * u16(b, o + 26);
+  return fixedLengths[type] ?? 4;
+}
+
+/** Flags the packet when an MLDv2 report's records (RFC 3810 §5.2) run past the message, as Wireshark's reads do. */
+function checkRecords(p: Packet, layer: number, b: Uint8Array, at: number): void {
+  const reported = reportedEnd(p, layer);
+  const captured = Math.min(b.length, p.limit[layer]);
+  while (at < reported) {
+    if (at + 4 > captured) return markMissing(p, layer, at + 4, 'MLDv2 record header cut short');
+    const length = 20 + 16 * u16(b, at + 2) + 4 * b[at + 1];
+    if (at + length > captured) return markMissing(p, layer, at + length, 'MLDv2 record runs past the end of the message');
+    at += length;
+  }
+}
+
 /** Where Neighbor Discovery options start, by message type (RFC 4861 §4). */
 const optionsStart: Record<number, number> = { 133: 8, 134: 16, 135: 24, 136: 24, 137: 40, 141: 8, 142: 8 };
 
@@ -232,6 +256,11 @@ export const icmpv6 = registerDissector({
       return STOP;
     }
     const type = b[o];
+    const fixed = fixedLength(type, b, o, Math.min(lim, b.length));
+    if (lim - o < fixed) {
+      if (!quoted) markMissing(p, layer, o + fixed, `ICMPv6 ${icmpv6TypeNames[type] ?? 'message'} shorter than ${fixed} bytes`);
+      return STOP;
+    }
     if (quotingTypes.has(type)) {
       // Wireshark reads the header, then the first quoted byte to pick IPv6 or data.
       if (lim - o < 9) {
@@ -253,6 +282,7 @@ export const icmpv6 = registerDissector({
     }
     const options = optionsStart[type];
     if (options !== undefined) checkOptions(p, layer, b, o + options);
+    else if (type === TYPE.mldv2Report) checkRecords(p, layer, b, o + 8);
     if (type === TYPE.redirect && redirectedPacket(b, o, Math.min(lim, b.length), span)) {
       p.nextStart = span[0];
       p.nextEnd = span[1];

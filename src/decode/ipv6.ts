@@ -324,9 +324,9 @@ export const ipv6 = registerDissector({
     s.add(f['tclass.ecn'], b, o, 4);
     s.pop();
     s.add(f.flow, b, o + 1, 3);
-    if (end < o + 6) return;
-    s.add(f.plen, b, o + 4, 2);
+    // Wireshark reads the next header before adding the payload length.
     if (end < o + 7) return;
+    s.add(f.plen, b, o + 4, 2);
     s.add(f.nxt, b, o + 6, 1);
     if (end < o + 8) return;
     s.add(f.hlim, b, o + 7, 1);

@@ -35,7 +35,8 @@ export const raw = registerDissector({
       for (let i = o; i < o + 10; i++) if (b[i] !== 0) zero = false;
       if (zero) {
         p.nextStart = o + 10;
-        return o + 10 < lim ? ipv4.id : STOP;
+        // Even with nothing after the zeros Wireshark calls IPv4 (which then finds no header).
+        return ipv4.id;
       }
     }
     const version = b[o] >> 4;
