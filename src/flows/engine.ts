@@ -257,6 +257,8 @@ export class FlowEngine {
         const b = fp.buf;
         const dport = (b[o + 2] << 8) | b[o + 3];
         const sport = (b[o] << 8) | b[o + 1];
+        const ulen = (b[o + 4] << 8) | b[o + 5];
+        if (ulen < 8 && !(ulen === 0 && fp.family === 6)) break; // tshark stops at a bad UDP length
         const t = tunnelPayload(dport, b, o + 8) ?? tunnelPayload(sport, b, o + 8);
         if (!t) break;
         const end = o + fp.reportedLen;

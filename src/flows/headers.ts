@@ -74,6 +74,7 @@ const IP_IPV6 = 41;
 const IP_ICMP = 1;
 const IP_ICMPV6 = 58;
 const IP_GRE = 47;
+const IP_PIM = 103;
 const ETH_MPLS = 0x8847;
 const ETH_MPLS_MC = 0x8848;
 const ETH_PPPOE = 0x8864;
@@ -256,6 +257,12 @@ export function fromFrame(fp: FlowPacket, linkType: number, b: Uint8Array, origL
         if (proto === IP_IPV6) { type = ETH_IPV6; continue; }
         if (proto === IP_GRE) { type = gre(b, off); off = greEnd; continue; }
         if (proto === IP_ICMP) return quotedV4(fp, b, off, reportedEnd);
+        if (proto === IP_PIM && b.length >= off + 9 && (b[off] & 0x0f) === 1) {
+          // PIM Register: the multicast packet it carries follows an 8-byte header.
+          off += 8;
+          type = b[off] >> 4 === 6 ? ETH_IPV6 : ETH_IPV4;
+          continue;
+        }
         return Walk.None;
       }
       case ETH_IPV6: {
@@ -299,6 +306,11 @@ export function fromFrame(fp: FlowPacket, linkType: number, b: Uint8Array, origL
         if (next === IP_IPV6) { type = ETH_IPV6; continue; }
         if (next === IP_GRE) { type = gre(b, off); off = greEnd; continue; }
         if (next === IP_ICMPV6) return quotedV6(fp, b, off, reportedEnd);
+        if (next === IP_PIM && b.length >= off + 9 && (b[off] & 0x0f) === 1) {
+          off += 8;
+          type = b[off] >> 4 === 6 ? ETH_IPV6 : ETH_IPV4;
+          continue;
+        }
         return Walk.None;
       }
       case ETH_MACSEC: {
@@ -444,14 +456,14 @@ function quotedTransport(fp: FlowPacket, proto: number, b: Uint8Array, off: numb
 
 function transport(fp: FlowPacket, proto: number, b: Uint8Array, off: number, reportedEnd: number): Walk {
   if (off > reportedEnd) return Walk.None;
-  // Damaged headers go to the Decoder, which marks them (and raises tshark's expert items).
+  // Headers that lie about lengths are still tracked as tshark tracks them; the Decoder is
+  // asked for the expert items it raises about them.
   if (b.length >= off + 13 && proto === IP_TCP) {
     const hl = (b[off + 12] >> 4) * 4;
-    if (hl >= 20 && off + hl > reportedEnd) return Walk.Fallback;
+    if (hl >= 20 && off + hl > reportedEnd) fp.damaged = true;
   } else if (b.length >= off + 6 && proto === IP_UDP && !fp.fragmented) {
     const ulen = (b[off + 4] << 8) | b[off + 5];
-    if (ulen === 0 && fp.family === 6) return transport2(fp, proto, b, off, reportedEnd); // jumbogram (RFC 2675)
-    if (ulen < 8 || off + ulen > reportedEnd) return Walk.Fallback;
+    if (!(ulen === 0 && fp.family === 6) && (ulen < 8 || off + ulen > reportedEnd)) fp.damaged = true;
   }
   return transport2(fp, proto, b, off, reportedEnd);
 }
