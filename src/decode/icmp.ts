@@ -144,11 +144,19 @@ const quotingTypes = new Set<number>([TYPE.unreachable, TYPE.sourceQuench, TYPE.
 /**
  * Bytes up to `end` are missing: damage ("malformed") when the length the packet claims for
  * the layer ends before them, else a snaplen cut ("truncated") — as Wireshark's
- * ReportedBoundsError versus BoundsError.
+ * ReportedBoundsError versus BoundsError. Quoted in an ICMP error a packet is cut on purpose:
+ * there only a snaplen cut is flagged (tshark swallows the rest).
  */
 export function markMissing(p: Packet, layer: number, end: number, what: string): void {
-  if (end > reportedEnd(p, layer)) p.markMalformed(layer, what);
-  else p.markShort(layer, end, what);
+  const reported = reportedEnd(p, layer);
+  if (p.isQuoted(layer)) {
+    const captured = p.bufferOf(layer).length;
+    if (end > captured && p.limit[layer] >= captured && captured < reported) p.markShort(layer, captured + 1, what);
+  } else if (end > reported) {
+    p.markMalformed(layer, what);
+  } else {
+    p.markShort(layer, end, what);
+  }
 }
 
 /**
@@ -215,6 +223,22 @@ function extensionStart(b: Uint8Array, o: number, end: number, reported: number)
   return o + HEADER + (lengthWords ? lengthWords * 4 : 128);
 }
 
+/**
+ * After the quoted datagram Wireshark looks for RFC 4884 extensions when the message is long
+ * enough: its first reads there (the quoted total length, the extension version) flag a
+ * snaplen cut even when the cut lies inside the quoted bytes.
+ */
+function checkExtensionStart(p: Packet, layer: number, b: Uint8Array, o: number): void {
+  const reported = reportedEnd(p, layer);
+  if (reported - o <= HEADER + 128) return;
+  const captured = Math.min(b.length, p.limit[layer]);
+  if (captured < o + 12) return markMissing(p, layer, o + 12, 'ICMP error cut before its quoted header');
+  if (u16(b, o + 10) > 128) return;
+  const ext = o + HEADER + (b[o + 5] ? b[o + 5] * 4 : 128);
+  // The extension checksum covers the whole structure and the objects are read to its end.
+  if (reported - ext >= 4 && captured < reported) markMissing(p, layer, Math.max(captured, ext) + 1, 'ICMP extensions cut by the capture length');
+}
+
 export const icmp = registerDissector({
   name: 'icmp',
   display: 'Internet Control Message Protocol',
@@ -223,37 +247,44 @@ export const icmp = registerDissector({
     const o = p.start[layer];
     const lim = p.limit[layer];
     const quoted = p.isQuoted(layer);
+    // The header ends where a child layer (quoted datagram, echo data) starts; else the message is all header.
     p.end[layer] = lim;
     if (lim - o < MIN_READ) {
-      if (!quoted) markMissing(p, layer, o + MIN_READ, 'ICMP message shorter than 6 bytes');
+      markMissing(p, layer, o + MIN_READ, 'ICMP message shorter than 6 bytes');
       return STOP;
     }
     const type = b[o];
     if ((eightByteHeader.has(type) || quotingTypes.has(type)) && lim - o < HEADER) {
-      if (!quoted) markMissing(p, layer, o + HEADER, 'ICMP header shorter than 8 bytes');
+      markMissing(p, layer, o + HEADER, 'ICMP header shorter than 8 bytes');
       return STOP;
     }
     if (quotingTypes.has(type)) {
       const qEnd = quotedEnd(b, o, lim, reportedEnd(p, layer), type);
       if (qEnd < 0) {
-        if (!quoted) markMissing(p, layer, o + 12, 'ICMP error shorter than its quoted header');
+        markMissing(p, layer, o + 12, 'ICMP error shorter than its quoted header');
         return STOP;
       }
+      checkExtensionStart(p, layer, b, o);
+      p.end[layer] = o + HEADER;
       p.nextStart = o + HEADER;
       p.nextEnd = Math.min(lim, qEnd);
       p.nextParent = layer;
+      // Nothing quoted but more claimed: Wireshark's IP dissector reads past the capture.
+      if (o + HEADER >= p.nextEnd && reportedEnd(p, layer) > o + HEADER) markMissing(p, layer, o + HEADER + 1, 'ICMP error cut before its quoted datagram');
       return quotedIpDissector(o + HEADER, p.nextEnd);
     }
     if (type === TYPE.echo || type === TYPE.echoReply) {
       const captured = Math.min(b.length, lim);
       if (captured - (o + HEADER) <= 0) return STOP;
       const skip = captured - (o + HEADER) >= 8 && echoTimestampOrder(b, o + HEADER, p.tsSec) ? 8 : 0;
+      // The timestamp (when Wireshark recognises one) is an ICMP item but optional: the header is 8 bytes.
+      p.end[layer] = o + HEADER;
       p.nextStart = o + HEADER + skip;
       p.nextParent = layer;
       return p.nextStart < lim ? data.id : STOP;
     }
     if (type === TYPE.routerAdvertisement && b[o + 5] !== 2 && o + HEADER < lim) {
-      p.nextStart = o + HEADER;
+      p.end[layer] = p.nextStart = o + HEADER;
       p.nextParent = layer;
       return data.id;
     }

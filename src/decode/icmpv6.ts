@@ -252,31 +252,31 @@ export const icmpv6 = registerDissector({
     const quoted = p.isQuoted(layer);
     p.end[layer] = lim;
     if (lim - o < 4) {
-      if (!quoted) markMissing(p, layer, o + 4, 'ICMPv6 message shorter than 4 bytes');
+      markMissing(p, layer, o + 4, 'ICMPv6 message shorter than 4 bytes');
       return STOP;
     }
     const type = b[o];
     const fixed = fixedLength(type, b, o, Math.min(lim, b.length));
     if (lim - o < fixed) {
-      if (!quoted) markMissing(p, layer, o + fixed, `ICMPv6 ${icmpv6TypeNames[type] ?? 'message'} shorter than ${fixed} bytes`);
+      markMissing(p, layer, o + fixed, `ICMPv6 ${icmpv6TypeNames[type] ?? 'message'} shorter than ${fixed} bytes`);
       return STOP;
     }
     if (quotingTypes.has(type)) {
       // Wireshark reads the header, then the first quoted byte to pick IPv6 or data.
       if (lim - o < 9) {
-        if (!quoted) markMissing(p, layer, o + 9, 'ICMPv6 error without a quoted packet');
+        markMissing(p, layer, o + 9, 'ICMPv6 error without a quoted packet');
         return STOP;
       }
-      p.nextStart = o + 8;
+      p.end[layer] = p.nextStart = o + 8;
       p.nextParent = layer;
       return quotedDissector(b, o + 8, lim);
     }
     if (type === TYPE.echoRequest || type === TYPE.echoReply) {
       if (lim - o < 8) {
-        if (!quoted) markMissing(p, layer, o + 8, 'ICMPv6 echo shorter than 8 bytes');
+        markMissing(p, layer, o + 8, 'ICMPv6 echo shorter than 8 bytes');
         return STOP;
       }
-      p.nextStart = o + 8;
+      p.end[layer] = p.nextStart = o + 8;
       p.nextParent = layer;
       return o + 8 < lim ? data.id : STOP;
     }

@@ -150,8 +150,11 @@ export const ipv4 = registerDissector({
       return STOP;
     }
     if (avail < hl) {
-      // Quoted in an ICMP error a cut header is expected, not damage (tshark flags nothing).
-      if (!p.isQuoted(layer)) p.markShort(layer, o + hl, avail < MIN_HEADER ? 'IPv4 header shorter than 20 bytes' : 'IPv4 options beyond the end of the packet');
+      const what = avail < MIN_HEADER ? 'IPv4 header shorter than 20 bytes' : 'IPv4 options beyond the end of the packet';
+      // Quoted in an ICMP error a cut header is expected, not damage: tshark flags only a snaplen
+      // cut (its first read past the captured bytes still lies within the frame).
+      if (!p.isQuoted(layer)) p.markShort(layer, o + hl, what);
+      else if (p.limit[layer] >= b.length && b.length < p.reported[layer]) p.markShort(layer, b.length + 1, what);
       p.end[layer] = p.limit[layer];
       return STOP;
     }
@@ -205,8 +208,12 @@ export const ipv4 = registerDissector({
     }
     // Nothing follows a header that fills the whole datagram (not even an empty data layer).
     if (p.nextBuffer === p.bufIndex[layer] && p.reported[layer] <= o + hl) return STOP;
-    // Quoted in an ICMP error, fewer than 4 bytes of payload (not even the ports) get no layer in tshark.
-    if (quoted && p.limit[layer] - (o + hl) < 4) return STOP;
+    // Quoted in an ICMP error, fewer than 4 bytes of payload (not even the ports) get no layer in
+    // tshark; it reads them first, so a snaplen cut there is flagged.
+    if (quoted && p.limit[layer] - (o + hl) < 4) {
+      if (p.limit[layer] >= b.length && b.length < p.reported[layer]) p.markShort(layer, b.length + 1, 'Quoted transport header cut by the capture length');
+      return STOP;
+    }
     const next = ipProtocols.get(proto);
     return next === STOP ? data.id : next;
   },

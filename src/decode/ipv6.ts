@@ -212,7 +212,7 @@ export const ipv6 = registerDissector({
     const quoted = p.isQuoted(layer);
     pseudoHeaderDestination[layer] = o + field.dst;
     if (lim - o < 1) {
-      if (!quoted) p.markShort(layer, o + 1, 'IPv6 header missing');
+      markCut(p, layer, o + 1, 'IPv6 header missing');
       p.end[layer] = lim;
       return STOP;
     }
@@ -230,8 +230,8 @@ export const ipv6 = registerDissector({
         // Wireshark's "IPv6 header must be exactly 40 bytes" is a malformed-group error, quoted or not.
         p.expert(layer, 'error', 'malformed', 'ipv6.invalid_header', 'IPv6 header must be exactly 40 bytes');
         p.markMalformed(layer, `IPv6 header of ${p.reported[layer] - o} bytes (must be 40)`);
-      } else if (!quoted) {
-        p.markShort(layer, o + IPV6_HEADER, 'IPv6 header shorter than 40 bytes');
+      } else {
+        markCut(p, layer, o + IPV6_HEADER, 'IPv6 header shorter than 40 bytes');
       }
       p.end[layer] = lim;
       return STOP;
@@ -242,7 +242,11 @@ export const ipv6 = registerDissector({
     if (plen === 0 && next === HOP_BY_HOP) {
       const jumbo = jumboLength(b, o + IPV6_HEADER, lim);
       if (jumbo) plen = jumbo;
-      else p.expert(layer, 'warn', 'protocol', 'ipv6.opt.jumbo.missing', 'IPv6 payload length equals 0 and Hop-By-Hop present and Jumbo Payload option missing');
+      else {
+        // An error of Wireshark's malformed group: the packet is flagged.
+        p.expert(layer, 'error', 'malformed', 'ipv6.opt.jumbo.missing', 'IPv6 payload length equals 0 and Hop-By-Hop present and Jumbo Payload option missing');
+        p.markMalformed(layer, 'IPv6 payload length 0 with a hop-by-hop header but no jumbo payload option');
+      }
     }
     const reportedEnd = p.reported[layer];
     if (!quoted && o + IPV6_HEADER + plen > reportedEnd) {
@@ -258,9 +262,9 @@ export const ipv6 = registerDissector({
     let fragmentPayload = plen;
     for (;;) {
       if (next === HOP_BY_HOP || next === DESTINATION_OPTIONS || next === ROUTING || next === AUTHENTICATION) {
-        if (end - at < 2) return shortChain(p, layer, at, 2, quoted);
+        if (end - at < 2) return shortChain(p, layer, at, 2);
         const len = next === AUTHENTICATION ? (b[at + 1] + 2) * 4 : (b[at + 1] + 1) * 8;
-        if (end - at < len) return shortChain(p, layer, at, len, quoted);
+        if (end - at < len) return shortChain(p, layer, at, len);
         if (next === ROUTING && b[at + 3] > 0) finalDestination(b, at, len, layer);
         next = b[at];
         at += len;
@@ -268,7 +272,7 @@ export const ipv6 = registerDissector({
         continue;
       }
       if (next === FRAGMENT) {
-        if (end - at < 8) return shortChain(p, layer, at, 8, quoted);
+        if (end - at < 8) return shortChain(p, layer, at, 8);
         const following = b[at];
         const offsetAndFlag = u16(b, at + 2);
         const offset = offsetAndFlag & 0xfff8;
@@ -344,15 +348,25 @@ function dispatch(next: number): number {
   return d === STOP ? data.id : d;
 }
 
-/** An extension header runs past the data: truncated or malformed (not flagged when quoted in an error). */
-function shortChain(p: Packet, layer: number, at: number, need: number, quoted: boolean): number {
-  if (quoted) {
-    // Quoted in an ICMPv6 error the packet is cut on purpose.
-  } else if (at + need > p.reported[layer]) {
-    p.markMalformed(layer, 'IPv6 extension header runs past the end of the packet');
+/**
+ * Bytes up to `end` are missing: malformed when the packet's claimed length ends before them,
+ * else truncated by the snaplen. Quoted in an ICMP error only a snaplen cut is flagged (the
+ * quote is cut on purpose; tshark swallows the rest).
+ */
+function markCut(p: Packet, layer: number, end: number, what: string): void {
+  if (p.isQuoted(layer)) {
+    const captured = p.bufferOf(layer).length;
+    if (end > captured && p.limit[layer] >= captured && captured < p.reported[layer]) p.markShort(layer, captured + 1, what);
+  } else if (end > p.reported[layer]) {
+    p.markMalformed(layer, what);
   } else {
-    p.markShort(layer, at + need, 'IPv6 extension header runs past the end of the packet');
+    p.markShort(layer, end, what);
   }
+}
+
+/** An extension header runs past the data: truncated or malformed. */
+function shortChain(p: Packet, layer: number, at: number, need: number): number {
+  markCut(p, layer, at + need, 'IPv6 extension header runs past the end of the packet');
   p.end[layer] = p.limit[layer];
   return STOP;
 }

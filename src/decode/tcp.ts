@@ -111,8 +111,10 @@ export const tcp = registerDissector({
     const o = p.start[layer];
     const avail = p.limit[layer] - o;
     if (avail < MIN_HEADER) {
-      // Quoted in an ICMP error (often 8 bytes of it) a short header is expected, not damage.
+      // Quoted in an ICMP error (often 8 bytes of it) a short header is expected, not damage:
+      // tshark flags only a snaplen cut (its first read past the captured bytes lies within the frame).
       if (!p.isQuoted(layer)) p.markShort(layer, o + MIN_HEADER, 'TCP header shorter than 20 bytes');
+      else if (p.limit[layer] >= b.length && b.length < p.reported[layer]) p.markShort(layer, b.length + 1, 'TCP header shorter than 20 bytes');
       p.end[layer] = p.limit[layer];
       if (!p.isQuoted(layer) && avail >= 4) p.transportLayer = layer;
       return STOP;
@@ -125,6 +127,7 @@ export const tcp = registerDissector({
     }
     if (avail < hl) {
       if (!p.isQuoted(layer)) p.markShort(layer, o + hl, 'TCP options beyond the end of the packet');
+      else if (p.limit[layer] >= b.length && b.length < p.reported[layer]) p.markShort(layer, b.length + 1, 'TCP options beyond the end of the packet');
       p.end[layer] = p.limit[layer];
       if (!p.isQuoted(layer)) p.transportLayer = layer;
       return STOP;

@@ -53,8 +53,10 @@ export const udp = registerDissector({
     const o = p.start[layer];
     const avail = p.limit[layer] - o;
     if (avail < HEADER) {
-      // Quoted in an ICMP error a cut header is expected, not damage.
+      // Quoted in an ICMP error a cut header is expected, not damage: tshark flags only a snaplen
+      // cut (its first read past the captured bytes lies within the frame).
       if (!p.isQuoted(layer)) p.markShort(layer, o + HEADER, 'UDP header shorter than 8 bytes');
+      else if (p.limit[layer] >= b.length && b.length < p.reported[layer]) p.markShort(layer, b.length + 1, 'UDP header shorter than 8 bytes');
       p.end[layer] = p.limit[layer];
       if (!p.isQuoted(layer) && avail >= 4) p.transportLayer = layer;
       return STOP;
