@@ -18,6 +18,7 @@
  */
 import { ipv4ToString, ipv6ToString } from '../decode/bytes.js';
 import { DOUBLE_ZERO } from './seq.js';
+import type { Instant } from './tcp-analysis.js';
 
 /** Zeek's TCP endpoint states (TCP_INACTIVE … TCP_RESET). */
 export const enum EndpointState {
@@ -233,7 +234,8 @@ export class ConnStats {
   started = false;
 
   /** Sets the originator and start from the first counted packet of the connection. */
-  begin(fromLow: boolean, flags: number, frame: number, tsSec: number, tsNsec: number, rel: number): void {
+  begin(fromLow: boolean, flags: number, frame: number, now: Instant): void {
+    const rel = now.rel;
     this.started = true;
     this.aIsLow = fromLow;
     // SYN-ACK first: the receiver opened the connection (Zeek flips and marks '^').
@@ -245,8 +247,8 @@ export class ConnStats {
       this.origIsLow = fromLow;
     }
     this.firstFrame = frame;
-    this.startSec = tsSec;
-    this.startNsec = tsNsec;
+    this.startSec = now.sec;
+    this.startNsec = now.nsec;
     this.startRel = rel;
     this.endRel = rel;
   }
@@ -258,9 +260,10 @@ export class ConnStats {
   /**
    * Counts a TCP segment. `analysis` is the packet's `tcp.analysis` bitmask (for T, W, G).
    */
-  updateTcp(fromLow: boolean, frame: number, rel: number, frameLen: number, ttl: number,
-    flags: number, seq: number, seglen: number, window: number, analysis: number): void {
-    this.count(fromLow, frame, rel, frameLen, ttl, seglen);
+  updateTcp(fromLow: boolean, frame: number, now: Instant, frameLen: number, ttl: number,
+    flags: number, packet: { readonly seqRaw: number }, seglen: number, window: number, analysis: number): void {
+    const seq = packet.seqRaw;
+    this.count(fromLow, frame, now, frameLen, ttl, seglen);
     const fromOrig = fromLow === this.origIsLow;
     const h = fromLow ? this.h0 : this.h1;
     const SYN = 0x02, FIN = 0x01, RST = 0x04, ACK = 0x10;
@@ -336,8 +339,8 @@ export class ConnStats {
   }
 
   /** Counts a UDP datagram. */
-  updateUdp(fromLow: boolean, frame: number, rel: number, frameLen: number, ttl: number, payload: number): void {
-    this.count(fromLow, frame, rel, frameLen, ttl, payload);
+  updateUdp(fromLow: boolean, frame: number, now: Instant, frameLen: number, ttl: number, payload: number): void {
+    this.count(fromLow, frame, now, frameLen, ttl, payload);
     const fromOrig = fromLow === this.origIsLow;
     const h = fromLow ? this.h0 : this.h1;
     if (!(h.once & H_DATA)) {
@@ -346,7 +349,8 @@ export class ConnStats {
     }
   }
 
-  private count(fromLow: boolean, frame: number, rel: number, frameLen: number, ttl: number, payload: number): void {
+  private count(fromLow: boolean, frame: number, now: Instant, frameLen: number, ttl: number, payload: number): void {
+    const rel = now.rel;
     this.lastFrame = frame;
     if (rel > this.endRel) this.endRel = rel;
     if (rel < this.startRel) this.startRel = rel;

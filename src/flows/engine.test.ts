@@ -15,7 +15,7 @@ import { noTshark, tsharkFields } from '../testing/tshark.js';
 import type { ConnectionSummary } from './conversation.js';
 import { FlowEngine, type FlowEngineOptions } from './engine.js';
 import { noteFieldNames, noteFieldText } from './note-fields.js';
-import { icmpUnreachable, record, tcpFrame, udpFrame, writePcap, type TcpSpec } from './testdata.js';
+import { icmpUnreachable, record, tcpFrame, udpFrame, writePcap, type TcpSpec } from './synthetic.js';
 
 setFlagsFromString('--expose-gc');
 /** Retained heap after a full collection, in MB. */

@@ -34,9 +34,10 @@ import {
   A_ACK_LOST_PACKET, A_DUPLICATE_ACK, A_FAST_RETRANSMISSION, A_KEEP_ALIVE, A_KEEP_ALIVE_ACK, A_LOST_PACKET,
   A_OUT_OF_ORDER, A_RETRANSMISSION, A_REUSED_PORTS, A_SPURIOUS_RETRANSMISSION, A_WINDOW_FULL, A_WINDOW_UPDATE,
   A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, analyzeSequence, timeDelta, C_ACK, C_DATA, C_FIN, C_RST, C_SYNACK,
-  C_SYNSENT, S_BASE_SEQ_SET, SegmentPool, TcpConversation, TcpFlow, TcpNote, TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_URG,
+  C_SYNSENT, Instant, S_BASE_SEQ_SET, SegmentPool, TcpConversation, TcpFlow, TcpNote, TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_URG,
 } from './tcp-analysis.js';
 import { DOUBLE_ZERO, seqGe, seqLe, seqLt } from './seq.js';
+import { warmUpRecords } from './synthetic.js';
 
 export interface FlowEngineOptions {
   /** Seconds (capture time) a closed connection is kept before its summary is emitted. Default 60. */
@@ -62,6 +63,12 @@ export interface FlowEngineOptions {
     buf: Uint8Array, off: number, len: number, captured: number) => void;
   /** Called when a TCP connection is released (reassembly state can be dropped). */
   onTcpRelease?: (conn: TcpConnection) => void;
+  /**
+   * Run the built-in warm-up traffic once per process before the first engine starts (default
+   * true): V8 then optimises the per-packet code having seen every branch, instead of
+   * optimising early and deoptimising on the first retransmission or zero window.
+   */
+  warmUp?: boolean;
 }
 
 /** A live TCP connection: Wireshark's analysis state plus the summary counters. */
@@ -157,6 +164,8 @@ export interface FlowEngineStats {
 
 export class FlowEngine {
   readonly tcpNote = new TcpNote();
+  /** The current packet's time. */
+  readonly now = new Instant();
   readonly udpNote = new UdpNote();
   readonly stats: FlowEngineStats = {
     packets: 0, tcpPackets: 0, udpPackets: 0, decoded: 0, tcpStreams: 0, udpStreams: 0, liveTcp: 0, liveUdp: 0,
@@ -205,7 +214,21 @@ export class FlowEngine {
   private layer = -1;
   private tallyOn = false;
 
+  private static warmed = false;
+
+  /** Feeds the synthetic warm-up traffic through two throw-away engines (about 200 frames). */
+  static warmUp(): void {
+    FlowEngine.warmed = true;
+    const records = warmUpRecords();
+    for (let i = 0; i < 2; i++) {
+      const e = new FlowEngine({ warmUp: false, experts: new ExpertTally(), onSummary: () => {}, onTcpSegment: () => {}, onTcpRelease: () => {} });
+      for (const r of records) e.record(r);
+      e.finish();
+    }
+  }
+
   constructor(opts: FlowEngineOptions = {}) {
+    if (opts.warmUp !== false && !FlowEngine.warmed) FlowEngine.warmUp();
     this.closedTimeoutNs = (opts.closedTimeout ?? 60) * 1e9;
     this.idleTimeoutNs = (opts.idleTimeout ?? 600) * 1e9;
     this.udpIdleTimeoutNs = (opts.udpIdleTimeout ?? 120) * 1e9;
@@ -222,7 +245,7 @@ export class FlowEngine {
    * `p.flow` is the engine's TcpNote or UdpNote for the transport layer's tree hooks.
    */
   packet(p: Packet): void {
-    const rel = this.clock(p.tsSec, p.tsNsec);
+    this.clock(p.tsSec, p.tsNsec);
     this.frame = p.number;
     this.tcpNote.valid = false;
     this.udpNote.valid = false;
@@ -231,7 +254,7 @@ export class FlowEngine {
     this.pkt = p;
     this.layer = p.transportLayer;
     try {
-      this.flow(this.fp, p.number, p.tsSec, p.tsNsec, rel, p.origLen);
+      this.flow(this.fp, p.number, p.origLen);
     } finally {
       this.pkt = null;
     }
@@ -240,7 +263,7 @@ export class FlowEngine {
 
   /** A raw capture record (fast path): walks the headers itself, decodes only unusual frames. */
   record(r: CaptureRecord): void {
-    const rel = this.clock(r.tsSec, r.tsNsec);
+    this.clock(r.tsSec, r.tsNsec);
     const frame = ++this.frame;
     this.tcpNote.valid = false;
     this.udpNote.valid = false;
@@ -249,7 +272,7 @@ export class FlowEngine {
     if (w === Walk.Found) {
       this.udpNote.count = 0;
       if (this.fp.damaged && this.experts) this.decoderExperts(r, frame);
-      this.flow(this.fp, frame, r.tsSec, r.tsNsec, rel, r.origLen);
+      this.flow(this.fp, frame, r.origLen);
       // VXLAN / Geneve: tshark follows the tunnel, so the inner packet's flow counts too.
       for (let depth = 0; depth < 4 && this.fp.proto === 17; depth++) {
         const fp = this.fp;
@@ -265,7 +288,7 @@ export class FlowEngine {
         const inner = t.kind === 1 ? fromFrame(fp, 1, b, end, t.at, end)
           : fromFrame(fp, t.kind === 4 ? 228 : 229, b.subarray(t.at), end - t.at);
         if (inner !== Walk.Found) break;
-        this.flow(fp, frame, r.tsSec, r.tsNsec, rel, r.origLen);
+        this.flow(fp, frame, r.origLen);
       }
       return;
     }
@@ -276,7 +299,7 @@ export class FlowEngine {
     const p = this.decoder.decode(r);
     p.number = frame;
     if (this.experts) this.countDecoderExperts(p);
-    if (fromDecoded(this.fp, p) === Walk.Found) this.flow(this.fp, frame, r.tsSec, r.tsNsec, rel, r.origLen);
+    if (fromDecoded(this.fp, p) === Walk.Found) this.flow(this.fp, frame, r.origLen);
   }
 
   /** Runs the Decoder on a damaged frame the fast walk handled, for its expert items only. */
@@ -295,26 +318,29 @@ export class FlowEngine {
     }
   }
 
-  /** Capture-relative nanoseconds (exact: relative to the first frame, not the epoch). */
-  private clock(sec: number, nsec: number): number {
+  /** Sets `this.now` from a packet's timestamp (relative to the first frame: exact to 104 days). */
+  private clock(sec: number, nsec: number): void {
     if (!this.started) {
       this.started = true;
       this.firstSec = sec;
       this.firstNsec = nsec;
     }
+    const now = this.now;
     const rel = (sec - this.firstSec) * 1e9 + (nsec - this.firstNsec);
+    now.rel = rel;
+    now.sec = sec;
+    now.nsec = nsec;
     this.stats.packets++;
     if (rel > this.nowNs) this.nowNs = rel;
     if (this.nowNs >= this.nextExpiry) {
-      this.expire(this.nowNs);
+      this.expire();
       this.nextExpiry = this.nowNs + 1e9;
     }
-    return rel;
   }
 
-  private flow(fp: FlowPacket, frame: number, tsSec: number, tsNsec: number, rel: number, frameLen: number): void {
-    if (fp.proto === 6) this.tcp(fp, frame, tsSec, tsNsec, rel, frameLen);
-    else this.udp(fp, frame, tsSec, tsNsec, rel, frameLen);
+  private flow(fp: FlowPacket, frame: number, frameLen: number): void {
+    if (fp.proto === 6) this.tcp(fp, frame, frameLen);
+    else this.udp(fp, frame, frameLen);
   }
 
   private setKey(fp: FlowPacket, proto: number, sport: number, dport: number): void {
@@ -342,8 +368,9 @@ export class FlowEngine {
 
   // ---------------------------------------------------------------------------------- TCP
 
-  private newTcp(stream: number, rel: number, sec: number, nsec: number): TcpConnection {
-    const c = new TcpConnection(stream, rel, sec, nsec);
+  private newTcp(stream: number): TcpConnection {
+    const now = this.now;
+    const c = new TcpConnection(stream, now.rel, now.sec, now.nsec);
     let slot = this.tcpFree.pop();
     if (slot === undefined) {
       slot = this.tcpLive.length;
@@ -362,7 +389,9 @@ export class FlowEngine {
     return c;
   }
 
-  private tcp(fp: FlowPacket, frame: number, tsSec: number, tsNsec: number, rel: number, frameLen: number): void {
+  private tcp(fp: FlowPacket, frame: number, frameLen: number): void {
+    const now = this.now;
+    const rel = now.rel;
     const b = fp.buf;
     const o = fp.off;
     // tshark reads ports, SEQ, ACK, flags and window before it looks the conversation up.
@@ -385,7 +414,7 @@ export class FlowEngine {
     let isNew = false;
     const h = this.table.get(this.key);
     if (h < 0) {
-      conn = this.newTcp(this.tcpStreams++, rel, tsSec, tsNsec);
+      conn = this.newTcp(this.tcpStreams++);
       isNew = true;
     } else if ((h & 3) === LIVE_TCP) {
       conn = this.tcpLive[h >> 2]!;
@@ -396,13 +425,13 @@ export class FlowEngine {
       const f = t * T_U32 + TU_FLOW + (fromLow ? 0 : FLOW_WORDS);
       if (pureSyn && u[f + 1] & S_BASE_SEQ_SET && seq !== u[f]) {
         this.killTomb(t);
-        conn = this.newTcp(this.tcpStreams++, rel, tsSec, tsNsec);
+        conn = this.newTcp(this.tcpStreams++);
         conn.completeness = C_SYNSENT;
         note.hasTa = true;
         note.analysis |= A_REUSED_PORTS;
         this.initStats(conn.stats, fp, fromLow);
       } else {
-        conn = this.reviveTcp(t, rel, tsSec, tsNsec);
+        conn = this.reviveTcp(t);
         this.initStats(conn.stats, fp, fromLow);
         conn.stats.resumed = true;
       }
@@ -414,7 +443,7 @@ export class FlowEngine {
     // A SYN with a new ISN on a live tuple: the old connection ends, a new stream begins.
     if (pureSyn && fwd.staticFlags & S_BASE_SEQ_SET && seq !== fwd.baseSeq) {
       this.releaseTcp(conn, 'reused', false);
-      conn = this.newTcp(this.tcpStreams++, rel, tsSec, tsNsec);
+      conn = this.newTcp(this.tcpStreams++);
       this.initStats(conn.stats, fp, fromLow);
       conn.completeness = C_SYNSENT;
       note.hasTa = true;
@@ -435,11 +464,11 @@ export class FlowEngine {
     fwd.numSackRanges = 0;
     note.timeRelNs = rel - conn.tsFirst;
     note.timeDeltaNs = rel - conn.tsPrev;
-    timeDelta(note, 0, tsSec, tsNsec, conn.firstSec, conn.firstNsec);
-    timeDelta(note, 1, tsSec, tsNsec, conn.prevSec, conn.prevNsec);
+    timeDelta(note, 0, now, conn);
+    timeDelta(note, 1, now, conn);
     conn.tsPrev = rel;
-    conn.prevSec = tsSec;
-    conn.prevNsec = tsNsec;
+    conn.prevSec = now.sec;
+    conn.prevNsec = now.nsec;
     note.seqRaw = seq;
     note.ackRaw = ack;
     note.flags = flags;
@@ -460,7 +489,7 @@ export class FlowEngine {
       seglen = reported - hlen;
       note.haveSeglen = true;
       note.len = seglen;
-      analyzeSequence(conn, fwd, rev, this.segments, note, frame, rel, seq, ack, seglen, flags, window, tsSec, tsNsec);
+      analyzeSequence(conn, fwd, rev, this.segments, note, frame, seglen, flags, window, now);
       note.seq = (seq - fwd.baseSeq) >>> 0;
       if (flags & TH_ACK) note.ack = (ack - rev.baseSeq) >>> 0;
       if (!(flags & TH_SYN) && fwd.winScale >= 0) note.window = window << fwd.winScale;
@@ -499,8 +528,8 @@ export class FlowEngine {
       } else {
         conn.serverPort = dport;
         conn.tsMruSyn = rel;
-        conn.mruSynSec = tsSec;
-        conn.mruSynNsec = tsNsec;
+        conn.mruSynSec = now.sec;
+        conn.mruSynNsec = now.nsec;
       }
       fwd.isFirstAck = true;
     }
@@ -515,7 +544,7 @@ export class FlowEngine {
     if ((flags & (TH_SYN | TH_ACK)) === TH_ACK) {
       if (conn.tsMruSyn !== -Infinity && conn.firstRtt === 0) {
         conn.firstRtt = rel - conn.tsMruSyn;
-        timeDelta(note, 3, tsSec, tsNsec, conn.mruSynSec, conn.mruSynNsec);
+        timeDelta(note, 3, now, conn);
         conn.firstRttSec = note.irttSec;
         conn.firstRttNsec = note.irttNsec;
       }
@@ -527,7 +556,7 @@ export class FlowEngine {
       note.cut = 1;
     } else {
       if (!(flags & TH_URG) && ((b[o + 18] << 8) | b[o + 19]) !== 0) note.urgentNonzero = true;
-      if (hlen > 20 && !this.tcpOptions(b, o + 20, o + hlen, o + captured, flags, ack, fwd, rev, note)) note.cut = 2;
+      if (hlen > 20 && !this.tcpOptions(b, o + 20, o + hlen, o + captured, flags, fwd, rev, note)) note.cut = 2;
     }
     if (flags & TH_SYN && note.cut === 0) {
       // Wireshark's verify_tcp_window_scaling: scaling is used only when both SYNs offered it.
@@ -544,8 +573,8 @@ export class FlowEngine {
 
     if (!quoted) {
       const st = conn.stats;
-      if (!st.started) st.begin(fromLow, flags, frame, tsSec, tsNsec, rel);
-      st.updateTcp(fromLow, frame, rel, frameLen, fp.ttl, flags, seq, seglen, window, note.analysis);
+      if (!st.started) st.begin(fromLow, flags, frame, now);
+      st.updateTcp(fromLow, frame, now, frameLen, fp.ttl, flags, note, seglen, window, note.analysis);
       if (this.onTcpSegment && note.haveSeglen && note.cut === 0) {
         this.onTcpSegment(conn, fromLow, frame, seq, ack, flags, b, o + hlen, seglen, Math.max(0, Math.min(seglen, captured - hlen)));
       }
@@ -565,7 +594,7 @@ export class FlowEngine {
   }
 
   /** TCP options that feed the analysis: window scale, SACK blocks (bytes in flight, D-SACK), MSS/NOP remarks. */
-  private tcpOptions(b: Uint8Array, at: number, end: number, capEnd: number, flags: number, ack: number, fwd: TcpFlow, rev: TcpFlow, note: TcpNote): boolean {
+  private tcpOptions(b: Uint8Array, at: number, end: number, capEnd: number, flags: number, fwd: TcpFlow, rev: TcpFlow, note: TcpNote): boolean {
     let mss = false;
     let nops = 0;
     while (at < end) {
@@ -603,7 +632,7 @@ export class FlowEngine {
         }
         fwd.winScale = shift;
       } else if (kind === 5 && len >= 10) {
-        this.sack(b, at + 2, at + len, flags, ack, fwd, rev, note);
+        this.sack(b, at + 2, at + len, flags, fwd, rev, note);
       }
       at += len;
     }
@@ -615,7 +644,8 @@ export class FlowEngine {
     return true;
   }
 
-  private sack(b: Uint8Array, at: number, end: number, flags: number, ack: number, fwd: TcpFlow, rev: TcpFlow, note: TcpNote): void {
+  private sack(b: Uint8Array, at: number, end: number, flags: number, fwd: TcpFlow, rev: TcpFlow, note: TcpNote): void {
+    const ack = note.ackRaw;
     // Edges are made relative to the receiver's base (as Wireshark shows them), the ACK only when ACK is set.
     const base = rev.baseSeq;
     const ackCmp = flags & TH_ACK ? (ack - base) >>> 0 : ack;
@@ -735,10 +765,10 @@ export class FlowEngine {
     f[b + 7] = c.firstRttNsec;
   }
 
-  private reviveTcp(t: number, rel: number, sec: number, nsec: number): TcpConnection {
+  private reviveTcp(t: number): TcpConnection {
     const u = this.tombU32;
     const o = t * T_U32;
-    const c = this.newTcp(u[o + TU_STREAM], rel, sec, nsec);
+    const c = this.newTcp(u[o + TU_STREAM]);
     c.completeness = u[o + TU_MISC] & 0xff;
     readFlow(u, o + TU_FLOW, c.fwdLow);
     readFlow(u, o + TU_FLOW + FLOW_WORDS, c.fwdHigh);
@@ -806,7 +836,8 @@ export class FlowEngine {
 
   // ---------------------------------------------------------------------------------- UDP
 
-  private udp(fp: FlowPacket, frame: number, tsSec: number, tsNsec: number, rel: number, frameLen: number): void {
+  private udp(fp: FlowPacket, frame: number, frameLen: number): void {
+    const now = this.now;
     if (fp.capturedLen < 8) return;
     const b = fp.buf;
     const o = fp.off;
@@ -841,14 +872,14 @@ export class FlowEngine {
     }
     if (!fp.quoted) {
       const st = conn.stats;
-      if (!st.started) st.begin(fromLow, 0, frame, tsSec, tsNsec, rel);
-      st.updateUdp(fromLow, frame, rel, frameLen, fp.ttl, fp.reportedLen >= 8 ? fp.reportedLen - 8 : 0);
+      if (!st.started) st.begin(fromLow, 0, frame, now);
+      st.updateUdp(fromLow, frame, now, frameLen, fp.ttl, fp.reportedLen >= 8 ? fp.reportedLen - 8 : 0);
     }
     const un = this.udpNote;
     un.valid = true;
     un.stream = conn.stream;
     if (un.count < 4) un.streams[un.count++] = conn.stream;
-    conn.lastSeen = rel;
+    conn.lastSeen = now.rel;
     this.udpList.touch(conn);
   }
 
@@ -894,7 +925,8 @@ export class FlowEngine {
   // ---------------------------------------------------------------------------------- lifetime
 
   /** Releases connections idle past their timeout (closed ones sooner). */
-  private expire(now: number): void {
+  private expire(): void {
+    const now = this.nowNs;
     let c = this.closedTcp.head;
     while (c && c.lastSeen < now - this.closedTimeoutNs) {
       const next = c.next;

@@ -17,7 +17,7 @@
  * Nothing here allocates per packet: the unacknowledged segments live in a shared typed-array
  * pool, and results go into one reused {@link TcpNote}.
  */
-import { DOUBLE_ZERO, seqGe, seqGt, seqLe, seqLt } from './seq.js';
+import { DOUBLE_ZERO } from './seq.js';
 
 // TCP header flag bits.
 export const TH_FIN = 0x01;
@@ -54,6 +54,17 @@ export const MAX_UNACKED_SEGMENTS = 10000;
 /** Wireshark's `MAX_TCP_SACK_RANGES`. */
 export const MAX_SACK_RANGES = 4;
 const UNSET_TIME = -Infinity;
+
+/**
+ * The current packet's time: capture-relative nanoseconds (for comparisons) and the exact
+ * absolute seconds and nanoseconds (for display). One instance, updated per packet and passed
+ * by reference: passing the numbers themselves would box them on every call.
+ */
+export class Instant {
+  rel = DOUBLE_ZERO;
+  sec = DOUBLE_ZERO;
+  nsec = 0;
+}
 
 /**
  * Unacknowledged segments of all flows, as singly linked lists in typed arrays (Wireshark's
@@ -301,14 +312,17 @@ export class TcpNote {
 }
 
 /**
- * Wireshark's `tcp_analyze_sequence_number()` for one segment of `conv` sent in the
- * direction of `fwd`. `ts` is capture-relative nanoseconds, `seq`/`ack` raw.
+ * Wireshark's `tcp_analyze_sequence_number()` for one segment (sequence comparisons written
+ * out as `((a - b) | 0) > 0`, the seq.ts helpers inlined by hand: this function is too large
+ * for V8 to inline them all, and a call would box its 32-bit arguments) of `conv` sent in the
+ * direction of `fwd`, at time `now`; the raw SEQ and ACK are in the note (`seqRaw`, `ackRaw`).
  */
 export function analyzeSequence(
   conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, pool: SegmentPool, note: TcpNote,
-  frame: number, ts: number, seq: number, ack: number, seglen: number, flags: number, window: number,
-  tsSec: number, tsNsec: number,
+  frame: number, seglen: number, flags: number, window: number, now: Instant,
 ): void {
+  const seq = note.seqRaw;
+  const ack = note.ackRaw;
   // Base sequence numbers: the SYN's, or seq-1 when the SYN was not seen (Wireshark bug 1542).
   if (!(fwd.staticFlags & S_BASE_SEQ_SET)) {
     if (flags & TH_SYN) {
@@ -326,6 +340,19 @@ export function analyzeSequence(
   }
   if (flags & TH_ACK) rev.validBif = true;
 
+  checkFlags(conv, fwd, rev, note, frame, seglen, flags, window, now);
+  trackSegments(fwd, rev, pool, note, frame, seglen, flags, window, now);
+  bytesInFlight(fwd, rev, pool, note, seglen, flags);
+}
+
+/**
+ * The flag checks of tcp_analyze_sequence_number, up to the retransmission classification
+ * (split from the bookkeeping so each part compiles and re-optimises on its own).
+ */
+function checkFlags(conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, note: TcpNote, frame: number, seglen: number, flags: number, window: number, now: Instant): void {
+  const seq = note.seqRaw;
+  const ack = note.ackRaw;
+  const ts = now.rel;
   let a = note.analysis;
   let ta = note.hasTa;
   const noSynFinRst = (flags & (TH_SYN | TH_FIN | TH_RST)) === 0;
@@ -343,7 +370,7 @@ export function analyzeSequence(
       a |= A_ZERO_WINDOW;
     }
     // LOST PACKET: beyond the highest nextseq seen, so something before it was not captured.
-    if (fwd.nextseq && seqGt(seq, fwd.nextseq) && (flags & TH_RST) === 0) {
+    if (fwd.nextseq && ((seq - fwd.nextseq) | 0) > 0 && (flags & TH_RST) === 0) {
       ta = true;
       a |= A_LOST_PACKET;
       fwd.validBif = false;
@@ -398,7 +425,7 @@ export function analyzeSequence(
 
   // ACKED LOST PACKET: ACKs data beyond what was seen from the other side. Wireshark 4.0 then
   // moves the other side's "max seq to be acked" to its nextseq so one loss is flagged once.
-  if (rev.maxseqtobeacked && seqGt(ack, rev.maxseqtobeacked) && flags & TH_ACK) {
+  if (rev.maxseqtobeacked && ((ack - rev.maxseqtobeacked) | 0) > 0 && flags & TH_ACK) {
     ta = true;
     a |= A_ACK_LOST_PACKET;
     rev.maxseqtobeacked = rev.nextseq;
@@ -406,11 +433,11 @@ export function analyzeSequence(
 
   // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER (never for a keep-alive).
   if ((seglen > 0 || flags & (TH_SYN | TH_FIN)) && !(ta && a & A_KEEP_ALIVE)) {
-    let seqNotAdvanced = fwd.nextseq !== 0 && seqLt(seq, fwd.nextseq);
+    let seqNotAdvanced = fwd.nextseq !== 0 && ((seq - fwd.nextseq) | 0) < 0;
     // More than one byte starting one before nextseq adds new data (after a zero-window probe).
     if (seglen > 1 && ((fwd.nextseq - 1) >>> 0) === seq) seqNotAdvanced = false;
     retrans: {
-      if (seglen > 0 && rev.lastack && seqLe((seq + seglen) >>> 0, rev.lastack)) {
+      if (seglen > 0 && rev.lastack && ((((seq + seglen) >>> 0) - rev.lastack) | 0) <= 0) {
         ta = true;
         a |= A_SPURIOUS_RETRANSMISSION;
         break retrans;
@@ -437,6 +464,20 @@ export function analyzeSequence(
     }
   }
 
+  note.analysis = a;
+  note.hasTa = ta;
+}
+
+/**
+ * Remembers the segment until it is ACKed, moves nextseq / max-seq-to-be-ACKed, and removes
+ * the segments this one ACKs (acks_frame, ack_rtt).
+ */
+function trackSegments(fwd: TcpFlow, rev: TcpFlow, pool: SegmentPool, note: TcpNote, frame: number, seglen: number, flags: number, window: number, now: Instant): void {
+  const seq = note.seqRaw;
+  const ack = note.ackRaw;
+  const ts = now.rel;
+  const a = note.analysis;
+  let ta = note.hasTa;
   // finished_checking_retransmission_type: remember the segment until it is ACKed.
   let nextseq = (seq + seglen) >>> 0;
   if ((seglen || flags & (TH_SYN | TH_FIN)) && fwd.segCount < MAX_UNACKED_SEGMENTS) {
@@ -446,7 +487,7 @@ export function analyzeSequence(
     pool.prev[u] = -1;
     pool.next[u] = h;
     if (h >= 0) {
-      if (fwd.segSorted && !(seqGe(seq, pool.seq[h]) && seqGe(nextseq, pool.nextseq[h]))) fwd.segSorted = false;
+      if (fwd.segSorted && !(((seq - pool.seq[h]) | 0) >= 0 && ((nextseq - pool.nextseq[h]) | 0) >= 0)) fwd.segSorted = false;
       pool.prev[h] = u;
     } else {
       fwd.segTail = u;
@@ -457,12 +498,12 @@ export function analyzeSequence(
     pool.frame[u] = frame;
     pool.seq[u] = seq;
     pool.ts[u] = ts;
-    pool.tsSec[u] = tsSec;
-    pool.tsNsec[u] = tsNsec;
+    pool.tsSec[u] = now.sec;
+    pool.tsNsec[u] = now.nsec;
     pool.nextseq[u] = nextseq;
   }
   const zwp = ta && (a & A_ZERO_WINDOW_PROBE) !== 0;
-  if (seqGt(nextseq, fwd.nextseq) || !fwd.nextseq) {
+  if (((nextseq - fwd.nextseq) | 0) > 0 || !fwd.nextseq) {
     if (!zwp) {
       fwd.nextseq = nextseq;
       fwd.nextseqFrame = frame;
@@ -492,7 +533,7 @@ export function analyzeSequence(
     const useq = pool.seq[u];
     const unext = pool.nextseq[u];
     const newer = pool.prev[u];
-    if (sorted && seqGe(useq, ack)) break;
+    if (sorted && ((useq - ack) | 0) >= 0) break;
     let remove = false;
     if (ack === unext) {
       if (!matched) {
@@ -500,12 +541,22 @@ export function analyzeSequence(
         ta = true;
         note.acksFrame = pool.frame[u];
         note.ackRttNs = ts - pool.ts[u];
-        timeDelta(note, 2, tsSec, tsNsec, pool.tsSec[u], pool.tsNsec[u]);
+        let rs = now.sec - pool.tsSec[u];
+        let rn = now.nsec - pool.tsNsec[u];
+        if (rs > 0 && rn < 0) {
+          rn += 1e9;
+          rs--;
+        } else if (rs < 0 && rn > 0) {
+          rn -= 1e9;
+          rs++;
+        }
+        note.rttSec = rs;
+        note.rttNsec = rn;
       }
       remove = true;
-    } else if (seqGt(ack, useq) && seqLe(ack, unext)) {
+    } else if (((ack - useq) | 0) > 0 && ((ack - unext) | 0) <= 0) {
       pool.seq[u] = ack; // partly ACKed: keep the unacknowledged part
-    } else if (!seqGt(unext, ack)) {
+    } else if (((unext - ack) | 0) <= 0) {
       remove = true;
     }
     if (remove) {
@@ -519,7 +570,7 @@ export function analyzeSequence(
     } else if (!sorted) {
       // Watch whether what stays is ordered again.
       const s2 = pool.seq[u];
-      if (kept && !(seqGe(s2, lastSeq) && seqGe(unext, lastNext))) monotonic = false;
+      if (kept && !(((s2 - lastSeq) | 0) >= 0 && ((unext - lastNext) | 0) >= 0)) monotonic = false;
       kept = true;
       lastSeq = s2;
       lastNext = unext;
@@ -528,8 +579,12 @@ export function analyzeSequence(
   }
   if (rev.segHead < 0 || (!sorted && monotonic)) rev.segSorted = true;
 
-  // Bytes in flight (Wireshark's default payload-based method) and bytes since the last PSH.
-  u = fwd.segHead;
+  note.hasTa = ta;
+}
+
+/** Bytes in flight (Wireshark's default payload-based method) and bytes since the last PSH. */
+function bytesInFlight(fwd: TcpFlow, rev: TcpFlow, pool: SegmentPool, note: TcpNote, seglen: number, flags: number): void {
+  let u = fwd.segHead;
   if (seglen !== 0 && u >= 0 && fwd.validBif) {
     const base = fwd.baseSeq;
     let first = (pool.seq[fwd.segTail] - base) >>> 0;
@@ -546,7 +601,7 @@ export function analyzeSequence(
     let inFlight = (last - first) >>> 0;
     if (rev.numSackRanges > 0) inFlight = (inFlight - rev.sackBytes) >>> 0;
     if (inFlight > 0 && inFlight < 2000000000) {
-      ta = true;
+      note.hasTa = true;
       note.bytesInFlight = flags & (TH_SYN | TH_FIN) ? inFlight - 1 : inFlight;
     }
     if (flags & TH_PUSH && !fwd.pushSetLast) {
@@ -561,22 +616,22 @@ export function analyzeSequence(
     } else {
       fwd.pushBytesSent = (fwd.pushBytesSent + seglen) >>> 0;
     }
-    ta = true;
+    note.hasTa = true;
     note.pushBytesSent = fwd.pushBytesSent;
   }
 
-  note.analysis = a;
-  note.hasTa = ta;
 }
 
 /**
- * Wireshark's `nstime_delta(b - a)` on exact (seconds, nanoseconds) times, stored in the note:
- * which 0 relative, 1 delta, 2 ack RTT, 3 iRTT. The result has seconds and nanoseconds of one
- * sign, as tshark prints relative times.
+ * Wireshark's `nstime_delta(now - then)` on exact (seconds, nanoseconds) times, stored in the
+ * note: which 0 relative, 1 delta, 3 iRTT. The result has seconds and nanoseconds of one sign,
+ * as tshark prints relative times. `then` is read from the connection by `which`.
  */
-export function timeDelta(note: TcpNote, which: number, bSec: number, bNsec: number, aSec: number, aNsec: number): void {
-  let sec = bSec - aSec;
-  let nsec = bNsec - aNsec;
+export function timeDelta(note: TcpNote, which: number, now: Instant, conv: TcpConversation): void {
+  const aSec = which === 0 ? conv.firstSec : which === 1 ? conv.prevSec : conv.mruSynSec;
+  const aNsec = which === 0 ? conv.firstNsec : which === 1 ? conv.prevNsec : conv.mruSynNsec;
+  let sec = now.sec - aSec;
+  let nsec = now.nsec - aNsec;
   if (sec > 0 && nsec < 0) {
     nsec += 1e9;
     sec--;
@@ -584,11 +639,15 @@ export function timeDelta(note: TcpNote, which: number, bSec: number, bNsec: num
     nsec -= 1e9;
     sec++;
   }
-  switch (which) {
-    case 0: note.relSec = sec; note.relNsec = nsec; break;
-    case 1: note.deltaSec = sec; note.deltaNsec = nsec; break;
-    case 2: note.rttSec = sec; note.rttNsec = nsec; break;
-    default: note.irttSec = sec; note.irttNsec = nsec; break;
+  if (which === 0) {
+    note.relSec = sec;
+    note.relNsec = nsec;
+  } else if (which === 1) {
+    note.deltaSec = sec;
+    note.deltaNsec = nsec;
+  } else {
+    note.irttSec = sec;
+    note.irttNsec = nsec;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * Test fixtures for the flow engine: Ethernet/IPv4(/IPv6)/TCP/UDP frames built from a few
- * fields (checksums computed), capture records for `engine.record`, and a minimal pcap writer
- * so the same frames can be shown to tshark.
+ * Synthetic frames for the flow engine's tests and warm-up: Ethernet/IPv4(/IPv6)/TCP/UDP
+ * frames built from a few fields (checksums computed), capture records for `engine.record`,
+ * and a minimal pcap writer so the same frames can be shown to tshark.
  *
  * @example
  * const f = tcpFrame({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 80, seq: 1, flags: 'S' });
@@ -178,4 +178,85 @@ export function writePcap(path: string, frames: Array<{ ts: number; data: Uint8A
     parts.push(h, r.data);
   }
   writeFileSync(path, Buffer.concat(parts));
+}
+
+/**
+ * A few hundred frames that take every path of the flow engine at least once: handshakes with
+ * options, data, loss and its aftermath (duplicate ACKs with SACK and D-SACK, fast, spurious
+ * and timed-out retransmissions, out-of-order, lost and ACKed-unseen segments), zero windows
+ * and probes, keep-alives, window updates and full windows, FIN and RST closes, port reuse,
+ * sequence numbers across 2^32, IPv6, VLAN, UDP, ICMP errors quoting TCP and UDP, a VXLAN
+ * tunnel, a cut and a bogus header, then a long pause (connections expire) and a late packet
+ * (a released connection resumes). The engine runs them once before real traffic so V8
+ * optimises its hot functions with every branch already seen (no later deoptimisation).
+ */
+export function warmUpRecords(): CaptureRecord[] {
+  const out: CaptureRecord[] = [];
+  let t = 0;
+  const at = (data: Uint8Array, snap?: number) => out.push(record(data, (t += 0.0004), snap));
+  const WS = [2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7];
+  const sackOf = (l: number, r: number) => [1, 1, 5, 10, (l >>> 24) & 255, (l >>> 16) & 255, (l >>> 8) & 255, l & 255, (r >>> 24) & 255, (r >>> 16) & 255, (r >>> 8) & 255, r & 255];
+  const conv = (src: string, dst: string, sport: number, isn: number, sisn: number) => {
+    const c = (p: Omit<TcpSpec, 'src' | 'dst' | 'sport' | 'dport'>) => tcpFrame({ src, dst, sport, dport: 443, ...p });
+    const s = (p: Omit<TcpSpec, 'src' | 'dst' | 'sport' | 'dport'>) => tcpFrame({ src: dst, dst: src, sport: 443, dport: sport, ttl: 57, ...p });
+    const seq = (n: number) => (isn + n) >>> 0;
+    const sq = (n: number) => (sisn + n) >>> 0;
+    const data = 'x'.repeat(1000);
+    at(c({ seq: seq(0), flags: 'S', options: WS }));
+    at(c({ seq: seq(0), flags: 'S', options: WS })); // SYN retransmission
+    at(s({ seq: sq(0), ack: seq(1), flags: 'SA', options: WS }));
+    at(c({ seq: seq(1), ack: sq(1), flags: 'A' }));
+    for (let i = 0; i < 6; i++) at(c({ seq: seq(1 + i * 1000), ack: sq(1), flags: i === 5 ? 'PA' : 'A', payload: data }));
+    at(s({ seq: sq(1), ack: seq(1001), flags: 'A' }));
+    for (let i = 0; i < 4; i++) at(s({ seq: sq(1), ack: seq(1001), flags: 'A', options: sackOf(seq(2001), seq(6001)) })); // dup ACKs
+    at(c({ seq: seq(1001), ack: sq(1), flags: 'A', payload: data })); // fast retransmission
+    at(s({ seq: sq(1), ack: seq(6001), flags: 'A', options: sackOf(seq(1001), seq(2001)) })); // D-SACK
+    at(c({ seq: seq(1001), ack: sq(1), flags: 'A', payload: data })); // spurious
+    at(c({ seq: seq(8001), ack: sq(1), flags: 'A', payload: data })); // previous segment lost
+    at(c({ seq: seq(7001), ack: sq(1), flags: 'A', payload: data })); // out of order
+    at(c({ seq: seq(6001), ack: sq(1), flags: 'A', payload: data }));
+    at(s({ seq: sq(1), ack: seq(12001), flags: 'A' })); // ACKs unseen data
+    at(s({ seq: sq(1), ack: seq(9001), flags: 'A', win: 0 })); // zero window
+    at(c({ seq: seq(9001), ack: sq(1), flags: 'A', payload: 'z' })); // zero-window probe
+    at(s({ seq: sq(1), ack: seq(9001), flags: 'A', win: 0 })); // probe ACK
+    at(s({ seq: sq(1), ack: seq(9001), flags: 'A', win: 4 })); // window update
+    at(c({ seq: seq(9001), ack: sq(1), flags: 'A', payload: 'w'.repeat(1024) })); // window full
+    at(c({ seq: seq(10024), ack: sq(1), flags: 'A' })); // keep-alive
+    at(s({ seq: sq(1), ack: seq(10025), flags: 'A', win: 4 })); // keep-alive ACK
+    at(s({ seq: sq(1), ack: seq(10025), flags: 'PA', payload: 'reply'.repeat(100), options: [1, 1, 1, 1, 2, 4, 5, 180] }));
+    at(c({ seq: seq(10025), ack: sq(501), flags: 'FA', options: [1, 1, 1, 1] }));
+    at(s({ seq: sq(501), ack: seq(10026), flags: 'FA' }));
+    at(c({ seq: seq(10026), ack: sq(502), flags: 'A' }));
+    at(c({ seq: seq(10026), ack: sq(502), flags: 'RA' }));
+    at(c({ seq: seq(5_000_000), flags: 'S', options: WS })); // port reuse
+    at(s({ seq: sq(7_000_000), ack: seq(5_000_001), flags: 'SA' }));
+    at(s({ seq: sq(7_000_001), ack: 0, flags: 'R', win: 0 }));
+  };
+  conv('10.0.0.1', '192.0.2.1', 40001, 0x00001000, 0x00002000);
+  conv('10.0.0.2', '198.51.100.7', 40002, 0xffffee00, 0x7ffff000); // across 2^32 and 2^31
+  conv('2001:db8::1', '2001:db8::2', 40003, 0x80000000, 0xfffffff0);
+  const q = udpFrame('10.0.0.3', '192.0.2.53', 5353, 53, 'query');
+  at(q);
+  at(udpFrame('192.0.2.53', '10.0.0.3', 53, 5353, 'answer'));
+  at(icmpUnreachable('192.0.2.53', '10.0.0.3', q));
+  at(icmpUnreachable('192.0.2.1', '10.0.0.1', tcpFrame({ src: '10.0.0.1', dst: '192.0.2.1', sport: 40001, dport: 443, seq: 5, flags: 'A' }), 13, 40));
+  const cut = tcpFrame({ src: '10.0.0.4', dst: '192.0.2.9', sport: 1, dport: 2, seq: 1, ack: 1, flags: 'PA', payload: 'abc', options: [8, 10, 0, 0, 0, 1, 0, 0, 0, 2] });
+  for (const snap of [14 + 20 + 16, 14 + 20 + 18, 14 + 20 + 24]) at(cut, snap);
+  at(tcpFrame({ src: '10.0.0.4', dst: '192.0.2.9', sport: 3, dport: 4, seq: 1, flags: 'A', dataOffset: 3 }));
+  // A VLAN tag and a VXLAN tunnel.
+  const inner = tcpFrame({ src: '10.0.0.5', dst: '192.0.2.10', sport: 5, dport: 6, seq: 9, flags: 'S' });
+  const tagged = new Uint8Array(inner.length + 4);
+  tagged.set(inner.subarray(0, 12));
+  tagged.set([0x81, 0, 0, 100], 12);
+  tagged.set(inner.subarray(12), 16);
+  at(tagged);
+  const vx = new Uint8Array(8 + inner.length);
+  vx.set([8, 0, 0, 0, 0, 0, 1, 0]);
+  vx.set(inner, 8);
+  at(udpFrame('10.0.0.6', '192.0.2.11', 51000, 4789, vx));
+  // A long pause: connections expire; then a late packet resumes one.
+  t += 4000;
+  at(tcpFrame({ src: '10.0.0.1', dst: '192.0.2.1', sport: 40001, dport: 443, seq: 5, ack: 9, flags: 'A' }));
+  at(udpFrame('10.0.0.3', '192.0.2.53', 5353, 53, 'late'));
+  return out;
 }
