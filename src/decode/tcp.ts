@@ -8,7 +8,7 @@ import { defineField, defineFields, lookupField, type FieldDef } from '../fields
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { u16, u32 } from './bytes.js';
-import { ipProtocols, registerDissector, STOP, tcpHeuristics, tcpPorts, tryHeuristics } from './dissector.js';
+import { dissectorById, ipProtocols, registerDissector, STOP, tcpHeuristics, tcpPorts, tryHeuristics } from './dissector.js';
 import { verifyTransportChecksum } from './checksum.js';
 import { data } from './data.js';
 import { checksumStatus, walkOptions } from './ip-common.js';
@@ -169,8 +169,9 @@ export const tcp = registerDissector({
     s.add(f.dstport, b, o + 2, 2);
     s.add(f.port, b, o, 2, undefined, HIDDEN);
     s.add(f.port, b, o + 2, 2, undefined, HIDDEN);
-    const quoted = p.isQuoted(layer);
-    // Quoted in an ICMP error, tshark shows the sequence number at once (the quote is often 8 bytes).
+    // Quoted right behind IPv4 in an ICMP error (Wireshark's icmp_ip), tshark shows the sequence
+    // number at once (the quote is often 8 bytes); IPv6 in ICMPv6 quotes enough for the usual items.
+    const quoted = p.isQuoted(layer) && layer >= 2 && dissectorById(p.proto[layer - 1]).protocol.name === 'ip' && dissectorById(p.proto[layer - 2]).protocol.name === 'icmp';
     if (quoted && cap >= o + 8) {
       const seq = lookupField('tcp.seq');
       if (seq) s.add(seq, b, o + 4, 4);
