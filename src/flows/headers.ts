@@ -540,7 +540,7 @@ export function fromDecoded(fp: FlowPacket, p: Packet): Walk {
   const o = p.start[t];
   // `limit` is the end the IP layer gave the transport layer (its total length), as Wireshark's
   // tvb_reported_length; it is also cut by the snaplen, which only shortens `capturedLen`.
-  const end = Math.max(p.limit[t], o);
+  const end = Math.max(p.reported[t], o);
   fp.proto = proto;
   fp.buf = b;
   fp.off = o;
