@@ -75,10 +75,8 @@ export interface FlowEngineOptions {
 export class TcpConnection extends TcpConversation {
   readonly stats = new ConnStats();
   handle = 0;
-  lastSeen = DOUBLE_ZERO;
-  inClosedList = false;
-  prev: TcpConnection | null = null;
-  next: TcpConnection | null = null;
+  /** True once both FINs or a RST were seen (it then expires after `closedTimeout`). */
+  closed = false;
   /** Free slot for consumers (reassembly state of the follow command, app protocols). */
   user: unknown = null;
 }
@@ -87,9 +85,7 @@ export class TcpConnection extends TcpConversation {
 export class UdpConnection {
   readonly stats = new ConnStats();
   handle = 0;
-  lastSeen = DOUBLE_ZERO;
-  prev: UdpConnection | null = null;
-  next: UdpConnection | null = null;
+
   constructor(public stream: number) {}
 }
 
@@ -100,34 +96,6 @@ export class UdpNote {
   /** Streams of every UDP header of the frame (tunnels carry several), in order. */
   count = 0;
   readonly streams = new Int32Array(4);
-}
-
-/** Intrusive doubly linked list ordered by last activity (oldest first). */
-class LruList<T extends { prev: T | null; next: T | null }> {
-  head: T | null = null;
-  tail: T | null = null;
-  size = 0;
-  push(x: T): void {
-    x.prev = this.tail;
-    x.next = null;
-    if (this.tail) this.tail.next = x;
-    else this.head = x;
-    this.tail = x;
-    this.size++;
-  }
-  remove(x: T): void {
-    if (x.prev) x.prev.next = x.next;
-    else this.head = x.next;
-    if (x.next) x.next.prev = x.prev;
-    else this.tail = x.prev;
-    x.prev = x.next = null;
-    this.size--;
-  }
-  touch(x: T): void {
-    if (this.tail === x) return;
-    this.remove(x);
-    this.push(x);
-  }
 }
 
 // Handle encoding in the key table: slot << 2 | kind.
@@ -192,9 +160,12 @@ export class FlowEngine {
   private tcpFree: number[] = [];
   private udpLive: Array<UdpConnection | null> = [];
   private udpFree: number[] = [];
-  private readonly openTcp = new LruList<TcpConnection>();
-  private readonly closedTcp = new LruList<TcpConnection>();
-  private readonly udpList = new LruList<UdpConnection>();
+  /**
+   * Last activity (capture-relative ns) of each live connection by slot: expiry scans these
+   * once per second of capture time, so a packet only writes one number (no list to reorder).
+   */
+  private tcpLastSeen: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  private udpLastSeen: Float64Array<ArrayBuffer> = new Float64Array(1024);
   private tombU32 = new Uint32Array(0);
   private tombF64 = new Float64Array(0);
   private tombCap = 0;
@@ -382,7 +353,8 @@ export class FlowEngine {
     this.tcpKeys.set(this.key.words, slot * KEY_WORDS);
     c.handle = (slot << 2) | LIVE_TCP;
     this.table.set(this.key, c.handle);
-    this.openTcp.push(c);
+    if (slot >= this.tcpLastSeen.length) this.tcpLastSeen = growF64(this.tcpLastSeen);
+    this.tcpLastSeen[slot] = this.now.rel;
     const s = this.stats;
     s.liveTcp++;
     if (s.liveTcp > s.peakLiveTcp) s.peakLiveTcp = s.liveTcp;
@@ -501,7 +473,7 @@ export class FlowEngine {
       // "Bogus TCP header length": tshark stops after the sequence numbers (no flags, no tap).
       note.cut = 1;
       note.window = window;
-      conn.lastSeen = rel;
+      this.tcpLastSeen[conn.handle >> 2] = rel;
       return;
     }
     if (!(flags & TH_SYN)) note.scaleFactor = fwd.winScale >= 0 ? 1 << fwd.winScale : fwd.winScale;
@@ -581,16 +553,8 @@ export class FlowEngine {
     }
     this.tcpExperts(note, dport, sport, frame);
 
-    conn.lastSeen = rel;
-    if (conn.inClosedList) {
-      this.closedTcp.touch(conn);
-    } else if (conn.stats.closed) {
-      this.openTcp.remove(conn);
-      this.closedTcp.push(conn);
-      conn.inClosedList = true;
-    } else {
-      this.openTcp.touch(conn);
-    }
+    this.tcpLastSeen[conn.handle >> 2] = rel;
+    if (!conn.closed && conn.stats.closed) conn.closed = true;
   }
 
   /** TCP options that feed the analysis: window scale, SACK blocks (bytes in flight, D-SACK), MSS/NOP remarks. */
@@ -730,8 +694,6 @@ export class FlowEngine {
     if (this.onSummary) this.onSummary(conn.stats.summary('tcp', conn.stream, conn.firstRtt, reason));
     this.onTcpRelease?.(conn);
     conn.releaseSegments(this.segments);
-    if (conn.inClosedList) this.closedTcp.remove(conn);
-    else this.openTcp.remove(conn);
     const slot = conn.handle >> 2;
     this.tcpLive[slot] = null;
     this.tcpFree.push(slot);
@@ -879,8 +841,7 @@ export class FlowEngine {
     un.valid = true;
     un.stream = conn.stream;
     if (un.count < 4) un.streams[un.count++] = conn.stream;
-    conn.lastSeen = now.rel;
-    this.udpList.touch(conn);
+    this.udpLastSeen[conn.handle >> 2] = now.rel;
   }
 
   private newUdp(stream: number): UdpConnection {
@@ -896,7 +857,8 @@ export class FlowEngine {
     this.udpKeys.set(this.key.words, slot * KEY_WORDS);
     c.handle = (slot << 2) | LIVE_UDP;
     this.table.set(this.key, c.handle);
-    this.udpList.push(c);
+    if (slot >= this.udpLastSeen.length) this.udpLastSeen = growF64(this.udpLastSeen);
+    this.udpLastSeen[slot] = this.now.rel;
     const s = this.stats;
     s.liveUdp++;
     if (s.liveUdp > s.peakLiveUdp) s.peakLiveUdp = s.liveUdp;
@@ -905,7 +867,6 @@ export class FlowEngine {
 
   private releaseUdp(conn: UdpConnection, reason: ConnectionSummary['reason'], keepTomb = true): void {
     if (this.onSummary) this.onSummary(conn.stats.summary('udp', conn.stream, 0, reason));
-    this.udpList.remove(conn);
     const slot = conn.handle >> 2;
     this.udpLive[slot] = null;
     this.udpFree.push(slot);
@@ -924,26 +885,22 @@ export class FlowEngine {
 
   // ---------------------------------------------------------------------------------- lifetime
 
-  /** Releases connections idle past their timeout (closed ones sooner). */
+  /** Releases connections idle past their timeout (closed ones sooner): a scan of the live slots. */
   private expire(): void {
     const now = this.nowNs;
-    let c = this.closedTcp.head;
-    while (c && c.lastSeen < now - this.closedTimeoutNs) {
-      const next = c.next;
-      this.releaseTcp(c, 'closed');
-      c = next;
+    const live = this.tcpLive;
+    const seen = this.tcpLastSeen;
+    for (let i = 0; i < live.length; i++) {
+      const c = live[i];
+      if (c === null) continue;
+      const idle = now - seen[i];
+      if (c.closed ? idle > this.closedTimeoutNs : idle > this.idleTimeoutNs) this.releaseTcp(c, c.closed ? 'closed' : 'idle');
     }
-    c = this.openTcp.head;
-    while (c && c.lastSeen < now - this.idleTimeoutNs) {
-      const next = c.next;
-      this.releaseTcp(c, 'idle');
-      c = next;
-    }
-    let u = this.udpList.head;
-    while (u && u.lastSeen < now - this.udpIdleTimeoutNs) {
-      const next = u.next;
-      this.releaseUdp(u, 'idle');
-      u = next;
+    const udp = this.udpLive;
+    const useen = this.udpLastSeen;
+    for (let i = 0; i < udp.length; i++) {
+      const c = udp[i];
+      if (c !== null && now - useen[i] > this.udpIdleTimeoutNs) this.releaseUdp(c, 'idle');
     }
   }
 
@@ -970,6 +927,12 @@ export class FlowEngine {
   get arrayBytes(): number {
     return this.table.bytes + this.segments.bytes + this.tombU32.byteLength + this.tombF64.byteLength;
   }
+}
+
+function growF64(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 function grow(a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {

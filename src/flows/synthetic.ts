@@ -193,7 +193,8 @@ export function writePcap(path: string, frames: Array<{ ts: number; data: Uint8A
 export function warmUpRecords(): CaptureRecord[] {
   const out: CaptureRecord[] = [];
   let t = 0;
-  const at = (data: Uint8Array, snap?: number) => out.push(record(data, (t += 0.0004), snap));
+  // As Buffers, like the capture readers' records: the engine's byte reads then see one kind of array.
+  const at = (data: Uint8Array, snap?: number) => out.push(record(Buffer.from(data.buffer, data.byteOffset, data.length), (t += 0.0004), snap));
   const WS = [2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7];
   const sackOf = (l: number, r: number) => [1, 1, 5, 10, (l >>> 24) & 255, (l >>> 16) & 255, (l >>> 8) & 255, l & 255, (r >>> 24) & 255, (r >>> 16) & 255, (r >>> 8) & 255, r & 255];
   const conv = (src: string, dst: string, sport: number, isn: number, sisn: number) => {
