@@ -6,7 +6,7 @@
 import { openCapture } from '../dist/file/open.js';
 import { FlowEngine } from '../dist/flows/engine.js';
 import { ExpertTally, expertText } from '../dist/flows/expert.js';
-import { convTable, sortRows } from '../dist/cli/conv.js';
+import { convTable, rowOf, sortRows } from '../dist/cli/conv.js';
 
 const file = process.argv[2];
 if (!file) {
@@ -19,20 +19,7 @@ const tcp = new Map();
 const engine = new FlowEngine({
   experts: tally,
   onSummary: (s) => {
-    if (s.proto !== 'tcp') return;
-    const prev = tcp.get(s.stream);
-    if (!prev) {
-      tcp.set(s.stream, { stream: s.stream, aName: `${s.aAddr}:${s.aPort}`, bName: `${s.bAddr}:${s.bPort}`, rxFrames: s.bToAPackets, rxBytes: s.bToABytes, txFrames: s.aToBPackets, txBytes: s.aToBBytes, startRelNs: s.startRelNs, endRelNs: s.endRelNs, summary: s });
-    } else {
-      const sameA = `${s.aAddr}:${s.aPort}` === prev.aName;
-      prev.rxFrames += sameA ? s.bToAPackets : s.aToBPackets;
-      prev.rxBytes += sameA ? s.bToABytes : s.aToBBytes;
-      prev.txFrames += sameA ? s.aToBPackets : s.bToAPackets;
-      prev.txBytes += sameA ? s.aToBBytes : s.bToABytes;
-      prev.startRelNs = Math.min(prev.startRelNs, s.startRelNs);
-      prev.endRelNs = Math.max(prev.endRelNs, s.endRelNs);
-      prev.summary = s;
-    }
+    if (s.proto === 'tcp') tcp.set(s.stream, rowOf(s, tcp.get(s.stream), false));
   },
 });
 const reader = await openCapture(file);

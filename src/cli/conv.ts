@@ -35,7 +35,16 @@ export interface ConvRow {
   txBytes: number;
   startRelNs: number;
   endRelNs: number;
-  summary: ConnectionSummary | null;
+  /** The last summary of the connection (trimmed to what the table shows unless JSON is wanted). */
+  summary: ConnectionSummary | TableSummary | null;
+}
+
+/** What the text table shows of a summary (rows stay small on captures with many connections). */
+export type TableSummary = Pick<ConnectionSummary, 'proto' | 'connState' | 'history' | 'irttNs' | 'closeKind' | 'closedBy'>;
+
+function trim(s: ConnectionSummary, full: boolean): ConnectionSummary | TableSummary {
+  if (full) return s;
+  return { proto: s.proto, connState: s.connState, history: s.history, irttNs: s.irttNs, closeKind: s.closeKind, closedBy: s.closedBy };
 }
 
 /** Wireshark's `format_size(n, FORMAT_SIZE_UNIT_BYTES, SI)`: `258 bytes`, `23 kB`, `1460 MB`. */
@@ -57,7 +66,7 @@ function endpointName(addr: string, port: number): string {
 }
 
 /** Merges the summaries of one stream (a connection released and resumed) into a row. */
-function rowOf(s: ConnectionSummary, prev: ConvRow | undefined): ConvRow {
+export function rowOf(s: ConnectionSummary, prev: ConvRow | undefined, full = true): ConvRow {
   if (!prev) {
     return {
       stream: s.stream,
@@ -69,7 +78,7 @@ function rowOf(s: ConnectionSummary, prev: ConvRow | undefined): ConvRow {
       txBytes: s.aToBBytes,
       startRelNs: s.startRelNs,
       endRelNs: s.endRelNs,
-      summary: s,
+      summary: trim(s, full),
     };
   }
   // A resumed part counts its own first packet's sender as A: map it onto the first part's A.
@@ -80,7 +89,7 @@ function rowOf(s: ConnectionSummary, prev: ConvRow | undefined): ConvRow {
   prev.txBytes += sameA ? s.aToBBytes : s.bToABytes;
   prev.startRelNs = Math.min(prev.startRelNs, s.startRelNs);
   prev.endRelNs = Math.max(prev.endRelNs, s.endRelNs);
-  prev.summary = s;
+  prev.summary = trim(s, full);
   return prev;
 }
 
@@ -100,7 +109,7 @@ export function sortRows(rows: ConvRow[], key: string): ConvRow[] {
   return rows.filter((r) => total(r) > 0).sort(f);
 }
 
-function closeText(s: ConnectionSummary | null): string {
+function closeText(s: ConnectionSummary | TableSummary | null): string {
   if (!s || s.proto !== 'tcp') return '-';
   if (!s.closeKind) return 'open';
   return `${s.closeKind.toUpperCase()} by ${s.closedBy === 'orig' ? 'client' : 'server'}`;
@@ -131,11 +140,11 @@ export function convTable(title: string, rows: ConvRow[], ports: boolean, extras
 }
 
 /** Gathers TCP or UDP conversation rows by running the flow engine over the file. */
-export async function collectConversations(file: string, proto: 'tcp' | 'udp'): Promise<ConvRow[]> {
+export async function collectConversations(file: string, proto: 'tcp' | 'udp', full = true): Promise<ConvRow[]> {
   const byStream = new Map<number, ConvRow>();
   const engine = new FlowEngine({
     onSummary: (s) => {
-      if (s.proto === proto) byStream.set(s.stream, rowOf(s, byStream.get(s.stream)));
+      if (s.proto === proto) byStream.set(s.stream, rowOf(s, byStream.get(s.stream), full));
     },
   });
   const reader = await openCapture(file);
@@ -206,7 +215,7 @@ export async function convCommand({ opts, rest }: Parsed): Promise<number> {
     out.flush();
     return 0;
   }
-  const rows = sortRows(await collectConversations(file, kind as 'tcp' | 'udp'), sortKey);
+  const rows = sortRows(await collectConversations(file, kind as 'tcp' | 'udp', !!opts.json), sortKey);
   if (opts.json) {
     for (const r of rows) out.line(JSON.stringify(r.summary ? { ...r.summary, aToBPackets: r.txFrames, aToBBytes: r.txBytes, bToAPackets: r.rxFrames, bToABytes: r.rxBytes, startRelNs: r.startRelNs, endRelNs: r.endRelNs, durationNs: r.endRelNs - r.startRelNs } : addressJson(r)));
   } else {
