@@ -380,6 +380,7 @@ export const acceptedFilters: readonly string[] = [
   'ip.src#2',
   'ip#2',
   'vlan.id#2 == 100',
+  'ieee8021ad.id == 100 && vlan.id == 200',
   'tcp.port == ${tcp.port}',
   '!(tcp.port == ${tcp.port})',
   '${tcp.port} == 1',

@@ -5,26 +5,29 @@
  *
  * Translated: a leading `(?flags)` / `(?-flags)` group (i, s, m, x; case-insensitive is the
  * default), `\A \z \Z`, `\Q…\E`, `\h \H \v \V \R \e`, `\x{…}`, POSIX classes (`[[:alpha:]]`),
- * `(?P<name>`, `(?#…)` comments, and the PCRE meaning of `.`, `$`, `\s` (JavaScript's differ).
- * Possessive quantifiers and atomic groups are emulated with the lookahead-capture idiom.
- * Recursion, conditionals, `\K`, callouts and backtracking verbs are rejected with a message.
+ * `(?P<name>`, `(?#…)` comments, and the PCRE meaning of `.`, `$` and `\s` (JavaScript's
+ * differ). Possessive quantifiers and atomic groups are emulated with the lookahead-capture
+ * idiom. Recursion, conditionals, `\K`, callouts and backtracking verbs are rejected.
  *
- * Catastrophic backtracking is bounded by V8 itself: the process enables
- * `--enable-experimental-regexp-engine-on-excessive-backtracks`, so a pattern such as `(a+)+b`
- * falls back to V8's linear-time engine after a bounded number of backtracks instead of running
- * for exponential time. That engine cannot run backreferences or lookarounds, so patterns that
- * use them (including the emulated possessive/atomic forms) and nest unbounded quantifiers
- * (`(a+)+`, `(a|aa)*\1`) are rejected at compile time: those are the only ones that could still
- * backtrack without a bound.
+ * Catastrophic backtracking: the process enables V8's
+ * `--enable-experimental-regexp-engine-on-excessive-backtracks`, so a pattern such as `(a+)+$`
+ * switches to V8's linear-time engine after a bounded number of backtracks instead of running
+ * for exponential time (100 000 bytes of `a` take about a second, not forever). That engine
+ * cannot ignore case, so case-insensitivity is spelled out in the pattern (`a` → `[aA]`: exact,
+ * since PCRE without UTF folds ASCII letters only). It cannot run backreferences, lookarounds
+ * or large counted repeats either; a pattern that needs those and nests repetition
+ * (`(a+)+\1`, `(a{1,9})*b(?=c)`) is rejected at compile time, as the only kind that could still
+ * backtrack without bound.
  */
 import v8 from 'node:v8';
 
 let enginesConfigured = false;
 
-/** Turns on V8's linear-time fallback for runaway backtracking (once per process). */
+/** Turns on V8's linear-time engine (the `l` flag) and its fallback for runaway backtracking. */
 function configureEngines(): void {
   if (enginesConfigured) return;
   enginesConfigured = true;
+  v8.setFlagsFromString('--enable-experimental-regexp-engine');
   v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
   v8.setFlagsFromString('--regexp-backtracks-before-fallback=100000');
 }
@@ -38,10 +41,17 @@ const posixClasses: Record<string, string> = {
 
 const pcreSpace = '\\t\\n\\v\\f\\r ';
 
+interface Flags {
+  i: boolean;
+  s: boolean;
+  m: boolean;
+  x: boolean;
+}
+
 /** Compiles a tshark `matches` pattern (a byte string) into a RegExp over byte strings. */
 export function compilePattern(pattern: string): RegExp {
   configureEngines();
-  let flags = { i: true, s: false, m: false, x: false };
+  let flags: Flags = { i: true, s: false, m: false, x: false };
   let p = pattern;
   // Leading option settings apply to the whole pattern (the common `(?i)`, `(?-i)` forms).
   for (;;) {
@@ -51,12 +61,30 @@ export function compilePattern(pattern: string): RegExp {
     for (const c of m[2] ?? '') flags = { ...flags, [c]: false };
     p = p.slice(m[0].length);
   }
-  const { source, backtrackingOnly, nestedUnbounded } = translate(p, flags);
-  if (backtrackingOnly && nestedUnbounded) {
-    throw new RegexError('pattern combines backreferences or lookarounds with nested repetition, which could backtrack without bound; rewrite it without one of them');
+  const jsFlags = flags.m ? 'm' : '';
+  // Preferred: case folded in the pattern, runnable by the linear-time engine.
+  const folded = translate(p, flags, flags.i);
+  if (linear(folded.source, jsFlags)) return build(folded.source, jsFlags);
+  // Needs backtracking (backreferences, lookarounds…): refuse what could backtrack without bound.
+  const t = translate(p, flags, false);
+  if (t.nestedRepetition) {
+    throw new RegexError('pattern needs backtracking (backreferences, lookarounds or large counted repeats) and nests repetition, which could take exponential time; rewrite it without one of them');
   }
+  return build(t.source, jsFlags + (flags.i ? 'i' : ''));
+}
+
+function linear(source: string, flags: string): boolean {
   try {
-    return new RegExp(source, (flags.i ? 'i' : '') + (flags.m ? 'm' : ''));
+    new RegExp(source, flags + 'l');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function build(source: string, flags: string): RegExp {
+  try {
+    return new RegExp(source, flags);
   } catch (e) {
     throw new RegexError((e as Error).message.replace(/^Invalid regular expression: /, ''));
   }
@@ -64,19 +92,27 @@ export function compilePattern(pattern: string): RegExp {
 
 interface Translation {
   source: string;
-  /** Uses backreferences or lookarounds (no linear-time fallback possible). */
-  backtrackingOnly: boolean;
-  /** A quantified group contains an unbounded quantifier or an alternation. */
-  nestedUnbounded: boolean;
+  /** A quantified group contains repetition or alternation. */
+  nestedRepetition: boolean;
 }
 
-function translate(p: string, flags: { i: boolean; s: boolean; m: boolean; x: boolean }): Translation {
+const isLetter = (c: string) => /^[A-Za-z]$/.test(c);
+const swapCase = (c: string) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase());
+const escapeLiteral = (c: string) => (/[\\^$.*+?()[\]{}|/-]/.test(c) ? '\\' + c : c);
+
+/** A single literal byte in the output (a class of both cases when folding letters). */
+function literal(c: string, fold: boolean): string {
+  if (fold && isLetter(c)) return `[${c}${swapCase(c)}]`;
+  const code = c.charCodeAt(0);
+  if (code < 0x20 || code > 0x7e) return `\\x${code.toString(16).padStart(2, '0')}`;
+  return escapeLiteral(c);
+}
+
+function translate(p: string, flags: Flags, fold: boolean): Translation {
   let out = '';
-  let backtrackingOnly = false;
-  let nestedUnbounded = false;
-  // Per open group: does it contain an unbounded quantifier or alternation? Is it emulated (atomic)?
+  let nestedRepetition = false;
+  // Open groups: does it contain repetition/alternation? Atomic emulation? Where it starts? Its number.
   const groups: Array<{ risky: boolean; atomic: boolean; start: number; num: number }> = [];
-  /** Capturing groups in the output so far, and in the source pattern. */
   let groupCount = 0;
   let sourceGroups = 0;
   // Emulated atomic groups add capturing groups: source group numbers map to output numbers.
@@ -89,11 +125,17 @@ function translate(p: string, flags: { i: boolean; s: boolean; m: boolean; x: bo
   const plain = (start: number): void => {
     groups.push({ risky: false, atomic: false, start, num: 0 });
   };
+  const markRisky = () => {
+    for (const g of groups) g.risky = true;
+  };
   let lastAtomStart = -1;
   let i = 0;
   const n = p.length;
-  const markRisky = () => {
-    for (const g of groups) g.risky = true;
+  const afterGroup = (g: { risky: boolean }): void => {
+    const next = p[i];
+    const quantified = next === '*' || next === '+' || (next === '{' && /^\{\d*,\d*\}/.test(p.slice(i)));
+    if (quantified && g.risky) nestedRepetition = true;
+    if (g.risky) markRisky();
   };
   while (i < n) {
     const c = p[i];
@@ -113,14 +155,14 @@ function translate(p: string, flags: { i: boolean; s: boolean; m: boolean; x: bo
       if (e === 'Q') {
         const end = p.indexOf('\\E', i + 2);
         const lit = p.slice(i + 2, end < 0 ? n : end);
-        out += lit.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+        out += `(?:${[...lit].map((ch) => literal(ch, fold)).join('')})`;
         i = end < 0 ? n : end + 2;
         continue;
       }
       if (e === 'E') { i += 2; continue; }
-      if (e === 'A') { out += '(?<![\\s\\S])'; i += 2; continue; }
-      if (e === 'z') { out += '(?![\\s\\S])'; i += 2; continue; }
-      if (e === 'Z') { out += '(?=\\n?(?![\\s\\S]))'; i += 2; continue; }
+      if (e === 'A') { out += flags.m ? '(?<![\\s\\S])' : '^'; i += 2; continue; }
+      if (e === 'z') { out += flags.m ? '(?![\\s\\S])' : '$'; i += 2; continue; }
+      if (e === 'Z') { out += flags.m ? '(?=\\n?(?![\\s\\S]))' : '\\n?$'; i += 2; continue; }
       if (e === 'h') { out += '[\\t \\xa0]'; i += 2; continue; }
       if (e === 'H') { out += '[^\\t \\xa0]'; i += 2; continue; }
       if (e === 'v') { out += '[\\n\\v\\f\\r\\x85]'; i += 2; continue; }
@@ -129,23 +171,23 @@ function translate(p: string, flags: { i: boolean; s: boolean; m: boolean; x: bo
       if (e === 's') { out += `[${pcreSpace}]`; i += 2; continue; }
       if (e === 'S') { out += `[^${pcreSpace}]`; i += 2; continue; }
       if (e === 'e') { out += '\\x1b'; i += 2; continue; }
-      if (e === 'x' && p[i + 2] === '{') {
-        const close = p.indexOf('}', i + 3);
-        const hex = p.slice(i + 3, close);
-        if (close < 0 || !/^[0-9A-Fa-f]{1,2}$/.test(hex)) throw new RegexError(`character code point value in \\x{} is too large or invalid: ${hex}`);
-        out += `\\x${hex.padStart(2, '0')}`;
-        i = close + 1;
+      if (e === 'x') {
+        const braced = /^\\x\{([0-9A-Fa-f]+)\}/.exec(p.slice(i));
+        const plainHex = /^\\x([0-9A-Fa-f]{0,2})/.exec(p.slice(i))!;
+        const hex = braced ? braced[1] : plainHex[1];
+        const code = hex ? parseInt(hex, 16) : 0;
+        if (code > 0xff) throw new RegexError(`character code point value in \\x{${hex}} is too large (no UTF mode)`);
+        out += literal(String.fromCharCode(code), fold);
+        i += (braced ?? plainHex)[0].length;
         continue;
       }
       if ((m = /^[1-9][0-9]?/.exec(p.slice(i + 1)))) {
-        backtrackingOnly = true;
         const num = Number(m[0]);
         out += `\\${numberMap[num] ?? num}`;
         i += 1 + m[0].length;
         continue;
       }
       if (e === 'g' || e === 'k') {
-        backtrackingOnly = true;
         const m2 = /^\\[gk](?:\{([^}]+)\}|<([^>]+)>|'([^']+)'|(-?\d+))/.exec(p.slice(i));
         if (!m2) throw new RegexError(`\\${e} is not followed by a group reference`);
         const ref = m2[1] ?? m2[2] ?? m2[3] ?? m2[4];
@@ -156,16 +198,15 @@ function translate(p: string, flags: { i: boolean; s: boolean; m: boolean; x: bo
         i += m2[0].length;
         continue;
       }
-      if (e === 'K' || e === 'G' || e === 'X' || e === 'C' || e === 'N' || e === 'p' || e === 'P') {
-        throw new RegexError(`\\${e} is not supported in wiresage filters`);
-      }
-      out += c + e;
+      if ('KGXCNpP'.includes(e)) throw new RegexError(`\\${e} is not supported in wiresage filters`);
+      if (isLetter(e) || /[0-9]/.test(e)) out += c + e; // \d \w \b \B \0 \n \t…
+      else out += literal(e, fold);
       i += 2;
       continue;
     }
     if (c === '[') {
       lastAtomStart = out.length;
-      const cls = readClass(p, i);
+      const cls = readClass(p, i, fold);
       out += cls.source;
       i = cls.end;
       continue;
@@ -179,8 +220,7 @@ function translate(p: string, flags: { i: boolean; s: boolean; m: boolean; x: bo
       }
       if (p.startsWith('(?>', i)) {
         // Atomic group: (?=(X))\N matches what X matches first and never backtracks into it.
-        backtrackingOnly = true;
-        groupCount++; // the emulation's capture is a real group in the output
+        groupCount++;
         groups.push({ risky: false, atomic: true, start: out.length, num: groupCount });
         out += '(?=(';
         i += 3;
@@ -193,14 +233,12 @@ function translate(p: string, flags: { i: boolean; s: boolean; m: boolean; x: bo
         continue;
       }
       if (p.startsWith('(?P=', i)) {
-        backtrackingOnly = true;
         const end = p.indexOf(')', i);
         out += `\\k<${p.slice(i + 4, end)}>`;
         i = end + 1;
         continue;
       }
       if (p.startsWith('(?=', i) || p.startsWith('(?!', i) || p.startsWith('(?<=', i) || p.startsWith('(?<!', i)) {
-        backtrackingOnly = true;
         plain(out.length);
         const len = p[i + 2] === '<' ? 4 : 3;
         out += p.slice(i, i + len);
@@ -251,7 +289,13 @@ function translate(p: string, flags: { i: boolean; s: boolean; m: boolean; x: bo
       continue;
     }
     if (c === '$') {
-      out += flags.m ? '(?=\\n|(?![\\s\\S]))' : '(?=\\n?(?![\\s\\S]))';
+      // PCRE's $ also matches before a final newline; only match/no match matters here.
+      out += flags.m ? '$' : '\\n?$';
+      i++;
+      continue;
+    }
+    if (c === '^') {
+      out += '^';
       i++;
       continue;
     }
@@ -259,23 +303,18 @@ function translate(p: string, flags: { i: boolean; s: boolean; m: boolean; x: bo
       let q = c;
       let j = i + 1;
       if (c === '{') {
-        const m = /^\{\d*,?\d*\}/.exec(p.slice(i))!;
-        q = m[0];
-        j = i + m[0].length;
+        q = /^\{\d*,?\d*\}/.exec(p.slice(i))![0];
+        j = i + q.length;
       }
-      const unbounded = c === '*' || c === '+' || /,\}$/.test(q);
-      if (unbounded) markRisky();
+      if (c !== '?' && q !== '{0,1}' && q !== '{1}') markRisky();
       if (p[j] === '+') {
-        // Possessive: X*+ is (?=(X*))\N.
-        backtrackingOnly = true;
+        // Possessive: X*+ is (?=(X*))\N; the new capture is numbered before any group inside X.
         const atom = out.slice(lastAtomStart);
         out = out.slice(0, lastAtomStart);
-        // The new capture is numbered before any group inside the atom: renumber those.
-        const inner = countCaptures(atom);
-        const num = groupCount - inner + 1;
+        const num = groupCount - countCaptures(atom) + 1;
         for (let k = 1; k < numberMap.length; k++) if (numberMap[k] >= num) numberMap[k]++;
         groupCount++;
-        out += `(?=(${atom.replace(/\\(\d+)/g, (_, d) => `\\${Number(d) >= num ? Number(d) + 1 : d}`)}${q}))\\${num}`;
+        out += `(?=(${atom.replace(/\\(\d+)/g, (_, d: string) => `\\${Number(d) >= num ? Number(d) + 1 : d}`)}${q}))\\${num}`;
         i = j + 1;
         continue;
       }
@@ -288,19 +327,11 @@ function translate(p: string, flags: { i: boolean; s: boolean; m: boolean; x: bo
       continue;
     }
     lastAtomStart = out.length;
-    out += c === '/' ? '\\/' : c;
+    out += c === '{' || c === '}' || c === '/' ? '\\' + c : literal(c, fold);
     i++;
   }
   if (groups.length) throw new RegexError('missing closing parenthesis');
-  return { source: out, backtrackingOnly, nestedUnbounded };
-
-  function afterGroup(g: { risky: boolean }): void {
-    // A quantified group that contains repetition or alternation is "nested repetition".
-    const next = p[i];
-    const quantified = next === '*' || next === '+' || (next === '{' && /^\{\d*,\d*\}/.test(p.slice(i)));
-    if (quantified && g.risky) nestedUnbounded = true;
-    if (g.risky) markRisky();
-  }
+  return { source: out, nestedRepetition };
 }
 
 function countCaptures(s: string): number {
@@ -314,24 +345,51 @@ function countCaptures(s: string): number {
       while (i < s.length && s[i] !== ']') i += s[i] === '\\' ? 2 : 1;
       continue;
     }
-    if (s[i] === '(' && (s[i + 1] !== '?' || s[i + 2] === '<' && s[i + 3] !== '=' && s[i + 3] !== '!')) n++;
+    if (s[i] === '(' && (s[i + 1] !== '?' || (s[i + 2] === '<' && s[i + 3] !== '=' && s[i + 3] !== '!'))) n++;
   }
   return n;
 }
 
-/** A character class with POSIX names and PCRE escapes translated. */
-function readClass(p: string, start: number): { source: string; end: number } {
+/**
+ * A character class with POSIX names and PCRE escapes translated; with `fold`, every letter
+ * and letter range gets its other case (so a negated class excludes both cases, as PCRE's).
+ */
+function readClass(p: string, start: number, fold: boolean): { source: string; end: number } {
   let i = start + 1;
   let out = '[';
   if (p[i] === '^') {
     out += '^';
     i++;
   }
-  if (p[i] === ']') {
-    out += '\\]';
-    i++;
-  }
-  while (i < p.length && p[i] !== ']') {
+  const extra: string[] = [];
+  /** One class member that is a single byte (a literal or an escape for one), or undefined. */
+  const single = (): string | undefined => {
+    if (p[i] === '\\') {
+      const m = /^\\x\{([0-9A-Fa-f]{1,2})\}|^\\x([0-9A-Fa-f]{1,2})/.exec(p.slice(i));
+      if (m) {
+        i += m[0].length;
+        return String.fromCharCode(parseInt(m[1] ?? m[2], 16));
+      }
+      const e = p[i + 1];
+      if (e !== undefined && !/[A-Za-z0-9]/.test(e)) {
+        i += 2;
+        return e;
+      }
+      if (e === 'e' || e === 'n' || e === 't' || e === 'r' || e === 'f') {
+        i += 2;
+        return { e: '\x1b', n: '\n', t: '\t', r: '\r', f: '\f' }[e];
+      }
+      return undefined;
+    }
+    return p[i++];
+  };
+  const lit = (c: string) => {
+    const code = c.charCodeAt(0);
+    return code < 0x20 || code > 0x7e ? `\\x${code.toString(16).padStart(2, '0')}` : /[\\\]^-]/.test(c) ? '\\' + c : c;
+  };
+  let first = true;
+  while (i < p.length && (p[i] !== ']' || first)) {
+    first = false;
     const m = /^\[:(\^?)([a-z]+):\]/.exec(p.slice(i));
     if (m) {
       const set = posixClasses[m[2]];
@@ -341,24 +399,41 @@ function readClass(p: string, start: number): { source: string; end: number } {
       i += m[0].length;
       continue;
     }
-    if (p[i] === '\\') {
+    const save = i;
+    const a = single();
+    if (a === undefined) {
+      // A class escape (\d \w \s \h \v …).
+      i = save;
       const e = p[i + 1];
       if (e === 's') out += pcreSpace;
       else if (e === 'h') out += '\\t \\xa0';
       else if (e === 'v') out += '\\n\\v\\f\\r\\x85';
-      else if (e === 'e') out += '\\x1b';
       else out += '\\' + e;
       i += 2;
       continue;
     }
-    if (p[i] === '[') {
-      out += '\\[';
+    if (p[i] === '-' && p[i + 1] !== ']' && i + 1 < p.length) {
+      const save2 = i;
       i++;
+      const b = single();
+      if (b === undefined) {
+        i = save2;
+        out += lit(a);
+        continue;
+      }
+      out += `${lit(a)}-${lit(b)}`;
+      if (fold) {
+        for (const [lo, hi, shift] of [[97, 122, -32], [65, 90, 32]] as const) {
+          const from = Math.max(lo, a.charCodeAt(0));
+          const to = Math.min(hi, b.charCodeAt(0));
+          if (from <= to) extra.push(`${lit(String.fromCharCode(from + shift))}-${lit(String.fromCharCode(to + shift))}`);
+        }
+      }
       continue;
     }
-    out += p[i];
-    i++;
+    out += lit(a);
+    if (fold && isLetter(a)) extra.push(swapCase(a));
   }
   if (i >= p.length) throw new RegexError('missing terminating ] for character class');
-  return { source: out + ']', end: i + 1 };
+  return { source: out + extra.join('') + ']', end: i + 1 };
 }
