@@ -150,6 +150,8 @@ export class FlowEngine {
   private readonly onTcpRelease?: FlowEngineOptions['onTcpRelease'];
 
   private readonly key = new FlowKey();
+  /** The last TCP/IPv4 tuple looked up and its live connection's handle (-1: none). */
+  private readonly cache = { handle: -1, src: DOUBLE_ZERO, dst: DOUBLE_ZERO, sport: 0, dport: 0, fromLow: false };
   private readonly table = new FlowTable(4096);
   readonly segments = new SegmentPool();
   private readonly fp = new FlowPacket();
@@ -376,15 +378,36 @@ export class FlowEngine {
     const hlen = (b[o + 12] >> 4) * 4;
     const flags = ((b[o + 12] << 8) | b[o + 13]) & 0x0fff;
     const window = (b[o + 14] << 8) | b[o + 15];
-    this.setKey(fp, 6, sport, dport);
-    const fromLow = this.key.fromLow;
+    // Nearly half the segments belong to the connection of the segment before (bulk
+    // transfers): a one-entry cache of the last IPv4 tuple skips hashing and probing.
+    let fromLow: boolean;
+    let h: number;
+    const lc = this.cache;
+    if (lc.handle >= 0 && fp.family === 4 && fp.src4 === lc.src && fp.dst4 === lc.dst && sport === lc.sport && dport === lc.dport) {
+      h = lc.handle;
+      fromLow = lc.fromLow;
+    } else if (lc.handle >= 0 && fp.family === 4 && fp.src4 === lc.dst && fp.dst4 === lc.src && sport === lc.dport && dport === lc.sport) {
+      h = lc.handle;
+      fromLow = !lc.fromLow;
+    } else {
+      this.setKey(fp, 6, sport, dport);
+      fromLow = this.key.fromLow;
+      h = this.table.get(this.key);
+      lc.handle = -1;
+      if (fp.family === 4) {
+        lc.src = fp.src4;
+        lc.dst = fp.dst4;
+        lc.sport = sport;
+        lc.dport = dport;
+        lc.fromLow = fromLow;
+      }
+    }
     const note = this.tcpNote;
     note.reset();
     const pureSyn = (flags & (TH_SYN | TH_ACK)) === TH_SYN;
 
     let conn: TcpConnection;
     let isNew = false;
-    const h = this.table.get(this.key);
     if (h < 0) {
       conn = this.newTcp(this.tcpStreams++);
       isNew = true;
@@ -414,6 +437,7 @@ export class FlowEngine {
 
     // A SYN with a new ISN on a live tuple: the old connection ends, a new stream begins.
     if (pureSyn && fwd.staticFlags & S_BASE_SEQ_SET && seq !== fwd.baseSeq) {
+      this.setKey(fp, 6, sport, dport); // the cached path did not fill the key
       this.releaseTcp(conn, 'reused', false);
       conn = this.newTcp(this.tcpStreams++);
       this.initStats(conn.stats, fp, fromLow);
@@ -423,6 +447,7 @@ export class FlowEngine {
       fwd = fromLow ? conn.fwdLow : conn.fwdHigh;
       rev = fromLow ? conn.fwdHigh : conn.fwdLow;
     }
+    this.cache.handle = fp.family === 4 ? conn.handle : -1;
     // A SYN-ACK with another ISN than before: Wireshark adopts it and flags reused ports.
     if ((flags & (TH_SYN | TH_ACK)) === (TH_SYN | TH_ACK) && fwd.staticFlags & S_BASE_SEQ_SET && seq !== fwd.baseSeq) {
       fwd.baseSeq = seq;
@@ -691,6 +716,7 @@ export class FlowEngine {
 
   /** Summarises a TCP connection and replaces it by a tombstone (or forgets it on reuse). */
   private releaseTcp(conn: TcpConnection, reason: ConnectionSummary['reason'], keepTomb = true): void {
+    if (this.cache.handle === conn.handle) this.cache.handle = -1;
     if (this.onSummary) this.onSummary(conn.stats.summary('tcp', conn.stream, conn.firstRtt, reason));
     this.onTcpRelease?.(conn);
     conn.releaseSegments(this.segments);
