@@ -116,7 +116,8 @@ export function suggestFields(name: string, max = 3): string[] {
   return scored.slice(0, max).map((s) => s[1]);
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance (insertions, deletions, substitutions), for "did you mean" messages. */
+export function editDistance(a: string, b: string): number {
   const prev = new Array<number>(b.length + 1);
   for (let j = 0; j <= b.length; j++) prev[j] = j;
   for (let i = 1; i <= a.length; i++) {
