@@ -536,6 +536,8 @@ export function fromDecoded(fp: FlowPacket, p: Packet): Walk {
     return Walk.None;
   }
   fp.ipValid = true;
+  // A first IP fragment dissected without reassembly: tshark gives it a stream but no segment length.
+  fp.fragmented = p.fragmentedBy >= 0 && p.fragmentedBy < t;
   const b = p.bufferOf(t);
   const o = p.start[t];
   // `limit` is the end the IP layer gave the transport layer (its total length), as Wireshark's

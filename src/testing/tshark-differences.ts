@@ -178,17 +178,6 @@ function aceOf(flagsStr: string | undefined): number | undefined {
 
 export const acceptedDifferences: readonly AcceptedDifference[] = [
   {
-    id: 'tcp-len-on-snaplen-cut-segments',
-    fields: ['tcp.len'],
-    reason:
-      'KNOWN WIRESAGE GAP, not a tshark quirk (issue 3, to fix next): on segments cut by the snaplen inside the TCP ' +
-      'header, the flow engine, which emits tcp.len, does not yet follow tshark on whether tcp.len is shown. The header ' +
-      "dissector's own tcp.len rule (tsharkSegmentLength in src/decode/tcp.ts) matches tshark; the engine must reuse it. " +
-      'Accepted only on packets tshark marks "Packet size limited during capture" and on the hand-built cut/shortened ' +
-      'edge-case files (their cut TCP headers).',
-    applies: (c) => c.short || /(^|\/)(cut|shortened)\.pcap/.test(c.file),
-  },
-  {
     id: 'tcp-accecn-ace-counter',
     fields: ['tcp.flags.str', 'tcp.flags.ae', 'tcp.flags.cwr', 'tcp.flags.ece'],
     reason:
