@@ -1,0 +1,88 @@
+// Flow graph: a ladder (sequence) diagram of a stream, a selection or the displayed packets, as Wireshark's.
+import { useEffect, useState } from 'react';
+import { api, errorMessage, type FlowGraph } from './api';
+import { fixed } from './format';
+import { Dialog, Spinner } from './ui';
+
+export type FlowSource = { stream: number } | { frames: number[]; label?: string } | { view: string; label?: string };
+
+const COL = 190, ROW = 24, TOP = 40, LEFT = 96, RIGHT_PAD = 24;
+
+function relTime(t: string | number, t0: number): string {
+  return fixed((Number(t) - t0).toFixed(9)).replace(/(\.\d{6})\d*$/, '$1');
+}
+
+export function FlowGraphDialog(props: {
+  captureId: string; source: FlowSource; selectedFrame: number | null; onClose: () => void; onFrame: (no: number) => void;
+}) {
+  const [src, setSrc] = useState<FlowSource>(props.source);
+  const [g, setG] = useState<FlowGraph | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const [sel, setSel] = useState<number | null>(props.selectedFrame);
+  useEffect(() => {
+    setG(null); setErr(null);
+    api.flowgraph(props.captureId, src).then(setG, (e) => setErr(errorMessage(e)));
+  }, [props.captureId, JSON.stringify(src)]);
+
+  const title = 'stream' in src ? `Flow Graph — TCP stream ${src.stream}` : 'frames' in src ? `Flow Graph — ${src.label ?? `${src.frames.length} frames`}` : `Flow Graph — ${src.label ?? 'displayed packets'}`;
+  const nodes = g?.nodes ?? [];
+  const width = LEFT + Math.max(1, nodes.length) * COL + RIGHT_PAD;
+  const height = TOP + (g?.events.length ?? 0) * ROW + 16;
+  const x = (n: string) => LEFT + nodes.indexOf(n) * COL + COL / 2;
+  const t0 = g?.events.length ? Number(g.events[0].time) : 0;
+
+  return (
+    <Dialog title={title} onClose={props.onClose} wide testId="flow-dialog"
+      actions={'stream' in src ? (
+        <span className="flow-stream">
+          <button className="icon" title="Previous stream" disabled={src.stream <= 0} onClick={() => setSrc({ stream: src.stream - 1 })}>◀</button>
+          <span>stream {src.stream}</span>
+          <button className="icon" title="Next stream" onClick={() => setSrc({ stream: src.stream + 1 })}>▶</button>
+        </span>
+      ) : null}>
+      <div className="flow-wrap">
+        {err && <div className="error-box">{err}</div>}
+        {!g && !err && <Spinner />}
+        {g && g.events.length === 0 && <div className="muted pad">No packets to draw.</div>}
+        {g && g.events.length > 0 && (
+          <svg className="flow" width={width} height={height} data-testid="flow-svg" role="img" aria-label={title}>
+            <defs>
+              <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                <path d="M0,0 L10,5 L0,10 z" fill="context-stroke" />
+              </marker>
+            </defs>
+            <text x={8} y={16} className="flow-head">Time</text>
+            {nodes.map((n) => (
+              <g key={n}>
+                <text x={x(n)} y={16} textAnchor="middle" className="flow-head">{n}</text>
+                <line x1={x(n)} x2={x(n)} y1={TOP - 14} y2={height - 4} className="flow-life" />
+              </g>
+            ))}
+            {g.events.map((e, i) => {
+              const y = TOP + i * ROW + 10;
+              const x1 = x(e.from), x2 = x(e.to);
+              const selected = sel === e.frame;
+              const color = e.color ?? '#333';
+              const self = x1 === x2;
+              return (
+                <g key={i} className={'flow-ev' + (selected ? ' selected' : '')} data-frame={e.frame}
+                  onClick={() => { setSel(e.frame); props.onFrame(e.frame); }}>
+                  <rect x={0} y={y - 14} width={width} height={ROW} className="flow-hit" />
+                  <text x={8} y={y + 4} className="flow-time">{relTime(e.time, t0)}</text>
+                  {self
+                    ? <path d={`M${x1},${y - 4} h30 v8 h-28`} fill="none" stroke={color} strokeWidth={selected ? 2 : 1.2} markerEnd="url(#arrow)" />
+                    : <line x1={x1} x2={x2} y1={y} y2={y} stroke={color} strokeWidth={selected ? 2 : 1.2} markerEnd="url(#arrow)" />}
+                  <text x={self ? x1 + 34 : (x1 + x2) / 2} y={y - 4} textAnchor={self ? 'start' : 'middle'} className="flow-label" fill={color}>
+                    {e.label}
+                  </text>
+                  <title>{`Frame ${e.frame} (${e.proto}): ${e.from} → ${e.to}  ${e.label}`}</title>
+                </g>
+              );
+            })}
+          </svg>
+        )}
+      </div>
+      <div className="dialog-foot muted">{g ? `${g.events.length} packets, ${nodes.length} endpoints` : ''} · click an arrow to select its frame in the packet list</div>
+    </Dialog>
+  );
+}

@@ -1,0 +1,109 @@
+// The packet list: virtualised rows (only what is on screen is in the DOM), Wireshark's columns and colours.
+import { useEffect, useImperativeHandle, useRef, type Ref } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import type { Row } from './api';
+import { formatTime, type TimeFormat } from './format';
+import type { RowStore } from './rows';
+
+export const ROW_HEIGHT = 19;
+
+export interface PacketListHandle { scrollTo(index: number): void; focus(): void }
+
+export interface Mark { cls: string; title: string; text?: string }
+
+export function PacketList(props: {
+  store: RowStore; version: number; selected: number | null; timeFormat: TimeFormat;
+  onSelect: (index: number, row: Row | undefined) => void;
+  onContextMenu?: (index: number, row: Row, e: React.MouseEvent) => void;
+  onActivate?: (index: number, row: Row) => void;
+  mark?: (row: Row) => Mark | null;
+  showPoint?: boolean; autoScroll?: boolean; handle?: Ref<PacketListHandle>; testId?: string; label?: string;
+}) {
+  const { store, selected } = props;
+  const parent = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({
+    count: store.total,
+    getScrollElement: () => parent.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 20,
+  });
+  const items = v.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items.at(-1)?.index ?? 0;
+  useEffect(() => { store.ensure(first, last + 1); }, [store, first, last, props.version, store.total]);
+
+  useImperativeHandle(props.handle, () => ({
+    scrollTo: (i: number) => v.scrollToIndex(i, { align: 'auto' }),
+    focus: () => parent.current?.focus(),
+  }), [v]);
+
+  useEffect(() => {
+    if (props.autoScroll && store.total > 0) v.scrollToIndex(store.total - 1, { align: 'end' });
+  }, [props.autoScroll, store.total, v]);
+
+  const pageRows = () => Math.max(1, Math.floor((parent.current?.clientHeight ?? 400) / ROW_HEIGHT) - 2);
+  const move = (to: number) => {
+    if (store.total === 0) return;
+    const i = Math.max(0, Math.min(store.total - 1, to));
+    v.scrollToIndex(i, { align: 'auto' });
+    props.onSelect(i, store.get(i));
+  };
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    const cur = selected ?? -1;
+    let handled = true;
+    switch (e.key) {
+      case 'ArrowDown': move(cur + 1); break;
+      case 'ArrowUp': move(cur < 0 ? 0 : cur - 1); break;
+      case 'PageDown': move(cur + pageRows()); break;
+      case 'PageUp': move(cur - pageRows()); break;
+      case 'Home': move(0); break;
+      case 'End': move(store.total - 1); break;
+      case 'Enter': { const r = cur >= 0 ? store.get(cur) : undefined; if (r) props.onActivate?.(cur, r); break; }
+      default: handled = false;
+    }
+    if (handled) e.preventDefault();
+  };
+
+  return (
+    <div className="packet-list" data-testid={props.testId ?? 'packet-list'}>
+      <div className={'pl-head' + (props.showPoint ? ' with-point' : '')} role="row">
+        <span className="c-no">No.</span><span className="c-time">Time</span>
+        {props.showPoint && <span className="c-point">Point</span>}
+        <span className="c-src">Source</span><span className="c-dst">Destination</span>
+        <span className="c-proto">Protocol</span><span className="c-len">Length</span><span className="c-info">Info</span>
+      </div>
+      <div ref={parent} className="pl-body" tabIndex={0} onKeyDown={onKeyDown} role="grid" aria-label={props.label ?? 'Packet list'}
+        aria-rowcount={store.total}>
+        <div style={{ height: v.getTotalSize(), position: 'relative' }}>
+          {items.map((it) => {
+            const r = store.get(it.index);
+            const isSel = it.index === selected;
+            const m = r && props.mark ? props.mark(r) : null;
+            const style: React.CSSProperties = { transform: `translateY(${it.start}px)`, height: ROW_HEIGHT };
+            if (r?.color && !isSel) { style.background = r.color.bg; style.color = r.color.fg; }
+            return (
+              <div key={it.key} role="row" aria-selected={isSel} data-no={r?.no}
+                className={'pl-row' + (isSel ? ' selected' : '') + (props.showPoint ? ' with-point' : '') + (m ? ' ' + m.cls : '')}
+                style={style} title={m?.title ?? (r?.color ? `Coloring rule: ${r.color.name}` : undefined)}
+                onMouseDown={() => props.onSelect(it.index, r)}
+                onDoubleClick={() => r && props.onActivate?.(it.index, r)}
+                onContextMenu={(e) => { if (r && props.onContextMenu) { e.preventDefault(); props.onSelect(it.index, r); props.onContextMenu(it.index, r, e); } }}>
+                {r ? (
+                  <>
+                    <span className="c-no">{m?.text ? <span className="mark-tag">{m.text}</span> : null}{r.no}</span>
+                    <span className="c-time">{formatTime(r, props.timeFormat)}</span>
+                    {props.showPoint && <span className="c-point">{r.point ?? ''}</span>}
+                    <span className="c-src">{r.src}</span><span className="c-dst">{r.dst}</span>
+                    <span className="c-proto">{r.proto}</span><span className="c-len">{r.len}</span>
+                    <span className="c-info">{r.info}</span>
+                  </>
+                ) : <span className="c-loading">…</span>}
+              </div>
+            );
+          })}
+        </div>
+        {store.total === 0 && <div className="pl-empty">{store.error ? `Error: ${store.error}` : store.complete ? 'No packets' : 'Loading…'}</div>}
+      </div>
+    </div>
+  );
+}
