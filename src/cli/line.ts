@@ -209,3 +209,10 @@ export function packetLine(p: Packet): string {
   }
   return `${s}${last}, length ${p.origLen}`;
 }
+
+/** The line `read` prints after the timestamp: the summary plus the damage mark (also the web UI's Info). */
+export function packetSummary(p: Packet): string {
+  const line = packetLine(p);
+  if (p.malformed !== null) return `${line} [Malformed Packet: ${p.malformed}]`;
+  return p.truncated ? `${line} [|truncated]` : line;
+}

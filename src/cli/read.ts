@@ -17,7 +17,7 @@ import { intOption, UsageError, type OptionSpec, type Parsed } from './args.js';
 import { displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { hexDump } from './hexdump.js';
 import { packetJson } from './json.js';
-import { packetLine, timeText, type TimeStyle } from './line.js';
+import { packetSummary, timeText, type TimeStyle } from './line.js';
 import { Output } from './output.js';
 import { treeText } from './tree-text.js';
 
@@ -186,10 +186,7 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
         return;
       }
       const time = timeText(p, timeStyle, nano);
-      let line = time ? `${time} ${packetLine(p)}` : packetLine(p);
-      if (p.malformed !== null) line += ` [Malformed Packet: ${p.malformed}]`;
-      else if (p.truncated) line += ' [|truncated]';
-      out.line(line);
+      out.line(time ? `${time} ${packetSummary(p)}` : packetSummary(p));
       if (hex) {
         const from = hex >= 2 ? 0 : p.netLayer >= 0 && p.bufIndex[p.netLayer] === 0 ? p.start[p.netLayer] : layerAfterLink(p);
         out.line(hexDump(p.data, from, p.data.length, ascii));

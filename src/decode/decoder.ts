@@ -17,20 +17,40 @@ export class Decoder implements DecodeState {
   readonly ipv4Fragments = new Reassembler();
   readonly ipv6Fragments = new Reassembler();
   private count = 0;
+  private started = false;
   private firstSec = 0;
   private firstNsec = 0;
   private prevSec = 0;
   private prevNsec = 0;
 
-  constructor() {
+  /** `transportOnly`: stop each walk at the transport layer (see `Packet.transportOnly`). */
+  constructor(opts: { transportOnly?: boolean } = {}) {
     this.packet.state = this;
+    this.packet.transportOnly = opts.transportOnly ?? false;
   }
 
   /** Decodes one record into the shared Packet (valid until the next call). */
   decode(r: CaptureRecord): Packet {
+    return this.decodeAs(r, ++this.count);
+  }
+
+  /** Sets the first and previous frames' times (for `decodeAs` out of order). */
+  setTimes(firstSec: number, firstNsec: number, prevSec: number, prevNsec: number): void {
+    this.started = true;
+    this.firstSec = firstSec;
+    this.firstNsec = firstNsec;
+    this.prevSec = prevSec;
+    this.prevNsec = prevNsec;
+  }
+
+  /**
+   * Decodes a record as frame `number` (the web UI decodes pages of frames out of order): times
+   * relative to the first and previous frames use the ones this decoder saw first and last.
+   */
+  decodeAs(r: CaptureRecord, number: number): Packet {
     const p = this.packet;
     p.reset(r.data);
-    p.number = ++this.count;
+    p.number = number;
     p.tsSec = r.tsSec;
     p.tsNsec = r.tsNsec;
     p.capLen = r.capLen;
@@ -39,7 +59,8 @@ export class Decoder implements DecodeState {
     p.linkType = r.iface.linkType;
     p.comments = r.comments;
     p.epbFlags = r.epbFlags;
-    if (p.number === 1) {
+    if (!this.started) {
+      this.started = true;
       this.firstSec = this.prevSec = r.tsSec;
       this.firstNsec = this.prevNsec = r.tsNsec;
     }
@@ -87,6 +108,7 @@ export function walk(p: Packet, first: number): void {
       break;
     }
     if (following === STOP) break;
+    if (p.transportOnly && layer === p.transportLayer && !dissectorById(following).carrier) break;
     start = p.nextStart >= 0 ? p.nextStart : p.end[layer];
     end = p.nextEnd >= 0 ? p.nextEnd : p.limit[layer];
     // A reassembled buffer is whole: its reported end is its end.
