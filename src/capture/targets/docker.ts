@@ -107,6 +107,10 @@ export class EngineClient {
     const c = await this.inspect(name);
     if (!c) return undefined;
     const target = this.targetOf(c, spec);
+    if (target.sharedWith) {
+      const owner = await this.inspect(target.sharedWith).catch(() => undefined);
+      if (owner) target.sharedWith = owner.Name.replace(/^\//, '');
+    }
     const peers = await this.sharing(target.netnsId);
     target.containers = peers.length ? peers : [target.label];
     return target;

@@ -139,7 +139,9 @@ export async function listTargets(): Promise<CaptureTarget[]> {
     // Pods describe a namespace better than one of their containers, containers better than a bare netns.
     const rank = (k: TargetKind) => ({ pod: 3, container: 2, netns: 1, pid: 0, host: 4 })[k];
     const merged = new Set([...(prev.containers ?? []), ...(t.containers ?? (t.kind === 'container' ? [t.label] : []))]);
-    const best = rank(t.kind) > rank(prev.kind) ? { ...t } : prev;
+    // Of containers sharing a namespace, the one that owns it (not joined with --network container:X) names it.
+    const better = rank(t.kind) > rank(prev.kind) || (rank(t.kind) === rank(prev.kind) && !!prev.sharedWith && !t.sharedWith);
+    const best = better ? { ...t } : prev;
     if (merged.size) best.containers = [...merged].sort();
     byNs.set(t.netnsId, best);
   }

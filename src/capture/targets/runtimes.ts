@@ -7,6 +7,7 @@
 import { dockerEngine, dockerSocket, type EngineClient } from './docker.js';
 import { podmanEngine, podmanSocket } from './podman.js';
 import { containerdProviders } from './containerd.js';
+import { criProviders } from './cri.js';
 import type { CaptureTarget, Runtime } from './target.js';
 
 export interface Provider {
@@ -44,5 +45,8 @@ export async function providers(): Promise<{ present: Provider[]; absent: string
   const ctrd = containerdProviders();
   present.push(...ctrd.present);
   absent.push(...ctrd.absent);
+  const cri = criProviders();
+  present.push(...cri.present);
+  absent.push(...cri.absent);
   return { present, absent };
 }
