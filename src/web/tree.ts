@@ -47,7 +47,9 @@ export function treeJson(nodes: readonly TreeNode[], buffers: readonly Uint8Arra
       label = n.field.display;
     }
     const buffer = Math.max(0, buffers.indexOf(n.buf));
-    const node: TreeJsonNode = { label, field: n.field.name, start: n.off, length: n.len, buffer };
+    // The frame item covers the whole frame (its own item has no length).
+    const length = n.field.name === 'frame' && n.len === 0 && n.off === 0 ? n.buf.length : n.len;
+    const node: TreeJsonNode = { label, field: n.field.name, start: n.off, length, buffer };
     if (n.field.type !== 'protocol' && n.field.type !== 'none' && n.value !== null && n.value !== undefined) {
       try {
         node.value = fieldText(n.field, n.value);
