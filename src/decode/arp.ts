@@ -6,14 +6,28 @@
  *
  * Offsets: 0 hardware type, 2 protocol type, 4 hardware size, 5 protocol size, 6 opcode,
  * 8 sender hardware address, then sender protocol, target hardware, target protocol.
+ *
+ * Hardware type 19 is ATMARP (RFC 2225), which Wireshark decodes with its own layout: 4 sender
+ * ATM number type/length, 5 sender subaddress type/length, 6 opcode, 8 sender protocol length,
+ * 9-11 the target's three, then sender number, subaddress, protocol address and the target's
+ * (`arp.src.atm_num_nsap`/`_e164`, an NSAP broken into AFI, DSP, ESI and selector). Hardware
+ * type 3 is AX.25 ARP: the plain layout, 7-byte addresses as `arp.src.hw_ax25`, no
+ * gratuitous/probe flags. Both show their items only when the whole message is captured,
+ * because Wireshark reads every address for its Info column before it builds the tree.
  */
-import { defineFields } from '../fields/field.js';
+import { defineFields, type FieldDef } from '../fields/field.js';
+import type { Sink } from '../fields/sink.js';
 import { GENERATED } from '../fields/value.js';
 import { ipv4ToString, macToString, toHex, u16, u32 } from './bytes.js';
 import { etherTypes, registerDissector, STOP } from './dissector.js';
 import { etherTypeNames } from './ethernet.js';
 
 const HEADER = 8;
+/** Fixed part of an ATMARP message (RFC 2225). */
+const ATM_HEADER = 12;
+/** ARPHRD_ATM2225 and ARPHRD_AX25: hardware types Wireshark hands to its ATMARP and AX.25 ARP dissectors. */
+const HW_ATM2225 = 19;
+const HW_AX25 = 3;
 
 /** Hardware types (IANA "Hardware Types" and the Linux ARPHRD_ values SLL uses), as Wireshark's arp_hrd_vals. */
 export const hardwareTypeNames: Record<number, string> = {
@@ -43,6 +57,20 @@ const opcodeNames: Record<number, string> = {
   25: 'experimental 2', 65535: 'reserved',
 };
 
+/** ATMARP opcodes (Wireshark's atmop_vals, used for the protocol line). */
+const atmOpcodeNames: Record<number, string> = {
+  1: 'request', 2: 'reply', 8: 'inverse request', 9: 'inverse reply', 10: 'nak', 11: 'mars request', 12: 'mars multi',
+  13: 'mars mserv', 14: 'mars join', 15: 'mars leave', 16: 'mars nak', 17: 'mars unserv', 18: 'mars sjoin', 19: 'mars sleave',
+  20: 'mars grouplist request', 21: 'mars gruoplist reply', 22: 'mars redirect map', 23: 'mapos unarp', 24: 'experimental 1',
+  25: 'experimental 2', 0: 'reserved', 65535: 'reserved',
+};
+
+/** NSAP authority and format identifiers of ATM addresses. */
+const nsapAfiNames: Record<number, string> = {
+  0x39: 'DCC ATM format', 0xbd: 'DCC ATM group format', 0x47: 'ICD ATM format', 0xc5: 'ICD ATM group format',
+  0x45: 'E.164 ATM format', 0xc3: 'E.164 ATM group format',
+};
+
 export const arpFields = defineFields('arp', {
   'hw.type': { display: 'Hardware type', type: 'uint16', base: 'dec', values: hardwareTypeNames },
   'proto.type': { display: 'Protocol type', type: 'uint16', base: 'hex', values: etherTypeNames },
@@ -60,6 +88,38 @@ export const arpFields = defineFields('arp', {
   'dst.hw_mac': { display: 'Target MAC address', type: 'ether' },
   'dst.proto': { display: 'Target protocol address', type: 'bytes' },
   'dst.proto_ipv4': { display: 'Target IP address', type: 'ipv4' },
+  'src.htype': { display: 'Sender ATM number type', type: 'bool', mask: 0x40, bits: 8, trueFalse: ['E.164', 'ATM Forum NSAPA'] },
+  'src.hlen': { display: 'Sender ATM number length', type: 'uint8', base: 'dec', mask: 0x3f },
+  'src.stype': { display: 'Sender ATM subaddress type', type: 'bool', mask: 0x40, bits: 8, trueFalse: ['E.164', 'ATM Forum NSAPA'] },
+  'src.slen': { display: 'Sender ATM subaddress length', type: 'uint8', base: 'dec', mask: 0x3f },
+  'src.pln': { display: 'Sender protocol size', type: 'uint8', base: 'dec' },
+  'dst.htype': { display: 'Target ATM number type', type: 'bool', mask: 0x40, bits: 8, trueFalse: ['E.164', 'ATM Forum NSAPA'] },
+  'dst.hlen': { display: 'Target ATM number length', type: 'uint8', base: 'dec', mask: 0x3f },
+  'dst.stype': { display: 'Target ATM subaddress type', type: 'bool', mask: 0x40, bits: 8, trueFalse: ['E.164', 'ATM Forum NSAPA'] },
+  'dst.slen': { display: 'Target ATM subaddress length', type: 'uint8', base: 'dec', mask: 0x3f },
+  'dst.pln': { display: 'Target protocol size', type: 'uint8', base: 'dec' },
+  // FT_AX25: tshark's -T fields prints the 7 bytes colon-separated, as an 'ether' value; the tree shows the callsign.
+  'src.hw_ax25': { display: 'Sender AX.25 address', type: 'ether' },
+  'dst.hw_ax25': { display: 'Target AX.25 address', type: 'ether' },
+  'src.atm_num_e164': { display: 'Sender ATM number (E.164)', type: 'string' },
+  'src.atm_num_nsap': { display: 'Sender ATM number (NSAP)', type: 'bytes' },
+  'src.atm_subaddr': { display: 'Sender ATM subaddress', type: 'bytes' },
+  'dst.atm_num_e164': { display: 'Target ATM number (E.164)', type: 'string' },
+  'dst.atm_num_nsap': { display: 'Target ATM number (NSAP)', type: 'bytes' },
+  'dst.atm_subaddr': { display: 'Target ATM subaddress', type: 'bytes' },
+  // Wireshark breaks both sender and target NSAPs down with these `src` fields.
+  'src.atm_afi': { display: 'AFI', type: 'uint8', base: 'hex', values: nsapAfiNames },
+  'src.atm_afi.unknown': { display: 'Unknown AFI', type: 'none' },
+  'src.atm_data_country_code': { display: 'Data Country Code', type: 'uint16', base: 'hex' },
+  'src.atm_data_country_code_group': { display: 'Data Country Code (group)', type: 'uint16', base: 'hex' },
+  'src.atm_international_code_designator': { display: 'International Code Designator', type: 'uint16', base: 'hex' },
+  'src.atm_international_code_designator_group': { display: 'International Code Designator (group)', type: 'uint16', base: 'hex' },
+  'src.atm_e.164_isdn': { display: 'E.164 ISDN', type: 'bytes' },
+  'src.atm_e.164_isdn_group': { display: 'E.164 ISDN', type: 'bytes' },
+  'src.atm_high_order_dsp': { display: 'High Order DSP', type: 'bytes' },
+  'src.atm_end_system_identifier': { display: 'End System Identifier', type: 'bytes' },
+  'src.atm_selector': { display: 'Selector', type: 'uint8', base: 'hex' },
+  'src.atm_rest_of_address': { display: 'Rest of address', type: 'bytes' },
   'dst.drarp_error_status': { display: 'DRARP error status', type: 'uint16', base: 'dec', values: { 1: 'restricted', 2: 'no address', 3: 'serverdown', 4: 'moved', 5: 'failure' } },
 });
 
@@ -111,6 +171,135 @@ function classify(b: Uint8Array, o: number, end: number): { gratuitous: boolean;
   return { gratuitous, probe, announcement };
 }
 
+/** ATMARP message length: the fixed part and the six address lengths it announces. */
+function atmLength(b: Uint8Array, o: number): number {
+  return ATM_HEADER + (b[o + 4] & 0x3f) + (b[o + 5] & 0x3f) + b[o + 8] + (b[o + 9] & 0x3f) + (b[o + 10] & 0x3f) + b[o + 11];
+}
+
+/** An FT_STRING read with ENC_ASCII: up to the first NUL, bytes above 0x7f as U+FFFD. */
+function asciiText(b: Uint8Array, at: number, len: number): string {
+  let text = '';
+  for (let i = at; i < at + len && b[i] !== 0; i++) text += b[i] < 0x80 ? String.fromCharCode(b[i]) : '\ufffd';
+  return text;
+}
+
+/** `N0CALL-3`: an AX.25 address's callsign (characters shifted one bit, spaces dropped) and SSID. */
+function ax25Text(b: Uint8Array, at: number): string {
+  let call = '';
+  for (let i = 0; i < 6; i++) {
+    const c = b[at + i] >> 1;
+    if (c !== 0x20) call += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
+  }
+  const ssid = (b[at + 6] >> 1) & 0x0f;
+  return ssid ? `${call}-${ssid}` : call;
+}
+
+/** One ATM number: an E.164 string or an NSAP, whose 20-byte form is broken down by its AFI. */
+function atmNumber(b: Uint8Array, at: number, typeLength: number, e164: FieldDef, nsap: FieldDef, s: Sink): void {
+  const len = typeLength & 0x3f;
+  if (typeLength & 0x40) {
+    s.add(e164, b, at, len, asciiText(b, at, len));
+    return;
+  }
+  s.add(nsap, b, at, len);
+  if (len < 20) return;
+  const f = arpFields;
+  const afi = b[at];
+  s.push();
+  s.add(f['src.atm_afi'], b, at, 1);
+  switch (afi) {
+    case 0x39: case 0xbd:
+      s.add(afi === 0xbd ? f['src.atm_data_country_code_group'] : f['src.atm_data_country_code'], b, at + 1, 2);
+      s.add(f['src.atm_high_order_dsp'], b, at + 3, 10);
+      break;
+    case 0x47: case 0xc5:
+      s.add(afi === 0xc5 ? f['src.atm_international_code_designator_group'] : f['src.atm_international_code_designator'], b, at + 1, 2);
+      s.add(f['src.atm_high_order_dsp'], b, at + 3, 10);
+      break;
+    case 0x45: case 0xc3:
+      s.add(afi === 0xc3 ? f['src.atm_e.164_isdn_group'] : f['src.atm_e.164_isdn'], b, at + 1, 8);
+      s.add(f['src.atm_high_order_dsp'], b, at + 9, 4);
+      break;
+    default:
+      s.push();
+      s.add(f['src.atm_afi.unknown'], b, at, 1);
+      s.pop();
+      s.add(f['src.atm_rest_of_address'], b, at + 1, len - 1);
+      s.pop();
+      return;
+  }
+  s.add(f['src.atm_end_system_identifier'], b, at + 13, 6);
+  s.add(f['src.atm_selector'], b, at + 19, 1);
+  s.pop();
+}
+
+/** The type/length label Wireshark gives an ATM number or subaddress. */
+function typeLengthLabel(what: string, tl: number): string {
+  return `${what} type/length: ${tl & 0x40 ? 'E.164' : 'ATM Forum NSAPA'}/${tl & 0x3f}`;
+}
+
+/** ATMARP items, in Wireshark's order; none unless every address is captured (its Info column reads them all first). */
+function atmTree(b: Uint8Array, o: number, end: number, s: Sink): void {
+  const f = arpFields;
+  if (end < o + atmLength(b, o)) return;
+  const labels = s.wantsLabels;
+  s.add(f['hw.type'], b, o, 2);
+  s.add(f['proto.type'], b, o + 2, 2);
+  s.add(f['src.htype'], b, o + 4, 1, undefined, 0, labels ? typeLengthLabel('Sender ATM number', b[o + 4]) : undefined);
+  s.add(f['src.hlen'], b, o + 4, 1);
+  s.add(f['src.stype'], b, o + 5, 1, undefined, 0, labels ? typeLengthLabel('Sender ATM subaddress', b[o + 5]) : undefined);
+  s.add(f['src.slen'], b, o + 5, 1);
+  s.add(f.opcode, b, o + 6, 2);
+  s.add(f['src.pln'], b, o + 8, 1);
+  s.add(f['dst.htype'], b, o + 9, 1, undefined, 0, labels ? typeLengthLabel('Target ATM number', b[o + 9]) : undefined);
+  s.add(f['dst.hlen'], b, o + 9, 1);
+  s.add(f['dst.stype'], b, o + 10, 1, undefined, 0, labels ? typeLengthLabel('Target ATM subaddress', b[o + 10]) : undefined);
+  s.add(f['dst.slen'], b, o + 10, 1);
+  s.add(f['dst.pln'], b, o + 11, 1);
+  const protocol = u16(b, o + 2);
+  let at = o + ATM_HEADER;
+  for (let side = 0; side < 2; side++) {
+    const src = side === 0;
+    // Type/length bytes: sender number 4, subaddress 5, protocol length 8; target 9, 10, 11.
+    const numberTl = b[o + (src ? 4 : 9)];
+    const subLength = b[o + (src ? 5 : 10)] & 0x3f;
+    const protoLength = b[o + (src ? 8 : 11)];
+    if (numberTl & 0x3f) atmNumber(b, at, numberTl, src ? f['src.atm_num_e164'] : f['dst.atm_num_e164'], src ? f['src.atm_num_nsap'] : f['dst.atm_num_nsap'], s);
+    at += numberTl & 0x3f;
+    if (subLength) s.add(src ? f['src.atm_subaddr'] : f['dst.atm_subaddr'], b, at, subLength);
+    at += subLength;
+    if (protoLength) s.add(isIpv4(protocol, protoLength) ? (src ? f['src.proto_ipv4'] : f['dst.proto_ipv4']) : src ? f['src.proto'] : f['dst.proto'], b, at, protoLength);
+    at += protoLength;
+  }
+}
+
+/** AX.25 ARP items: the plain layout, AX.25 addresses typed, no gratuitous/probe flags; none unless all is captured. */
+function ax25Tree(b: Uint8Array, o: number, end: number, s: Sink): void {
+  const f = arpFields;
+  const hln = b[o + 4];
+  const pln = b[o + 5];
+  if (end < o + HEADER + 2 * hln + 2 * pln) return;
+  s.add(f['hw.type'], b, o, 2);
+  s.add(f['proto.type'], b, o + 2, 2);
+  s.add(f['hw.size'], b, o + 4, 1);
+  s.add(f['proto.size'], b, o + 5, 1);
+  s.add(f.opcode, b, o + 6, 2);
+  const ax25 = hln === 7;
+  const ipv4 = isIpv4(u16(b, o + 2), pln);
+  const labels = s.wantsLabels;
+  let at = o + HEADER;
+  for (let side = 0; side < 2; side++) {
+    const src = side === 0;
+    if (hln) {
+      const label = ax25 && labels ? `${src ? 'Sender' : 'Target'} AX.25 address: ${ax25Text(b, at)}` : undefined;
+      s.add(ax25 ? (src ? f['src.hw_ax25'] : f['dst.hw_ax25']) : src ? f['src.hw'] : f['dst.hw'], b, at, hln, undefined, 0, label);
+    }
+    at += hln;
+    if (pln) s.add(ipv4 ? (src ? f['src.proto_ipv4'] : f['dst.proto_ipv4']) : src ? f['src.proto'] : f['dst.proto'], b, at, pln);
+    at += pln;
+  }
+}
+
 export const arp = registerDissector({
   name: 'arp',
   display: 'Address Resolution Protocol',
@@ -118,12 +307,13 @@ export const arp = registerDissector({
     const o = p.start[layer];
     const lim = p.limit[layer];
     const b = p.bufferOf(layer);
-    if (lim - o < HEADER) {
-      p.markShort(layer, o + HEADER, 'ARP header shorter than 8 bytes');
+    const atm = lim - o >= 2 && u16(b, o) === HW_ATM2225;
+    if (lim - o < (atm ? ATM_HEADER : HEADER)) {
+      p.markShort(layer, o + (atm ? ATM_HEADER : HEADER), 'ARP header cut short');
       p.end[layer] = lim;
       return STOP;
     }
-    const total = HEADER + 2 * b[o + 4] + 2 * b[o + 5];
+    const total = atm ? atmLength(b, o) : HEADER + 2 * b[o + 4] + 2 * b[o + 5];
     // Wireshark sets the ARP tvb's reported length to the message length: what follows is trailer.
     if (o + total > p.reported[layer]) {
       p.markMalformed(layer, `ARP message of ${total} bytes runs past the end of the packet`);
@@ -146,10 +336,16 @@ export const arp = registerDissector({
     const end = Math.min(b.length, p.limit[layer]);
     if (end < o + HEADER) return 'Address Resolution Protocol';
     const op = u16(b, o + 6);
+    const hardware = u16(b, o);
+    if (hardware === HW_ATM2225) {
+      const name = atmOpcodeNames[op];
+      return name ? `ATM Address Resolution Protocol (${name})` : `ATM Address Resolution Protocol (opcode 0x${op.toString(16).padStart(4, '0')})`;
+    }
     const name = opcodeNames[op];
     if (!name) return `Address Resolution Protocol (opcode 0x${op.toString(16).padStart(4, '0')})`;
     if (end < o + HEADER + 2 * b[o + 4] + 2 * b[o + 5]) return `Address Resolution Protocol (${name})`;
     const c = classify(b, o, end);
+    if (hardware === HW_AX25) return `Address Resolution Protocol (${c.gratuitous ? `${name}/gratuitous ARP` : name})`;
     const text = c.announcement ? 'ARP Announcement' : c.probe ? 'ARP Probe' : c.gratuitous ? `${name}/gratuitous ARP` : name;
     return `Address Resolution Protocol (${text})`;
   },
@@ -160,6 +356,15 @@ export const arp = registerDissector({
     const end = Math.min(b.length, p.limit[layer]);
     // Items as far as the bytes go: each of Wireshark's stops the tree where it would throw.
     if (end < o + 2) return;
+    // ATMARP and AX.25 ARP have dissectors of their own in Wireshark, which read the whole header first.
+    if (u16(b, o) === HW_ATM2225) {
+      if (end >= o + ATM_HEADER) atmTree(b, o, end, s);
+      return;
+    }
+    if (u16(b, o) === HW_AX25) {
+      if (end >= o + HEADER) ax25Tree(b, o, end, s);
+      return;
+    }
     s.add(f['hw.type'], b, o, 2);
     if (end < o + 4) return;
     s.add(f['proto.type'], b, o + 2, 2);

@@ -60,6 +60,8 @@ interface Operand {
   constant?: FilterValue[];
   /** Values are signed although the type is unsigned (`-tcp.port`: 4.0 negates into FT_INT32). */
   signed?: boolean;
+  /** A field read as stored (no layer restriction, values need no conversion): its view slot. */
+  rawSlot?: number;
   /** What kind of node it is (tshark's messages depend on it). */
   node: 'field' | 'slice' | 'function' | 'arithmetic' | 'constant' | 'reference';
   span: Span;
@@ -266,7 +268,8 @@ class Compiler {
       }
       return out;
     };
-    return { type: f.type, values, field: f, node: 'field', span };
+    const raw = !inLayer && (isInteger(f.type) || f.type === 'ipv4' || f.type === 'float' || f.type === 'double');
+    return { type: f.type, values, field: f, node: 'field', span, rawSlot: raw ? slot : undefined };
   }
 
   /** `#2`, `#[1-2]`, `#[2:]`: which layer numbers (1-based) pass. */
@@ -853,6 +856,20 @@ type Pair = (a: FilterValue, b: FilterValue) => boolean;
 
 /** Some pair (or with `all`, every pair) of values of l and r satisfies `pair`; false when either side has none. */
 function relationTest(l: Operand, r: Operand, pair: Pair, all: boolean): Test {
+  if (r.constant && r.constant.length === 1 && l.rawSlot !== undefined && !all) {
+    // The common `field op constant`: straight over the collected values, nothing copied.
+    const c = r.constant[0];
+    const slot = l.rawSlot;
+    return (v) => {
+      const s = v.get(slot);
+      const values = s.values as FilterValue[];
+      for (let i = 0; i < s.count; i++) {
+        const x = values[i];
+        if (x !== null && pair(x, c)) return true;
+      }
+      return false;
+    };
+  }
   if (r.constant && r.constant.length === 1) {
     const c = r.constant[0];
     if (!all) {

@@ -9,7 +9,7 @@
  * Fields whose protocol has no dissector of that name (unusual) make the view walk the whole
  * tree once per packet, as `-T fields` does.
  */
-import { dissectTree, wsProtocolId } from '../decode/decoder.js';
+import { dissectTree } from '../decode/decoder.js';
 import { dissectorByName, type Dissector } from '../decode/dissector.js';
 import { addExpert, addPacketMarks } from '../decode/expert.js';
 import type { Packet } from '../decode/packet.js';
@@ -19,6 +19,11 @@ import { valueFromBytes, type Value } from '../fields/value.js';
 
 /** The occurrences of one field in the current packet, in tree order. */
 export class FieldValues {
+  constructor(
+    /** Keep each occurrence's bytes (protocol-typed fields, whose value is their bytes). */
+    readonly keepBytes: boolean,
+  ) {}
+
   values: Value[] = [];
   bufs: Uint8Array[] = [];
   offs: number[] = [];
@@ -73,11 +78,13 @@ class CollectSink implements Sink {
     const s = this.slotOf[f.id];
     if (s === undefined) return;
     const i = s.count++;
-    const v = value !== undefined ? value : off >= 0 && off + len <= buf.length ? valueFromBytes(f, buf, off, len, flags) : null;
-    s.values[i] = v;
-    s.bufs[i] = buf;
-    s.offs[i] = off;
-    s.lens[i] = len;
+    s.values[i] = value !== undefined ? value : off >= 0 && off + len <= buf.length ? valueFromBytes(f, buf, off, len, flags) : null;
+    if (s.keepBytes) {
+      // Protocol-typed items are compared by their bytes.
+      s.bufs[i] = buf;
+      s.offs[i] = off;
+      s.lens[i] = len;
+    }
     s.layers[i] = this.counting ? (this.protocolCounts.get(f.protocol) ?? 1) : this.layer;
   }
 
@@ -100,7 +107,7 @@ export class PacketView {
   readonly slots: FieldValues[];
 
   constructor(readonly fields: readonly FieldDef[]) {
-    this.slots = fields.map(() => new FieldValues());
+    this.slots = fields.map((f) => new FieldValues(f.type === 'protocol'));
     this.sink = new CollectSink(fields, this.slots);
     const byProtocol = new Map<string, Group>();
     const needsFull = fields.some((f) => f.protocol !== '_ws' && !dissectorByName(f.protocol));
@@ -167,6 +174,3 @@ export class PacketView {
     }
   }
 }
-
-/** Id under which `_ws` fields are collected (for callers that mirror read.ts' FieldSink). */
-export const wsId = wsProtocolId;
