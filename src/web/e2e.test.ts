@@ -1,0 +1,355 @@
+/**
+ * Browser end-to-end tests of the web UI: the real `wiresage ui` server, the real front end
+ * (dist/web/app, built by `npm run build`), Debian's Chromium driven by playwright-core. tshark is
+ * the oracle for packet counts and times. Screenshots (1366x768) go to an artefacts directory
+ * whose path is printed.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { artefactsDir, hasRoot, launchBrowser, makeNetnsPair, repoRoot, startUi, type Browser, type UiServer } from './e2e-harness.js';
+
+const examples = join(repoRoot, 'examples');
+const caseA = join(examples, 'seed-case-a-forged-rst-after-failed-logins.pcap');
+const caseB = join(examples, 'seed-case-b-tns-redirect-blocked.pcap');
+
+function tsharkLines(file: string, args: string[]): string[] {
+  const out = execFileSync('tshark', ['-r', file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return out.split('\n').filter((l) => l.length > 0);
+}
+const tsharkCount = (file: string, filter: string) => tsharkLines(file, ['-Y', filter]).length;
+
+/** Polls fn until ok(value); fails with what it last saw. */
+async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: T | undefined;
+  let err: unknown;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch (e) { err = e; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}${err ? `; last error: ${String(err)}` : ''}`);
+}
+
+describe('web UI in Chromium', { timeout: 240_000 }, () => {
+  let server: UiServer;
+  let browser: Browser;
+  let page: Page;
+  let shots: string;
+  const pageErrors: string[] = [];
+  let n = 0;
+  const shot = async (name: string) => {
+    const file = join(shots, `${String(++n).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: file });
+    return file;
+  };
+  const counts = () => page.getByTestId('packet-counts').innerText();
+  const selectedNo = () => page.locator('.pl-row[aria-selected=true]').getAttribute('data-no');
+  const filterInput = () => page.getByTestId('filter-input');
+  const applyFilter = async (f: string) => {
+    await filterInput().fill(f);
+    await until('filter validated', () => filterInput().getAttribute('class'), (c) => /\b(valid|invalid)\b/.test(c ?? '') || f === '');
+    await filterInput().press('Enter');
+  };
+  const displayed = async () => {
+    const m = /Displayed: ([\d,]+)/.exec(await counts());
+    return m ? Number(m[1].replace(/,/g, '')) : null;
+  };
+  const clickRow = async (no: number) => {
+    const row = page.locator(`.pl-row[data-no="${no}"]`);
+    await row.waitFor();
+    await row.click();
+    await until(`frame ${no} selected`, selectedNo, (v) => v === String(no));
+  };
+
+  before(async () => {
+    assert.ok(fs.existsSync(join(repoRoot, 'dist', 'web', 'app', 'index.html')), 'dist/web/app/index.html is missing: run npm run build');
+    shots = artefactsDir();
+    console.log(`# web UI screenshots: ${shots}`);
+    server = await startUi([caseA, '--root', examples]);
+    browser = await launchBrowser();
+    page = browser.page;
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error' && !/401|Failed to load resource/.test(m.text())) pageErrors.push(m.text()); });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('refuses every request without the token', async () => {
+    for (const path of ['/', '/api/info', '/api/captures', '/index.html']) {
+      const r = await fetch(server.base + path);
+      assert.equal(r.status, 401, `${path} without a token`);
+      await r.body?.cancel();
+    }
+    const wrong = await fetch(server.base + '/api/info', { headers: { authorization: `Bearer ${'0'.repeat(server.token.length)}` } });
+    assert.equal(wrong.status, 401);
+    await wrong.body?.cancel();
+    const ok = await fetch(server.base + '/api/info', { headers: { authorization: `Bearer ${server.token}` } });
+    assert.equal(ok.status, 200);
+    assert.ok(Array.isArray(((await ok.json()) as { roots: unknown }).roots));
+    const res = await page.goto(server.base + '/');
+    assert.equal(res?.status(), 401, 'the browser without the token gets 401');
+  });
+
+  it('opens case A with the finding on top, the packet list and the token gone from the address bar', async () => {
+    await page.goto(server.url);
+    const finding = page.getByTestId('finding').first();
+    await finding.waitFor({ timeout: 20_000 });
+    assert.match(await finding.innerText(), /failed Oracle logins/);
+    assert.match(await finding.innerText(), /reset by a device in the path/);
+    await until('all 50 packets counted', counts, (t) => /Packets: 50\b/.test(t));
+    await page.locator('.pl-row[data-no="1"]').waitFor();
+    assert.ok(!page.url().includes('token='), 'the token is taken off the address bar');
+    // Colours come from the server's colouring rules: the RSTs are coloured.
+    const rstRow = page.locator('.pl-row[data-no="45"]');
+    await page.getByTestId('packet-list').locator('.pl-body').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await rstRow.waitFor();
+    const bg = await rstRow.evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.notEqual(bg, 'rgba(0, 0, 0, 0)', 'a RST row has a background colour');
+    await shot('case-a-finding');
+  });
+
+  it('evidence: a frame chip selects the frame, the streams chip filters them', async () => {
+    await page.getByTestId('evidence-frame').filter({ hasText: '#11' }).click();
+    await until('frame 11 selected', selectedNo, (v) => v === '11');
+    await page.getByTestId('detail-tree').locator('.tree-row').first().waitFor();
+    assert.match(await page.getByTestId('detail-tree').innerText(), /Frame 11/);
+    await page.getByTestId('evidence-streams').click();
+    await until('streams filter', () => filterInput().inputValue(), (v) => /tcp\.stream/.test(v));
+    const f = await filterInput().inputValue();
+    const want = tsharkCount(caseA, f);
+    assert.ok(want > 0 && want < 50);
+    await until(`displayed count ${want} (tshark)`, displayed, (d) => d === want);
+    await shot('case-a-evidence-streams');
+  });
+
+  it('filter bar: validation as you type, completion, apply, invalid expressions refused', async () => {
+    await filterInput().fill('tcp.flags.rese');
+    const ac = page.getByTestId('autocomplete');
+    await ac.waitFor();
+    assert.match(await ac.innerText(), /tcp\.flags\.reset/);
+    await filterInput().press('Tab');
+    assert.equal(await filterInput().inputValue(), 'tcp.flags.reset');
+    await filterInput().press('End');
+    await filterInput().type(' == 1');
+    await until('green filter', () => filterInput().getAttribute('class'), (c) => /\bvalid\b/.test(c ?? ''));
+    await filterInput().press('Enter');
+    const want = tsharkCount(caseA, 'tcp.flags.reset == 1');
+    await until(`${want} RSTs displayed (tshark)`, displayed, (d) => d === want);
+    await until('rows shown', () => page.locator('.pl-row[data-no]').count(), (c) => c === want);
+    await shot('filter-valid');
+
+    await filterInput().fill('tcp.flags.rest == 1');
+    await until('red filter', () => filterInput().getAttribute('class'), (c) => /\binvalid\b/.test(c ?? ''));
+    const msg = await page.getByTestId('filter-message').innerText();
+    assert.ok(msg.length > 0, 'an invalid filter says why');
+    assert.ok(await page.getByTestId('filter-apply').isDisabled(), 'Apply is disabled for an invalid filter');
+    await filterInput().press('Enter');
+    assert.equal(await displayed(), want, 'Enter on an invalid filter keeps the previous view');
+    await shot('filter-invalid');
+    await applyFilter('');
+    await until('filter cleared', counts, (t) => !/Displayed/.test(t));
+  });
+
+  it('keyboard navigation and time formats', async () => {
+    await page.getByTestId('packet-list').locator('.pl-body').evaluate((el) => { el.scrollTop = 0; });
+    await clickRow(1);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await until('frame 3 after two downs', selectedNo, (v) => v === '3');
+    await page.keyboard.press('ArrowUp');
+    await until('frame 2 after up', selectedNo, (v) => v === '2');
+    await page.keyboard.press('End');
+    await until('last frame after End', selectedNo, (v) => v === '50');
+    await page.keyboard.press('Home');
+    await until('first frame after Home', selectedNo, (v) => v === '1');
+    await page.keyboard.press('PageDown');
+    await until('a page further after PageDown', selectedNo, (v) => Number(v) > 5);
+    await page.keyboard.press('Home');
+    await until('detail tree follows the selection', () => page.getByTestId('detail-tree').innerText(), (t) => /Frame 1\b/.test(t));
+
+    const [epoch] = tsharkLines(caseA, ['-T', 'fields', '-e', 'frame.time_epoch', '-c', '1']);
+    const first = () => page.locator('.pl-row[data-no="1"] .c-time').innerText();
+    await page.getByTestId('time-format').selectOption('epoch');
+    await until('epoch time of frame 1 (tshark)', first, (t) => t === epoch.slice(0, epoch.indexOf('.') + 7));
+    await page.getByTestId('time-format').selectOption('absolute');
+    const tod = new Date(Number(epoch.split('.')[0]) * 1000).toISOString().slice(11, 19) + '.' + epoch.split('.')[1].slice(0, 6);
+    await until('time of day of frame 1', first, (t) => t === tod);
+    await page.getByTestId('time-format').selectOption('delta');
+    await until('delta of frame 1', first, (t) => t === '0.000000');
+    await page.getByTestId('time-format').selectOption('relative');
+    await until('relative time of frame 1', first, (t) => t === '0.000000');
+  });
+
+  it('detail tree: expand, field name on hover, bytes highlighted, right-click Apply as Filter', async () => {
+    await clickRow(3);
+    const tree = page.getByTestId('detail-tree');
+    await tree.locator('.tree-row').first().click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Expand All' }).click();
+    const port = tree.locator('.tree-row[data-field="tcp.dstport"]');
+    await port.waitFor();
+    assert.match((await port.getAttribute('title')) ?? '', /tcp\.dstport/);
+    await port.hover();
+    await until('status bar names the field', () => page.getByTestId('statusbar').innerText(), (t) => /tcp\.dstport/.test(t));
+    await port.click();
+    await until('two bytes highlighted', () => page.getByTestId('bytes-pane').locator('.b.hl').count(), (c) => c === 2);
+    await shot('detail-tree-bytes');
+    await port.click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Apply as Filter: Selected' }).click();
+    await until('filter from the field', () => filterInput().inputValue(), (v) => /^tcp\.dstport == 1521$/.test(v));
+    const want = tsharkCount(caseA, 'tcp.dstport == 1521');
+    await until(`${want} packets to port 1521 (tshark)`, displayed, (d) => d === want);
+    await applyFilter('');
+    await until('filter cleared', counts, (t) => !/Displayed/.test(t));
+  });
+
+  it('follow TCP stream: client red, server blue, ASCII and hex dump', async () => {
+    await clickRow(3);
+    await page.getByTestId('tb-follow').click();
+    const dlg = page.getByTestId('follow-dialog');
+    await dlg.locator('pre.client').first().waitFor();
+    const text = await page.getByTestId('follow-text').innerText();
+    assert.match(text, /SERVICE_NAME=orclpdb/);
+    assert.match(text, /ORA-01017/);
+    assert.equal(await dlg.locator('pre.client').first().evaluate((el) => getComputedStyle(el).color), 'rgb(160, 0, 0)');
+    assert.equal(await dlg.locator('pre.server').first().evaluate((el) => getComputedStyle(el).color), 'rgb(0, 0, 160)');
+    assert.match(await dlg.innerText(), /tcp\.stream eq 0/);
+    await shot('follow-stream');
+    await page.getByTestId('follow-mode').selectOption('hex');
+    await until('hex dump', () => page.getByTestId('follow-text').innerText(), (t) => /^00000000 {2}[0-9a-f]{2} /m.test(t));
+    await page.keyboard.press('Escape');
+    await dlg.waitFor({ state: 'detached' });
+  });
+
+  it('flow graph of the selected stream: SYN, SYN-ACK, TNS messages; clicking an arrow selects its frame', async () => {
+    await clickRow(3);
+    await page.getByTestId('tb-flow').click();
+    const svg = page.getByTestId('flow-svg');
+    await svg.waitFor();
+    const labels = await svg.locator(".flow-label").allTextContents();
+    assert.ok(labels.some((l) => /^SYN\b/.test(l)), `a SYN arrow in ${JSON.stringify(labels)}`);
+    assert.ok(labels.some((l) => /SYN, ACK/.test(l)), 'a SYN, ACK arrow');
+    assert.ok(labels.some((l) => /TNS/.test(l)), 'TNS messages are named');
+    await shot('flow-graph');
+    const ev = svg.locator('.flow-ev').nth(1);
+    const frame = await ev.getAttribute('data-frame');
+    await ev.click();
+    await until(`frame ${frame} selected from the flow graph`, selectedNo, (v) => v === frame);
+    await page.keyboard.press('Escape');
+  });
+
+  it('conversations (sortable), endpoints, expert information, I/O graph, protocol hierarchy', async () => {
+    await page.getByTestId('tb-conversations').click();
+    const table = page.getByTestId('conversations-table');
+    await table.locator('tbody tr').first().waitFor();
+    const tcpConvs = tsharkLines(caseA, ['-q', '-z', 'conv,tcp']).filter((l) => /<->/.test(l)).length;
+    assert.equal(await table.locator('tbody tr').count(), tcpConvs, 'as many TCP conversations as tshark -z conv,tcp');
+    await table.locator('th', { hasText: 'Port A' }).click();
+    const ports = (await table.locator('tbody tr td:nth-child(2)').allInnerTexts()).map(Number);
+    assert.deepEqual(ports, [...ports].sort((a, b) => a - b), 'sorted by Port A');
+    await shot('conversations');
+    await page.keyboard.press('Escape');
+
+    await page.getByTestId('tb-endpoints').click();
+    await page.getByTestId('endpoints-table').locator('tbody tr').first().waitFor();
+    await shot('endpoints');
+    await page.keyboard.press('Escape');
+
+    await page.getByTestId('tb-expert').click();
+    await page.getByTestId('expert-table').locator('tbody tr').first().waitFor();
+    await shot('expert');
+    await page.keyboard.press('Escape');
+
+    await page.getByTestId('tb-io').click();
+    await page.getByTestId('iograph').locator('canvas').first().waitFor();
+    await shot('io-graph');
+    await page.keyboard.press('Escape');
+
+    await page.getByTestId('tb-hierarchy').click();
+    const phs = page.getByTestId('hierarchy-dialog');
+    await phs.locator('tbody tr').first().waitFor();
+    assert.match(await phs.innerText(), /Transmission Control Protocol|tcp/i);
+    await shot('protocol-hierarchy');
+    await page.keyboard.press('Escape');
+  });
+
+  it('start page: browse the allowed folder and open case B; its finding shows', async () => {
+    await page.goto(server.base + '/#/');
+    await page.getByTestId('open-file').waitFor();
+    await page.getByRole('button', { name: 'Browse…' }).click();
+    const dlg = page.getByTestId('browse-dialog');
+    await dlg.locator('tr[data-name="seed-case-b-tns-redirect-blocked.pcap"]').waitFor();
+    await shot('start-browse');
+    await page.keyboard.press('Escape');
+    await shot('start-page');
+    await page.getByTestId('open-path').fill(caseB);
+    await page.getByTestId('open-button').click();
+    const finding = page.getByTestId('finding').first();
+    await finding.waitFor({ timeout: 20_000 });
+    assert.match(await finding.innerText(), /redirects 10\.251\.166\.2 to 172\.31\.166\.11:1521/);
+    await until('15 packets', counts, (t) => /Packets: 15\b/.test(t));
+    await page.getByTestId('evidence-flow').click();
+    await page.getByTestId('flow-svg').waitFor();
+    const labels = await page.getByTestId('flow-svg').locator(".flow-label").allTextContents();
+    assert.ok(labels.some((l) => /Redirect/i.test(l)), `the TNS redirect is named in ${JSON.stringify(labels)}`);
+    await shot('case-b-flow');
+    await page.keyboard.press('Escape');
+    await shot('case-b-finding');
+  });
+
+  it('opening a path outside the allowed folders is refused', async () => {
+    await page.goto(server.base + '/#/');
+    await page.getByTestId('open-path').fill('/etc/passwd');
+    await page.getByTestId('open-button').click();
+    await until('an error', () => page.getByTestId('open-file').innerText(), (t) => /outside|not allowed|forbidden|403/i.test(t));
+  });
+
+  it('live capture in a network namespace streams into the packet view, stops, downloads as pcapng', { skip: !hasRoot() && 'needs root (capture)' }, async () => {
+    const ns = makeNetnsPair(String(process.pid % 10000));
+    try {
+      await page.goto(server.base + '/#/');
+      const point = page.locator('.point', { hasText: ns.client });
+      await point.waitFor({ timeout: 20_000 });
+      await until('a sparkline', () => point.locator('svg.sparkline').count(), (c) => c === 1);
+      await point.click();
+      await page.getByTestId('capture-filter').fill('icmp');
+      await shot('live-start');
+      await page.getByTestId('capture-start').click();
+      await page.getByTestId('stop-capture').waitFor({ timeout: 20_000 });
+      const ping = spawn('ip', ['netns', 'exec', ns.client, 'ping', '-c', '6', '-i', '0.2', ns.serverAddr], { stdio: 'ignore' });
+      const pinged = new Promise<number | null>((r) => ping.once('exit', r));
+      await until('12 ICMP packets in the live view', counts, (t) => Number((/Packets: ([\d,]+)/.exec(t)?.[1] ?? '0').replace(/,/g, '')) >= 12, 20_000);
+      assert.equal(await pinged, 0, 'ping got its replies');
+      await page.locator('.pl-row[data-no="1"]').waitFor();
+      assert.equal(await page.locator('.pl-row[data-no="1"] .c-proto').innerText(), 'ICMP');
+      await shot('live-capturing');
+      await page.getByTestId('stop-capture').click();
+      await page.getByTestId('stop-capture').waitFor({ state: 'detached', timeout: 20_000 });
+      const href = await page.getByTestId('download').getAttribute('href');
+      assert.ok(href);
+      const r = await fetch(new URL(href, server.base), { headers: { authorization: `Bearer ${server.token}` } });
+      assert.equal(r.status, 200);
+      const body = Buffer.from(await r.arrayBuffer());
+      assert.equal(body.readUInt32BE(0), 0x0a0d0d0a, 'a pcapng section header');
+      fs.writeFileSync(join(shots, 'live.pcapng'), body);
+      const lines = tsharkLines(join(shots, 'live.pcapng'), ['-Y', 'icmp.type == 8 || icmp.type == 0']);
+      assert.ok(lines.length >= 12, `tshark reads the download: ${lines.length} echo packets`);
+      await shot('live-stopped');
+    } finally {
+      ns.teardown();
+    }
+  });
+
+  it('no errors in the page', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
