@@ -3,7 +3,7 @@
  * why the evidence points there, and what to do next (src/diagnosis). Terminal report (colours
  * on a TTY only), `--format md`, `--json` (schema in src/diagnosis/finding.ts), `--lang zh`.
  * With several captures (e.g. client side and server side) failed connections are also looked
- * up SYN by SYN in the others (`path.drop`). Exit code: 0 nothing at warning level or above, 1 warnings or errors found (or unreadable
+ * up packet by packet in the others (`path.drop`, `path.nat`). Exit code: 0 nothing at warning level or above, 1 warnings or errors found (or unreadable
  * input), 2 usage error.
  */
 import { collectFacts, diagnose, diagnoseAcross, sortFindings, renderMarkdown, renderText, toJson, type CaptureFacts, type Finding, type Lang } from '../diagnosis/index.js';
@@ -30,12 +30,13 @@ export async function doctorCommand({ opts, rest }: Parsed): Promise<number> {
   const all: CaptureFacts[] = [];
   const findings: Finding[] = [];
   for (const file of files) {
-    const facts = await collectFacts(file, progress ? (n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined);
+    const facts = await collectFacts(file, { progress: progress ? (n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined, fingerprint: files.length > 1 });
     if (progress) process.stderr.write('\r\x1b[K');
     all.push(facts);
     findings.push(...diagnose(facts));
   }
-  // Captures from several points (client and server side) are compared SYN by SYN.
+  // Captures from several points (client and server side, both sides of a NAT) are compared
+  // packet by packet (src/diagnosis/compare.ts).
   if (all.length > 1) {
     findings.push(...diagnoseAcross(all));
     sortFindings(findings);

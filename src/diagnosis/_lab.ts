@@ -98,6 +98,26 @@ export class RoutedLab {
     run('ip', ['netns', 'exec', this.router, 'nft', `add rule inet f gate ${rule}`]);
   }
 
+  /** Loads an nft script (`nft -f -`) in the router: NAT tables, several rules at once. */
+  nftScript(script: string): void {
+    const r = spawnSync('ip', ['netns', 'exec', this.router, 'nft', '-f', '-'], { input: script, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nft -f failed: ${r.stderr}`);
+  }
+
+  /** Runs shell commands in a namespace (setup steps such as sysctl or ip link). */
+  sh(ns: string, script: string): void {
+    run('ip', ['netns', 'exec', ns, 'sh', '-ec', script]);
+  }
+
+  /** The router's address on the client side (10.251.N.1) and on the server side (172.31.N.1). */
+  get routerClientIp(): string {
+    return this.clientIp.replace(/\.2$/, '.1');
+  }
+
+  get routerServerIp(): string {
+    return this.serverIp.replace(/\.10$/, '.1');
+  }
+
   /** Starts a long-running process in a namespace (killed by `close`). */
   start(ns: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
     const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });

@@ -23,6 +23,7 @@ import { FlowEngine } from '../flows/index.js';
 import { FlowPacket, fromDecoded, Walk } from '../flows/headers.js';
 import { A_FAST_RETRANSMISSION, A_LOST_PACKET, A_RETRANSMISSION, A_ZERO_WINDOW } from '../flows/tcp-analysis.js';
 import { appSummary, conversationKey } from '../protocols/index.js';
+import { Fingerprinter, type CaptureIndex } from './compare.js';
 
 /** A TCP segment worth citing: frame, absolute time (seconds), sender, TTL. */
 export interface SegmentEvent {
@@ -104,6 +105,14 @@ export interface CaptureFacts {
   synKeys: Set<string>;
   /** Addresses seen as a source or destination of IP packets (TCP/UDP). */
   addresses: Set<string>;
+  /** Packet fingerprints for comparing with another capture (only with `fingerprint: true`). */
+  index?: CaptureIndex;
+}
+
+export interface CollectOptions {
+  progress?: Progress;
+  /** Also fingerprint every TCP/UDP packet (compare.ts), to compare this capture with another one. */
+  fingerprint?: boolean;
 }
 
 const MAX_SYN_KEYS = 1_000_000;
@@ -114,7 +123,10 @@ const MAX_EVENTS = 32;
 export type Progress = (frames: number) => void;
 
 /** Reads `file` once and gathers the facts. */
-export async function collectFacts(file: string, progress?: Progress): Promise<CaptureFacts> {
+export async function collectFacts(file: string, options?: Progress | CollectOptions): Promise<CaptureFacts> {
+  const opts: CollectOptions = typeof options === 'function' ? { progress: options } : options ?? {};
+  const progress = opts.progress;
+  const prints = opts.fingerprint ? new Fingerprinter(file) : null;
   const decoder = new Decoder();
   const tcp = new Map<number, ConnFacts>();
   const udp = new Map<number, ConnFacts>();
@@ -139,6 +151,10 @@ export async function collectFacts(file: string, progress?: Progress): Promise<C
       facts.lastTime = time;
       if (progress && (facts.frames & 0xffff) === 0) progress(facts.frames);
       const w = fromDecoded(fp, p);
+      if (prints) {
+        prints.frameSeen(time);
+        if (w === Walk.Found) prints.add(p.number, time, fp);
+      }
       if (w !== Walk.Found) return;
       const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
       const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
@@ -207,6 +223,7 @@ export async function collectFacts(file: string, progress?: Progress): Promise<C
   }
   engine.finish();
   facts.conns = [...tcp.values(), ...udp.values()];
+  if (prints) facts.index = prints.finish();
   return facts;
 }
 

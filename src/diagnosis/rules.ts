@@ -22,7 +22,8 @@
  * @example
  * const findings = diagnose(await collectFacts('case.pcap'));
  */
-import { synKey, type CaptureFacts, type ConnFacts, type SegmentEvent } from './facts.js';
+import { compareIndexes, packetAt, rowOf, type CaptureIndex, type Comparison } from './compare.js';
+import { type CaptureFacts, type ConnFacts, type SegmentEvent } from './facts.js';
 import { clockText, evidence, seconds, severityRank, type Finding } from './finding.js';
 
 /** Initial TTLs in use (Linux/macOS 64, Windows 128, network appliances 255). */
@@ -615,50 +616,150 @@ export function sortFindings(findings: Finding[]): Finding[] {
 }
 
 /**
- * Rules across captures taken at different points (client side, server side): the SYNs of
- * connections that failed in one capture are looked up in the other by addresses, ports and
- * ISN — never by timestamps, as the two clocks need not agree.
+ * Rules across captures taken at different points (client side, server side, both sides of a
+ * NAT): every pair of captures is compared packet by packet (compare.ts — IP ID, TCP seq/ack,
+ * payload hash; never timestamps alone), giving `path.drop` (packets seen at one point that
+ * never reached the other, by direction) and `path.nat` (addresses/ports rewritten between the
+ * points). The facts must have been collected with `fingerprint: true`.
  */
 export function diagnoseAcross(all: CaptureFacts[]): Finding[] {
   const out: Finding[] = [];
-  for (const a of all) {
-    for (const b of all) {
-      if (a === b) continue;
-      const failed = tcpConns(a).filter((t) => {
-        const f = failureOf(a, t);
-        return f && (f.kind === 'forged' || f.kind === 'unanswered') && b.addresses.has(t.server);
-      });
-      for (const [key, group] of groupBy(failed, (t) => `${t.server}|${t.port}`)) {
-        const [server, port] = key.split('|');
-        const syns = group.flatMap((t) => t.c.syns.map((s) => ({ t, s })));
-        const missing = syns.filter(({ t, s }) => !b.synKeys.has(synKey(t.client, s.srcPort, t.server, t.port, s.seq)));
-        if (!missing.length) continue;
-        const forged = group.some((t) => failureOf(a, t)?.kind === 'forged');
-        const clients = group.map((t) => t.client);
-        out.push({
-          id: 'path.drop',
-          severity: 'error',
-          text: {
-            en: {
-              title: `${missing.length} of ${syns.length} SYN(s) to ${server}:${port} seen in ${a.file} never reached ${b.file}`,
-              explanation: `${b.file} sees ${server}'s traffic, yet ${missing.length} SYN(s) of the ${group.length} failed connection(s) from ${list(clients)} captured in ${a.file} are not in it (matched by addresses, ports and initial sequence number, not by time). `
-                + (forged ? `So the RSTs the client received could not come from ${server}: it never saw those connections. A device between the two capture points answered in its name.` : 'They were dropped between the two capture points.'),
-              nextSteps: [`Find the devices between the two capture points (firewalls, security groups, IPS) and their rules for ${list(clients)} → ${server}:${port}.`],
-            },
-            zh: {
-              title: `${a.file} 中发往 ${server}:${port} 的 ${syns.length} 个 SYN 有 ${missing.length} 个从未到达 ${b.file}`,
-              explanation: `${b.file} 能看到 ${server} 的流量，但 ${a.file} 中 ${list(clients)} 的 ${group.length} 个失败连接的 ${missing.length} 个 SYN 不在其中（按地址、端口和初始序号匹配，而不是按时间）。`
-                + (forged ? `所以客户端收到的 RST 不可能来自 ${server}：服务器根本没有看到这些连接，是两个抓包点之间的设备冒充它回复的。` : '它们在两个抓包点之间被丢弃了。'),
-              nextSteps: [`找出两个抓包点之间的设备（防火墙、安全组、IPS）及其针对 ${list(clients)} → ${server}:${port} 的规则。`],
-            },
-          },
-          evidence: evidence(missing.map((x) => x.s.frame), group.map((t) => t.c.stream), [...new Set(clients), `${server}:${port}`, a.file, b.file], missing.map((x) => x.s.time),
-            { syns_seen_here: syns.length, syns_missing_there: missing.length, connections: group.length }),
-        });
-      }
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      const a = all[i];
+      const b = all[j];
+      if (!a.index || !b.index) throw new Error('diagnoseAcross needs facts collected with { fingerprint: true }');
+      out.push(...diagnoseComparison(a, b, compareIndexes(a.index, b.index, { keepPairs: false })));
     }
   }
+  return sortFindings(out);
+}
+
+/** path.drop and path.nat from one comparison of captures A and B. */
+export function diagnoseComparison(a: CaptureFacts, b: CaptureFacts, cmp: Comparison): Finding[] {
+  const out: Finding[] = [];
+  const offset = cmp.clockOffset?.seconds ?? 0;
+  // A packet still on its way when the other capture's last packet was taken proves nothing.
+  const delay = Math.max(0, cmp.clockOffset?.oneWayDelay ?? 0);
+  out.push(...pathDrop(a, b, cmp.a, cmp.onlyA, new Set(cmp.sideB), new Set(cmp.sideA), offset, delay, cmp.matchedCount));
+  out.push(...pathDrop(b, a, cmp.b, cmp.onlyB, new Set(cmp.sideAatB), new Set(cmp.sideBatB), -offset, delay, cmp.matchedCount));
+  out.push(...pathNat(a, b, cmp));
   return out;
+}
+
+
+function streamsByTuple(facts: CaptureFacts): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const c of facts.conns) {
+    const s = c.summary;
+    if (!s) continue;
+    m.set(`${c.proto} ${s.origAddr} ${s.origPort} ${s.respAddr} ${s.respPort}`, c.stream);
+    m.set(`${c.proto} ${s.respAddr} ${s.respPort} ${s.origAddr} ${s.origPort}`, c.stream);
+  }
+  return m;
+}
+
+function pathDrop(here: CaptureFacts, there: CaptureFacts, idx: CaptureIndex, only: number[], toward: Set<string>, ownSide: Set<string>, offset: number, delay: number, matched: number): Finding[] {
+  const out: Finding[] = [];
+  // Without a single matched packet the sides are unknown: the other capture's addresses stand in.
+  const towardSet = toward.size ? toward : there.addresses;
+  // Only while the other point was capturing (its first to last packet, on its clock).
+  const from = there.frames ? there.firstTime : Infinity;
+  const to = there.frames ? there.lastTime - delay : -Infinity;
+  const streams = streamsByTuple(here);
+  interface Missing { frame: number; time: number; syn: boolean; src: string; stream: number | undefined }
+  const lost: Array<Missing & { key: string }> = [];
+  const injected: Missing[] = [];
+  for (const frame of only) {
+    const p = packetAt(idx, rowOf(idx, frame));
+    const t = p.time + offset;
+    if (t < from || t > to) continue;
+    const stream = streams.get(`${p.proto} ${p.src} ${p.srcPort} ${p.dst} ${p.dstPort}`);
+    const syn = p.proto === 'tcp' && (p.flags & 0x12) === 0x02;
+    if (towardSet.has(p.dst) && !towardSet.has(p.src)) {
+      lost.push({ key: `${p.proto}|${p.dst}|${p.dstPort}`, frame, time: p.time, syn, src: p.src, stream });
+    } else if (toward.size && towardSet.has(p.src) && (ownSide.has(p.dst) || !ownSide.size) && p.proto === 'tcp' && p.flags & 0x04) {
+      injected.push({ frame, time: p.time, syn, src: p.src, stream });
+    }
+  }
+  for (const [key, group] of groupBy(lost, (x) => x.key)) {
+    const syns = group.filter((x) => x.syn).length;
+    if (!syns && group.length < 2) continue;
+    const [proto, dst, port] = key.split('|');
+    const clients = [...new Set(group.map((x) => x.src))];
+    const rsts = injected.filter((x) => x.src === dst && group.some((g) => g.stream !== undefined && g.stream === x.stream));
+    const forged = rsts.length > 0;
+    const what = syns === group.length ? `${syns} SYN(s)` : `${group.length} ${proto.toUpperCase()} packet(s)${syns ? ` (${syns} SYN(s))` : ''}`;
+    out.push({
+      id: 'path.drop',
+      severity: 'error',
+      text: {
+        en: {
+          title: `${what} from ${list(clients)} to ${dst}:${port} seen in ${here.file} never reached ${there.file} (from ${clockText(group[0].time)} on)`,
+          explanation: `The two captures were matched packet by packet (IP ID, TCP sequence and acknowledgement numbers, payload hash — not timestamps; ${matched} packets matched${offset ? `, clock offset ${offset.toFixed(6)} s` : ''}). `
+            + `${group.length} packet(s) from ${list(clients)} to ${dst}:${port} are in ${here.file} but not in ${there.file}, though ${there.file} was capturing at that time and sees this traffic's side of the network. `
+            + (forged ? `The ${rsts.length} RST(s) ${list(clients)} received "from" ${dst} are not in ${there.file} either: ${dst} never saw those connections, so the RSTs could not come from ${dst}. A device between the two capture points answered in its name.`
+              : 'They were dropped between the two capture points.'),
+          nextSteps: [`Find the devices between the two capture points (firewalls, security groups, IPS, NAT) and their rules for ${list(clients)} → ${dst}:${port}.`],
+        },
+        zh: {
+          title: `${here.file} 中从 ${list(clients)} 发往 ${dst}:${port} 的 ${group.length} 个报文（${syns} 个 SYN）从未到达 ${there.file}（自 ${clockText(group[0].time)} 起）`,
+          explanation: `两份抓包按报文逐个匹配（IP ID、TCP 序号和确认号、载荷哈希——而不是时间戳；共匹配 ${matched} 个报文）。`
+            + `${group.length} 个从 ${list(clients)} 发往 ${dst}:${port} 的报文在 ${here.file} 中有、在 ${there.file} 中没有，而 ${there.file} 当时正在抓包并能看到这一侧的流量。`
+            + (forged ? `客户端收到的 ${rsts.length} 个"来自" ${dst} 的 RST 在 ${there.file} 中也没有：${dst} 根本没有看到这些连接，所以这些 RST 不可能来自 ${dst}，是两个抓包点之间的设备冒充它回复的。` : '它们在两个抓包点之间被丢弃了。'),
+          nextSteps: [`找出两个抓包点之间的设备（防火墙、安全组、IPS、NAT）及其针对 ${list(clients)} → ${dst}:${port} 的规则。`],
+        },
+      },
+      evidence: evidence([...group.map((x) => x.frame), ...rsts.map((x) => x.frame)], group.flatMap((x) => (x.stream === undefined ? [] : [x.stream])), [...clients, `${dst}:${port}`, here.file, there.file],
+        group.map((x) => x.time), { packets_missing_there: group.length, syns_missing_there: syns, rsts_not_sent_by_server: rsts.length, matched_packets: matched }),
+    });
+  }
+  return out;
+}
+
+function pathNat(a: CaptureFacts, b: CaptureFacts, cmp: Comparison): Finding[] {
+  if (!cmp.nat.length) return [];
+  const host = (e: string) => e.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const port = (e: string) => Number(/:(\d+)$/.exec(e)?.[1] ?? 0);
+  const groups = groupBy(cmp.nat, (m) => `${m.role}|${host(m.a)}|${host(m.b)}`);
+  const lines: string[] = [];
+  const linesZh: string[] = [];
+  const counts: Record<string, number> = { mappings: cmp.nat.length, matched_packets: cmp.matchedCount, matched_by_relative_seq: cmp.matchedRelative };
+  let snat = 0;
+  let dnat = 0;
+  for (const [key, ms] of groups) {
+    const [role, ha, hb] = key.split('|');
+    const portsKept = ms.every((m) => port(m.a) === port(m.b));
+    if (role === 'client') snat += ms.length;
+    else dnat += ms.length;
+    const example = ms[0];
+    const what = ha === hb ? `port ${port(example.a)} → ${port(example.b)}` : portsKept ? `${ha} → ${hb} (ports kept)` : `${ha} → ${hb} (ports changed, e.g. ${example.a} → ${example.b})`;
+    lines.push(`${role === 'client' ? 'client' : 'server'} ${ha === hb ? ha + ' ' : ''}${what}: ${ms.length} endpoint(s)`);
+    linesZh.push(`${role === 'client' ? '客户端' : '服务器'} ${ha === hb ? ha + ' ' : ''}${what}：${ms.length} 个端点`);
+  }
+  counts.client_endpoints_rewritten = snat;
+  counts.server_endpoints_rewritten = dnat;
+  const kinds = [snat ? 'source NAT' : '', dnat ? 'destination NAT' : ''].filter(Boolean).join(' and ');
+  const frames = cmp.nat.map((m) => m.frameA);
+  return [{
+    id: 'path.nat',
+    severity: 'info',
+    text: {
+      en: {
+        title: `Addresses are rewritten between ${a.file} and ${b.file} (${kinds}): ${lines.join('; ')}`,
+        explanation: `Packets were matched across the two captures by what NAT leaves alone (IP ID, TCP sequence/acknowledgement numbers, payload hash${cmp.matchedRelative ? `; ${cmp.matchedRelative} only by sequence numbers relative to the first, so the device also rewrites initial sequence numbers` : ''}), and the same packets carry different addresses/ports at the two points: `
+          + `a device between them translates ${kinds === 'source NAT' ? 'the client\'s address (SNAT/masquerade)' : kinds === 'destination NAT' ? 'the destination (DNAT/port forwarding/load balancer)' : 'both the client\'s address and the destination'}. `
+          + `Firewall rules and server-side logs after that device see the translated addresses (${cmp.nat.slice(0, 3).map((m) => `${m.a} appears as ${m.b}`).join(', ')}).`,
+        nextSteps: ['Write allow-lists, pg_hba/validnode rules and log searches for the addresses as seen on the server side.', 'The comparison (path.drop) already accounts for the translation.'],
+      },
+      zh: {
+        title: `${a.file} 与 ${b.file} 之间的地址被改写（${snat ? '源地址转换' : ''}${snat && dnat ? '和' : ''}${dnat ? '目的地址转换' : ''}）：${linesZh.join('；')}`,
+        explanation: `两份抓包按 NAT 不会改变的字段（IP ID、TCP 序号/确认号、载荷哈希）逐个匹配，同一报文在两个抓包点的地址/端口不同：中间的设备做了地址转换。该设备之后的防火墙规则和服务器日志看到的是转换后的地址（${cmp.nat.slice(0, 3).map((m) => `${m.a} 变为 ${m.b}`).join('，')}）。`,
+        nextSteps: ['白名单、pg_hba/validnode 规则和日志检索请使用服务器侧看到的地址。', '对比（path.drop）已考虑地址转换。'],
+      },
+    },
+    evidence: evidence(frames, [], cmp.nat.slice(0, 8).flatMap((m) => [m.a, m.b]), [], counts),
+  }];
 }
 
 /** Retransmitted share of data segments above which a connection counts as lossy. */
