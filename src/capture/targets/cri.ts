@@ -44,6 +44,7 @@ export class CriClient {
 
   /** The gRPC service prefix this runtime answers, or undefined when the socket does not speak CRI. */
   serviceName(): Promise<string | undefined> {
+    // Only a positive answer is remembered: a runtime that is starting answers later.
     this.service ??= (async () => {
       for (const version of ['runtime.v1', 'runtime.v1alpha2']) {
         try {
@@ -60,7 +61,13 @@ export class CriClient {
         }
       }
       return undefined;
-    })();
+    })().then((name) => {
+      if (!name) this.service = undefined;
+      return name;
+    }, (e: unknown) => {
+      this.service = undefined;
+      throw e;
+    });
     return this.service;
   }
 
