@@ -13,6 +13,7 @@ import { convCommand, convOptions } from './conv.js';
 import { expertCommand, expertOptions } from './expert.js';
 import { followCommand, followOptions } from './follow.js';
 import { doctorCommand, doctorOptions } from './doctor.js';
+import { ifacesCommand, ifacesOptions } from './ifaces.js';
 import { uiCommand, uiOptions } from '../web/command.js';
 
 interface Command {
@@ -24,6 +25,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   capture: { summary: 'capture packets live (tcpdump options), to files or printed; ring buffers and triggers', usage: 'wiresage capture [options] [BPF expression]', options: captureOptions, run: captureCommand },
+  ifaces: { summary: 'interfaces inside a capture target (host, container:, pod:, pid:, netns:) with addresses and veth peers; --targets lists them all', usage: 'wiresage ifaces [TARGET] [--json] | wiresage ifaces --targets', options: ifacesOptions, run: ifacesCommand },
   read: { summary: 'print the packets of a capture file', usage: 'wiresage read [options] FILE', options: readOptions, run: readCommand },
   fields: { summary: 'list the field registry (filter names, types, descriptions)', usage: 'wiresage fields [PREFIX]', options: fieldsOptions, run: fieldsCommand },
   filter: { summary: 'check a display filter and print its canonical form (exit 2 when invalid)', usage: "wiresage filter --check 'EXPR' [--json]", options: filterOptions, run: filterCommand },
