@@ -31,18 +31,22 @@ export function packetCount(file) {
   return Number(out.trim().split(' ')[0]);
 }
 
-/** Runs a command with stdout to /dev/null; returns wall seconds and peak RSS in MB. */
+/**
+ * Runs a command with stdout to /dev/null; returns wall seconds, CPU seconds (user + system) and
+ * peak RSS in MB. CPU time is what to compare on a loaded machine, where wall time also counts
+ * the time other processes held the cores.
+ */
 export function measure(cmd, args, { env } = {}) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
     env: { ...process.env, TZ: 'UTC', ...env },
     maxBuffer: 1 << 26,
   });
   const lines = r.stderr.trim().split('\n');
-  const [sec, kb] = lines[lines.length - 1].split(' ').map(Number);
+  const [sec, user, sys, kb] = lines[lines.length - 1].split(' ').map(Number);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${lines.slice(-5).join('\n')}`);
-  return { seconds: sec, rssMB: kb / 1024 };
+  return { seconds: sec, cpu: user + sys, rssMB: kb / 1024 };
 }
 
 /** Best of `n` runs (page cache warm after the first). */
@@ -67,9 +71,11 @@ export function report({ name, packets, mb, ours, anchor, anchorName, target, no
   const pps = (s) => `${(packets / s / 1e6).toFixed(2)}M pkt/s`;
   const line = [
     `${name}`,
-    `  wiresage: ${ours.seconds.toFixed(2)} s, ${pps(ours.seconds)}, ${(mb / ours.seconds).toFixed(0)} MB/s, peak ${ours.rssMB.toFixed(0)} MB`,
-    anchor ? `  ${anchorName}: ${anchor.seconds.toFixed(2)} s, ${pps(anchor.seconds)}, peak ${anchor.rssMB.toFixed(0)} MB` : '',
-    anchor ? `  ratio: ${(anchor.seconds / ours.seconds).toFixed(1)}x faster than ${anchorName}${target ? ` (target ${target})` : ''}` : '',
+    `  wiresage: ${ours.seconds.toFixed(2)} s (cpu ${ours.cpu.toFixed(2)} s), ${pps(ours.seconds)}, ${(mb / ours.seconds).toFixed(0)} MB/s, peak ${ours.rssMB.toFixed(0)} MB`,
+    anchor ? `  ${anchorName}: ${anchor.seconds.toFixed(2)} s (cpu ${anchor.cpu.toFixed(2)} s), ${pps(anchor.seconds)}, peak ${anchor.rssMB.toFixed(0)} MB` : '',
+    anchor
+      ? `  ratio: ${(anchor.seconds / ours.seconds).toFixed(1)}x faster than ${anchorName} by wall time, ${(anchor.cpu / ours.cpu).toFixed(1)}x by CPU time${target ? ` (target ${target})` : ''}`
+      : '',
     note ? `  ${note}` : '',
   ].filter(Boolean).join('\n');
   console.log(line + '\n');

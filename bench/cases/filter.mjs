@@ -25,11 +25,12 @@ export async function run({ quick = false } = {}) {
   const header = 'ip.src == 10.20.0.133 && tcp.port == 443';
   const bare = best(quick ? 1 : 3, () => measure(node, [cli, 'read', '-q', file]));
   const filtered = best(quick ? 1 : 3, () => measure(node, [cli, 'read', '-q', '-Y', header, file]));
-  const overhead = (filtered.seconds / bare.seconds - 1) * 100;
+  // CPU time: on a loaded machine wall time also counts other processes.
+  const overhead = (filtered.cpu / bare.cpu - 1) * 100;
   report({
     name: `read -q -Y '${header}' vs read -q (bare decode pass), ${packets} packets`,
     packets, mb, ours: filtered, target: '< 30% over the bare pass',
-    note: `bare pass ${bare.seconds.toFixed(2)} s; filter adds ${overhead.toFixed(1)}% ${overhead < 30 ? '(within' : '(OVER'} the 30% target)`,
+    note: `bare pass ${bare.seconds.toFixed(2)} s (cpu ${bare.cpu.toFixed(2)} s); filter adds ${overhead.toFixed(1)}% CPU ${overhead < 30 ? '(within' : '(OVER'} the 30% target)`,
   });
 }
 
