@@ -316,7 +316,7 @@ describe('web UI in Chromium', { timeout: 240_000 }, () => {
   it('live capture in a network namespace streams into the packet view, stops, downloads as pcapng', { skip: !hasRoot() && 'needs root (capture)' }, async () => {
     const ns = makeNetnsPair(String(process.pid % 10000));
     try {
-      await page.goto(server.base + '/#/');
+      await page.goto(server.base + '/?live#/');
       const point = page.locator('.point', { hasText: ns.client });
       await point.waitFor({ timeout: 20_000 });
       await until('a sparkline', () => point.locator('svg.sparkline').count(), (c) => c === 1);

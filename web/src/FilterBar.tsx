@@ -109,7 +109,6 @@ export function FilterBar(props: {
   return (
     <div className="filter-bar">
       <div className="filter-input-wrap">
-        <span className="filter-icon" title="Display filter">⏷</span>
         <input ref={input} className={'filter-input ' + cls} value={text} spellCheck={false} autoComplete="off"
           placeholder="Apply a display filter … <Ctrl-/>" aria-label="Display filter" data-testid="filter-input"
           aria-invalid={status.kind === 'error'}

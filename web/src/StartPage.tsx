@@ -75,7 +75,13 @@ function LiveCapture() {
   const [ringFiles, setRingFiles] = useState('5');
   const [starting, setStarting] = useState(false);
   const rates = usePointRates();
-  useEffect(() => { api.points().then(setPoints, (e) => setErr(errorMessage(e))); }, []);
+  // The list follows interfaces, namespaces and containers as they come and go.
+  const loadPoints = () => api.points().then((p) => { setPoints(p); setErr(null); }, (e) => setErr(errorMessage(e)));
+  useEffect(() => {
+    void loadPoints();
+    const t = setInterval(() => void loadPoints(), 5000);
+    return () => clearInterval(t);
+  }, []);
   const toggle = (id: string, only = false) => setChosen((s) => {
     const n = new Set(only ? [] : s);
     if (s.has(id) && !only) n.delete(id); else n.add(id);
@@ -99,7 +105,7 @@ function LiveCapture() {
   const KIND: Record<string, string> = { iface: 'Interfaces', container: 'Containers', pod: 'Pods', netns: 'Network namespaces' };
   return (
     <section className="card capture-card" data-testid="live-capture">
-      <h2>Capture</h2>
+      <h2>Capture <button className="icon" title="Refresh the capture points" aria-label="Refresh" onClick={() => void loadPoints()}>↻</button></h2>
       <div className="capture-filter">
         <label htmlFor="cf">…using this capture filter:</label>
         <input id="cf" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="Enter a capture filter (BPF) … e.g. tcp port 1521"

@@ -2,11 +2,11 @@
 
 export type TimeFormat = 'relative' | 'absolute' | 'datetime' | 'epoch' | 'delta';
 export const TIME_FORMATS: { id: TimeFormat; label: string }[] = [
-  { id: 'relative', label: 'Seconds since beginning of capture' },
+  { id: 'relative', label: 'Seconds since capture start' },
   { id: 'delta', label: 'Seconds since previous packet' },
   { id: 'absolute', label: 'Time of day' },
   { id: 'datetime', label: 'Date and time of day' },
-  { id: 'epoch', label: 'Seconds since 1970-01-01 (epoch)' },
+  { id: 'epoch', label: 'Seconds since epoch (1970)' },
 ];
 
 function splitSeconds(s: string): [number, string] {

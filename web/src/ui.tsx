@@ -89,7 +89,7 @@ export function SortableTable<T>(props: {
           {props.columns.map((c) => (
             <th key={c.key} style={{ width: c.width }} className={c.numeric ? 'num' : ''} title={c.title ?? 'Sort by ' + c.label}
               aria-sort={sort?.key === c.key ? (sort.desc ? 'descending' : 'ascending') : 'none'}
-              onClick={() => setSort((s) => s?.key === c.key ? { key: c.key, desc: !s.desc } : { key: c.key, desc: !!c.numeric })}>
+              onClick={() => setSort((s) => s?.key === c.key ? { key: c.key, desc: !s.desc } : { key: c.key, desc: false })}>
               {c.label}{sort?.key === c.key ? (sort.desc ? ' ▾' : ' ▴') : ''}
             </th>
           ))}
