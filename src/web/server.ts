@@ -242,13 +242,14 @@ export class UiServer {
 
   private serveStatic(path: string, res: ServerResponse): void {
     const root = resolve(this.staticDir);
-    let rel: string;
+    let decoded: string;
     try {
-      rel = normalize(decodeURIComponent(path)).replace(/^([/\\])+/, '');
+      decoded = decodeURIComponent(path);
     } catch {
       return sendError(res, 400, 'bad path');
     }
-    if (rel.split(/[\\/]/).includes('..') || rel.includes('\0')) return sendError(res, 403, 'forbidden');
+    if (decoded.split(/[\\/]/).includes('..') || decoded.includes('\0')) return sendError(res, 403, 'forbidden');
+    const rel = normalize(decoded).replace(/^([/\\])+/, '');
     let file = resolve(root, rel || 'index.html');
     if (file !== root && !file.startsWith(root + sep)) return sendError(res, 403, 'forbidden');
     let st: fs.Stats | undefined;
