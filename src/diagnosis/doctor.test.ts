@@ -48,12 +48,12 @@ const targets = process.argv.slice(1);
 
 const skip = noRoutedLab;
 
-async function scenario(prefix: string, extra: number, body: (lab: RoutedLab) => Promise<void>, keepAs?: string): Promise<{ findings: Finding[]; text: string; file: string }> {
+async function scenario(prefix: string, extra: number, body: (lab: RoutedLab) => Promise<void>, keepAs?: string, at: 'client' | 'server' = 'client'): Promise<{ findings: Finding[]; text: string; file: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-doctor-'));
   const lab = await RoutedLab.create(prefix, extra);
   try {
     const file = join(dir, 'capture.pcap');
-    const stop = await lab.capture(file);
+    const stop = await lab.capture(file, at === 'client' ? lab.client : lab.server);
     await body(lab);
     await stop();
     const facts = await collectFacts(file);
@@ -359,4 +359,144 @@ test('bundled seed examples give their case first', async () => {
     const findings = diagnose(await collectFacts(file));
     assert.equal(findings[0]?.id, id, name);
   }
+});
+
+/** Talks on one connection, stays silent `idleMs`, then talks again; prints what each exchange got. */
+const IDLE_CLIENT = `
+const s = require('net').connect(Number(process.argv[2]), process.argv[1]);
+const out = []; let want = null;
+s.on('data', () => { out.push('ok'); const w = want; want = null; w && w(); });
+s.on('error', (e) => { out.push(e.code); const w = want; want = null; w && w(); });
+const ask = () => new Promise((r) => { want = r; s.write('ping\\n'); setTimeout(() => { if (want) { out.push('timeout'); want = null; r(); } }, 1500); });
+s.on('connect', async () => {
+  for (let i = 0; i < 3; i++) await ask();
+  await new Promise((r) => setTimeout(r, Number(process.argv[3])));
+  await ask();
+  console.log(JSON.stringify(out)); s.destroy();
+});`;
+
+async function idleScenario(prefix: string, conntrackTimeout: number): Promise<{ findings: Finding[]; text: string; results: string[] }> {
+  let results: string[] = [];
+  const r = await scenario(prefix, 0, async (lab) => {
+    await startServer(lab, lab.serverIp, [5432]);
+    // A stateful firewall: packets of connections it does not know (expired) are reset.
+    lab.nft('ct state invalid reject with tcp reset');
+    lab.nft('ct state new tcp flags & (syn|ack) != syn reject with tcp reset');
+    lab.sh(lab.router, `sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0; sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=${conntrackTimeout}`);
+    const out = await lab.run(lab.client, process.execPath, ['-e', IDLE_CLIENT, lab.serverIp, '5432', '3200'], { timeoutMs: 15_000 });
+    results = JSON.parse(out.stdout.trim() || '[]');
+  });
+  return { ...r, results };
+}
+
+test('conntrack idle timeout in the router: the idle connection is reset on its next use → tcp.idle.reset (forged by the router)', { skip, timeout: 30_000 }, async () => {
+  const { findings, text, results } = await idleScenario('wsdo', 1);
+  assert.deepEqual(results, ['ok', 'ok', 'ok', 'ECONNRESET']);
+  assert.deepEqual(ids(findings), ['tcp.idle.reset'], text);
+  const c = findings[0].evidence.counts;
+  assert.ok(c.idle_seconds_min >= 3 && c.idle_seconds_min < 4, text);
+  assert.equal(c.rst_ttl, 255, text);
+  assert.equal(c.forged, 1, text);
+  assert.match(findings[0].text.en.explanation, /device in the path/);
+});
+
+test('same idle connection, firewall timeout longer than the silence: no finding', { skip, timeout: 30_000 }, async () => {
+  const { findings, text, results } = await idleScenario('wsdO', 600);
+  assert.deepEqual(results, ['ok', 'ok', 'ok', 'ok']);
+  assert.deepEqual(ids(findings), [], text);
+});
+
+/** Downloads `bytes` from the sender with a deadline; prints the byte count it got. */
+function download(lab: RoutedLab, port: number, deadlineMs: number): Promise<number> {
+  return lab.run(lab.client, process.execPath, ['-e', `
+    const s = require('net').connect(${port}, '${lab.serverIp}'); let n = 0;
+    s.on('data', (d) => (n += d.length)); s.on('end', () => { console.log(n); process.exit(0); });
+    setTimeout(() => { console.log(n); process.exit(0); }, ${deadlineMs});`], { timeoutMs: deadlineMs + 5000 }).then((r) => Number(r.stdout.trim()));
+}
+
+async function mtuScenario(prefix: string, icmp: 'dropped-by-router' | 'dropped-by-server' | 'allowed'): Promise<{ findings: Finding[]; text: string; got: number }> {
+  let got = 0;
+  const r = await scenario(prefix, 0, async (lab) => {
+    await startSender(lab, 8092, 60_000);
+    lab.sh(lab.router, 'ip link set eth0 mtu 1400');
+    const drop = 'icmp type destination-unreachable icmp code frag-needed drop';
+    if (icmp === 'dropped-by-router') lab.nftScript(`table ip wsmtu {\n chain out {\n  type filter hook output priority 0;\n  ${drop}\n }\n}`);
+    if (icmp === 'dropped-by-server') lab.sh(lab.server, `nft 'add table ip h'; nft 'add chain ip h in { type filter hook input priority 0 ; }'; nft 'add rule ip h in ${drop}'`);
+    got = await download(lab, 8092, icmp === 'allowed' ? 6000 : 3500);
+  }, undefined, 'server');
+  return { ...r, got };
+}
+
+test('MTU lowered on the router, its ICMP frag-needed dropped: full-size segments resent, small ones pass → mtu.blackhole (server-side capture)', { skip, timeout: 30_000 }, async () => {
+  const { findings, text, got } = await mtuScenario('wsdu', 'dropped-by-router');
+  assert.ok(got < 60_000, `got ${got}`);
+  assert.equal(findings[0]?.id, 'mtu.blackhole', text);
+  const c = findings[0].evidence.counts;
+  assert.ok(c.segment_size > 1400 - 40 && c.full_size_retransmissions >= 2, text);
+  assert.equal(c.icmp_frag_needed, 0, text);
+});
+
+test('MTU lowered, the ICMP frag-needed reaches the server but its host firewall drops it → mtu.blackhole citing the ICMP', { skip, timeout: 30_000 }, async () => {
+  const { findings, text } = await mtuScenario('wsdv', 'dropped-by-server');
+  assert.equal(findings[0]?.id, 'mtu.blackhole', text);
+  assert.equal(findings[0].evidence.counts.icmp_frag_needed, 1, text);
+  assert.equal(findings[0].evidence.counts.next_hop_mtu, 1400, text);
+});
+
+test('MTU lowered with ICMP allowed: path MTU discovery works, no warning', { skip, timeout: 30_000 }, async () => {
+  const { findings, text, got } = await mtuScenario('wsdV', 'allowed');
+  assert.equal(got, 60_000);
+  assert.deepEqual(findings.filter((f) => f.severity !== 'info').map((f) => f.id), [], text);
+});
+
+const noOpenssl = skip || (spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status !== 0 && 'openssl is not installed');
+
+/** A CA and a server certificate signed by it, plus an unrelated CA, in `dir`. */
+function makeCerts(dir: string): void {
+  const sh = (cmd: string) => {
+    const r = spawnSync('sh', ['-ec', cmd], { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+  };
+  sh(`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=wiresage-test-ca 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.pem -days 2 -subj /CN=other-ca 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr -subj /CN=db.test 2>/dev/null
+openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 2>/dev/null`);
+}
+
+async function tlsScenario(prefix: string, serverArgs: string[], clientArgs: string[]): Promise<{ findings: Finding[]; text: string; out: string }> {
+  const certs = mkdtempSync(join(tmpdir(), 'wiresage-tls-'));
+  let out = '';
+  try {
+    makeCerts(certs);
+    const r = await scenario(prefix, 0, async (lab) => {
+      // s_server ends when its standard input does: keep it open.
+      const server = lab.start(lab.server, 'sh', ['-c', `sleep 20 | exec openssl s_server -accept ${lab.serverIp}:8443 -cert ${join(certs, 'srv.pem')} -key ${join(certs, 'srv.key')} -naccept 1 ${serverArgs.join(' ')}`]);
+      await RoutedLab.waitFor(server, 'ACCEPT');
+      const c = await lab.run(lab.client, 'sh', ['-c', `echo Q | openssl s_client -connect ${lab.serverIp}:8443 -servername db.test ${clientArgs.map((a) => a.replace(/^\{(.+)\}$/, (_m, f: string) => join(certs, f))).join(' ')} 2>&1`], { timeoutMs: 10_000 });
+      out = c.stdout;
+    });
+    return { ...r, out };
+  } finally {
+    rmSync(certs, { recursive: true, force: true });
+  }
+}
+
+test('TLS version mismatch (server TLS 1.3 only, client TLS 1.2 only): tls.failure, alert from the server', { skip: noOpenssl, timeout: 30_000 }, async () => {
+  const { findings, text, out } = await tlsScenario('wsdx', ['-tls1_3'], ['-tls1_2']);
+  assert.match(out, /alert|no protocols|handshake failure/i);
+  assert.deepEqual(ids(findings), ['tls.failure'], text);
+  assert.match(findings[0].text.en.title, /protocol_version from server/, text);
+});
+
+test('TLS certificate from an unknown CA: tls.failure, unknown_ca alert from the client', { skip: noOpenssl, timeout: 30_000 }, async () => {
+  const { findings, text, out } = await tlsScenario('wsdy', [], ['-tls1_2', '-verify_return_error', '-CAfile', '{other.pem}']);
+  assert.match(out, /verify error|unable to get local issuer/i, out);
+  assert.deepEqual(ids(findings), ['tls.failure'], text);
+  assert.match(findings[0].text.en.title, /unknown_ca from client/, text);
+});
+
+test('TLS with the right CA: no finding', { skip: noOpenssl, timeout: 30_000 }, async () => {
+  const { findings, text, out } = await tlsScenario('wsdY', [], ['-verify_return_error', '-CAfile', '{ca.pem}']);
+  assert.match(out, /Verify return code: 0 \(ok\)/, out);
+  assert.deepEqual(ids(findings), [], text);
 });

@@ -58,6 +58,8 @@ export interface IcmpEvent {
   quotedProto: 'tcp' | 'udp' | 'other';
   quotedDstPort: number;
   stream: number | null;
+  /** Next-hop MTU of a fragmentation-needed (IPv4 type 3 code 4) or packet-too-big (ICMPv6 type 2), else 0. */
+  mtu: number;
 }
 
 /** Everything known about one connection (a `tcp.stream` or `udp.stream`). */
@@ -85,7 +87,33 @@ export interface ConnFacts {
   zeroWindows: number;
   zeroWindowFrom: string | null;
   zeroWindowFirst: SegmentEvent | null;
+  /** Time of the packet before the latest one and the silence that preceded the latest one. */
+  prevTime: number;
+  gapBeforeLast: number;
+  lastFrom: string;
+  /** The first RST that followed a silence of the connection (idle timeout evidence). */
+  idleReset: IdleReset | null;
+  /** Full-size segments (≥ FULL_SIZE bytes): who sends them, how often they are resent, whether one was ever acknowledged. */
+  big: { sender: string; firstEnd: number; len: number; retrans: number; acked: boolean; frames: number[]; first: number } | null;
+  /** The first ICMP fragmentation-needed quoting this connection. */
+  fragNeeded: { frame: number; time: number; from: string; mtu: number } | null;
+  /** Retransmissions within 2 s after a fragmentation-needed (re-segmentation, not loss). */
+  pmtuRetransmissions: number;
 }
+
+/** A RST after the connection had been silent. */
+export interface IdleReset {
+  rst: SegmentEvent;
+  /** The packet the RST answered (the first after the silence), if the RST came within a second of it. */
+  trigger: { frame: number; time: number; from: string } | null;
+  /** Seconds without any packet before the trigger (or before the RST). */
+  idle: number;
+  /** Packets and data segments before the silence. */
+  packetsBefore: number;
+}
+
+/** Segments at least this long count as full-size for the MTU rule. */
+export const FULL_SIZE = 1000;
 
 export interface CaptureFacts {
   file: string;
@@ -164,7 +192,11 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
       const sport = (b[o] << 8) | b[o + 1];
       const dport = (b[o + 2] << 8) | b[o + 3];
       if (fp.quoted) {
-        if (facts.icmp.length < 10_000) icmpEvent(facts, p, fp.family as 4 | 6, src, sport, dst, fp.proto, dport, time, latestTcpStreamByTuple);
+        const ev = facts.icmp.length < 10_000 ? icmpEvent(facts, p, fp.family as 4 | 6, src, sport, dst, fp.proto, dport, time, latestTcpStreamByTuple) : null;
+        if (ev?.mtu && ev.stream !== null) {
+          const c = tcp.get(ev.stream);
+          if (c && !c.fragNeeded) c.fragNeeded = { frame: ev.frame, time, from: ev.from, mtu: ev.mtu };
+        }
         return;
       }
       const isTcp = fp.proto === 6;
@@ -173,11 +205,19 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
       const table = isTcp ? tcp : udp;
       let c = table.get(note.stream);
       if (!c) {
-        c = { proto: isTcp ? 'tcp' : 'udp', stream: note.stream, summary: null, firstFrame: p.number, firstTime: time, lastFrame: p.number, lastTime: time, syns: [], synAcks: [], rsts: [], app: [], packets: 0, dataSegments: 0, retransmissions: 0, lostSegments: 0, zeroWindows: 0, zeroWindowFrom: null, zeroWindowFirst: null };
+        c = { proto: isTcp ? 'tcp' : 'udp', stream: note.stream, summary: null, firstFrame: p.number, firstTime: time, lastFrame: p.number, lastTime: time, syns: [], synAcks: [], rsts: [], app: [], packets: 0, dataSegments: 0, retransmissions: 0, lostSegments: 0, zeroWindows: 0, zeroWindowFrom: null, zeroWindowFirst: null,
+          prevTime: time, gapBeforeLast: 0, lastFrom: '', idleReset: null, big: null, fragNeeded: null, pmtuRetransmissions: 0 };
         table.set(note.stream, c);
       }
+      const previousFrame = c.lastFrame;
+      const previousTime = c.lastTime;
+      const previousFrom = c.lastFrom;
+      const previousGap = c.gapBeforeLast;
+      c.gapBeforeLast = time - c.lastTime;
+      c.prevTime = c.lastTime;
       c.lastFrame = p.number;
       c.lastTime = time;
+      c.lastFrom = `${src}:${sport}`;
       c.packets++;
       let isRst = false;
       if (isTcp) {
@@ -188,7 +228,23 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
         isRst = (flags & 0x04) !== 0;
         const a = engine.tcpNote.analysis;
         if (engine.tcpNote.len > 0) c.dataSegments++;
-        if (a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) c.retransmissions++;
+        const len = engine.tcpNote.len;
+        if (a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) {
+          c.retransmissions++;
+          if (c.fragNeeded && time - c.fragNeeded.time < 2) c.pmtuRetransmissions++;
+        }
+        if (len >= FULL_SIZE && b.length >= o + 8) {
+          const me = `${src}:${sport}`;
+          if (!c.big) c.big = { sender: me, firstEnd: (seq + len) >>> 0, len, retrans: 0, acked: false, frames: [], first: p.number };
+          else if (c.big.sender === me && a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) {
+            c.big.retrans++;
+            c.big.len = Math.max(c.big.len, len);
+            if (c.big.frames.length < 8) c.big.frames.push(p.number);
+          }
+        } else if (c.big && !c.big.acked && b.length >= o + 14 && engine.tcpNote.flags & 0x10 && c.big.sender !== `${src}:${sport}`) {
+          const ack = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
+          if (((ack - c.big.firstEnd) | 0) >= 0) c.big.acked = true;
+        }
         if (a & A_LOST_PACKET) c.lostSegments++;
         if (a & A_ZERO_WINDOW) {
           if (!c.zeroWindows++) {
@@ -196,7 +252,17 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
             c.zeroWindowFirst = ev;
           }
         }
-        if (isRst) push(c.rsts, ev);
+        if (isRst) {
+          push(c.rsts, ev);
+          if (!c.idleReset && c.packets > 1) {
+            // The RST answers the first packet after a silence, or ends the silence itself.
+            const sinceLast = time - previousTime;
+            const answered = sinceLast < 1 && previousFrom !== `${src}:${sport}`;
+            c.idleReset = answered
+              ? { rst: ev, trigger: { frame: previousFrame, time: previousTime, from: previousFrom }, idle: previousGap, packetsBefore: c.packets - 2 }
+              : { rst: ev, trigger: null, idle: sinceLast, packetsBefore: c.packets - 1 };
+          }
+        }
         else if ((flags & 0x12) === 0x02) {
           push(c.syns, ev);
           if (facts.synKeys.size < MAX_SYN_KEYS) facts.synKeys.add(synKey(src, sport, dst, dport, seq));
@@ -258,7 +324,7 @@ function merge(a: ConnectionSummary, b: ConnectionSummary): ConnectionSummary {
 
 /** Records an ICMP/ICMPv6 error quoting a TCP/UDP header. */
 function icmpEvent(facts: CaptureFacts, p: Packet, family: 4 | 6, qsrc: string, qsport: number, qdst: string, proto: number, qdport: number,
-  time: number, streams: Map<string, number>): void {
+  time: number, streams: Map<string, number>): IcmpEvent | null {
   let icmp = -1;
   for (let i = 1; i < p.layers; i++) {
     const name = dissectorById(p.proto[i])?.protocol.name;
@@ -267,25 +333,29 @@ function icmpEvent(facts: CaptureFacts, p: Packet, family: 4 | 6, qsrc: string, 
       break;
     }
   }
-  if (icmp < 1) return;
+  if (icmp < 1) return null;
   let ip = -1;
   for (let i = icmp - 1; i > 0 && ip < 0; i--) {
     const name = dissectorById(p.proto[i])?.protocol.name;
     if (name === 'ip' || name === 'ipv6') ip = i;
   }
-  if (ip < 0) return;
+  if (ip < 0) return null;
   const nb = p.bufferOf(ip);
   const no = p.start[ip];
   const ib = p.bufferOf(icmp);
   const io = p.start[icmp];
-  if (ib.length < io + 2) return;
+  if (ib.length < io + 2) return null;
   const v4 = family === 4 && nb.length >= no + 20;
   const from = v4 ? ipv4ToString(((nb[no + 12] << 24) | (nb[no + 13] << 16) | (nb[no + 14] << 8) | nb[no + 15]) >>> 0)
     : nb.length >= no + 40 ? ipv6ToString(nb, no + 8) : '?';
   const qp = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : 'other';
-  facts.icmp.push({
+  const ev: IcmpEvent = {
     frame: p.number, time, from, ttl: v4 ? nb[no + 8] : nb[no + 7], type: ib[io], code: ib[io + 1], family,
     quotedSrc: qsrc, quotedDst: qdst, quotedProto: qp, quotedDstPort: qdport,
     stream: qp === 'tcp' ? streams.get(`${qsrc} ${qsport} ${qdst} ${qdport}`) ?? null : null,
-  });
+    mtu: ib.length >= io + 8 && ((family === 4 && ib[io] === 3 && ib[io + 1] === 4) || (family === 6 && ib[io] === 2))
+      ? (family === 4 ? (ib[io + 6] << 8) | ib[io + 7] : ((ib[io + 4] << 24) | (ib[io + 5] << 16) | (ib[io + 6] << 8) | ib[io + 7]) >>> 0) : 0,
+  };
+  facts.icmp.push(ev);
+  return ev;
 }

@@ -158,6 +158,8 @@ export function diagnose(facts: CaptureFacts): Finding[] {
 
   findings.push(...authThenBlocked(facts, conns, auth, failures, claimed));
   findings.push(...tnsRedirectUnreachable(facts, conns, failures, claimed));
+  findings.push(...idleResets(facts, conns, claimed));
+  findings.push(...mtuBlackhole(conns, claimed));
   findings.push(...forgedRsts(facts, conns, failures, claimed));
   findings.push(...icmpUnreachable(facts, claimed));
   findings.push(...synUnanswered(conns, failures, claimed));
@@ -167,7 +169,7 @@ export function diagnose(facts: CaptureFacts): Finding[] {
   findings.push(...closedAfterHandshake(conns, claimed));
   findings.push(...dnsFailures(facts));
   findings.push(...tlsFailures(conns));
-  findings.push(...loss(conns));
+  findings.push(...loss(conns.filter((t) => !claimed.has(t.c.stream))));
   findings.push(...zeroWindow(conns));
   return sortFindings(findings);
 }
@@ -583,7 +585,7 @@ function dnsFailures(facts: CaptureFacts): Finding[] {
 
 function tlsFailures(conns: Tcp[]): Finding[] {
   const out: Finding[] = [];
-  const bad = conns.flatMap((t) => t.c.app.filter((e) => /^tls: alert /.test(e.text)).slice(-1).map((e) => ({ t, e })));
+  const bad = conns.flatMap((t) => t.c.app.filter((e) => /^tls: (alert |encrypted alert from \w+ during the handshake)/.test(e.text)).slice(-1).map((e) => ({ t, e })));
   for (const [key, group] of groupBy(bad, (x) => `${x.t.server}|${x.t.port}|${x.e.text}`)) {
     const { t, e } = group[0];
     const what = e.text.replace(/^tls: /, '');
@@ -609,6 +611,113 @@ function tlsFailures(conns: Tcp[]): Finding[] {
   return out;
 }
 
+
+/** Seconds of silence after which a RST counts as the end of an idle connection. */
+export const IDLE_MIN = 2.5;
+
+function idleResets(facts: CaptureFacts, conns: Tcp[], claimed: Set<number>): Finding[] {
+  const out: Finding[] = [];
+  const killed = conns.filter((t) => {
+    const r = t.c.idleReset;
+    return !claimed.has(t.c.stream) && t.c.summary!.handshake && r && r.idle >= IDLE_MIN && r.packetsBefore >= 3;
+  });
+  for (const [key, group] of groupBy(killed, (t) => `${t.server}|${t.port}`)) {
+    const [server, port] = key.split('|');
+    for (const t of group) claimed.add(t.c.stream);
+    const first = group[0].c.idleReset!;
+    const idles = group.map((t) => t.c.idleReset!.idle);
+    const minIdle = Math.min(...idles);
+    const byServerAddr = group.filter((t) => t.c.idleReset!.rst.src === t.server);
+    const verdicts = byServerAddr.map((t) => rstVerdict(facts, t.server, t.c.idleReset!.rst));
+    const forged = verdicts.some((v) => v === 'forged' || v === 'forged-no-reference');
+    const rstFrom = first.rst.src === group[0].server ? server : first.rst.src;
+    const ttl = first.rst.ttl;
+    const ref = ttlSet(facts, rstFrom);
+    const who = forged
+      ? `The RST carries TTL ${ttl} while ${rstFrom}'s own packets arrive with TTL ${ref.join('/') || '(none seen)'}: a device in the path (firewall/NAT/load balancer) sent it in ${rstFrom}'s name after its connection-tracking entry expired.`
+      : `The RST carries ${rstFrom}'s own TTL (${ttl}): the host itself no longer knew the connection (its side timed out or a device in the path dropped the state and the packet reached the host as a stray).`;
+    const whoZh = forged
+      ? `RST 的 TTL 为 ${ttl}，而 ${rstFrom} 自己的报文 TTL 为 ${ref.join('/') || '（未见）'}：是路径上的设备（防火墙/NAT/负载均衡）在连接跟踪表项过期后冒充 ${rstFrom} 发出的。`
+      : `RST 的 TTL 与 ${rstFrom} 自己的报文相同（${ttl}）：主机本身已不认识这个连接（本端超时，或路径设备丢弃了状态）。`;
+    const clients = group.map((t) => t.client);
+    out.push({
+      id: 'tcp.idle.reset',
+      severity: 'warning',
+      text: {
+        en: {
+          title: `${group.length} idle connection(s) with ${server}:${port} were reset after ${seconds(minIdle)} or more of silence${forged ? ' by a device in the path' : ''}`,
+          explanation: `The connection(s) worked, then stayed idle for ${idles.map(seconds).join(', ')}; ${first.trigger ? `the first packet after the silence (frame ${first.trigger.frame}, from ${first.trigger.from}) was answered with a RST` : 'then a RST arrived'} at ${clockText(first.rst.time)}. ${who} `
+            + 'Firewalls, NAT gateways and cloud load balancers forget idle connections after a timeout (often 350 s to 1 h); the next packet then finds no state and is reset or dropped. Connection pools keep such connections and fail on their next use.',
+          nextSteps: [
+            `Enable TCP keepalives shorter than the idle timeout on ${list(clients)} (or on ${server}), e.g. net.ipv4.tcp_keepalive_time below it, or the pool's keepalive/validation setting.`,
+            `Or raise the idle timeout of the firewall/NAT between ${list(clients)} and ${server}:${port}; make the pool's max idle time shorter than it.`,
+          ],
+        },
+        zh: {
+          title: `与 ${server}:${port} 的 ${group.length} 个空闲连接在静默 ${seconds(minIdle)} 以上后被${forged ? '路径上的设备' : ''}重置`,
+          explanation: `连接原本正常，随后空闲了 ${idles.map(seconds).join('、')}；${first.trigger ? `静默后的第一个报文（帧 ${first.trigger.frame}，来自 ${first.trigger.from}）收到了 RST` : '随后收到 RST'}（${clockText(first.rst.time)}）。${whoZh}`
+            + '防火墙、NAT 网关和云负载均衡会在超时（常见 350 秒到 1 小时）后忘记空闲连接，之后的报文找不到状态就被重置或丢弃。连接池保留这类连接，下次使用时就会失败。',
+          nextSteps: [
+            `在 ${list(clients)}（或 ${server}）上启用比空闲超时更短的 TCP keepalive（如 net.ipv4.tcp_keepalive_time），或连接池的保活/校验设置。`,
+            `或调大 ${list(clients)} 与 ${server}:${port} 之间防火墙/NAT 的空闲超时，并让连接池的最大空闲时间小于它。`,
+          ],
+        },
+      },
+      evidence: evidence(group.flatMap((t) => [t.c.idleReset!.rst.frame, ...(t.c.idleReset!.trigger ? [t.c.idleReset!.trigger.frame] : [])]), group.map((t) => t.c.stream),
+        [...new Set(clients), `${server}:${port}`], group.flatMap((t) => [t.c.idleReset!.rst.time - t.c.idleReset!.idle, t.c.idleReset!.rst.time]),
+        { connections: group.length, idle_seconds_min: Math.round(minIdle * 1000) / 1000, rst_ttl: ttl, forged: forged ? 1 : 0 }),
+    });
+  }
+  return out;
+}
+
+function mtuBlackhole(conns: Tcp[], claimed: Set<number>): Finding[] {
+  const out: Finding[] = [];
+  const stuck = conns.filter((t) => !claimed.has(t.c.stream) && t.c.summary!.handshake && t.c.big && t.c.big.retrans >= 2 && !t.c.big.acked);
+  for (const [sender, group] of groupBy(stuck, (t) => t.c.big!.sender)) {
+    for (const t of group) claimed.add(t.c.stream);
+    const len = Math.max(...group.map((t) => t.c.big!.len));
+    const retrans = group.reduce((n, t) => n + t.c.big!.retrans, 0);
+    const icmp = group.find((t) => t.c.fragNeeded)?.c.fragNeeded ?? null;
+    const peers = group.map((t) => (`${t.client}:${t.c.summary!.origPort}` === sender ? `${t.server}:${t.port}` : t.client));
+    const smallData = group.reduce((n, t) => n + t.c.dataSegments, 0) - group.reduce((n, t) => n + 1 + t.c.big!.retrans, 0);
+    const why = icmp
+      ? `An ICMP "fragmentation needed" from ${icmp.from} (next-hop MTU ${icmp.mtu}) is in this capture (frame ${icmp.frame}), yet ${sender} kept sending ${len}-byte segments: the ICMP reaches the capture point but not the TCP stack (a host firewall dropping ICMP, or PMTU discovery turned off).`
+      : `No ICMP "fragmentation needed" came back: a link on the way has a smaller MTU and the router's ICMP is dropped (a firewall blocking all ICMP), so ${sender} never learns to send smaller segments — a PMTU black hole.`;
+    const whyZh = icmp
+      ? `抓包中有来自 ${icmp.from} 的 ICMP"需要分片"（下一跳 MTU ${icmp.mtu}，帧 ${icmp.frame}），但 ${sender} 仍在发送 ${len} 字节的分段：ICMP 到达了抓包点却没有到达 TCP 协议栈（主机防火墙丢弃 ICMP，或关闭了 PMTU 发现）。`
+      : `没有收到 ICMP"需要分片"：路径上某条链路的 MTU 更小，而路由器发出的 ICMP 被丢弃（防火墙屏蔽了所有 ICMP），${sender} 永远不知道要发更小的分段——PMTU 黑洞。`;
+    out.push({
+      id: 'mtu.blackhole',
+      severity: 'error',
+      text: {
+        en: {
+          title: `Full-size ${len}-byte segments from ${sender} are resent ${retrans} time(s) and never acknowledged, while small packets pass (${group.length} connection(s))`,
+          explanation: `The handshake and the small packets of ${group.length} connection(s) between ${sender} and ${list(peers)} get through, but every segment of ${len} bytes is retransmitted with the same size and never acknowledged. ${why} `
+            + 'Typical places: VPN/IPsec/GRE tunnels, VXLAN overlays, PPPoE links (MTU 1492/1450/1400) with ICMP filtered.',
+          nextSteps: [
+            'Allow ICMP type 3 code 4 (IPv6: type 2, packet too big) through the firewalls on the path and on the hosts.',
+            `Or clamp the MSS on the router/tunnel (nft: tcp flags syn tcp option maxseg size set rt mtu), or lower the MTU on ${sender}.`,
+            `Confirm: ping -M do -s 1472 ${peers[0]?.replace(/:\d+$/, '')} fails while -s 1300 works.`,
+          ],
+        },
+        zh: {
+          title: `${sender} 的 ${len} 字节满长分段被重传 ${retrans} 次始终没有确认，而小报文正常通过（${group.length} 个连接）`,
+          explanation: `${group.length} 个连接（${sender} 与 ${list(peers)}）的握手和小报文都能通过，但每个 ${len} 字节的分段都以相同大小重传且从未被确认。${whyZh}常见场景：VPN/IPsec/GRE 隧道、VXLAN 叠加网络、PPPoE 链路（MTU 1492/1450/1400）且 ICMP 被过滤。`,
+          nextSteps: [
+            '在路径上的防火墙和主机上放行 ICMP 类型 3 代码 4（IPv6：类型 2，报文过大）。',
+            `或在路由器/隧道上钳制 MSS，或调低 ${sender} 的 MTU。`,
+            `验证：ping -M do -s 1472 ${peers[0]?.replace(/:\d+$/, '')} 失败而 -s 1300 成功。`,
+          ],
+        },
+      },
+      evidence: evidence(group.flatMap((t) => [t.c.big!.first, ...t.c.big!.frames, ...(t.c.fragNeeded ? [t.c.fragNeeded.frame] : [])]), group.map((t) => t.c.stream),
+        [sender, ...new Set(peers), ...(icmp ? [icmp.from] : [])], group.flatMap((t) => [t.c.firstTime, t.c.lastTime]),
+        { connections: group.length, segment_size: len, full_size_retransmissions: retrans, small_data_segments: Math.max(0, smallData), icmp_frag_needed: icmp ? 1 : 0, next_hop_mtu: icmp?.mtu ?? 0 }),
+    });
+  }
+  return out;
+}
 
 /** Orders findings: severity, then first time. */
 export function sortFindings(findings: Finding[]): Finding[] {
@@ -767,11 +876,13 @@ const LOSS_SHARE = 0.02;
 
 function loss(conns: Tcp[]): Finding[] {
   const out: Finding[] = [];
-  const lossy = conns.filter((t) => t.c.summary!.handshake && t.c.dataSegments >= 20 && t.c.retransmissions + t.c.lostSegments >= 3
-    && (t.c.retransmissions + t.c.lostSegments) / t.c.dataSegments >= LOSS_SHARE);
+  // Segments resent smaller after an ICMP fragmentation-needed are path MTU discovery at work, not loss.
+  const resent = (t: Tcp) => t.c.retransmissions - t.c.pmtuRetransmissions;
+  const lossy = conns.filter((t) => t.c.summary!.handshake && t.c.dataSegments >= 20 && resent(t) + t.c.lostSegments >= 3
+    && (resent(t) + t.c.lostSegments) / t.c.dataSegments >= LOSS_SHARE);
   for (const [key, group] of groupBy(lossy, (t) => `${t.server}|${t.port}`)) {
     const [server, port] = key.split('|');
-    const retr = group.reduce((n, t) => n + t.c.retransmissions, 0);
+    const retr = group.reduce((n, t) => n + resent(t), 0);
     const lost = group.reduce((n, t) => n + t.c.lostSegments, 0);
     const data = group.reduce((n, t) => n + t.c.dataSegments, 0);
     const pct = ((100 * (retr + lost)) / data).toFixed(1);
