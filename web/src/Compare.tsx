@@ -1,12 +1,20 @@
 // Two captures side by side (two capture points): matched packets linked, packets missing on the other side marked.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, errorMessage, type CaptureInfo, type CompareResult, type Finding, type Findings, type Row } from './api';
+import { api, errorMessage, type CaptureInfo, type CompareResult, type ComparePoint, type Finding, type Findings, type Row } from './api';
+
+const pname = (p: ComparePoint | string | undefined, dflt: string) => (p === undefined ? dflt : typeof p === 'string' ? p : p.name);
 import { DiagnosisPanel } from './Diagnosis';
 import { PacketList, type PacketListHandle } from './PacketList';
 import { RowStore } from './rows';
 import { TIME_FORMATS, type TimeFormat } from './format';
 import { go } from './route';
 import { Spinner } from './ui';
+
+function offset(o: CompareResult['clockOffset']): string {
+  if (o === undefined || o === null) return '';
+  const sec = typeof o === 'number' ? o : o.seconds;
+  return ` · clock offset ${sec >= 0 ? '+' : ''}${sec.toFixed(6)} s${typeof o === 'object' && o.exact === false ? ' (estimated)' : ''}`;
+}
 
 export function CompareView(props: { a: string; b: string }) {
   const [res, setRes] = useState<CompareResult | null>(null);
@@ -40,13 +48,12 @@ export function CompareView(props: { a: string; b: string }) {
     if (peer !== undefined) (side === 0 ? lb : la).current?.scrollTo(peer - 1);
   }, [maps]);
 
-  const markA = (r: Row) => maps.onlyA.has(r.no) ? { cls: 'only', title: `Frame ${r.no} is missing in ${res?.pointB ?? 'B'}`, text: '✗' }
-    : maps.ab.has(r.no) ? { cls: 'matched' + (sel?.side === 1 && other === r.no ? ' peer' : ''), title: `Matches frame ${maps.ab.get(r.no)} in ${res?.pointB ?? 'B'}`, text: '↔' } : null;
-  const markB = (r: Row) => maps.onlyB.has(r.no) ? { cls: 'only', title: `Frame ${r.no} is missing in ${res?.pointA ?? 'A'}`, text: '✗' }
-    : maps.ba.has(r.no) ? { cls: 'matched' + (sel?.side === 0 && other === r.no ? ' peer' : ''), title: `Matches frame ${maps.ba.get(r.no)} in ${res?.pointA ?? 'A'}`, text: '↔' } : null;
+  const markA = (r: Row) => maps.onlyA.has(r.no) ? { cls: 'only', title: `Frame ${r.no} is missing in ${pname(res?.pointB, 'B')}`, text: '✗' }
+    : maps.ab.has(r.no) ? { cls: 'matched' + (sel?.side === 1 && other === r.no ? ' peer' : ''), title: `Matches frame ${maps.ab.get(r.no)} in ${pname(res?.pointB, 'B')}`, text: '↔' } : null;
+  const markB = (r: Row) => maps.onlyB.has(r.no) ? { cls: 'only', title: `Frame ${r.no} is missing in ${pname(res?.pointA, 'A')}`, text: '✗' }
+    : maps.ba.has(r.no) ? { cls: 'matched' + (sel?.side === 0 && other === r.no ? ' peer' : ''), title: `Matches frame ${maps.ba.get(r.no)} in ${pname(res?.pointA, 'A')}`, text: '↔' } : null;
 
   const findings: Finding[] | null = res ? (Array.isArray(res.findings) ? res.findings : (res.findings as Findings | undefined)?.findings ?? []) : null;
-  const none = () => {};
   return (
     <div className="capture-view compare-view">
       <nav className="toolbar">
@@ -55,20 +62,19 @@ export function CompareView(props: { a: string; b: string }) {
         <span className="spacer" />
         {res && <span className="muted" data-testid="compare-summary">
           {res.matched.length} matched · {res.onlyA.length} only in A · {res.onlyB.length} only in B
-          {res.clockOffset !== undefined ? ` · clock offset ${res.clockOffset} s` : ''}{res.nat ? ' · NAT detected' : ''}
+          {offset(res.clockOffset)}{res.nat && res.nat.length ? ` · NAT: ${res.nat.map((n) => `${n.a} ⇄ ${n.b}`).join(', ')}` : ''}
         </span>}
         <label className="tb-time">Time <select value={tf} onChange={(e) => setTf(e.target.value as TimeFormat)}>
           {TIME_FORMATS.map((t) => <option key={t.id} value={t.id}>{t.label}</option>)}</select></label>
       </nav>
       {err && <div className="notice" role="alert">{err}</div>}
       {!res && !err && <div className="pad"><Spinner /> comparing…</div>}
-      <DiagnosisPanel findings={findings} collapsed={collapsed} onCollapse={setCollapsed}
-        act={{ frame: none, frames: none, streams: none, address: none, flow: none }} />
+      <DiagnosisPanel findings={findings} collapsed={collapsed} onCollapse={setCollapsed} />
       <div className="compare-panes">
         {[0, 1].map((side) => (
           <div key={side} className="compare-side">
             <div className="compare-head">
-              <strong>{side === 0 ? 'A' : 'B'}</strong> {(side === 0 ? res?.pointA : res?.pointB) ?? ''} — {infos[side]?.name}
+              <strong>{side === 0 ? 'A' : 'B'}</strong> {infos[side]?.name ?? pname(side === 0 ? res?.pointA : res?.pointB, '')}
               <button className="link" onClick={() => go(`/c/${encodeURIComponent(side === 0 ? props.a : props.b)}`)}>open</button>
             </div>
             <PacketList store={side === 0 ? sa : sb} version={side === 0 ? va : vb} timeFormat={tf}

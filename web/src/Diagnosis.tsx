@@ -14,9 +14,10 @@ export interface EvidenceActions {
 }
 
 export function DiagnosisPanel(props: {
-  findings: Finding[] | null; error?: string | null; live?: boolean; collapsed: boolean; onCollapse: (c: boolean) => void; act: EvidenceActions;
+  findings: Finding[] | null; error?: string | null; live?: boolean; collapsed: boolean; onCollapse: (c: boolean) => void; act?: EvidenceActions;
 }) {
   const [open, setOpen] = useState<Record<number, boolean>>({ 0: true });
+  const act = props.act;
   const list = [...(props.findings ?? [])].sort((a, b) => (SEV_ORDER[a.severity] ?? 9) - (SEV_ORDER[b.severity] ?? 9));
   const counts = list.reduce<Record<string, number>>((m, f) => { m[f.severity] = (m[f.severity] ?? 0) + 1; return m; }, {});
   return (
@@ -54,27 +55,27 @@ export function DiagnosisPanel(props: {
                       <span className="ev-label">Evidence</span>
                       {ev.frames && ev.frames.length > 0 && (
                         <span className="ev-group">
-                          <button className="chip" title="Show only these frames" data-testid="evidence-frames" onClick={() => props.act.frames(ev.frames!)}>
+                          <button disabled={!act} className="chip" title="Show only these frames" data-testid="evidence-frames" onClick={() => act?.frames(ev.frames!)}>
                             {ev.frames.length} frame{ev.frames.length === 1 ? '' : 's'}
                           </button>
                           {ev.frames.slice(0, 24).map((n) => (
-                            <button key={n} className="chip frame" title={`Go to frame ${n}`} data-testid="evidence-frame" onClick={() => props.act.frame(n)}>#{n}</button>
+                            <button key={n} disabled={!act} className="chip frame" title={`Go to frame ${n}`} data-testid="evidence-frame" onClick={() => act?.frame(n)}>#{n}</button>
                           ))}
                           {ev.frames.length > 24 && <span className="muted">…</span>}
                         </span>
                       )}
                       {ev.streams && ev.streams.length > 0 && (
                         <span className="ev-group">
-                          <button className="chip" title="Show only these streams" data-testid="evidence-streams" onClick={() => props.act.streams(ev.streams!)}>
+                          <button disabled={!act} className="chip" title="Show only these streams" data-testid="evidence-streams" onClick={() => act?.streams(ev.streams!)}>
                             stream{ev.streams.length === 1 ? '' : 's'} {ev.streams.slice(0, 12).join(', ')}{ev.streams.length > 12 ? '…' : ''}
                           </button>
                         </span>
                       )}
                       {ev.addresses?.map((a) => (
-                        <button key={a} className="chip addr" title={`Filter on ${a}`} onClick={() => props.act.address(a)}>{a}</button>
+                        <button key={a} disabled={!act} className="chip addr" title={`Filter on ${a}`} onClick={() => act?.address(a)}>{a}</button>
                       ))}
                       {(ev.frames?.length || ev.streams?.length) ? (
-                        <button className="chip" title="Flow graph of the evidence" data-testid="evidence-flow" onClick={() => props.act.flow(f)}>⇄ flow graph</button>
+                        <button disabled={!act} className="chip" title="Flow graph of the evidence" data-testid="evidence-flow" onClick={() => act?.flow(f)}>⇄ flow graph</button>
                       ) : null}
                       {ev.first_time && <span className="muted ev-time">{formatDate(ev.first_time)} → {formatDate(ev.last_time)}</span>}
                       {ev.counts && <span className="muted ev-counts">{Object.entries(ev.counts).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${v}`).join(' · ')}</span>}

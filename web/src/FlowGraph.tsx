@@ -6,7 +6,7 @@ import { Dialog, Spinner } from './ui';
 
 export type FlowSource = { stream: number } | { frames: number[]; label?: string } | { view: string; label?: string };
 
-const COL = 190, ROW = 24, TOP = 40, LEFT = 96, RIGHT_PAD = 24;
+const COL = 200, ROW = 24, TOP = 40, LEFT = 96, RIGHT_PAD = 16, COMMENT_W = 260;
 
 function relTime(t: string | number, t0: number): string {
   return fixed((Number(t) - t0).toFixed(9)).replace(/(\.\d{6})\d*$/, '$1');
@@ -26,9 +26,11 @@ export function FlowGraphDialog(props: {
 
   const title = 'stream' in src ? `Flow Graph — TCP stream ${src.stream}` : 'frames' in src ? `Flow Graph — ${src.label ?? `${src.frames.length} frames`}` : `Flow Graph — ${src.label ?? 'displayed packets'}`;
   const nodes = g?.nodes ?? [];
-  const width = LEFT + Math.max(1, nodes.length) * COL + RIGHT_PAD;
+  const width = LEFT + Math.max(1, nodes.length) * COL + COMMENT_W + RIGHT_PAD;
   const height = TOP + (g?.events.length ?? 0) * ROW + 16;
-  const x = (n: string) => LEFT + nodes.indexOf(n) * COL + COL / 2;
+  const idx = (n: number | string) => (typeof n === 'number' ? n : nodes.indexOf(n));
+  const x = (n: number | string) => LEFT + idx(n) * COL + COL / 2;
+  const name = (n: number | string) => (typeof n === 'number' ? nodes[n] ?? String(n) : n);
   const t0 = g?.events.length ? Number(g.events[0].time) : 0;
 
   return (
@@ -52,12 +54,13 @@ export function FlowGraphDialog(props: {
               </marker>
             </defs>
             <text x={8} y={16} className="flow-head">Time</text>
-            {nodes.map((n) => (
+            {nodes.map((n, i) => (
               <g key={n}>
-                <text x={x(n)} y={16} textAnchor="middle" className="flow-head">{n}</text>
-                <line x1={x(n)} x2={x(n)} y1={TOP - 14} y2={height - 4} className="flow-life" />
+                <text x={x(i)} y={16} textAnchor="middle" className="flow-head">{n}</text>
+                <line x1={x(i)} x2={x(i)} y1={TOP - 14} y2={height - 4} className="flow-life" />
               </g>
             ))}
+            <text x={LEFT + nodes.length * COL + 8} y={16} className="flow-head">Comment</text>
             {g.events.map((e, i) => {
               const y = TOP + i * ROW + 10;
               const x1 = x(e.from), x2 = x(e.to);
@@ -69,13 +72,15 @@ export function FlowGraphDialog(props: {
                   onClick={() => { setSel(e.frame); props.onFrame(e.frame); }}>
                   <rect x={0} y={y - 14} width={width} height={ROW} className="flow-hit" />
                   <text x={8} y={y + 4} className="flow-time">{relTime(e.time, t0)}</text>
+                  <text x={LEFT - 6} y={y + 4} textAnchor="end" className="flow-frame">{e.frame}</text>
                   {self
                     ? <path d={`M${x1},${y - 4} h30 v8 h-28`} fill="none" stroke={color} strokeWidth={selected ? 2 : 1.2} markerEnd="url(#arrow)" />
                     : <line x1={x1} x2={x2} y1={y} y2={y} stroke={color} strokeWidth={selected ? 2 : 1.2} markerEnd="url(#arrow)" />}
                   <text x={self ? x1 + 34 : (x1 + x2) / 2} y={y - 4} textAnchor={self ? 'start' : 'middle'} className="flow-label" fill={color}>
                     {e.label}
                   </text>
-                  <title>{`Frame ${e.frame} (${e.proto}): ${e.from} → ${e.to}  ${e.label}`}</title>
+                  {e.comment && <text x={LEFT + nodes.length * COL + 8} y={y + 4} className="flow-comment">{e.comment}</text>}
+                  <title>{`Frame ${e.frame} (${e.proto}): ${name(e.from)} → ${name(e.to)}  ${e.label}${e.comment ? ` — ${e.comment}` : ''}`}</title>
                 </g>
               );
             })}

@@ -41,15 +41,15 @@ export function FollowDialog(props: {
     if (!data) return [];
     const off = [0, 0];
     return data.chunks.map((c) => {
-      const bytes = fromBase64(c.base64);
+      const bytes = c.base64 !== undefined ? fromBase64(c.base64) : new Uint8Array();
       const base = off[c.dir];
-      off[c.dir] += bytes.length;
-      return { ...c, bytes, base };
+      off[c.dir] += bytes.length + (c.missing ?? 0);
+      return { dir: c.dir, frame: c.frame, missing: c.missing, bytes, base };
     });
   }, [data]);
   const proto = props.proto.toUpperCase();
   const filter = `${props.proto}.stream eq ${stream}`;
-  const ep = (x: { addr: string; port: number }) => (x.addr.includes(':') ? `[${x.addr}]` : x.addr) + ':' + x.port;
+  const ep = (x: { addr: string; port: number } | null) => (x ? (x.addr.includes(':') ? `[${x.addr}]` : x.addr) + ':' + x.port : '?');
 
   return (
     <Dialog title={`Follow ${proto} Stream (${filter})`} onClose={props.onClose} wide testId="follow-dialog">
@@ -59,7 +59,7 @@ export function FollowDialog(props: {
           {!data && !err && <Spinner />}
           {chunks.filter((c) => dir === 'both' || String(c.dir) === dir).map((c, i) => (
             <pre key={i} className={c.dir === 0 ? 'client' : 'server'} title={`Frame ${c.frame} — click to go to it`} onClick={() => props.onFrame(c.frame)}>
-              {mode === 'ascii' ? ascii(c.bytes) : mode === 'hex' ? hexdump(c.bytes, c.base, c.dir === 1) : Array.from(c.bytes, (x) => x.toString(16).padStart(2, '0')).join('') + '\n'}
+              {c.missing !== undefined ? `[${c.missing} bytes missing in capture file]\n` : mode === 'ascii' ? ascii(c.bytes) : mode === 'hex' ? hexdump(c.bytes, c.base, c.dir === 1) : Array.from(c.bytes, (x) => x.toString(16).padStart(2, '0')).join('') + '\n'}
             </pre>
           ))}
           {data && chunks.length === 0 && <div className="muted pad">This stream carries no payload.</div>}

@@ -167,6 +167,10 @@ export function StartPage() {
     try { const r = await api.open(p.trim()); go(`/c/${encodeURIComponent(r.id)}`); } catch (e) { setErr(errorMessage(e)); } finally { setBusy(false); }
   };
   const upload = async (f: File) => {
+    if (info?.maxUpload && f.size > info.maxUpload) {
+      setErr(`${f.name} is ${formatBytes(f.size)}; the server takes uploads up to ${formatBytes(info.maxUpload)} (wiresage ui --max-upload MB), or open it by its path on the server`);
+      return;
+    }
     setBusy(true); setErr(null);
     try { const r = await api.upload(f); go(`/c/${encodeURIComponent(r.id)}`); } catch (e) { setErr(errorMessage(e)); } finally { setBusy(false); }
   };

@@ -9,7 +9,7 @@ export interface Row {
 export interface FramesPage { total: number; complete: boolean; rows: Row[] }
 export interface TreeNode {
   label: string; field?: string; value?: string; start: number; length: number;
-  buffer: number; severity?: string; children?: TreeNode[];
+  buffer: number; generated?: boolean; severity?: string; filter?: string; children?: TreeNode[];
 }
 export interface FrameDetail { no: number; tree: TreeNode[]; buffers: { name: string; base64: string }[] }
 export interface CaptureInfo {
@@ -30,8 +30,9 @@ export interface Finding {
 }
 export interface Findings { findings: Finding[]; files?: unknown[]; [k: string]: unknown }
 export interface FollowData {
-  proto: string; stream: number; client: { addr: string; port: number }; server: { addr: string; port: number };
-  chunks: { dir: 0 | 1; frame: number; base64: string }[]; bytes: [number, number];
+  proto: string; stream: number; client: { addr: string; port: number } | null; server: { addr: string; port: number } | null;
+  chunks: ({ dir: 0 | 1; frame: number; base64: string; missing?: undefined } | { dir: 0 | 1; frame: number; missing: number; base64?: undefined })[];
+  bytes: [number, number];
 }
 export interface ConvRow {
   a: string; portA?: number; b: string; portB?: number; stream?: number;
@@ -42,17 +43,20 @@ export interface EndpointRow {
   address: string; port?: number; frames: number; bytes: number; txFrames: number; txBytes: number;
   rxFrames: number; rxBytes: number; filter?: string;
 }
-export interface ExpertItem { severity: string; group: string; protocol: string; summary: string; count: number; frames: number[] }
-export interface FlowEvent { frame: number; time: string | number; from: string; to: string; label: string; proto: string; color?: string }
+export interface ExpertItem { severity: string; group: string; protocol: string; summary: string; field?: string; count: number; frames: number[] }
+export interface FlowEvent { frame: number; time: string | number; from: number | string; to: number | string; label: string; proto: string; comment?: string; color?: string }
 export interface FlowGraph { nodes: string[]; events: FlowEvent[] }
 export interface IoGraph { start: number | string; interval: number; series: { name: string; values: number[] }[] }
 export interface PhsNode { protocol: string; name: string; frames: number; bytes: number; children?: PhsNode[] }
+export interface ComparePoint { id: string; name: string }
 export interface CompareResult {
-  pointA?: string; pointB?: string; matched: [number, number][]; onlyA: number[]; onlyB: number[];
-  nat?: unknown; clockOffset?: number | string; findings?: Finding[] | Findings;
+  pointA?: ComparePoint | string; pointB?: ComparePoint | string; matched: [number, number][]; onlyA: number[]; onlyB: number[];
+  nat?: { a: string; b: string; role: string; packets: number }[] | null;
+  clockOffset?: { seconds: number; oneWayDelay?: number; exact?: boolean; samples?: number } | number | null;
+  findings?: Finding[] | Findings;
 }
 export interface Point { id: string; kind: string; label: string; addresses?: string[]; up?: boolean }
-export interface Info { version: string; roots: string[]; recent: { path: string; name: string; size: number; mtime: number | string }[] }
+export interface Info { version: string; roots: string[]; maxUpload?: number; recent: { path: string; name: string; size: number; mtime: number | string }[] }
 export interface BrowseResult { path: string; parent: string | null; entries: { name: string; dir: boolean; size: number; mtime: number | string }[] }
 
 const TOKEN_KEY = 'wiresage.token';
