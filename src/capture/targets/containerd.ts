@@ -7,10 +7,9 @@
  * /run/k3s/containerd/containerd.sock).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { pidTarget } from './netns.js';
 import type { Provider } from './runtimes.js';
-import { TargetError, type CaptureTarget } from './target.js';
+import { TargetError, socketPresent, type CaptureTarget } from './target.js';
 
 export const CONTAINERD_SOCKETS = ['/run/containerd/containerd.sock', '/run/k3s/containerd/containerd.sock', '/var/snap/microk8s/common/run/containerd.sock'];
 
@@ -118,7 +117,7 @@ export class Containerd {
 export function containerdProviders(): { present: Provider[]; absent: string[] } {
   const env = process.env.CONTAINERD_ADDRESS?.replace(/^unix:\/\//, '');
   const sockets = env ? [env] : CONTAINERD_SOCKETS;
-  const found = sockets.filter((s) => existsSync(s));
+  const found = sockets.filter((s) => socketPresent(s));
   if (!found.length) return { present: [], absent: [`containerd (${sockets[0]})`] };
   return { present: found.map(containerdProvider), absent: [] };
 }

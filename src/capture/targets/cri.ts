@@ -9,11 +9,10 @@
  * The socket is $CONTAINER_RUNTIME_ENDPOINT (crictl's variable) or the first of the usual
  * places that exists.
  */
-import { existsSync } from 'node:fs';
 import { Fields, GrpcError, GRPC_NOT_FOUND, GRPC_UNIMPLEMENTED, grpcUnary, pb, type Pb } from './grpc.js';
 import { netnsTarget, pidTarget } from './netns.js';
 import type { Provider } from './runtimes.js';
-import { TargetError, notFoundHint, type CaptureTarget } from './target.js';
+import { TargetError, socketPresent, notFoundHint, type CaptureTarget } from './target.js';
 
 export const CRI_SOCKETS = ['/run/containerd/containerd.sock', '/run/crio/crio.sock', '/var/run/cri-dockerd.sock', '/run/k3s/containerd/containerd.sock'];
 
@@ -189,7 +188,7 @@ export async function criSandboxTarget(c: CriClient, s: Sandbox, spec: string): 
 /** The CRI socket candidates present here. */
 export function criSockets(): string[] {
   const env = process.env.CONTAINER_RUNTIME_ENDPOINT?.replace(/^unix:\/\//, '');
-  return (env ? [env] : CRI_SOCKETS).filter((s) => existsSync(s));
+  return (env ? [env] : CRI_SOCKETS).filter((s) => socketPresent(s));
 }
 
 export function criProviders(): { present: Provider[]; absent: string[] } {

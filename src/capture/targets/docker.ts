@@ -7,9 +7,8 @@
  * The socket is $DOCKER_HOST (unix:// only) or /var/run/docker.sock.
  */
 import { request } from 'node:http';
-import { existsSync } from 'node:fs';
 import { pidTarget } from './netns.js';
-import { TargetError, notFoundHint, nsIdOf, type CaptureTarget, type Runtime } from './target.js';
+import { TargetError, socketPresent, notFoundHint, nsIdOf, type CaptureTarget, type Runtime } from './target.js';
 
 interface EngineResponse { status: number; body: unknown; text: string }
 
@@ -204,5 +203,5 @@ export function dockerSocket(): string {
 /** The Docker engine, or undefined when its socket does not exist. */
 export function dockerEngine(): EngineClient | undefined {
   const socket = dockerSocket();
-  return existsSync(socket) ? new EngineClient(socket, 'docker', 'docker') : undefined;
+  return socketPresent(socket) ? new EngineClient(socket, 'docker', 'docker') : undefined;
 }

@@ -105,7 +105,8 @@ async function resolveContainer(value: string, spec: string): Promise<CaptureTar
   const names = (await Promise.all(usable.map((p) => p.names().catch(() => [] as string[])))).flat();
   const where = usable.map((p) => p.runtime).join(', ');
   throw new TargetError(`no container named '${name}' (nor with that ID or ID prefix) in ${where}`,
-    notFoundHint(name, names, 'containers') + (failures.length ? `; also: ${failures.map((f) => f.message.split('\n')[0]).join('; ')}` : ''));
+    notFoundHint(name, names, 'containers') + (failures.length ? `; also: ${failures.map((f) => f.message.split('\n')[0]).join('; ')}` : '')
+    + (absent.length && !only ? `; not running here: ${absent.join(', ')}` : ''));
 }
 
 /** A container seen by two runtimes (containerd's own API and its CRI plugin) is one answer. */

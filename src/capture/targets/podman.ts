@@ -4,9 +4,9 @@
  * and `podman ps` (rootful podman has no daemon by default).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { EngineClient, type Inspect, type ListEntry } from './docker.js';
-import { TargetError } from './target.js';
+import { existsSync } from 'node:fs';
+import { TargetError, socketPresent } from './target.js';
 
 /** The podman API socket: $CONTAINER_HOST when it is unix://, else the rootful default. */
 export function podmanSocket(): string {
@@ -63,6 +63,8 @@ function hasPodman(): boolean {
 /** The podman engine: its API socket when present, else its CLI when installed, else undefined. */
 export function podmanEngine(): EngineClient | undefined {
   const socket = podmanSocket();
-  if (existsSync(socket)) return new EngineClient(socket, 'podman', 'podman');
+  if (socketPresent(socket)) return new EngineClient(socket, 'podman', 'podman');
+  // The CLI would follow $CONTAINER_HOST to the same missing socket.
+  if (process.env.CONTAINER_HOST) return undefined;
   return hasPodman() ? new PodmanCli() : undefined;
 }

@@ -58,6 +58,17 @@ export function nsIdOf(path: string): string | undefined {
   }
 }
 
+/** Whether a runtime socket is there: a path we may not even look at counts as there (the call then says "permission denied"). */
+export function socketPresent(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM';
+  }
+}
+
 /** Names from `candidates` close to `name` (by edit distance, or sharing a prefix), best first. */
 export function closeNames(name: string, candidates: Iterable<string>, max = 5): string[] {
   const scored: Array<[number, string]> = [];
