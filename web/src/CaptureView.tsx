@@ -389,7 +389,8 @@ export function CaptureView(props: { id: string }) {
       {dialog?.kind === 'endpoints' && <EndpointsDialog captureId={id} onClose={() => setDialog(null)} onFilter={onFilterAction} setMenu={setMenu} />}
       {dialog?.kind === 'expert' && <ExpertDialog captureId={id} onClose={() => setDialog(null)} onFrame={gotoFrame} onFilter={onFilterAction} />}
       {dialog?.kind === 'hierarchy' && <HierarchyDialog captureId={id} onClose={() => setDialog(null)} onFilter={onFilterAction} setMenu={setMenu} />}
-      {dialog?.kind === 'io' && <IoGraphDialog captureId={id} onClose={() => setDialog(null)} />}
+      {dialog?.kind === 'io' && <IoGraphDialog captureId={id} onClose={() => setDialog(null)}
+        duration={info?.firstTime && info.lastTime ? Number(info.lastTime) - Number(info.firstTime) : 1} />}
       <ContextMenu menu={menu} onClose={() => setMenu(null)} />
     </div>
   );

@@ -135,7 +135,7 @@ export function FilterBar(props: {
       <button className="icon" title="Clear the display filter" aria-label="Clear filter" onClick={() => { setText(''); apply(''); }}>✕</button>
       <button title="Apply the display filter (Enter)" data-testid="filter-apply" onClick={() => apply(text)} disabled={status.kind === 'error'}>Apply</button>
       {props.progress && <span className="filter-progress"><Progress value={props.progress.value} label={props.progress.label} /> {props.progress.label}</span>}
-      <span className={'filter-msg ' + cls} data-testid="filter-message" role="status">
+      <span className={'filter-msg ' + cls} data-testid="filter-message" role="status" title={err?.message ?? (status.kind === 'ok' ? status.warning : undefined)}>
         {err ? <>{err.message}{err.start !== undefined && err.end !== undefined && err.end > err.start ? <> — <code>{text.trim().slice(err.start, err.end)}</code></> : null}
           {err.suggestions?.length ? <> Did you mean {err.suggestions.map((s, i) => <button key={s} className="link" onClick={() => {
             if (err.start !== undefined && err.end !== undefined) { const t = text.trim(); setText(t.slice(0, err.start) + s + t.slice(err.end)); } else setText(s);

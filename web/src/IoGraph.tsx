@@ -8,8 +8,14 @@ import { Dialog, Spinner } from './ui';
 const INTERVALS = [0.001, 0.01, 0.1, 1, 10, 60];
 const COLORS = ['#1f77b4', '#2ca02c', '#d62728', '#9467bd', '#ff7f0e'];
 
-export function IoGraphDialog(props: { captureId: string; onClose: () => void }) {
-  const [interval, setInterval] = useState(1);
+/** An interval giving at most ~200 points over the capture (Wireshark picks one the same way). */
+function autoInterval(duration: number): number {
+  if (!Number.isFinite(duration) || duration <= 0) return 1;
+  return INTERVALS.find((i) => duration / i <= 200) ?? INTERVALS[INTERVALS.length - 1];
+}
+
+export function IoGraphDialog(props: { captureId: string; duration: number; onClose: () => void }) {
+  const [interval, setInterval] = useState(() => autoInterval(props.duration));
   const [data, setData] = useState<IoGraph | null>(null);
   const [err, setErr] = useState<string | null>(null);
   const box = useRef<HTMLDivElement>(null);
@@ -21,11 +27,13 @@ export function IoGraphDialog(props: { captureId: string; onClose: () => void })
   useEffect(() => {
     if (!data || !box.current) return;
     const n = Math.max(0, ...data.series.map((s) => s.values.length));
-    const xs = Array.from({ length: n }, (_, i) => i * data.interval);
+    // One more point at the end so the last interval is drawn as wide as the others (stepped lines).
+    const xs = Array.from({ length: n + 1 }, (_, i) => Number((i * data.interval).toFixed(6)));
+    const ys = data.series.map((s) => [...s.values, s.values[s.values.length - 1] ?? 0]);
     const series: uPlot.Series[] = [{ label: 'Time (s)' }];
     data.series.forEach((s, i) => series.push({
       label: s.name, stroke: COLORS[i % COLORS.length], width: 1.5, scale: s.name === 'bytes' ? 'bytes' : 'count',
-      fill: s.name === 'packets' ? 'rgba(31,119,180,0.08)' : undefined, paths: uPlot.paths.stepped?.({ align: 1 }),
+      fill: s.name === 'packets' ? 'rgba(31,119,180,0.08)' : undefined, paths: uPlot.paths.stepped?.({ align: 1 }), points: { show: false },
     }));
     const opts: uPlot.Options = {
       width: box.current.clientWidth, height: Math.max(240, box.current.clientHeight - 40),
@@ -38,7 +46,7 @@ export function IoGraphDialog(props: { captureId: string; onClose: () => void })
       ],
       cursor: { drag: { x: true, y: false } },
     };
-    const plot = new uPlot(opts, [xs, ...data.series.map((s) => s.values)], box.current);
+    const plot = new uPlot(opts, [xs, ...ys], box.current);
     const ro = new ResizeObserver(() => { if (box.current) plot.setSize({ width: box.current.clientWidth, height: Math.max(240, box.current.clientHeight - 40) }); });
     ro.observe(box.current);
     return () => { ro.disconnect(); plot.destroy(); };
