@@ -161,7 +161,8 @@ export class Capture extends EventEmitter {
 
   private async openReader(): Promise<CaptureReader> {
     if (this.live) return readerFromStream(tailStream(this.path, this.live), this.name);
-    return openCapture(this.path);
+    // Small chunks: the event loop serves requests between them while the index grows.
+    return openCapture(this.path, { chunkSize: 256 * 1024 });
   }
 
   /** Runs the index pass (call once). */

@@ -13,6 +13,7 @@ import { allFields } from '../fields/field.js';
 import { checkFilter, FilterError } from '../filter/index.js';
 import { CaptureFileError } from '../file/types.js';
 import { Capture } from './capture.js';
+import { colorRules } from './colors.js';
 import { conversations, convTypes, endpoints, expert, findings, flowGraph, follow, hierarchy, ioGraph, writePcapng, type ConvType } from './analyses.js';
 import { compareCaptures } from './compare.js';
 import { AccessError, COOKIE, privateDir, requestToken, Roots, tokenEquals } from './security.js';
@@ -126,6 +127,7 @@ export class UiServer {
 
   constructor(private readonly o: ServerOptions) {
     this.roots = new Roots(o.roots);
+    colorRules(); // compiled once, before the first page is asked for
     this.staticDir = o.staticDir ?? defaultStaticDir;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e) => this.fail(res, e));
