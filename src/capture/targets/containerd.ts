@@ -101,6 +101,9 @@ export class Containerd {
     for (const ns of await this.namespaces()) {
       for (const task of (await this.tasks(ns)).values()) {
         if (task.status !== 'RUNNING' || !task.pid) continue;
+        // A pod's sandbox (pause) container: the pod itself stands for it (through the CRI).
+        const labels = await this.labels(ns, task.id).catch(() => ({} as Record<string, string>));
+        if (labels['io.cri-containerd.kind'] === 'sandbox') continue;
         try {
           out.push(await this.target(ns, task.id, `container:containerd://${task.id}`));
         } catch (e) {
@@ -128,8 +131,14 @@ function containerdProvider(socket: string): Provider {
     runtime: 'containerd',
     where: socket,
     async find(name, spec) {
-      const hits = await c.match(name);
+      let hits = await c.match(name);
       if (!hits.length) return undefined;
+      if (hits.length > 1) {
+        // Several by name, one running (a restarted container leaves the old one): take it.
+        const running: typeof hits = [];
+        for (const h of hits) if ((await c.tasks(h.ns)).get(h.id)?.status === 'RUNNING') running.push(h);
+        if (running.length) hits = running;
+      }
       if (hits.length > 1) {
         throw new TargetError(`'${name}' matches several containerd containers: ${hits.slice(0, 6).map((h) => `${h.ns}/${h.id.slice(0, 12)}`).join(', ')}`,
           'give more of the ID (container:containerd://FULL_ID)');

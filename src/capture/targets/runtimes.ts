@@ -42,11 +42,13 @@ export async function providers(): Promise<{ present: Provider[]; absent: string
   const podman = podmanEngine();
   if (podman) present.push(engineProvider(podman));
   else absent.push(`podman (${podmanSocket()} or the podman command)`);
-  const ctrd = containerdProviders();
-  present.push(...ctrd.present);
-  absent.push(...ctrd.absent);
+  // The CRI before containerd's own API: on a Kubernetes node both see the same containers,
+  // and the CRI knows their pods (its answer, or its "ambiguous" message, is the better one).
   const cri = criProviders();
   present.push(...cri.present);
   absent.push(...cri.absent);
+  const ctrd = containerdProviders();
+  present.push(...ctrd.present);
+  absent.push(...ctrd.absent);
   return { present, absent };
 }

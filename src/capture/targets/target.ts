@@ -83,7 +83,8 @@ export function closeNames(name: string, candidates: Iterable<string>, max = 5):
 }
 
 /** "did you mean a, b?" or the list of what exists, for not-found messages. */
-export function notFoundHint(name: string, candidates: string[], what: string): string {
+export function notFoundHint(name: string, all: string[], what: string): string {
+  const candidates = [...new Set(all)];
   const close = closeNames(name, candidates);
   if (close.length) return `did you mean ${close.join(', ')}?`;
   if (!candidates.length) return `there are no ${what}`;
