@@ -13,6 +13,7 @@ import { convCommand, convOptions } from './conv.js';
 import { expertCommand, expertOptions } from './expert.js';
 import { followCommand, followOptions } from './follow.js';
 import { doctorCommand, doctorOptions } from './doctor.js';
+import { probeCommand, probeOptions } from './probe.js';
 import { ifacesCommand, ifacesOptions } from './ifaces.js';
 import { uiCommand, uiOptions } from '../web/command.js';
 
@@ -32,6 +33,7 @@ const commands: Record<string, Command> = {
   conv: { summary: 'TCP/UDP conversations (tshark -z conv numbers) with state, history, RTT, close', usage: 'wiresage conv FILE [--tcp|--udp|--ip] [--sort KEY] [--json]', options: convOptions, run: convCommand },
   expert: { summary: 'expert information by severity and kind, with counts and first frames', usage: 'wiresage expert FILE [--json]', options: expertOptions, run: expertCommand },
   doctor: { summary: 'diagnose the connections in captures: what failed, why, what to do next (exit 1 when problems are found)', usage: 'wiresage doctor FILE... [--json|--format md] [--lang zh]', options: doctorOptions, run: doctorCommand },
+  probe: { summary: 'connect to a service while capturing, speak its first steps (TNS redirects followed), diagnose each hop', usage: 'wiresage probe HOST:PORT [--proto oracle|mysql|postgres|redis|tls|http|tcp] [--via TARGET] [--json]', options: probeOptions, run: probeCommand },
   follow: { summary: 'one TCP stream reassembled, both directions (ascii, hex, raw, json)', usage: 'wiresage follow FILE --stream N [--format ascii|hex|raw|json]', options: followOptions, run: followCommand },
   ui: { summary: 'web UI: packet list, detail tree, findings, live capture (127.0.0.1, token in the printed URL)', usage: 'wiresage ui [FILE...] [--port N] [--host ADDR] [--root DIR]...', options: uiOptions, run: uiCommand },
 };

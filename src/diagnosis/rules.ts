@@ -10,7 +10,7 @@
  * - `tcp.syn.unanswered`       — SYNs resent, never answered: dropped silently on the way.
  * - `icmp.unreachable`         — a router or host answered with ICMP destination unreachable.
  * - `tcp.rst.refused`          — the server itself answered RST to the SYN: nothing listens.
- * - `auth.failed`              — the server rejected the login (ORA-01017, 1045, 28P01, WRONGPASS…).
+ * - `auth.failed`              — the server rejected the login (ORA-01017, MySQL 1045/1130 host not allowed/1129 host blocked, 28P01, WRONGPASS…).
  * - `tns.refused`              — the Oracle listener refused the connection (ERR=…).
  * - `app.closed.after.handshake` — the server closed right after the handshake, no data.
  * - `dns.failure`              — DNS answered NXDOMAIN/SERVFAIL/REFUSED, or never answered.
@@ -120,7 +120,7 @@ function gapsText(syns: SegmentEvent[]): string {
 
 const AUTH_PATTERNS: Array<{ re: RegExp; what: string }> = [
   { re: /^oracle: .*ORA-(01017|28000|01005|28001|01045)/, what: 'Oracle' },
-  { re: /^mysql: .*failed (1045|1044|1698)/, what: 'MySQL' },
+  { re: /^mysql: .*failed (1045|1044|1698|1129|1130)/, what: 'MySQL' },
   { re: /^postgres: .*failed (28P01|28000)/, what: 'PostgreSQL' },
   { re: /^redis: .*(WRONGPASS|NOAUTH)/, what: 'Redis' },
 ];
