@@ -162,6 +162,62 @@ describe('access token', () => {
   });
 });
 
+describe('the ui command', () => {
+  it('listens on 127.0.0.1 with a token in the printed URL, opens no browser, and stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(repoRoot, 'dist/cli/main.js'), 'ui', seedA, '--root', examples], { env: { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      const m = await new Promise<RegExpExecArray>((resolve, reject) => {
+        child.stdout.on('data', (c) => {
+          out += c;
+          const x = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]{64})/.exec(out);
+          if (x) resolve(x);
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      const saved = base;
+      base = `http://127.0.0.1:${m[1]}`;
+      try {
+        const list = await call('GET', '/api/captures', { token: m[2] });
+        assert.equal(list.status, 200);
+        assert.equal(list.json()[0].name, 'seed-case-a-forged-rst-after-failed-logins.pcap');
+        assert.equal((await call('GET', '/api/captures', { token: TOKEN })).status, 401);
+        // DNS rebinding: another Host name is refused even with the token.
+        assert.equal((await call('GET', '/api/captures', { token: m[2], headers: { host: `evil.example:${m[1]}` } })).status, 403);
+      } finally {
+        base = saved;
+      }
+      const code = await new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      });
+      assert.equal(code, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('warns when exposed with --host', async () => {
+    const r = wiresage(['ui', '--host', '0.0.0.0', '--port', '99999'], { allowFail: true });
+    assert.equal(r.status, 2, 'bad port is a usage error');
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(repoRoot, 'dist/cli/main.js'), 'ui', '--host', '0.0.0.0', '--no-browser', '--root', examples], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let err = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (c) => {
+          err += c;
+          if (/WARNING: listening on 0\.0\.0\.0/.test(err)) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+      });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('paths and uploads', () => {
   it('refuses paths outside the roots, .. and symlinks leading out (403)', async () => {
     for (const path of [join(root(), '..', 'outside.pcap'), join(work, 'outside.pcap'), '/etc/passwd', join(root(), 'passwd-link'),
@@ -343,6 +399,22 @@ describe('packets', { skip: noTshark }, () => {
     const tmp = join(work, 'dl.pcapng');
     fs.writeFileSync(tmp, dl.body);
     assert.equal(wiresage(['read', '-t', tmp]).stdout, wiresage(['read', '-t', seedA]).stdout);
+  });
+
+  it('compares two captures of the same traffic packet by packet', async () => {
+    const a = await open(join(root(), 'seed-case-a-forged-rst-after-failed-logins.pcap'));
+    const up = await call('POST', '/api/captures/upload', { body: fs.readFileSync(seedA), headers: { 'x-filename': 'copy.pcap' } });
+    const b = up.json().id;
+    for (let i = 0; i < 100 && !(await call('GET', `/api/captures/${b}`)).json().complete; i++) await new Promise((r) => setTimeout(r, 50));
+    const r = await call('GET', `/api/compare?a=${a}&b=${b}`);
+    assert.equal(r.status, 200, r.body.toString());
+    const c = r.json();
+    assert.equal(c.matched.length, 48, 'every TCP packet matched');
+    assert.ok(c.matched.every(([x, y]: [number, number]) => x === y));
+    assert.deepEqual([c.onlyA, c.onlyB], [[], []]);
+    assert.equal(c.pointB.name, 'copy.pcap');
+    assert.ok(Array.isArray(c.findings.findings));
+    assert.equal((await call('GET', `/api/compare?a=${a}&b=nope`)).status, 404);
   });
 
   it('progress arrives as SSE', async () => {
