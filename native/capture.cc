@@ -9,9 +9,11 @@
 //   out as classic pcap records (16-byte header in host byte order + captured bytes). That is
 //   exactly what a pcap file holds after its 24-byte header, so writing a pcap file is one
 //   write() and the JS record parser (src/file/pcap.ts) reads live and offline data alike.
-// - `netns`: the device is opened on a helper thread that first setns()'s into the given
-//   network namespace. A packet socket stays bound to the namespace it was created in, so the
-//   descriptor is then read from the main thread like any other (multi-namespace capture).
+// - `netns`: the calling thread setns()'s into the given network namespace (CLONE_NEWNET is
+//   per thread), opens and activates the device there, and setns()'s back to the namespace it
+//   came from (an fd of it is kept for that). A packet socket stays bound to the namespace it
+//   was created in, so the descriptor is then read from the main loop like any other: one
+//   process captures in several namespaces at once. Interface listing works the same way.
 #include <napi.h>
 #include <pcap/pcap.h>
 #include <uv.h>
@@ -29,7 +31,6 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 #ifndef DLT_LINUX_SLL2
@@ -79,12 +80,64 @@ const char* FamilyName(const struct sockaddr* sa) {
   }
 }
 
+// Runs `work` with the calling thread in the network namespace at `path` and moves the thread
+// back afterwards. Returns "" or why the namespace could not be entered; `code` is NETNS_GONE
+// (no such namespace: the process exited, `ip netns del`), NETNS_PERM (EPERM: needs root, i.e.
+// CAP_SYS_ADMIN) or NETNS (anything else, e.g. not a namespace file).
+template <typename Work>
+std::string InNamespace(const std::string& path, std::string& code, Work work) {
+  int original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (original < 0) {
+    code = "NETNS";
+    return std::string("cannot open this thread's network namespace (/proc/thread-self/ns/net): ") + strerror(errno);
+  }
+  int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int e = errno;
+    close(original);
+    code = e == ENOENT || e == ESRCH ? "NETNS_GONE" : e == EACCES || e == EPERM ? "NETNS_PERM" : "NETNS";
+    return "cannot open network namespace " + path + ": " + strerror(e) +
+      (e == ENOENT || e == ESRCH ? " (the namespace is gone: its process exited or it was deleted)" : "");
+  }
+  if (setns(target, CLONE_NEWNET) != 0) {
+    int e = errno;
+    close(target);
+    close(original);
+    code = e == EPERM ? "NETNS_PERM" : "NETNS";
+    return "cannot enter network namespace " + path + ": " + strerror(e) +
+      (e == EPERM ? " (entering a namespace needs root: CAP_SYS_ADMIN)" : e == EINVAL ? " (not a network namespace file)" : "");
+  }
+  close(target);
+  work();
+  if (setns(original, CLONE_NEWNET) != 0) {
+    // The main thread would go on in the wrong namespace: nothing sensible is left to do.
+    std::string message = std::string("wiresage: cannot return to the original network namespace: ") + strerror(errno);
+    Napi::Error::Fatal("InNamespace", message.c_str());
+  }
+  close(original);
+  return "";
+}
+
 // pcap_findalldevs() as plain objects: name, description, flags and addresses.
+// listInterfaces([netnsPath]): inside that network namespace when given.
 Napi::Value ListInterfaces(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   char errbuf[PCAP_ERRBUF_SIZE] = {0};
   pcap_if_t* all = nullptr;
-  if (pcap_findalldevs(&all, errbuf) != 0) {
+  int status = 0;
+  if (info.Length() > 0 && info[0].IsString()) {
+    std::string code;
+    std::string failure = InNamespace(info[0].As<Napi::String>().Utf8Value(), code, [&] { status = pcap_findalldevs(&all, errbuf); });
+    if (!failure.empty()) {
+      Napi::Error e = Napi::Error::New(env, failure);
+      e.Set("code", code);
+      e.ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  } else {
+    status = pcap_findalldevs(&all, errbuf);
+  }
+  if (status != 0) {
     Napi::Error::New(env, std::string("pcap_findalldevs: ") + errbuf).ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -277,19 +330,6 @@ void OpenDevice(const OpenOptions& o, OpenResult& r) {
   if (pcap_setnonblock(p, 1, errbuf) != 0) return Fail(r, "nonblock", "PCAP_ERROR", errbuf);
 }
 
-void OpenInNamespace(const OpenOptions& o, OpenResult& r) {
-  int fd = open(o.netns.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Fail(r, "netns", "NETNS", "cannot open " + o.netns + ": " + strerror(errno));
-  // CLONE_NEWNET is per thread: only this helper thread moves.
-  if (setns(fd, CLONE_NEWNET) != 0) {
-    int e = errno;
-    close(fd);
-    return Fail(r, "netns", "NETNS", "setns(" + o.netns + "): " + strerror(e));
-  }
-  close(fd);
-  OpenDevice(o, r);
-}
-
 class Handle : public Napi::ObjectWrap<Handle> {
  public:
   static Napi::Function Init(Napi::Env env) {
@@ -343,8 +383,9 @@ class Handle : public Napi::ObjectWrap<Handle> {
     if (o.netns.empty()) {
       OpenDevice(o, r);
     } else {
-      std::thread opener([&] { OpenInNamespace(o, r); });
-      opener.join();
+      std::string code;
+      std::string failure = InNamespace(o.netns, code, [&] { OpenDevice(o, r); });
+      if (!failure.empty()) Fail(r, "netns", code, failure);
     }
     if (r.pcap == nullptr) {
       Napi::Error e = Napi::Error::New(env, r.error);

@@ -30,6 +30,17 @@ export interface Lab {
 
 let serial = 0;
 
+/** Kills the processes in the namespaces and deletes them (errors ignored: for finally blocks). */
+export function removeNamespaces(names: string[]): void {
+  for (const ns of names) {
+    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.trim().split('\n').filter(Boolean) ?? [];
+    for (const pid of pids) {
+      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+    }
+    spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  }
+}
+
 /** True when namespaces can be made here (root, ip). */
 export function labAvailable(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -47,15 +58,7 @@ export function createLab(): Lab {
   const addrA = `10.251.${subnet}.1`;
   const addrB = `10.251.${subnet}.2`;
   const run = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const close = () => {
-    for (const ns of [a, b]) {
-      const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.trim().split('\n').filter(Boolean) ?? [];
-      for (const pid of pids) {
-        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-      }
-      spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    }
-  };
+  const close = () => removeNamespaces([a, b]);
   try {
     run('ip', 'netns', 'add', a);
     run('ip', 'netns', 'add', b);
@@ -134,4 +137,67 @@ export function finished(child: ChildProcess): Promise<{ code: number | null; st
   child.stdout?.on('data', (c: Buffer) => { stdout += c.toString(); });
   child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Three hosts in a row: client — router — server, each a namespace; `close()` removes them. */
+export interface RoutedLab {
+  client: string;
+  router: string;
+  server: string;
+  clientAddr: string;
+  serverAddr: string;
+  /** Runs a command in one of the namespaces. */
+  exec(ns: string, argv: string[]): string;
+  close(): void;
+}
+
+/**
+ * client (10.251.S.2/24, eth0) — (eth0 10.251.S.1) router (eth1 10.252.S.1) — (eth0 10.252.S.2/24) server,
+ * forwarding on in the router, IPv6 and offloads off, lo up everywhere.
+ */
+export function createRoutedLab(): RoutedLab {
+  const id = `${process.pid % 100000}${serial++}`;
+  const subnet = 1 + ((process.pid + serial * 13) % 250);
+  const client = `wsrc${id}`;
+  const router = `wsrr${id}`;
+  const server = `wsrs${id}`;
+  const all = [client, router, server];
+  const run = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  const close = () => removeNamespaces(all);
+  const clientAddr = `10.251.${subnet}.2`;
+  const serverAddr = `10.252.${subnet}.2`;
+  try {
+    for (const ns of all) {
+      run('ip', 'netns', 'add', ns);
+      run('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+      run('ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1');
+      run('ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1');
+    }
+    const link = (a: string, ifA: string, b: string, ifB: string, tag: string) => {
+      run('ip', 'link', 'add', `wsl${id}${tag}a`, 'type', 'veth', 'peer', 'name', `wsl${id}${tag}b`);
+      run('ip', 'link', 'set', `wsl${id}${tag}a`, 'netns', a, 'name', ifA);
+      run('ip', 'link', 'set', `wsl${id}${tag}b`, 'netns', b, 'name', ifB);
+      for (const [ns, iface] of [[a, ifA], [b, ifB]]) {
+        run('ip', '-n', ns, 'link', 'set', iface, 'up');
+        spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', iface, 'tso', 'off', 'gso', 'off', 'gro', 'off'], { stdio: 'ignore' });
+      }
+    };
+    link(client, 'eth0', router, 'eth0', 'c');
+    link(router, 'eth1', server, 'eth0', 's');
+    run('ip', '-n', client, 'addr', 'add', `${clientAddr}/24`, 'dev', 'eth0');
+    run('ip', '-n', router, 'addr', 'add', `10.251.${subnet}.1/24`, 'dev', 'eth0');
+    run('ip', '-n', router, 'addr', 'add', `10.252.${subnet}.1/24`, 'dev', 'eth1');
+    run('ip', '-n', server, 'addr', 'add', `${serverAddr}/24`, 'dev', 'eth0');
+    run('ip', '-n', client, 'route', 'add', 'default', 'via', `10.251.${subnet}.1`);
+    run('ip', '-n', server, 'route', 'add', 'default', 'via', `10.252.${subnet}.1`);
+    run('ip', 'netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return {
+    client, router, server, clientAddr, serverAddr,
+    exec: (ns, argv) => execFileSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: 60_000 }),
+    close,
+  };
 }

@@ -72,7 +72,8 @@ export interface NativeHandle {
 
 export interface Addon {
   Handle: new (options: HandleOptions) => NativeHandle;
-  listInterfaces(): DeviceInfo[];
+  /** pcap_findalldevs, inside the network namespace at `netns` when given (throws with code NETNS_GONE, NETNS_PERM or NETNS). */
+  listInterfaces(netns?: string): DeviceInfo[];
   /** null when `expression` compiles for the link type, else libpcap's message. */
   compileFilter(linkType: number, snapLen: number, expression: string): string | null;
   libVersion(): string;

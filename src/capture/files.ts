@@ -58,6 +58,8 @@ export interface CaptureFilesOptions {
   rotateSeconds?: number;
   /** --max-size: stop once this many bytes were written in all (counting files since deleted). */
   maxBytes?: number;
+  /** A byte count shared by several CaptureFiles (--split): maxBytes then bounds them together. */
+  shared?: { bytes: number };
   /** Counters per interface, written as pcapng Interface Statistics Blocks when a file is closed. */
   statistics?: () => (CaptureStats | null)[];
   /** Called with each file name once it is complete (closed). */
@@ -226,7 +228,7 @@ export class CaptureFiles {
       const file = new SafeFile(name, true);
       this.startWriter(file);
       this.file = file;
-      this.bytesWritten += file.size;
+      this.addBytes(file.size);
       this.headerSize = file.size;
       this.files.push(name);
       this.created.push(name);
@@ -253,7 +255,7 @@ export class CaptureFiles {
       throw e instanceof CaptureWriteError ? e : writeError(e, name, 'create', 0);
     }
     this.file = file;
-    this.bytesWritten += file.size;
+    this.addBytes(file.size);
     this.headerSize = file.size;
     const existing = this.files.indexOf(name);
     if (existing >= 0) this.files.splice(existing, 1);
@@ -342,7 +344,7 @@ export class CaptureFiles {
           rotateAt = view.getUint32(run, le);
           break;
         }
-        if (this.bytesWritten + (size - this.file!.size) + out > maxBytes) {
+        if ((this.o.shared?.bytes ?? this.bytesWritten) + (size - this.file!.size) + out > maxBytes) {
           stop = true;
           break;
         }
@@ -358,12 +360,12 @@ export class CaptureFiles {
         } catch (e) {
           if (e instanceof CaptureWriteError) {
             // The records that reached the disk in full count as written.
-            this.bytesWritten += this.file!.size - before;
+            this.addBytes(this.file!.size - before);
             this.packetsWritten += pcapng ? countBlocks(this.scratch, e.kept) : countWhole(view, position, e.kept, le);
           }
           throw e;
         }
-        this.bytesWritten += this.file!.size - before;
+        this.addBytes(this.file!.size - before);
         this.packetsWritten += records;
       }
       position = run;
@@ -382,6 +384,11 @@ export class CaptureFiles {
       }
     }
     return position;
+  }
+
+  private addBytes(n: number): void {
+    this.bytesWritten += n;
+    if (this.o.shared) this.o.shared.bytes += n;
   }
 
   private ensureScratch(length: number): void {
@@ -471,6 +478,16 @@ export class CaptureFiles {
     this.closed = true;
     this.finishFile();
   }
+}
+
+/**
+ * --split: the file of one capture point, named after -w with the point's name before the
+ * extension: `out.pcapng` + `netns:client@any` → `out.netns-client@any.pcapng`.
+ */
+export function splitPath(path: string, label: string): string {
+  const tag = label.replace(/[:/\\]/g, '-').replace(/[^A-Za-z0-9@%._+-]/g, '_');
+  const m = /^(.*?)(\.(?:pcapng|pcap|cap|ntar)(?:\.gz)?)?$/i.exec(path)!;
+  return `${m[1]}.${tag}${m[2] ?? ''}`;
 }
 
 function osName(): string {

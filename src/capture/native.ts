@@ -5,7 +5,7 @@
 import { loadAddon, type NativeHandle } from './addon.js';
 import {
   CaptureOpenError, CaptureRuntimeError, DEFAULT_SNAPLEN, DEFAULT_TIMEOUT_MS,
-  type BatchCallback, type CaptureSource, type CaptureSourceOptions, type CaptureStats,
+  type BatchCallback, type CaptureOpenCode, type CaptureSource, type CaptureSourceOptions, type CaptureStats,
 } from './source.js';
 import { endianness } from 'node:os';
 
@@ -20,6 +20,7 @@ export const DEFAULT_BUFFER_SIZE = 8 * 1024 * 1024;
 export class NativeSource implements CaptureSource {
   readonly backend = 'native' as const;
   readonly device: string;
+  readonly label: string;
   readonly linkType: number;
   readonly snapLen: number;
   readonly nanosecond: boolean;
@@ -36,6 +37,7 @@ export class NativeSource implements CaptureSource {
   constructor(options: CaptureSourceOptions) {
     const addon = loadAddon();
     this.device = options.device;
+    this.label = options.label ?? options.device;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     try {
       this.handle = new addon.Handle({
@@ -53,8 +55,8 @@ export class NativeSource implements CaptureSource {
       });
     } catch (e) {
       const err = e as Error & { code?: string };
-      const code = err.code === 'NO_SUCH_DEVICE' || err.code === 'PERM_DENIED' || err.code === 'FILTER' || err.code === 'IFACE_NOT_UP'
-        ? err.code : err.code === 'PROMISC_PERM_DENIED' ? 'PERM_DENIED' : 'OTHER';
+      const passed: readonly string[] = ['NO_SUCH_DEVICE', 'PERM_DENIED', 'FILTER', 'IFACE_NOT_UP', 'NETNS_GONE', 'NETNS_PERM', 'NETNS'];
+      const code = passed.includes(err.code ?? '') ? err.code as CaptureOpenCode : err.code === 'PROMISC_PERM_DENIED' ? 'PERM_DENIED' : 'OTHER';
       throw new CaptureOpenError(err.message, code, options.device);
     }
     this.linkType = this.handle.linkType;
@@ -69,7 +71,7 @@ export class NativeSource implements CaptureSource {
     this.handle.start((buffer, length) => onBatch(buffer.subarray(0, length)), (message) => {
       this.failed = true;
       this.lastStats = this.stats();
-      onError(new CaptureRuntimeError(`capture on ${this.device} stopped: ${message}`, this.device));
+      onError(new CaptureRuntimeError(`capture on ${this.label} stopped: ${message}`, this.device));
     });
   }
 

@@ -30,12 +30,12 @@ function explain(e: CaptureOpenError, backend: Backend, options: CaptureSourceOp
     case 'NO_SUCH_DEVICE': {
       let list = '';
       try {
-        list = (backend === 'native' ? loadAddon().listInterfaces() : tcpdumpInterfaces())
-          .map((d) => `  ${d.name}${addressSummary(d)}`).join('\n');
+        list = listInterfaces(backend, options.netns).map((d) => `  ${d.name}${addressSummary(d)}`).join('\n');
       } catch {
         list = '  (the interface list is not available)';
       }
-      return new CaptureOpenError(`no interface named '${device}'${options.netns ? ` in ${options.netns}` : ''}. Interfaces:\n${list}`, e.code, device);
+      const where = options.netns ? ` in ${options.label ? `${options.label.replace(/@[^@]*$/, '')} (network namespace ${options.netns})` : options.netns}` : '';
+      return new CaptureOpenError(`no interface named '${device}'${where}. Interfaces:\n${list}`, e.code, device);
     }
     case 'PERM_DENIED':
       return new CaptureOpenError(`no permission to capture on '${device}' (${e.message}). Capturing needs root or the capabilities CAP_NET_RAW and CAP_NET_ADMIN:\n` +
@@ -44,6 +44,10 @@ function explain(e: CaptureOpenError, backend: Backend, options: CaptureSourceOp
         '  use a tcpdump that may capture: wiresage capture --backend tcpdump … (tcpdump itself needs the same rights)', e.code, device);
     case 'FILTER':
       return new CaptureOpenError(filterMessage(options.filter ?? '', e.message, backend === 'native' ? undefined : e.message), e.code, device);
+    case 'NETNS_GONE':
+    case 'NETNS_PERM':
+    case 'NETNS':
+      return new CaptureOpenError(`${options.label ? `${options.label}: ` : ''}${e.message}`, e.code, device);
     case 'IFACE_NOT_UP':
       return new CaptureOpenError(`interface '${device}' is not up: ${e.message} (ip link set ${device} up)`, e.code, device);
     default:
@@ -57,10 +61,19 @@ function addressSummary(d: DeviceInfo): string {
   return ` [${flags}]${addresses.length ? ` ${addresses.join(' ')}` : ''}${d.description ? ` (${d.description})` : ''}`;
 }
 
-/** `tcpdump -D` parsed into DeviceInfo (no addresses). */
-export function tcpdumpInterfaces(): DeviceInfo[] {
-  const r = spawnSync('tcpdump', ['-D'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.error ? `cannot run tcpdump: ${r.error.message}` : r.stderr.trim());
+/**
+ * The interfaces a backend can capture on, inside the network namespace at `netns` when given
+ * (native: the addon enters it; tcpdump: `nsenter --net=PATH tcpdump -D`). Throws with the reason.
+ */
+export function listInterfaces(backend: Backend, netns?: string): DeviceInfo[] {
+  return backend === 'native' ? loadAddon().listInterfaces(netns) : tcpdumpInterfaces(netns);
+}
+
+/** `tcpdump -D` parsed into DeviceInfo (no addresses); inside `netns` through nsenter. */
+export function tcpdumpInterfaces(netns?: string): DeviceInfo[] {
+  const argv = netns ? ['nsenter', `--net=${netns}`, 'tcpdump', '-D'] : ['tcpdump', '-D'];
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.error ? `cannot run ${argv[0]}: ${r.error.message}` : r.stderr.trim());
   return r.stdout.trim().split('\n').filter(Boolean).map((line) => {
     const m = /^\d+\.(\S+)(?: \((.*?)\))?(?: \[(.*)\])?$/.exec(line.trim());
     const flags = (m?.[3] ?? '').split(', ');

@@ -20,7 +20,8 @@ import type { Packet } from '../decode/packet.js';
 import { PcapRecordParser } from '../file/pcap.js';
 import type { CaptureRecord, InterfaceDescription } from '../file/types.js';
 import { FlowEngine } from '../flows/index.js';
-import { CaptureFiles, type CaptureFilesOptions } from './files.js';
+import { CaptureFiles, splitPath, type CaptureFilesOptions } from './files.js';
+import { TimeOrderMerger } from './merge.js';
 import type { CaptureSource, CaptureStats } from './source.js';
 
 /** Stop after a packet matches, plus some more. */
@@ -38,6 +39,16 @@ export interface CaptureSessionOptions {
   sources: CaptureSource[];
   /** -w and friends; interfaces and statistics are filled in from the sources. */
   files?: Omit<CaptureFilesOptions, 'interfaces' | 'statistics'>;
+  /**
+   * --split: one file (or ring) per source, named by {@link splitPath}, instead of one pcapng
+   * with an interface per source. --max-size then bounds all files together.
+   */
+  split?: boolean;
+  /**
+   * With several sources, packets are held this long and handed on in timestamp order
+   * (default: the slowest source's delivery latency; 0 = in arrival order).
+   */
+  holdMs?: number;
   /** Called for every decoded packet (live printing); makes every packet decoded. */
   onPacket?: (p: Packet) => void;
   /** -c */
@@ -53,7 +64,9 @@ export type StopReason = 'signal' | 'count' | 'trigger' | 'duration' | 'max-size
 
 export interface InterfaceSummary {
   device: string;
-  backend: 'native' | 'tcpdump';
+  /** The capture point's name. */
+  label: string;
+  backend: 'native' | 'tcpdump' | 'ssh';
   stats: CaptureStats | null;
   /** Packets of this interface taken into the capture. */
   packets: number;
@@ -72,6 +85,12 @@ export interface CaptureSummary {
   triggeredBy?: { number: number; tsSec: number; tsNsec: number };
 }
 
+/**
+ * How long a backend may take to hand over a packet: the native block timeout (100 ms) plus
+ * scheduling slack; tcpdump's fixed 1 s block timeout; ssh adds the network.
+ */
+const HOLD_MS: Record<CaptureSource['backend'], number> = { native: 300, tcpdump: 1300, ssh: 2000 };
+
 /** Reasons that end the capture at an exact packet: later batches are not taken. */
 const EXACT: ReadonlySet<StopReason> = new Set(['count', 'trigger', 'max-size', 'file-count']);
 
@@ -79,7 +98,9 @@ export class CaptureSession {
   readonly done: Promise<CaptureSummary>;
   packets = 0;
   private resolveDone!: (s: CaptureSummary) => void;
-  private readonly files: CaptureFiles | undefined;
+  /** One CaptureFiles for all sources, or one per source with `split`. */
+  private readonly files: CaptureFiles[] = [];
+  private readonly merger: TimeOrderMerger | undefined;
   private readonly parsers: PcapRecordParser[];
   private readonly perInterface: number[];
   private readonly decoder = new Decoder();
@@ -99,34 +120,57 @@ export class CaptureSession {
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
     this.decodeAll = !!o.onPacket || !!o.trigger;
     const interfaces = o.sources.map((s, id): InterfaceDescription => ({
-      id, linkType: s.linkType, snapLen: s.snapLen, name: s.device, tsResolution: s.nanosecond ? 1e9 : 1e6, tsOffset: 0, comments: [],
+      id, linkType: s.linkType, snapLen: s.snapLen, name: s.label, tsResolution: s.nanosecond ? 1e9 : 1e6, tsOffset: 0, comments: [],
       ...(s.filter ? { filter: s.filter } : {}),
     }));
     this.parsers = o.sources.map((s, i) => new PcapRecordParser(
       { littleEndian: s.littleEndian, nanosecond: s.nanosecond, linkType: s.linkType, snapLen: s.snapLen }, interfaces[i], s.device));
     this.perInterface = o.sources.map(() => 0);
     if (o.files) {
-      this.files = new CaptureFiles({
-        ...o.files,
-        interfaces: o.sources.map((s) => ({
-          name: s.device, linkType: s.linkType, snapLen: s.snapLen, nanosecond: s.nanosecond, littleEndian: s.littleEndian,
-          ...(s.filter ? { filter: s.filter } : {}),
-        })),
-        statistics: () => this.finalStats ?? this.o.sources.map((s) => s.stats()),
-        onFileClosed: o.onFileClosed,
+      const files = o.files;
+      const describe = (s: CaptureSource) => ({
+        name: s.label, linkType: s.linkType, snapLen: s.snapLen, nanosecond: s.nanosecond, littleEndian: s.littleEndian,
+        ...(s.filter ? { filter: s.filter } : {}),
       });
+      const stats = () => this.finalStats ?? this.o.sources.map((s) => s.stats());
+      try {
+        if (o.split) {
+          const shared = { bytes: 0 };
+          o.sources.forEach((s, i) => {
+            this.files.push(new CaptureFiles({
+              ...files, path: splitPath(files.path, s.label), interfaces: [describe(s)], shared,
+              statistics: () => [stats()[i]], onFileClosed: o.onFileClosed,
+            }));
+          });
+        } else {
+          this.files.push(new CaptureFiles({ ...files, interfaces: o.sources.map(describe), statistics: stats, onFileClosed: o.onFileClosed }));
+        }
+      } catch (e) {
+        for (const f of this.files) f.close();
+        throw e;
+      }
+    }
+    const hold = o.holdMs ?? Math.max(...o.sources.map((s) => HOLD_MS[s.backend]));
+    if (o.sources.length > 1 && hold > 0) {
+      this.merger = new TimeOrderMerger(o.sources.length, hold, (index, run) => this.batch(index, run), o.sources.map((s) => s.nanosecond));
     }
   }
 
   /** Files on disk now (ring), oldest first. */
   get currentFiles(): string[] {
-    return this.files ? [...this.files.files] : [];
+    return this.files.flatMap((f) => f.files);
   }
 
   start(): void {
+    const merger = this.merger;
     this.o.sources.forEach((source, index) => {
-      source.start((batch) => this.batch(index, batch), (error) => { void this.stop('error', error); });
+      source.start(merger ? (batch) => { if (this.accepting) { merger.push(index, batch); merger.release(false); } } : (batch) => this.batch(index, batch),
+        (error) => { void this.stop('error', error); });
     });
+    if (merger) {
+      const timer = setInterval(() => merger.release(false), 50);
+      this.timers.push(timer);
+    }
     if (this.o.durationSeconds !== undefined) {
       this.timers.push(setTimeout(() => { void this.stop('duration'); }, this.o.durationSeconds * 1000));
     }
@@ -158,23 +202,24 @@ export class CaptureSession {
       }
       end = cut >= 0 ? cut : used;
     }
-    if (this.files) {
+    if (this.files.length) {
+      const files = this.o.split ? this.files[index] : this.files[0];
       const parsed = this.decodeAll || this.o.maxPackets !== undefined;
-      const writtenBefore = this.files.packetsWritten;
+      const writtenBefore = files.packetsWritten;
       let written: number;
       try {
-        written = this.files.write(index, batch, view, 0, end);
+        written = files.write(this.o.split ? 0 : index, batch, view, 0, end);
       } catch (e) {
         // Captured = what is on disk: the records before the failure that were kept.
-        this.packets = before + (this.files.packetsWritten - writtenBefore);
+        this.packets = before + (files.packetsWritten - writtenBefore);
         this.perInterface[index] += this.packets - before;
         this.accepting = false;
         void this.stop('error', e as Error);
         return;
       }
-      if (!parsed) this.packets += this.files.packetsWritten - writtenBefore;
+      if (!parsed) this.packets += files.packetsWritten - writtenBefore;
       if (written < end) {
-        stopAfter = this.files.full || 'max-size';
+        stopAfter = files.full || 'max-size';
         // Records parsed (and maybe printed) but not written do not count as captured.
         if (parsed) this.packets -= countRecords(view, written, end, this.o.sources[index].littleEndian);
       }
@@ -241,23 +286,27 @@ export class CaptureSession {
   private async finish(): Promise<CaptureSummary> {
     for (const t of this.timers) clearTimeout(t);
     await Promise.all(this.o.sources.map((s) => s.stop().catch(() => {})));
+    // What the points still held goes out in order (unless the stop was at an exact packet).
+    this.merger?.release(true);
     this.accepting = false;
     this.finalStats = this.o.sources.map((s) => s.stats());
-    try {
-      this.files?.close();
-    } catch (e) {
-      if (!this.error) {
-        this.error = e as Error;
-        this.reason = 'error';
+    for (const f of this.files) {
+      try {
+        f.close();
+      } catch (e) {
+        if (!this.error) {
+          this.error = e as Error;
+          this.reason = 'error';
+        }
       }
     }
     for (const s of this.o.sources) s.close();
     const summary: CaptureSummary = {
       reason: this.reason,
       packets: this.packets,
-      bytesWritten: this.files?.bytesWritten ?? 0,
+      bytesWritten: this.files.reduce((n, f) => n + f.bytesWritten, 0),
       files: this.currentFiles,
-      interfaces: this.o.sources.map((s, i) => ({ device: s.device, backend: s.backend, stats: this.finalStats![i], packets: this.perInterface[i] })),
+      interfaces: this.o.sources.map((s, i) => ({ device: s.device, label: s.label, backend: s.backend, stats: this.finalStats![i], packets: this.perInterface[i] })),
     };
     if (this.error) summary.error = this.error;
     if (this.triggered) summary.triggeredBy = { number: this.triggered.number, tsSec: this.triggered.tsSec, tsNsec: this.triggered.tsNsec };

@@ -39,10 +39,12 @@ export interface CaptureSourceOptions {
   filter?: string;
   /**
    * Network namespace to capture in (a path such as /run/netns/NAME or /proc/PID/ns/net).
-   * The native source opens the device on a thread moved into it (setns); reserved for
-   * container capture.
+   * The native source opens the device with the thread moved into it (setns, then back); the
+   * tcpdump source runs `nsenter --net=PATH tcpdump …`.
    */
   netns?: string;
+  /** Name of the capture point (pcapng interface name, live display, messages); default `device`. */
+  label?: string;
   /** tcpdump backend: also flush per packet (-U), for live printing. */
   packetBuffered?: boolean;
 }
@@ -61,8 +63,10 @@ export interface CaptureStats {
 export type BatchCallback = (batch: Uint8Array) => void;
 
 export interface CaptureSource {
-  readonly backend: 'native' | 'tcpdump';
+  readonly backend: 'native' | 'tcpdump' | 'ssh';
   readonly device: string;
+  /** The capture point's name (`eth0`, `container:app/any`, `ssh:root@db1/eth0`). */
+  readonly label: string;
   readonly linkType: number;
   readonly snapLen: number;
   /** Record timestamps are seconds + nanoseconds (else microseconds). */
@@ -85,9 +89,15 @@ export interface CaptureSource {
   close(): void;
 }
 
+/**
+ * What went wrong when opening: NETNS_GONE (the namespace does not exist any more), NETNS_PERM
+ * (entering it needs root), NETNS (not a namespace), REMOTE (an ssh capture point failed).
+ */
+export type CaptureOpenCode = 'NO_SUCH_DEVICE' | 'PERM_DENIED' | 'FILTER' | 'IFACE_NOT_UP' | 'NETNS_GONE' | 'NETNS_PERM' | 'NETNS' | 'REMOTE' | 'OTHER';
+
 /** Why a source could not be opened; `code` tells the CLI what advice to give. */
 export class CaptureOpenError extends Error {
-  constructor(message: string, readonly code: 'NO_SUCH_DEVICE' | 'PERM_DENIED' | 'FILTER' | 'IFACE_NOT_UP' | 'OTHER', readonly device: string) {
+  constructor(message: string, readonly code: CaptureOpenCode, readonly device: string) {
     super(message);
     this.name = 'CaptureOpenError';
   }

@@ -5,6 +5,12 @@
  * matches, captures 10 s more and stops.
  *
  *   wiresage capture -i eth0 -w trace.pcapng -C 100 -W 10 --stop-on 'tcp.flags.reset == 1 && tcp.port == 1521' --after 10s
+ *
+ * Anywhere: inside a container, pod, process or network namespace (`--container app`), at
+ * several points at once into one time-ordered pcapng with an interface per point
+ * (`--at container:app --at 'container:db,filter=tcp port 1521' --at host:eth0`, or a file per
+ * point with --split), and on remote hosts over ssh (`--ssh root@db1`). See src/capture/points.ts
+ * for the POINT syntax and src/capture/remote.ts for remote capture.
  */
 import { readFileSync } from 'node:fs';
 import { dissectTree } from '../decode/decoder.js';
@@ -15,9 +21,11 @@ import { compileFilter } from '../filter/compile.js';
 import { FilterError } from '../filter/error.js';
 import { AddonUnavailableError, loadAddon, type DeviceInfo } from '../capture/addon.js';
 import { CaptureWriteError } from '../capture/files.js';
-import { openSource, tcpdumpInterfaces, type Backend } from '../capture/open.js';
+import { listInterfaces, openSource, type Backend } from '../capture/open.js';
+import { parsePoint, PointResolveError, PointSyntaxError, pointOpenError, resolvePoints, watchPoints, type CapturePoint, type PointSpec } from '../capture/points.js';
+import { openRemote, parseRemote, type RemoteSpec } from '../capture/remote.js';
 import { CaptureSession, type CaptureSummary, type CaptureTrigger } from '../capture/session.js';
-import { CaptureOpenError, type CaptureSource, type CaptureSourceOptions } from '../capture/source.js';
+import { CaptureOpenError, CaptureRuntimeError, type CaptureSource, type CaptureSourceOptions } from '../capture/source.js';
 import { intOption, UsageError, type OptionSpec, type Parsed } from './args.js';
 import { hexDump } from './hexdump.js';
 import { packetLine, timeText, type TimeStyle } from './line.js';
@@ -56,6 +64,14 @@ export const captureOptions: OptionSpec[] = [
   { name: 'duration', kind: 'value', arg: 'SECONDS', help: 'stop after this time (30, 30s, 5m, 1h)' },
   { name: 'max-size', kind: 'value', arg: 'SIZE', help: 'stop when the files written reach SIZE bytes (100k, 10m, 1g)' },
   { name: 'backend', kind: 'value', arg: 'native|tcpdump', help: "packet source: the libpcap addon (default) or the system's tcpdump" },
+  { name: 'container', kind: 'value', arg: 'NAME|ID', help: 'capture inside a container (Docker, podman, containerd, CRI; name, ID or ID prefix); -i defaults to any' },
+  { name: 'pod', kind: 'value', arg: '[NS/]NAME', help: 'capture inside a Kubernetes pod on this node (its sandbox network namespace)' },
+  { name: 'pid', kind: 'value', arg: 'PID', help: 'capture in the network namespace of a process' },
+  { name: 'netns', kind: 'value', arg: 'NAME|PATH', help: 'capture in a network namespace (ip netns name, or a file such as /proc/PID/ns/net)' },
+  { name: 'at', kind: 'list', arg: 'POINT', help: "capture point (repeatable): host:eth0, container:app[@eth0], pod:ns/name, pid:123, netns:x; options after commas: ',snaplen=200,filter=tcp port 1521' (filter= last)" },
+  { name: 'split', kind: 'flag', help: 'with several points: one file per point (named after -w and the point) instead of one pcapng' },
+  { name: 'ssh', kind: 'list', arg: 'USER@HOST[:PORT]', help: 'capture on a remote host over ssh (repeatable; same point options as --at): its wiresage, else tcpdump (sudo -n when not root)' },
+  { name: 'ssh-option', kind: 'list', arg: 'OPTION', help: 'an ssh -o option for --ssh (e.g. IdentityFile=~/.ssh/capture, StrictHostKeyChecking=accept-new)' },
 ];
 
 /** tcpdump's -C: a number is millions of bytes; k, m, g suffixes are KiB, MiB, GiB (tcpdump 4.99). */
@@ -157,7 +173,7 @@ function summaryText(s: CaptureSummary, trigger?: CaptureTrigger): string {
   }
   if (s.interfaces.length > 1) {
     for (const i of s.interfaces) {
-      lines.push(`  ${i.device}: ${i.packets} captured${i.stats ? `, ${i.stats.received} received by filter, ${i.stats.dropped} dropped by kernel, ${i.stats.ifDropped} dropped by interface` : ''}`);
+      lines.push(`  ${i.label}: ${i.packets} captured${i.stats ? `, ${i.stats.received} received by filter, ${i.stats.dropped} dropped by kernel, ${i.stats.ifDropped} dropped by interface` : ''}`);
     }
   }
   if (s.interfaces.some((i) => i.device === 'lo' && i.stats)) lines.push('(on lo the kernel counts each packet twice in received and drop counters)');
@@ -181,16 +197,36 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
   if (backend !== 'native' && backend !== 'tcpdump') throw new UsageError(`--backend takes native or tcpdump, not '${backend}'`);
   const err = (s: string) => process.stderr.write(`wiresage capture: ${s}\n`);
 
-  if (opts['list-interfaces']) {
-    let devices: DeviceInfo[];
+  const pointSpecs = pointsOf(opts);
+  const remoteSpecs = ((opts.ssh as string[] | undefined) ?? []).map((text) => {
     try {
-      devices = backend === 'native' ? loadAddon().listInterfaces() : tcpdumpInterfaces();
+      return parseRemote(text);
     } catch (e) {
-      err((e as Error).message);
-      return 1;
+      if (e instanceof PointSyntaxError) throw new UsageError(e.message);
+      throw e;
     }
-    process.stdout.write(interfaceListText(devices) + '\n');
-    return 0;
+  });
+
+  if (opts['list-interfaces']) {
+    if (remoteSpecs.length) throw new UsageError('-D lists local interfaces; for a remote host run: ssh HOST tcpdump -D');
+    const targets = pointSpecs.length ? pointSpecs : [undefined];
+    let status = 0;
+    for (const spec of targets) {
+      try {
+        let netns: string | undefined;
+        if (spec) {
+          const { points } = await resolvePoints([spec], { device: 'any' });
+          netns = points[0].netns;
+          if (targets.length > 1 || spec.target !== 'host') process.stdout.write(`${spec.target}${netns ? ` (network namespace ${netns})` : ''}:\n`);
+        }
+        process.stdout.write(interfaceListText(listInterfaces(backend, netns)) + '\n');
+      } catch (e) {
+        if (e instanceof PointSyntaxError) throw new UsageError(e.message);
+        err((e as Error).message);
+        status = 1;
+      }
+    }
+    return status;
   }
 
   // Options, checked before anything is opened.
@@ -233,40 +269,70 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
   const display = opts.filter !== undefined ? compileDisplayFilter(String(opts.filter), '-Y') : undefined;
 
   // Open every capture point first (needs privileges), then drop them, then create files.
-  let devices = (opts.interface as string[] | undefined) ?? [];
-  if (!devices.length) {
-    try {
-      devices = [defaultDevice(backend === 'native' ? loadAddon().listInterfaces() : tcpdumpInterfaces())];
-    } catch (e) {
-      if (e instanceof AddonUnavailableError) { err(e.message); return 1; }
-      devices = ['any'];
-    }
-  }
+  const interfaces = (opts.interface as string[] | undefined) ?? [];
+  const sourceOptions = (device: string): CaptureSourceOptions => ({
+    device, promisc: !opts['no-promiscuous-mode'],
+    // tcpdump holds packets up to 1 s without immediate mode: too slow for live lines.
+    immediate: !!opts['immediate-mode'] || (backend === 'tcpdump' && printing), packetBuffered: printing || !!opts['packet-buffered'],
+    ...(snapLen ? { snapLen } : {}), ...(bufferKiB ? { bufferSize: bufferKiB * 1024 } : {}),
+    ...(direction ? { direction: direction as 'in' | 'out' | 'inout' } : {}), ...(linkType !== undefined ? { linkType } : {}),
+    ...(filter ? { filter } : {}),
+  });
   const sources: CaptureSource[] = [];
   const closeAll = () => { for (const s of sources) s.close(); };
-  for (const device of devices) {
-    const options: CaptureSourceOptions = {
-      device, promisc: !opts['no-promiscuous-mode'],
-      // tcpdump holds packets up to 1 s without immediate mode: too slow for live lines.
-      immediate: !!opts['immediate-mode'] || (backend === 'tcpdump' && printing), packetBuffered: printing || !!opts['packet-buffered'],
-      ...(snapLen ? { snapLen } : {}), ...(bufferKiB ? { bufferSize: bufferKiB * 1024 } : {}),
-      ...(direction ? { direction: direction as 'in' | 'out' | 'inout' } : {}), ...(linkType !== undefined ? { linkType } : {}),
-      ...(filter ? { filter } : {}),
-    };
+  const hostDevice = () => {
     try {
-      sources.push(await openSource(backend, options));
+      return defaultDevice(listInterfaces(backend));
     } catch (e) {
-      closeAll();
-      if (e instanceof AddonUnavailableError || e instanceof CaptureOpenError) {
-        err(e.message);
-        return 1;
-      }
-      throw e;
+      if (e instanceof AddonUnavailableError) throw e;
+      return 'any';
     }
+  };
+  let points: CapturePoint[] = [];
+  try {
+    if (pointSpecs.length) {
+      if (interfaces.length > 1 && opts.at) throw new UsageError('with --at, -i names the default interface of the points: give it once, or give each point its own (--at container:app@eth0)');
+      const resolved = await resolvePoints(pointSpecs, { ...(interfaces.length === 1 ? { device: interfaces[0] } : {}), hostDevice, ...(filter ? { filter } : {}), ...(snapLen ? { snapLen } : {}) });
+      points = resolved.points;
+      for (const note of resolved.notes) err(note);
+      for (const point of points) {
+        const options: CaptureSourceOptions = { ...sourceOptions(point.device), label: point.label, ...(point.netns ? { netns: point.netns } : {}) };
+        delete options.filter;
+        if (point.filter) options.filter = point.filter;
+        if (point.snapLen) options.snapLen = point.snapLen;
+        try {
+          sources.push(await openSource(backend, options));
+        } catch (e) {
+          throw e instanceof CaptureOpenError ? pointOpenError(point, e) : e;
+        }
+      }
+    } else if (!remoteSpecs.length) {
+      const devices = interfaces.length ? interfaces : [hostDevice()];
+      for (const device of devices) sources.push(await openSource(backend, sourceOptions(device)));
+    }
+    for (const spec of remoteSpecs) {
+      sources.push(await openRemote(spec, {
+        sshOptions: (opts['ssh-option'] as string[] | undefined) ?? [], ...(interfaces.length === 1 ? { device: interfaces[0] } : {}),
+        ...(filter ? { filter } : {}), ...(snapLen ? { snapLen } : {}), ...(opts['no-promiscuous-mode'] ? { promisc: false } : {}),
+      }));
+    }
+  } catch (e) {
+    closeAll();
+    if (e instanceof PointSyntaxError) throw new UsageError(e.message);
+    if (e instanceof AddonUnavailableError || e instanceof CaptureOpenError || e instanceof PointResolveError) {
+      err(e.message);
+      return 1;
+    }
+    throw e;
   }
+  if (opts.split && !path) throw usageAfter(closeAll, '--split needs -w FILE (the files are named after it)');
+  if (opts.split && path === '-') throw usageAfter(closeAll, '--split cannot write to standard output');
   for (const s of sources) {
-    if (s.warning) err(`warning: ${s.device}: ${s.warning}`);
-    process.stderr.write(`${backend === 'tcpdump' ? 'wiresage (tcpdump backend)' : 'wiresage'}: listening on ${s.device}, link-type ${linkTypeName(s.linkType)}, snapshot length ${s.snapLen} bytes\n`);
+    if (s.warning) err(`warning: ${s.label}: ${s.warning}`);
+    const point = points.find((p) => p.label === s.label);
+    const where = point?.netns ? ` (${s.device} in network namespace ${point.netns}${point.target.pid ? `, PID ${point.target.pid}` : ''})` : '';
+    const who = s.backend === 'tcpdump' ? 'wiresage (tcpdump backend)' : s.backend === 'ssh' ? 'wiresage (over ssh)' : 'wiresage';
+    process.stderr.write(`${who}: listening on ${s.label}${where}, link-type ${linkTypeName(s.linkType)}, snapshot length ${s.snapLen} bytes\n`);
   }
 
   const user = (opts['relinquish-privileges'] as string | undefined) ?? process.env.WIRESAGE_USER;
@@ -281,8 +347,13 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
   }
 
   const out = new Output(1, opts['line-buffered'] ? 1 : 1 << 16);
+  // Several points: each line starts with the point that saw the packet (as tshark's
+  // frame.interface_name column), padded so the packet columns line up.
+  const width = sources.length > 1 ? Math.max(...sources.map((s) => s.label.length)) : 0;
+  const pointOf = (p: Packet) => (width ? `${(p.iface?.name ?? '').padEnd(width)} ` : '');
   const onPacket = printing ? (p: Packet) => {
     if (display && !display(p)) return;
+    if (width && verbose) out.line(`Captured at: ${p.iface?.name ?? ''}`);
     if (verbose) {
       const t = new TreeSink();
       dissectTree(p, t);
@@ -292,7 +363,7 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
       return;
     }
     const time = timeText(p, timeStyle, nano);
-    let line = time ? `${time} ${packetLine(p)}` : packetLine(p);
+    let line = pointOf(p) + (time ? `${time} ${packetLine(p)}` : packetLine(p));
     if (p.malformed !== null) line += ` [Malformed Packet: ${p.malformed}]`;
     else if (p.truncated) line += ' [|truncated]';
     out.line(line);
@@ -316,6 +387,7 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
           ...(maxBytes ? { maxBytes } : {}),
         },
       } : {}),
+      ...(opts.split ? { split: true } : {}),
       ...(onPacket ? { onPacket } : {}), ...(maxPackets ? { maxPackets } : {}), ...(trigger ? { trigger } : {}),
       ...(durationSeconds !== undefined ? { durationSeconds } : {}),
     });
@@ -340,7 +412,11 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   session.start();
+  const unwatch = watchPoints(points, (point, why) => {
+    void session.stop('error', new CaptureRuntimeError(`capture on ${point.label} stopped: ${why}`, point.device));
+  });
   const summary = await session.done;
+  unwatch();
   if (flushTimer) clearInterval(flushTimer);
   out.flush();
   process.off('SIGINT', onSignal);
@@ -349,4 +425,32 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
   if (summary.error) err(summary.error.message);
   process.stderr.write(summaryText(summary, trigger) + '\n');
   return summary.error ? 1 : 0;
+}
+
+/** --at, and the single-target options --container/--pod/--pid/--netns (each -i a point of its own). */
+function pointsOf(opts: Parsed['opts']): PointSpec[] {
+  const specs: PointSpec[] = [];
+  const parse = (text: string) => {
+    try {
+      return parsePoint(text);
+    } catch (e) {
+      if (e instanceof PointSyntaxError) throw new UsageError(e.message);
+      throw e;
+    }
+  };
+  const single = (['container', 'pod', 'pid', 'netns'] as const).filter((k) => opts[k] !== undefined);
+  const interfaces = (opts.interface as string[] | undefined) ?? [];
+  for (const kind of single) {
+    const value = String(opts[kind]);
+    if (kind === 'pid' && !/^\d+$/.test(value)) throw new UsageError(`--pid needs a process id, not '${value}'`);
+    if (interfaces.length > 1) for (const i of interfaces) specs.push(parse(`${kind}:${value}@${i}`));
+    else specs.push(parse(`${kind}:${value}`));
+  }
+  for (const text of (opts.at as string[] | undefined) ?? []) specs.push(parse(text));
+  return specs;
+}
+
+function usageAfter(cleanup: () => void, message: string): UsageError {
+  cleanup();
+  return new UsageError(message);
 }
