@@ -378,7 +378,7 @@ function appMessage(n: TreeNode): string | undefined {
       if (err) return `MySQL Error ${err}`;
       const cmd = valueName(find(kids, 'mysql.command'));
       if (cmd) return `MySQL ${cmd}`;
-      if (find(kids, 'mysql.protocol')) return 'MySQL Server Greeting';
+      if (find(kids, 'mysql.server_greeting')) return 'MySQL Server Greeting';
       const code = find(kids, 'mysql.response_code');
       if (code && code.value === 0) return 'MySQL OK';
       return 'MySQL';

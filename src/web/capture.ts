@@ -196,7 +196,8 @@ export class Capture extends EventEmitter {
         engine.finish();
       }
     } catch (e) {
-      this.error = (e as Error).message;
+      // Private paths (uploads, live files) are not shown: the capture's name is.
+      this.error = (e as Error).message.split(this.path).join(this.name);
     } finally {
       this.complete = true;
       this.emitProgress();
