@@ -42,6 +42,8 @@ describe('web UI in Chromium', { timeout: 240_000 }, () => {
   let browser: Browser;
   let page: Page;
   let shots: string;
+  let liveIds: [string, string] | null = null;
+  let liveExpect = { matched: 0, onlyA: 0 };
   const pageErrors: string[] = [];
   let n = 0;
   const shot = async (name: string) => {
@@ -50,6 +52,15 @@ describe('web UI in Chromium', { timeout: 240_000 }, () => {
     return file;
   };
   const counts = () => page.getByTestId('packet-counts').innerText();
+  const api = async (path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST') => {
+    const r = await fetch(server.base + path, {
+      method, headers: { authorization: `Bearer ${server.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json: unknown = await r.json();
+    assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+    return json;
+  };
   const selectedNo = () => page.locator('.pl-row[aria-selected=true]').getAttribute('data-no');
   const filterInput = () => page.getByTestId('filter-input');
   const applyFilter = async (f: string) => {
@@ -306,6 +317,15 @@ describe('web UI in Chromium', { timeout: 240_000 }, () => {
     await shot('case-b-finding');
   });
 
+  it('uploading a capture from the browser opens it', async () => {
+    await page.goto(server.base + '/?upload#/');
+    await page.locator('input[type=file]').setInputFiles(caseB);
+    const finding = page.getByTestId('finding').first();
+    await finding.waitFor({ timeout: 20_000 });
+    assert.match(await finding.innerText(), /cannot reach/);
+    await until('15 packets', counts, (t) => /Packets: 15\b/.test(t));
+  });
+
   it('opening a path outside the allowed folders is refused', async () => {
     await page.goto(server.base + '/#/');
     await page.getByTestId('open-path').fill('/etc/passwd');
@@ -321,19 +341,42 @@ describe('web UI in Chromium', { timeout: 240_000 }, () => {
       await point.waitFor({ timeout: 20_000 });
       await until('a sparkline', () => point.locator('svg.sparkline').count(), (c) => c === 1);
       await point.click();
-      await page.getByTestId('capture-filter').fill('icmp');
+      await page.getByTestId('capture-filter').fill('icmp or tcp port 7000');
       await shot('live-start');
       await page.getByTestId('capture-start').click();
       await page.getByTestId('stop-capture').waitFor({ timeout: 20_000 });
-      const ping = spawn('ip', ['netns', 'exec', ns.client, 'ping', '-c', '6', '-i', '0.2', ns.serverAddr], { stdio: 'ignore' });
+      const idA = decodeURIComponent(/#\/c\/([^/]+)/.exec(page.url())?.[1] ?? '');
+      assert.ok(idA, `a capture route in ${page.url()}`);
+      // A second point, on the server's side of the link, takes only what goes to the TCP server: the comparison
+      // matches those and marks the rest (replies, pings) as missing there.
+      const points = (await api('/api/points')) as { id: string; label: string }[];
+      const serverPoint = points.find((p) => p.label === ns.server);
+      assert.ok(serverPoint, `the server namespace is a capture point: ${JSON.stringify(points)}`);
+      const { id: idB } = (await api('/api/live', { points: [serverPoint.id], filter: 'tcp dst port 7000' })) as { id: string };
+      await new Promise((r) => setTimeout(r, 500));
+      // BusyBox's ping (busybox-static, installed by setup --tests): Debian's iputils-ping is not among the test packages.
+      const ping = spawn('ip', ['netns', 'exec', ns.client, 'busybox', 'ping', '-c', '6', '-i', '0.2', '-W', '5', ns.serverAddr], { stdio: 'ignore' });
       const pinged = new Promise<number | null>((r) => ping.once('exit', r));
       await until('12 ICMP packets in the live view', counts, (t) => Number((/Packets: ([\d,]+)/.exec(t)?.[1] ?? '0').replace(/,/g, '')) >= 12, 20_000);
       assert.equal(await pinged, 0, 'ping got its replies');
       await page.locator('.pl-row[data-no="1"]').waitFor();
       assert.equal(await page.locator('.pl-row[data-no="1"] .c-proto').innerText(), 'ICMP');
       await shot('live-capturing');
+      // A TCP exchange between the namespaces (a node echo server), for the comparison below.
+      const echo = spawn('ip', ['netns', 'exec', ns.server, process.execPath, '-e',
+        `require('net').createServer((s) => s.on('data', (d) => s.write('pong ' + d))).listen(7000, '${ns.serverAddr}', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      try {
+        await new Promise<void>((r) => echo.stdout!.once('data', () => r()));
+        for (let i = 0; i < 3; i++) {
+          ns.exec(ns.client, [process.execPath, '-e', `const s = require('net').connect(7000, '${ns.serverAddr}', () => s.write('ping ${i}')); s.once('data', () => s.end())`]);
+        }
+      } finally {
+        echo.kill();
+      }
+      await new Promise((r) => setTimeout(r, 1500));
       await page.getByTestId('stop-capture').click();
       await page.getByTestId('stop-capture').waitFor({ state: 'detached', timeout: 20_000 });
+      await api(`/api/live/${idB}`, undefined, 'DELETE');
       const href = await page.getByTestId('download').getAttribute('href');
       assert.ok(href);
       const r = await fetch(new URL(href, server.base), { headers: { authorization: `Bearer ${server.token}` } });
@@ -343,9 +386,42 @@ describe('web UI in Chromium', { timeout: 240_000 }, () => {
       fs.writeFileSync(join(shots, 'live.pcapng'), body);
       const lines = tsharkLines(join(shots, 'live.pcapng'), ['-Y', 'icmp.type == 8 || icmp.type == 0']);
       assert.ok(lines.length >= 12, `tshark reads the download: ${lines.length} echo packets`);
+      const total = tsharkLines(join(shots, 'live.pcapng'), []).length;
+      const toServer = tsharkCount(join(shots, 'live.pcapng'), 'tcp.dstport == 7000');
+      assert.ok(toServer >= 9, `three TCP connections to the echo server: ${toServer} packets`);
+      liveExpect = { matched: toServer, onlyA: total - toServer };
       await shot('live-stopped');
+      liveIds = [idA, idB];
+    } catch (e) {
+      await shot('live-failure').catch(() => {});
+      throw e;
     } finally {
       ns.teardown();
+    }
+  });
+
+  it('two capture points side by side: matched packets linked, missing ones marked', { skip: !hasRoot() && 'needs the live captures (root)' }, async () => {
+    assert.ok(liveIds, 'the live test made two captures');
+    const [idA, idB] = liveIds;
+    await page.goto(`${server.base}/?compare#/compare/${encodeURIComponent(idA)}/${encodeURIComponent(idB)}`);
+    const summary = page.getByTestId('compare-summary');
+    try {
+      await summary.waitFor({ timeout: 20_000 });
+      const { matched, onlyA } = liveExpect;
+      assert.match(await summary.innerText(), new RegExp(`^${matched} matched · ${onlyA} only in A · 0 only in B`));
+      const listA = page.getByTestId('compare-list-a'), listB = page.getByTestId('compare-list-b');
+      await until('packets B did not take marked missing', () => listA.locator('.pl-row.only').count(), (c) => c === Math.min(onlyA, c + 1) && c > 0);
+      assert.equal(await listA.locator('.pl-row[data-no="1"]').getAttribute('class').then((c) => /\bonly\b/.test(c ?? '')), true, 'the first ping is missing in B');
+      // The first packet to the echo server: selecting it in A selects its match in B.
+      const firstTcp = listA.locator('.pl-row.matched').first();
+      await firstTcp.scrollIntoViewIfNeeded();
+      await firstTcp.click();
+      await until('its match selected in B', () => listB.locator('.pl-row[aria-selected=true]').getAttribute('data-no'), (v) => v === '1');
+      await shot('compare-two-points');
+    } catch (e) {
+      await shot('compare-failure').catch(() => {});
+      const notice = await page.locator('.notice').allInnerTexts();
+      throw new Error(`${String(e)}\npage says: ${notice.join(' | ')}`);
     }
   });
 

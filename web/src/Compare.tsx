@@ -69,7 +69,7 @@ export function CompareView(props: { a: string; b: string }) {
       </nav>
       {err && <div className="notice" role="alert">{err}</div>}
       {!res && !err && <div className="pad"><Spinner /> comparing…</div>}
-      <DiagnosisPanel findings={findings} collapsed={collapsed} onCollapse={setCollapsed} />
+      <DiagnosisPanel findings={findings} error={err ? "comparison unavailable" : null} collapsed={collapsed} onCollapse={setCollapsed} />
       <div className="compare-panes">
         {[0, 1].map((side) => (
           <div key={side} className="compare-side">

@@ -162,7 +162,8 @@ export function ExpertDialog(props: { captureId: string; onClose: () => void; on
                     <tr className="expert-frames"><td colSpan={5}>
                       {it.frames.map((f) => <button key={f} className="chip frame" onClick={() => { props.onFrame(f); props.onClose(); }}>#{f}</button>)}
                       {it.count > it.frames.length && <span className="muted"> (first {it.frames.length} of {it.count})</span>}
-                      {it.frames.length > 0 && <button className="chip" onClick={() => { props.onFilter(setFilter(it.frames, 'frame.number'), true); props.onClose(); }}>filter these</button>}
+                      {it.field && <button className="chip" title={`Apply ${it.field} as a filter`} onClick={() => { props.onFilter(it.field!, true); props.onClose(); }}>filter: {it.field}</button>}
+                      {it.frames.length > 0 && <button className="chip" onClick={() => { props.onFilter(setFilter(it.frames, 'frame.number'), true); props.onClose(); }}>only these frames</button>}
                     </td></tr>
                   )}
                 </Fragment>
