@@ -14,6 +14,7 @@
  * const docker = await startDocker();
  * if (typeof docker === 'string') t.skip(docker); else try { … } finally { await docker.close(); }
  */
+import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -22,6 +23,19 @@ import { gzipSync } from 'node:zlib';
 import { EngineClient, engineRequest } from './docker.js';
 import { CriClient } from './cri.js';
 import { grpcUnary, pb } from './grpc.js';
+import { TargetError } from './target.js';
+
+/** Awaits `p`, which must fail with a TargetError whose message matches `re`; returns the error. */
+export async function rejectsWith(p: Promise<unknown>, re: RegExp): Promise<TargetError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof TargetError, `expected a TargetError, got ${(e as Error).stack}`);
+    assert.match(e.message, re);
+    return e;
+  }
+  assert.fail(`expected an error matching ${re}`);
+}
 
 let serial = 0;
 const uniq = () => `${process.pid % 100000}${serial++}`;

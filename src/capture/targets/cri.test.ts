@@ -11,23 +11,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { listTargets, resolveTarget, TargetError } from './index.js';
-import { startContainerd } from './_engines.js';
+import { listTargets, resolveTarget } from './index.js';
+import { startContainerd, rejectsWith } from './_engines.js';
 import { Fields, pb } from './grpc.js';
 import { parsePodSpec, planFor, RemotePodError } from './kube.js';
 
 const cli = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
-
-async function rejects(p: Promise<unknown>, re: RegExp): Promise<TargetError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TargetError, `expected a TargetError, got ${(e as Error).stack}`);
-    assert.match(e.message, re);
-    return e;
-  }
-  assert.fail(`expected an error matching ${re}`);
-}
 
 test('protobuf: fields, nested messages, maps and big varints round-trip', () => {
   const msg = Buffer.concat([pb.string(1, 'abc'), pb.uint(2, 300), pb.message(3, pb.string(1, 'x')), pb.map(4, { k1: 'v1', k2: 'v2' }), pb.uint(5, 2 ** 40), pb.uint(6, true)]);
@@ -108,11 +97,11 @@ test('containerd + CRI: pods and their containers as one capture point, ctr cont
       assert.equal((await resolveTarget(`containerd://${cid}`)).netnsId, pod.netnsId);
     }
     assert.equal((await resolveTarget('container:envoy')).netnsId, pod.netnsId);
-    const ambiguousApp = await rejects(resolveTarget('container:app'), /'app' matches several CRI containers: shop\/web-0 app .*staging\/web-0 app/);
+    const ambiguousApp = await rejectsWith(resolveTarget('container:app'), /'app' matches several CRI containers: shop\/web-0 app .*staging\/web-0 app/);
     assert.match(ambiguousApp.message, /pod:NAMESPACE\/NAME/);
 
     // pod:NAME alone is ambiguous across namespaces; the other pod is another point.
-    await rejects(resolveTarget('pod:web-0'), /pod 'web-0' exists in several namespaces: (shop, staging|staging, shop)/);
+    await rejectsWith(resolveTarget('pod:web-0'), /pod 'web-0' exists in several namespaces: (shop, staging|staging, shop)/);
     const staging = await resolveTarget('pod:staging/web-0');
     assert.notEqual(staging.netnsId, pod.netnsId);
     assert.equal(staging.containerId, other.sandboxId);
@@ -146,11 +135,11 @@ test('containerd + CRI: pods and their containers as one capture point, ctr cont
     assert.match(r.stdout, /eth0@if\d+: .* veth\n.*\n    peer: veth\w+ \(ifindex \d+\) in the host, on bridge wscbr\d+/);
 
     // Errors: unknown pod with close names, unknown container, stopped pod.
-    const unknown = await rejects(resolveTarget('pod:shop/web-1'), /no pod 'shop\/web-1' on this node/);
+    const unknown = await rejectsWith(resolveTarget('pod:shop/web-1'), /no pod 'shop\/web-1' on this node/);
     assert.match(unknown.message, /did you mean [^?]*shop\/web-0/);
-    await rejects(resolveTarget('container:nosuch'), /no container named 'nosuch' .* in cri, containerd\n  hint: containers: app, /);
+    await rejectsWith(resolveTarget('container:nosuch'), /no container named 'nosuch' .* in cri, containerd\n  hint: containers: app, /);
     await ctrd.stopPod(other.sandboxId);
-    await rejects(resolveTarget('pod:staging/web-0'), /pod staging\/web-0 is not running \(its sandbox [0-9a-f]{12} is NOTREADY\)/);
+    await rejectsWith(resolveTarget('pod:staging/web-0'), /pod staging\/web-0 is not running \(its sandbox [0-9a-f]{12} is NOTREADY\)/);
     // With the staging pod stopped, pod:web-0 is no longer ambiguous.
     assert.equal((await resolveTarget('pod:web-0')).netnsId, pod.netnsId);
     const cliErr = spawnSync(process.execPath, [cli, 'ifaces', 'pod:staging/web-0'], { encoding: 'utf8', env: process.env, timeout: 60_000 });

@@ -12,22 +12,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listTargets, resolveTarget, TargetError } from './index.js';
-import { startDocker } from './_engines.js';
+import { listTargets, resolveTarget } from './index.js';
+import { startDocker, rejectsWith } from './_engines.js';
 
 const cli = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const index = fileURLToPath(new URL('./index.js', import.meta.url));
-
-async function rejects(p: Promise<unknown>, re: RegExp): Promise<TargetError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TargetError, `expected a TargetError, got ${(e as Error).stack}`);
-    assert.match(e.message, re);
-    return e;
-  }
-  assert.fail(`expected an error matching ${re}`);
-}
 
 test('docker: containers by name, ID, prefix, shared namespaces, errors, ifaces', { timeout: 180_000 }, async (t) => {
   const docker = await startDocker();
@@ -99,11 +88,24 @@ test('docker: containers by name, ID, prefix, shared namespaces, errors, ifaces'
     assert.match(text.stdout, /^# container wsside, docker [0-9a-f]{12}, pid \d+, netns \/proc\/\d+\/ns\/net \[\d+:\d+\], joined wsweb's network, containers: wsside, wsweb/);
     assert.match(text.stdout, new RegExp(`eth0@if${eth0.peer!.ifindex}: .* veth\\n.*\\n    peer: ${eth0.peer!.name} \\(ifindex ${eth0.peer!.ifindex}\\) in the host, on bridge ${docker.bridge}`));
 
+    // Without the socket: IDs and prefixes by cgroup; a PID says which container it is in.
+    const ofPid = await resolveTarget(`pid:${web.pid}`);
+    assert.equal(ofPid.containerId, webId);
+    assert.equal(ofPid.runtime, 'docker');
+    process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
+    const byCgroup = await resolveTarget(`container:${webId.slice(0, 12)}`);
+    assert.equal(byCgroup.containerId, webId);
+    assert.equal(byCgroup.runtime, 'docker');
+    assert.equal(byCgroup.pid, web.pid, 'the container\'s first process');
+    assert.equal(byCgroup.netnsId, web.netnsId);
+    await rejectsWith(resolveTarget('container:wsweb'), /no container runtime is running here/);
+    process.env.DOCKER_HOST = `unix://${docker.socket}`;
+
     // Errors: unknown name (close names), stopped container, removed daemon socket.
-    const unknown = await rejects(resolveTarget('container:wswbe'), /no container named 'wswbe' \(nor with that ID or ID prefix\) in docker/);
+    const unknown = await rejectsWith(resolveTarget('container:wswbe'), /no container named 'wswbe' \(nor with that ID or ID prefix\) in docker/);
     assert.match(unknown.message, /did you mean [^?]*wsweb/);
     await docker.stop('wsdb');
-    const stopped = await rejects(resolveTarget('container:wsdb'), /docker container 'wsdb' \([0-9a-f]{12}\) is not running \(exited with code \d+; PID 0\)/);
+    const stopped = await rejectsWith(resolveTarget('container:wsdb'), /docker container 'wsdb' \([0-9a-f]{12}\) is not running \(exited with code \d+; PID 0\)/);
     assert.match(stopped.message, /docker start wsdb/);
     const cliStopped = spawnSync(process.execPath, [cli, 'ifaces', 'container:wsdb'], { encoding: 'utf8', env: process.env, timeout: 60_000 });
     assert.equal(cliStopped.status, 1);
@@ -120,9 +122,9 @@ test('docker: containers by name, ID, prefix, shared namespaces, errors, ifaces'
     }
 
     process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
-    await rejects(resolveTarget('container:wsweb'), /no container runtime is running here, so 'container:wsweb' cannot be found\n  hint: looked for: docker \(\/nonexistent\/docker\.sock\)/);
+    await rejectsWith(resolveTarget('container:wsweb'), /no container runtime is running here, so 'container:wsweb' cannot be found\n  hint: looked for: docker \(\/nonexistent\/docker\.sock\)/);
     process.env.DOCKER_HOST = 'tcp://127.0.0.1:2375';
-    await rejects(resolveTarget('container:wsweb'), /only unix:\/\/ sockets are supported/);
+    await rejectsWith(resolveTarget('container:wsweb'), /only unix:\/\/ sockets are supported/);
   } finally {
     process.env = saved;
     await docker.close();

@@ -9,6 +9,9 @@
  *                             cri-o://ID (as kubectl shows them) pick the runtime
  *   pod:[NAMESPACE/]NAME      a Kubernetes pod on this node, by its sandbox's kubelet labels
  *
+ * Without a runtime to ask (socket missing or refused), container IDs and ID prefixes are still
+ * found through the processes' cgroups (/proc/PID/cgroup).
+ *
  * A bare word is taken as a PID when it is a number, else an `ip netns` name when one exists,
  * else a container. Containers sharing a namespace (`--network container:X`, pod sandboxes)
  * get the same `netnsId`, so callers can treat them as one capture point.
@@ -21,6 +24,7 @@ import { TargetError, notFoundHint, type CaptureTarget, type Runtime, type Targe
 import { hostTarget, listNetns, netnsNames, netnsTarget, pidTarget } from './netns.js';
 import { providers, type Provider } from './runtimes.js';
 import { resolvePod } from './kube.js';
+import { containerOfPid, findByCgroup } from './proc.js';
 
 export { TargetError, closeNames, type CaptureTarget, type Runtime, type TargetKind } from './target.js';
 export { targetAlive, hostTarget, pidTarget, netnsTarget } from './netns.js';
@@ -54,7 +58,10 @@ export async function resolveTarget(spec: string): Promise<CaptureTarget> {
       return hostTarget(spec, value || undefined);
     case 'pid': {
       if (!/^\d+$/.test(value)) throw new TargetError(`'${spec}': a PID is a whole number`);
-      return pidTarget(Number(value), spec);
+      const t = pidTarget(Number(value), spec);
+      // Say which container the process is in, when its cgroup tells.
+      const c = containerOfPid(t.pid!);
+      return c ? { ...t, runtime: c.runtime, containerId: c.id } : t;
     }
     case 'netns':
       return netnsTarget(value, spec);
@@ -79,6 +86,9 @@ async function resolveContainer(value: string, spec: string): Promise<CaptureTar
   const { present, absent } = await providers();
   const usable = only ? present.filter((p) => p.runtime === only || (only === 'containerd' && p.runtime === 'cri')) : present;
   if (!usable.length) {
+    // No runtime to ask: an ID or ID prefix can still be found by the processes' cgroups.
+    const byCgroup = findByCgroup(name, spec);
+    if (byCgroup) return byCgroup;
     throw new TargetError(only ? `${only} is not running here, so '${spec}' cannot be found` : `no container runtime is running here, so '${spec}' cannot be found`,
       `looked for: ${absent.join('; ')}`);
   }
@@ -101,6 +111,8 @@ async function resolveContainer(value: string, spec: string): Promise<CaptureTar
     throw new TargetError(`'${name}' names containers in several runtimes: ${distinct.map((t) => `${t.runtime} ${t.label} (${t.containerId?.slice(0, 12)})`).join(', ')}`,
       `pick one: ${distinct.map((t) => `${t.runtime === 'cri' ? 'cri-o' : t.runtime}://${t.containerId}`).join(' or ')}`);
   }
+  const byCgroup = findByCgroup(name, spec);
+  if (byCgroup) return byCgroup;
   if (failures.length && failures.length === usable.length) throw failures[0];
   const names = (await Promise.all(usable.map((p) => p.names().catch(() => [] as string[])))).flat();
   const where = usable.map((p) => p.runtime).join(', ');

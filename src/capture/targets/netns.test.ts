@@ -9,9 +9,9 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listTargets, parseTargetSpec, resolveTarget, targetAlive, TargetError } from './index.js';
+import { listTargets, parseTargetSpec, resolveTarget, targetAlive } from './index.js';
 import { interfacesWithPeers } from './links.js';
-import { enginesMissing } from './_engines.js';
+import { enginesMissing, rejectsWith } from './_engines.js';
 
 const cli = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const skip = enginesMissing('ip', 'unshare', 'nsenter');
@@ -34,17 +34,6 @@ function removeNetns(): void {
 
 function wiresage(args: string[]) {
   return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
-}
-
-async function rejects(p: Promise<unknown>, re: RegExp): Promise<TargetError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TargetError, `expected a TargetError, got ${(e as Error).stack}`);
-    assert.match(e.message, re);
-    return e;
-  }
-  assert.fail(`expected an error matching ${re}`);
 }
 
 test('target specs: kinds, bare words, unknown kinds', () => {
@@ -149,16 +138,16 @@ test('pid: and netns: with real namespaces, veth peers, errors, ifaces CLI', { s
     assert.ok((JSON.parse(listed.stdout) as Array<{ label: string }>).some((t) => t.label === nsA));
 
     // Errors: unknown names with close names, files that are not namespaces, gone PIDs, usage.
-    const close = await rejects(resolveTarget(`netns:${nsA.slice(0, -1)}x`), new RegExp(`no network namespace named '${nsA.slice(0, -1)}x'`));
+    const close = await rejectsWith(resolveTarget(`netns:${nsA.slice(0, -1)}x`), new RegExp(`no network namespace named '${nsA.slice(0, -1)}x'`));
     assert.match(close.message, new RegExp(`did you mean .*${nsA}`));
     const notNs = join(work, 'plain');
     writeFileSync(notNs, 'x');
-    await rejects(resolveTarget(`netns:${notNs}`), /is not a network namespace file/);
-    await rejects(resolveTarget(`netns:${join(work, 'missing')}`), /no network namespace at .*no such file/);
-    await rejects(resolveTarget('pid:0'), /not a process id/);
-    await rejects(resolveTarget('pid:12x'), /a PID is a whole number/);
+    await rejectsWith(resolveTarget(`netns:${notNs}`), /is not a network namespace file/);
+    await rejectsWith(resolveTarget(`netns:${join(work, 'missing')}`), /no network namespace at .*no such file/);
+    await rejectsWith(resolveTarget('pid:0'), /not a process id/);
+    await rejectsWith(resolveTarget('pid:12x'), /a PID is a whole number/);
     const missingPid = 4_000_000;
-    await rejects(resolveTarget(`pid:${missingPid}`), new RegExp(`no process with PID ${missingPid}`));
+    await rejectsWith(resolveTarget(`pid:${missingPid}`), new RegExp(`no process with PID ${missingPid}`));
     const bad = wiresage(['ifaces', `pid:${missingPid}`]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /wiresage ifaces: no process with PID 4000000\n  hint: /);
@@ -168,13 +157,13 @@ test('pid: and netns: with real namespaces, veth peers, errors, ifaces CLI', { s
     // Gone: the namespace is deleted, the process killed.
     ip('netns', 'del', nsA);
     assert.equal(targetAlive(a), false);
-    await rejects(resolveTarget(`netns:${nsA}`), /no network namespace named/);
+    await rejectsWith(resolveTarget(`netns:${nsA}`), /no network namespace named/);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     for (let i = 0; i < 40 && spawnSync('kill', ['-0', String(sleeper)]).status === 0; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(targetAlive(p), false);
-    await rejects(resolveTarget(`pid:${sleeper}`), /no process with PID/);
-    await rejects(resolveTarget(`netns:/proc/${sleeper}/ns/net`), new RegExp(`process ${sleeper} is gone`));
+    await rejectsWith(resolveTarget(`pid:${sleeper}`), /no process with PID/);
+    await rejectsWith(resolveTarget(`netns:/proc/${sleeper}/ns/net`), new RegExp(`process ${sleeper} is gone`));
   } finally {
     child.kill('SIGKILL');
     removeNetns();

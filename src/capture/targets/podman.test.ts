@@ -6,19 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { resolveTarget, TargetError } from './index.js';
-import { startPodman } from './_engines.js';
-
-async function rejects(p: Promise<unknown>, re: RegExp): Promise<TargetError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TargetError, `expected a TargetError, got ${(e as Error).stack}`);
-    assert.match(e.message, re);
-    return e;
-  }
-  assert.fail(`expected an error matching ${re}`);
-}
+import { resolveTarget } from './index.js';
+import { startPodman, rejectsWith } from './_engines.js';
 
 test('podman: API socket and CLI, shared network, stopped, unknown', { timeout: 180_000 }, async (t) => {
   const podman = await startPodman();
@@ -52,11 +41,11 @@ test('podman: API socket and CLI, shared network, stopped, unknown', { timeout: 
       const b = await resolveTarget(`container:${bId.slice(0, 8)}`);
       assert.equal(b.netnsId, a.netnsId, mode);
       assert.equal(b.sharedWith, 'wspa', mode);
-      const unknown = await rejects(resolveTarget('container:wspx'), /no container named 'wspx' \(nor with that ID or ID prefix\) in podman/);
+      const unknown = await rejectsWith(resolveTarget('container:wspx'), /no container named 'wspx' \(nor with that ID or ID prefix\) in podman/);
       assert.match(unknown.message, /did you mean wspa, wspb, wspc\?/);
     }
     podman.podman(['stop', '-t', '0', 'wspc']);
-    const stopped = await rejects(resolveTarget('container:wspc'), /podman container 'wspc' \([0-9a-f]{12}\) is not running \((exited|stopped)[^)]*; PID 0\)/);
+    const stopped = await rejectsWith(resolveTarget('container:wspc'), /podman container 'wspc' \([0-9a-f]{12}\) is not running \((exited|stopped)[^)]*; PID 0\)/);
     assert.match(stopped.message, /podman start wspc/);
   } finally {
     process.env = saved;
