@@ -19,9 +19,27 @@ export function FlowGraphDialog(props: {
   const [g, setG] = useState<FlowGraph | null>(null);
   const [err, setErr] = useState<string | null>(null);
   const [sel, setSel] = useState<number | null>(props.selectedFrame);
+  const [scan, setScan] = useState<number | null>(null);
   useEffect(() => {
-    setG(null); setErr(null);
-    api.flowgraph(props.captureId, src).then(setG, (e) => setErr(errorMessage(e)));
+    setG(null); setErr(null); setScan(null);
+    let stop = false;
+    const load = async () => {
+      // A view still scanning the capture is waited for (with its progress shown) before it is drawn.
+      if ('view' in src) {
+        for (;;) {
+          const v = await api.view(props.captureId, src.view);
+          if (stop) return;
+          if (v.complete) break;
+          setScan(v.progress);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        setScan(null);
+      }
+      const r = await api.flowgraph(props.captureId, src);
+      if (!stop) setG(r);
+    };
+    load().catch((e) => { if (!stop) setErr(errorMessage(e)); });
+    return () => { stop = true; };
   }, [props.captureId, JSON.stringify(src)]);
 
   const title = 'stream' in src ? `Flow Graph — TCP stream ${src.stream}` : 'frames' in src ? `Flow Graph — ${src.label ?? `${src.frames.length} frames`}` : `Flow Graph — ${src.label ?? 'displayed packets'}`;
@@ -44,7 +62,7 @@ export function FlowGraphDialog(props: {
       ) : null}>
       <div className="flow-wrap">
         {err && <div className="error-box">{err}</div>}
-        {!g && !err && <Spinner />}
+        {!g && !err && <div className="pad"><Spinner />{scan !== null ? ` filtering… ${Math.round(scan * 100)}%` : ''}</div>}
         {g && g.events.length === 0 && <div className="muted pad">No packets to draw.</div>}
         {g && g.events.length > 0 && (
           <svg className="flow" width={width} height={height} data-testid="flow-svg" role="img" aria-label={title}>
