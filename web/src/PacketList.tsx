@@ -21,6 +21,7 @@ export function PacketList(props: {
 }) {
   const { store, selected } = props;
   const parent = useRef<HTMLDivElement>(null);
+  const head = useRef<HTMLDivElement>(null);
   const v = useVirtualizer({
     count: store.total,
     getScrollElement: () => parent.current,
@@ -66,13 +67,14 @@ export function PacketList(props: {
 
   return (
     <div className="packet-list" data-testid={props.testId ?? 'packet-list'}>
-      <div className={'pl-head' + (props.showPoint ? ' with-point' : '')} role="row">
+      <div ref={head} className={'pl-head' + (props.showPoint ? ' with-point' : '')} role="row">
         <span className="c-no">No.</span><span className="c-time">Time</span>
         {props.showPoint && <span className="c-point">Point</span>}
         <span className="c-src">Source</span><span className="c-dst">Destination</span>
         <span className="c-proto">Protocol</span><span className="c-len">Length</span><span className="c-info">Info</span>
       </div>
-      <div ref={parent} className="pl-body" tabIndex={0} onKeyDown={onKeyDown} role="grid" aria-label={props.label ?? 'Packet list'}
+      <div ref={parent} className="pl-body" tabIndex={0} onKeyDown={onKeyDown}
+        onScroll={(e) => { if (head.current) head.current.scrollLeft = e.currentTarget.scrollLeft; }} role="grid" aria-label={props.label ?? 'Packet list'}
         aria-rowcount={store.total}>
         <div style={{ height: v.getTotalSize(), position: 'relative' }}>
           {items.map((it) => {
