@@ -83,6 +83,13 @@ test('docker: containers by name, ID, prefix, shared namespaces, errors, ifaces'
     assert.equal(eth0.peer?.master, docker.bridge);
     const onBridge = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', 'master', docker.bridge], { encoding: 'utf8' })) as Array<{ ifname: string; ifindex: number }>;
     assert.ok(onBridge.some((l) => l.ifname === eth0.peer?.name && l.ifindex === eth0.peer?.ifindex), `${eth0.peer?.name} not on ${docker.bridge}`);
+    // From the host side: that veth's peer is wsweb's eth0 (the point named after its owner).
+    const hostSide = spawnSync(process.execPath, [cli, 'ifaces', 'host', '--json'], { encoding: 'utf8', env: process.env, timeout: 60_000 });
+    assert.equal(hostSide.status, 0, hostSide.stderr);
+    const veth = (JSON.parse(hostSide.stdout) as typeof doc).interfaces.find((i) => i.name === eth0.peer?.name)!;
+    assert.equal(veth.peer?.name, 'eth0');
+    assert.equal(veth.peer?.targetKind, 'container');
+    assert.equal((veth.peer as { target?: string }).target, 'wsweb');
     const text = spawnSync(process.execPath, [cli, 'ifaces', 'container:wsside'], { encoding: 'utf8', env: process.env, timeout: 60_000 });
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /^# container wsside, docker [0-9a-f]{12}, pid \d+, netns \/proc\/\d+\/ns\/net \[\d+:\d+\], joined wsweb's network, containers: wsside, wsweb/);

@@ -53,9 +53,22 @@ export interface ListEntry { Id: string; Names?: string[]; State?: string; HostC
 
 /** A Docker Engine API (or podman's compatible API) on a unix socket. */
 export class EngineClient {
-  readonly runtime: Runtime;
-  constructor(readonly socketPath: string, runtime: Runtime, private readonly cli: string) {
+  runtime: Runtime;
+  private detected = false;
+  constructor(readonly socketPath: string, runtime: Runtime, private cli: string) {
     this.runtime = runtime;
+  }
+
+  /** podman-docker serves podman on Docker's socket: say podman when /version says so. */
+  private async detect(): Promise<void> {
+    if (this.detected || this.runtime !== 'docker') return;
+    this.detected = true;
+    const r = await this.call('GET', '/version');
+    const components = (r.body as { Components?: Array<{ Name?: string }> } | undefined)?.Components ?? [];
+    if (components.some((c) => /podman/i.test(c.Name ?? ''))) {
+      this.runtime = 'podman';
+      this.cli = 'podman';
+    }
   }
 
   /** Fails with a SocketError that says what to do when the socket is missing or refuses us. */
@@ -103,6 +116,7 @@ export class EngineClient {
 
   /** `container:NAME|ID|PREFIX` through this engine: undefined when it has no such container. */
   async find(name: string, spec: string): Promise<CaptureTarget | undefined> {
+    await this.detect();
     const c = await this.inspect(name);
     if (!c) return undefined;
     const target = this.targetOf(c, spec);
@@ -163,6 +177,7 @@ export class EngineClient {
 
   /** Every running container, one target per container (callers dedupe by netnsId). */
   async targets(): Promise<CaptureTarget[]> {
+    await this.detect();
     const running = await this.list(false);
     const out: CaptureTarget[] = [];
     for (const e of running) {

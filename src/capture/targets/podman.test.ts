@@ -44,6 +44,15 @@ test('podman: API socket and CLI, shared network, stopped, unknown', { timeout: 
       const unknown = await rejectsWith(resolveTarget('container:wspx'), /no container named 'wspx' \(nor with that ID or ID prefix\) in podman/);
       assert.match(unknown.message, /did you mean wspa, wspb, wspc\?/);
     }
+    // podman-docker: podman's service on Docker's socket is recognised as podman.
+    delete process.env.CONTAINER_HOST;
+    process.env.DOCKER_HOST = `unix://${podman.socket}`;
+    process.env.PATH = '/nonexistent';
+    const viaDockerSocket = await resolveTarget('container:wspa');
+    assert.equal(viaDockerSocket.runtime, 'podman');
+    assert.equal(viaDockerSocket.containerId, aId);
+    process.env.PATH = saved.PATH;
+
     podman.podman(['stop', '-t', '0', 'wspc']);
     const stopped = await rejectsWith(resolveTarget('container:wspc'), /podman container 'wspc' \([0-9a-f]{12}\) is not running \((exited|stopped)[^)]*; PID 0\)/);
     assert.match(stopped.message, /podman start wspc/);

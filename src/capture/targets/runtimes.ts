@@ -24,7 +24,9 @@ export interface Provider {
 
 function engineProvider(e: EngineClient): Provider {
   return {
-    runtime: e.runtime,
+    get runtime() {
+      return e.runtime;
+    },
     where: e.socketPath,
     find: async (name, spec) => e.find(name, spec),
     names: () => e.names(),
