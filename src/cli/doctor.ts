@@ -6,7 +6,7 @@
  * up packet by packet in the others (`path.drop`, `path.nat`). Exit code: 0 nothing at warning level or above, 1 warnings or errors found (or unreadable
  * input), 2 usage error.
  */
-import { collectFacts, diagnose, diagnoseAcross, sortFindings, renderMarkdown, renderText, toJson, type CaptureFacts, type Finding, type Lang } from '../diagnosis/index.js';
+import { collectFacts, diagnoseAll, renderMarkdown, renderText, toJson, type CaptureFacts, type Lang } from '../diagnosis/index.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
 import { Output } from './output.js';
 
@@ -28,23 +28,18 @@ export async function doctorCommand({ opts, rest }: Parsed): Promise<number> {
   if (!['text', 'md', 'json'].includes(format)) throw new UsageError(`--format takes text, md or json, not '${format}'`);
   const progress = process.stderr.isTTY;
   const all: CaptureFacts[] = [];
-  const findings: Finding[] = [];
   for (const file of files) {
+    // Captures from several points (client and server side, both sides of a NAT) are compared
+    // packet by packet (src/diagnosis/compare.ts): their packets are fingerprinted on the way.
     const facts = await collectFacts(file, { progress: progress ? (n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined, fingerprint: files.length > 1 });
     if (progress) process.stderr.write('\r\x1b[K');
     all.push(facts);
-    findings.push(...diagnose(facts));
   }
-  // Captures from several points (client and server side, both sides of a NAT) are compared
-  // packet by packet (src/diagnosis/compare.ts).
-  if (all.length > 1) {
-    findings.push(...diagnoseAcross(all));
-    sortFindings(findings);
-  }
+  const { findings, stories } = diagnoseAll(all);
   const out = new Output();
-  if (format === 'json') out.line(JSON.stringify(toJson(findings, all, lang), null, 2));
-  else if (format === 'md') out.write(renderMarkdown(findings, all, lang));
-  else out.write(renderText(findings, all, lang, !opts['no-color'] && (Boolean(opts.color) || process.stdout.isTTY === true)));
+  if (format === 'json') out.line(JSON.stringify(toJson(findings, all, lang, stories), null, 2));
+  else if (format === 'md') out.write(renderMarkdown(findings, all, lang, stories));
+  else out.write(renderText(findings, all, lang, !opts['no-color'] && (Boolean(opts.color) || process.stdout.isTTY === true), stories));
   out.flush();
   return findings.some((f) => f.severity !== 'info') ? 1 : 0;
 }

@@ -18,6 +18,7 @@ import { collectFacts } from './facts.js';
 import type { Finding } from './finding.js';
 import { renderText, toJson } from './report.js';
 import { diagnose, diagnoseAcross } from './rules.js';
+import { diagnoseAll } from './story.js';
 
 /** A TCP server printing `listening`: answers each line with `ok`. */
 const SERVER = `
@@ -143,6 +144,18 @@ test('two captures (client and server side): the forged-reset SYNs never reached
     assert.deepEqual(ids(across), ['path.drop'], text);
     assert.equal(across[0].evidence.counts.syns_missing_there, 2, text);
     assert.match(across[0].text.en.explanation, /could not come from/);
+    // Told as one story: the forged resets seen at the client and the SYNs missing at the server.
+    const { findings, stories } = diagnoseAll(both);
+    assert.deepEqual(ids(findings).sort(), ['path.drop', 'tcp.rst.forged'], text);
+    assert.equal(stories.length, 1, JSON.stringify(stories));
+    assert.deepEqual(stories[0].timeline.map((e) => e.finding).sort(), ['path.drop', 'tcp.rst.forged']);
+    assert.ok(stories[0].timeline.every((e, i, a) => i === 0 || a[i - 1].time <= e.time));
+    assert.match(stories[0].title.en, /^One cause behind 2 findings .* from \d\d:\d\d:\d\d on: /);
+    assert.deepEqual(findings.find((f) => f.id === 'tcp.rst.forged')!.evidence.files, [clientFile]);
+    assert.deepEqual(findings.find((f) => f.id === 'path.drop')!.evidence.files, [clientFile, serverFile]);
+    const doc = toJson(findings, both, 'en', stories) as { stories: Array<{ timeline: Array<{ frames: number[] }> }> };
+    assert.ok(doc.stories[0].timeline[0].frames.length > 0);
+    assert.match(renderText(findings, both, 'en', false, stories), /^One story: One cause behind 2 findings/m);
   } finally {
     await lab.close();
     rmSync(dir, { recursive: true, force: true });

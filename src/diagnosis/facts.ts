@@ -90,7 +90,6 @@ export interface ConnFacts {
   /** Time of the packet before the latest one and the silence that preceded the latest one. */
   prevTime: number;
   gapBeforeLast: number;
-  lastFrom: string;
   /** The first RST that followed a silence of the connection (idle timeout evidence). */
   idleReset: IdleReset | null;
   /** Full-size segments (≥ FULL_SIZE bytes): who sends them, how often they are resent, whether one was ever acknowledged. */
@@ -150,6 +149,22 @@ const MAX_EVENTS = 32;
 /** Progress callback: frames read so far. */
 export type Progress = (frames: number) => void;
 
+/** Per-connection working state of the pass (not part of the facts). */
+interface Walked {
+  /** Originator (first sender) and responder, as text and (IPv4) number. */
+  a: string;
+  b: string;
+  aPort: number;
+  bPort: number;
+  a4: number;
+  /** The application conversation key (direction-independent). */
+  key: string;
+  ttlA: Map<number, number>;
+  ttlB: Map<number, number>;
+  lastFwd: boolean;
+  summary?: string;
+}
+
 /** Reads `file` once and gathers the facts. */
 export async function collectFacts(file: string, options?: Progress | CollectOptions): Promise<CaptureFacts> {
   const opts: CollectOptions = typeof options === 'function' ? { progress: options } : options ?? {};
@@ -158,6 +173,9 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
   const decoder = new Decoder();
   const tcp = new Map<number, ConnFacts>();
   const udp = new Map<number, ConnFacts>();
+  // The pass's own state per connection, by stream (TCP, UDP).
+  const walkedTcp = new Map<number, Walked>();
+  const walkedUdp = new Map<number, Walked>();
   const facts: CaptureFacts = { file, frames: 0, firstTime: 0, lastTime: 0, conns: [], ttlByAddr: new Map(), icmp: [], synKeys: new Set(), addresses: new Set() };
   const engine = new FlowEngine({
     onSummary: (s) => {
@@ -166,7 +184,6 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
     },
   });
   const fp = new FlowPacket();
-  const lastSummaryByKey = new Map<string, string | undefined>();
   const latestTcpStreamByTuple = new Map<string, number>();
   const reader = await openCapture(file);
   try {
@@ -178,20 +195,20 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
       facts.frames++;
       facts.lastTime = time;
       if (progress && (facts.frames & 0xffff) === 0) progress(facts.frames);
-      const w = fromDecoded(fp, p);
+      const walk = fromDecoded(fp, p);
       if (prints) {
         prints.frameSeen(time);
-        if (w === Walk.Found) prints.add(p.number, time, fp);
+        if (walk === Walk.Found) prints.add(p.number, time, fp);
       }
-      if (w !== Walk.Found) return;
-      const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
-      const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
+      if (walk !== Walk.Found) return;
       const b = fp.buf;
       const o = fp.off;
       if (b.length < o + 4) return;
       const sport = (b[o] << 8) | b[o + 1];
       const dport = (b[o + 2] << 8) | b[o + 3];
       if (fp.quoted) {
+        const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
+        const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
         const ev = facts.icmp.length < 10_000 ? icmpEvent(facts, p, fp.family as 4 | 6, src, sport, dst, fp.proto, dport, time, latestTcpStreamByTuple) : null;
         if (ev?.mtu && ev.stream !== null) {
           const c = tcp.get(ev.stream);
@@ -204,83 +221,101 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
       if (!note.valid) return;
       const table = isTcp ? tcp : udp;
       let c = table.get(note.stream);
-      if (!c) {
+      let w = (isTcp ? walkedTcp : walkedUdp).get(note.stream);
+      let fwd: boolean;
+      if (!c || !w) {
+        // Addresses as text once per connection; later packets compare numbers.
+        const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
+        const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
         c = { proto: isTcp ? 'tcp' : 'udp', stream: note.stream, summary: null, firstFrame: p.number, firstTime: time, lastFrame: p.number, lastTime: time, syns: [], synAcks: [], rsts: [], app: [], packets: 0, dataSegments: 0, retransmissions: 0, lostSegments: 0, zeroWindows: 0, zeroWindowFrom: null, zeroWindowFirst: null,
-          prevTime: time, gapBeforeLast: 0, lastFrom: '', idleReset: null, big: null, fragNeeded: null, pmtuRetransmissions: 0 };
+          prevTime: time, gapBeforeLast: 0, idleReset: null, big: null, fragNeeded: null, pmtuRetransmissions: 0 };
+        w = { a: src, b: dst, aPort: sport, bPort: dport, a4: fp.family === 4 ? fp.src4 : -1, key: conversationKey(c.proto, src, sport, dst, dport), ttlA: new Map(), ttlB: new Map(), lastFwd: true };
+        (isTcp ? walkedTcp : walkedUdp).set(note.stream, w);
         table.set(note.stream, c);
+        facts.addresses.add(src);
+        facts.addresses.add(dst);
+        if (isTcp) {
+          latestTcpStreamByTuple.set(`${src} ${sport} ${dst} ${dport}`, note.stream);
+          latestTcpStreamByTuple.set(`${dst} ${dport} ${src} ${sport}`, note.stream);
+        }
+        fwd = true;
+      } else {
+        fwd = sport === w.aPort && (w.a4 >= 0 && fp.family === 4 ? fp.src4 === w.a4 : ipv6ToString(fp.addrBuf, fp.src6) === w.a);
       }
+      const src = fwd ? w.a : w.b;
+      const srcPort = fwd ? w.aPort : w.bPort;
       const previousFrame = c.lastFrame;
       const previousTime = c.lastTime;
-      const previousFrom = c.lastFrom;
+      const previousFwd = w.lastFwd;
       const previousGap = c.gapBeforeLast;
       c.gapBeforeLast = time - c.lastTime;
       c.prevTime = c.lastTime;
       c.lastFrame = p.number;
       c.lastTime = time;
-      c.lastFrom = `${src}:${sport}`;
+      w.lastFwd = fwd;
       c.packets++;
       let isRst = false;
+      let payload = !isTcp;
       if (isTcp) {
-        latestTcpStreamByTuple.set(`${src} ${sport} ${dst} ${dport}`, note.stream);
         const flags = engine.tcpNote.flags;
         const seq = b.length >= o + 8 ? ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0 : 0;
-        const ev: SegmentEvent = { frame: p.number, time, src, srcPort: sport, ttl: fp.ttl, seq };
+        let ev: SegmentEvent | undefined;
+        const event = () => (ev ??= { frame: p.number, time, src, srcPort, ttl: fp.ttl, seq });
         isRst = (flags & 0x04) !== 0;
         const a = engine.tcpNote.analysis;
-        if (engine.tcpNote.len > 0) c.dataSegments++;
         const len = engine.tcpNote.len;
+        if (len > 0) {
+          c.dataSegments++;
+          payload = true;
+        }
         if (a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) {
           c.retransmissions++;
           if (c.fragNeeded && time - c.fragNeeded.time < 2) c.pmtuRetransmissions++;
         }
         if (len >= FULL_SIZE && b.length >= o + 8) {
-          const me = `${src}:${sport}`;
+          const me = `${src}:${srcPort}`;
           if (!c.big) c.big = { sender: me, firstEnd: (seq + len) >>> 0, len, retrans: 0, acked: false, frames: [], first: p.number };
           else if (c.big.sender === me && a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) {
             c.big.retrans++;
             c.big.len = Math.max(c.big.len, len);
             if (c.big.frames.length < 8) c.big.frames.push(p.number);
           }
-        } else if (c.big && !c.big.acked && b.length >= o + 14 && engine.tcpNote.flags & 0x10 && c.big.sender !== `${src}:${sport}`) {
+        } else if (c.big && !c.big.acked && b.length >= o + 14 && flags & 0x10 && c.big.sender !== `${src}:${srcPort}`) {
           const ack = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
           if (((ack - c.big.firstEnd) | 0) >= 0) c.big.acked = true;
         }
         if (a & A_LOST_PACKET) c.lostSegments++;
         if (a & A_ZERO_WINDOW) {
           if (!c.zeroWindows++) {
-            c.zeroWindowFrom = `${src}:${sport}`;
-            c.zeroWindowFirst = ev;
+            c.zeroWindowFrom = `${src}:${srcPort}`;
+            c.zeroWindowFirst = event();
           }
         }
         if (isRst) {
-          push(c.rsts, ev);
+          push(c.rsts, event());
           if (!c.idleReset && c.packets > 1) {
             // The RST answers the first packet after a silence, or ends the silence itself.
             const sinceLast = time - previousTime;
-            const answered = sinceLast < 1 && previousFrom !== `${src}:${sport}`;
+            const answered = sinceLast < 1 && previousFwd !== fwd;
+            const from = previousFwd ? `${w.a}:${w.aPort}` : `${w.b}:${w.bPort}`;
             c.idleReset = answered
-              ? { rst: ev, trigger: { frame: previousFrame, time: previousTime, from: previousFrom }, idle: previousGap, packetsBefore: c.packets - 2 }
-              : { rst: ev, trigger: null, idle: sinceLast, packetsBefore: c.packets - 1 };
+              ? { rst: event(), trigger: { frame: previousFrame, time: previousTime, from }, idle: previousGap, packetsBefore: c.packets - 2 }
+              : { rst: event(), trigger: null, idle: sinceLast, packetsBefore: c.packets - 1 };
           }
-        }
-        else if ((flags & 0x12) === 0x02) {
-          push(c.syns, ev);
-          if (facts.synKeys.size < MAX_SYN_KEYS) facts.synKeys.add(synKey(src, sport, dst, dport, seq));
-        }
-        else if ((flags & 0x12) === 0x12) push(c.synAcks, ev);
+        } else if ((flags & 0x12) === 0x02) {
+          push(c.syns, event());
+          if (facts.synKeys.size < MAX_SYN_KEYS) facts.synKeys.add(synKey(src, srcPort, fwd ? w.b : w.a, fwd ? w.bPort : w.aPort, seq));
+        } else if ((flags & 0x12) === 0x12) push(c.synAcks, event());
       }
-      facts.addresses.add(src);
-      facts.addresses.add(dst);
       if (!isRst) {
-        let m = facts.ttlByAddr.get(src);
-        if (!m) facts.ttlByAddr.set(src, (m = new Map()));
+        const m = fwd ? w.ttlA : w.ttlB;
         m.set(fp.ttl, (m.get(fp.ttl) ?? 0) + 1);
       }
-      // Application summary changes (the dissectors ran in decode()).
-      const key = conversationKey(c.proto, src, sport, dst, dport);
-      const text = appSummary(key, decoder);
-      if (text !== lastSummaryByKey.get(key)) {
-        lastSummaryByKey.set(key, text);
+      // Application summary changes (the dissectors ran in decode()); only payload changes them.
+      if (!payload) return;
+      const text = appSummary(w.key, decoder);
+      if (text !== w.summary) {
+        w.summary = text;
         if (text) push(c.app, { frame: p.number, time, text });
       }
     });
@@ -289,6 +324,16 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
   }
   engine.finish();
   facts.conns = [...tcp.values(), ...udp.values()];
+  // TTLs by sender address, from the per-connection counts.
+  for (const c of facts.conns) {
+    const w = (c.proto === 'tcp' ? walkedTcp : walkedUdp).get(c.stream)!;
+    for (const [addr, counts] of [[w.a, w.ttlA], [w.b, w.ttlB]] as const) {
+      if (!counts.size) continue;
+      let m = facts.ttlByAddr.get(addr);
+      if (!m) facts.ttlByAddr.set(addr, (m = new Map()));
+      for (const [ttl, n] of counts) m.set(ttl, (m.get(ttl) ?? 0) + n);
+    }
+  }
   if (prints) facts.index = prints.finish();
   return facts;
 }

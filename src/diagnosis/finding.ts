@@ -3,18 +3,27 @@
  * Chinese, plus the evidence (frames, streams, addresses, times, counts) a reader can check in
  * `wiresage read`/`follow`.
  *
- * JSON schema (`wiresage doctor --json`, version 1):
+ * JSON schema (`wiresage doctor --json`, version 1; `wiresage probe --json` embeds `findings`):
  * ```
  * { "version": 1,
  *   "files": [ { "path": string, "frames": number, "first_time": ISO-8601|null, "last_time": ISO-8601|null } ],
- *   "findings": [ { "id": string,            // e.g. "tcp.rst.forged" — stable, documented in rules.ts
+ *   "findings": [ { "id": string,            // stable: see the list in rules.ts
  *                   "severity": "error"|"warning"|"info",
  *                   "title": string, "explanation": string, "next_steps": string[],
- *                   "evidence": { "frames": number[], "streams": number[], "addresses": string[],
+ *                   "evidence": { "files": string[],     // the captures frames/streams refer to
+ *                                 "frames": number[],    // frame numbers (1-based, as `wiresage read`/Wireshark), at most 24
+ *                                 "streams": number[],   // tcp.stream / udp.stream numbers in those captures
+ *                                 "addresses": string[], // clients, server `addr:port`, ICMP senders, capture files
  *                                 "first_time": ISO-8601|null, "last_time": ISO-8601|null,
- *                                 "counts": { [name: string]: number } } } ] }
+ *                                 "counts": { [name: string]: number } } } ],   // per id, e.g. syns, rst_ttl
+ *   "stories": [ { "findings": number[],      // indexes into "findings", most severe first
+ *                  "title": string,
+ *                  "timeline": [ { "time": ISO-8601, "finding": string, "index": number, "text": string,
+ *                                  "frames": number[], "streams": number[], "files": string[] } ] } ] }
  * ```
- * Findings are ordered by severity, then by first time. Text is in the language asked for.
+ * Findings are ordered by severity (error, warning, info), then by first time. Text is in the
+ * language asked for (`--lang en|zh`); ids, counts names and the shape never change with it.
+ * Exit code of doctor/probe: 1 when a finding at warning level or above is present.
  *
  * @example
  * const f: Finding = { id: 'tcp.syn.unanswered', severity: 'error', text: { en: {...}, zh: {...} }, evidence };
@@ -38,6 +47,8 @@ export interface Evidence {
   firstTime: number | null;
   lastTime: number | null;
   counts: Record<string, number>;
+  /** Captures the frames and streams belong to (set by diagnoseAll; frame/stream numbers are per capture). */
+  files?: string[];
 }
 
 export interface Finding {

@@ -7,6 +7,8 @@
  * console.log(renderText(diagnose(facts), [facts], 'en', false));
  */
 export { collectFacts, type CaptureFacts } from './facts.js';
-export { diagnose, diagnoseAcross, hopsOf, sortFindings } from './rules.js';
+export { diagnose, diagnoseAcross, diagnoseComparison, hopsOf, sortFindings } from './rules.js';
+export { diagnoseAll, tellStories, type Story, type TimelineEntry } from './story.js';
+export { matchCaptures, compareIndexes, indexCapture, type Comparison, type CaptureIndex, type NatMapping, type ClockOffset } from './compare.js';
 export { renderMarkdown, renderText, toJson, SCHEMA_VERSION } from './report.js';
 export type { Finding, Lang, Severity } from './finding.js';

@@ -7,6 +7,7 @@
  */
 import type { CaptureFacts } from './facts.js';
 import { isoTime, timeText, type Finding, type Lang, type Severity } from './finding.js';
+import type { Story } from './story.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -16,8 +17,8 @@ const label: Record<Lang, Record<Severity, string>> = {
 };
 
 const words = {
-  en: { why: 'Why', next: 'Next steps', evidence: 'Evidence', frames: 'frames', streams: 'tcp/udp streams', addresses: 'addresses', time: 'time', counts: 'counts', healthy: 'No problems found: every connection in the capture looks healthy.', file: 'Capture', found: (n: number) => `${n} finding(s)` },
-  zh: { why: '原因', next: '下一步', evidence: '证据', frames: '帧', streams: 'tcp/udp 流', addresses: '地址', time: '时间', counts: '计数', healthy: '没有发现问题：抓包中的所有连接看起来都正常。', file: '抓包文件', found: (n: number) => `发现 ${n} 个问题` },
+  en: { why: 'Why', next: 'Next steps', evidence: 'Evidence', frames: 'frames', streams: 'tcp/udp streams', addresses: 'addresses', time: 'time', counts: 'counts', healthy: 'No problems found: every connection in the capture looks healthy.', file: 'Capture', found: (n: number) => `${n} finding(s)`, story: 'One story', findingsWord: 'findings' },
+  zh: { why: '原因', next: '下一步', evidence: '证据', frames: '帧', streams: 'tcp/udp 流', addresses: '地址', time: '时间', counts: '计数', healthy: '没有发现问题：抓包中的所有连接看起来都正常。', file: '抓包文件', found: (n: number) => `发现 ${n} 个问题`, story: '同一原因', findingsWord: '问题' },
 };
 
 const colours: Record<Severity, string> = { error: '\x1b[1;31m', warning: '\x1b[1;33m', info: '\x1b[1;36m' };
@@ -31,7 +32,7 @@ function countsText(c: Record<string, number>): string {
 }
 
 /** The terminal report; `colour` adds ANSI colours (callers pass true only for a TTY). */
-export function renderText(findings: Finding[], files: CaptureFacts[], lang: Lang, colour: boolean): string {
+export function renderText(findings: Finding[], files: CaptureFacts[], lang: Lang, colour: boolean, stories: Story[] = []): string {
   const w = words[lang];
   const bold = (s: string) => (colour ? `\x1b[1m${s}\x1b[0m` : s);
   const lines: string[] = files.map((f) => fileLine(f, lang));
@@ -39,6 +40,11 @@ export function renderText(findings: Finding[], files: CaptureFacts[], lang: Lan
   if (!findings.length) {
     lines.push(w.healthy);
     return lines.join('\n') + '\n';
+  }
+  for (const s of stories) {
+    lines.push(bold(`${w.story}: ${s.title[lang]}`));
+    for (const e of s.timeline) lines.push(`  ${timeText(e.time)}  #${e.index + 1} [${e.finding}] ${e.text[lang]}${e.frames.length ? ` (${w.frames} ${e.frames.join(', ')}${files.length > 1 && e.files.length ? ` in ${e.files.join(', ')}` : ''})` : ''}`);
+    lines.push('');
   }
   lines.push(bold(w.found(findings.length)));
   findings.forEach((f, i) => {
@@ -57,12 +63,17 @@ export function renderText(findings: Finding[], files: CaptureFacts[], lang: Lan
 }
 
 /** Markdown report. */
-export function renderMarkdown(findings: Finding[], files: CaptureFacts[], lang: Lang): string {
+export function renderMarkdown(findings: Finding[], files: CaptureFacts[], lang: Lang, stories: Story[] = []): string {
   const w = words[lang];
   const out: string[] = ['# wiresage doctor', ''];
   for (const f of files) out.push(`- ${fileLine(f, lang)}`);
   out.push('');
   if (!findings.length) return out.concat(w.healthy, '').join('\n');
+  for (const s of stories) {
+    out.push(`## ${w.story}: ${s.title[lang]}`, '', `| ${w.time} | | |`, '|---|---|---|');
+    for (const e of s.timeline) out.push(`| ${timeText(e.time)} | \`${e.finding}\` | ${e.text[lang].replace(/\|/g, '\\|')} (${w.frames} ${e.frames.join(', ') || '-'}) |`);
+    out.push('');
+  }
   for (const f of findings) {
     const t = f.text[lang];
     const e = f.evidence;
@@ -80,7 +91,7 @@ export function renderMarkdown(findings: Finding[], files: CaptureFacts[], lang:
 }
 
 /** The JSON document (schema version 1, documented in finding.ts). */
-export function toJson(findings: Finding[], files: CaptureFacts[], lang: Lang): object {
+export function toJson(findings: Finding[], files: CaptureFacts[], lang: Lang, stories: Story[] = []): object {
   return {
     version: SCHEMA_VERSION,
     files: files.map((f) => ({ path: f.file, frames: f.frames, first_time: isoTime(f.frames ? f.firstTime : null), last_time: isoTime(f.frames ? f.lastTime : null) })),
@@ -91,6 +102,7 @@ export function toJson(findings: Finding[], files: CaptureFacts[], lang: Lang): 
       explanation: f.text[lang].explanation,
       next_steps: f.text[lang].nextSteps,
       evidence: {
+        files: f.evidence.files ?? [],
         frames: f.evidence.frames,
         streams: f.evidence.streams,
         addresses: f.evidence.addresses,
@@ -98,6 +110,11 @@ export function toJson(findings: Finding[], files: CaptureFacts[], lang: Lang): 
         last_time: isoTime(f.evidence.lastTime),
         counts: f.evidence.counts,
       },
+    })),
+    stories: stories.map((s) => ({
+      findings: s.findings,
+      title: s.title[lang],
+      timeline: s.timeline.map((e) => ({ time: isoTime(e.time), finding: e.finding, index: e.index, text: e.text[lang], frames: e.frames, streams: e.streams, files: e.files })),
     })),
   };
 }

@@ -619,7 +619,12 @@ function idleResets(facts: CaptureFacts, conns: Tcp[], claimed: Set<number>): Fi
   const out: Finding[] = [];
   const killed = conns.filter((t) => {
     const r = t.c.idleReset;
-    return !claimed.has(t.c.stream) && t.c.summary!.handshake && r && r.idle >= IDLE_MIN && r.packetsBefore >= 3;
+    if (claimed.has(t.c.stream) || !t.c.summary!.handshake || !r || r.idle < IDLE_MIN || r.packetsBefore < 3) return false;
+    // A host closing its own idle connection with a RST is not a failure: the RST must answer
+    // the first packet after the silence (the state was gone), or not come from the host at all.
+    if (r.trigger) return true;
+    const v = rstVerdict(facts, r.rst.src, r.rst);
+    return v === 'forged' || v === 'forged-no-reference';
   });
   for (const [key, group] of groupBy(killed, (t) => `${t.server}|${t.port}`)) {
     const [server, port] = key.split('|');
