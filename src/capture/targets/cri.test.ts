@@ -4,8 +4,7 @@
  * io.kubernetes.* labels, then containers), found by `pod:NS/NAME` and `pod:NAME`; their
  * containers by Kubernetes name, ID prefix and containerd://ID, all one capture point; a
  * plain `ctr run` container in another containerd namespace; a stopped pod, an ambiguous
- * pod name, unknown names with close names. The kubectl plan for pods on other nodes is
- * checked on a pod object (no cluster can run here).
+ * pod name, unknown names with close names. Pods on other nodes: kube.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { listTargets, resolveTarget } from './index.js';
 import { startContainerd, rejectsWith } from './_engines.js';
 import { Fields, pb } from './grpc.js';
-import { parsePodSpec, planFor, RemotePodError } from './kube.js';
 
 const cli = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
@@ -30,27 +28,6 @@ test('protobuf: fields, nested messages, maps and big varints round-trip', () =>
   assert.equal(f.string(9), '');
   assert.equal(pb.string(1, '').length, 0, 'proto3 omits empty strings');
   assert.throws(() => Fields.decode(Buffer.from([0x0a, 0x05, 0x61])), /truncated/);
-});
-
-test('pod specs and the plan for a pod on another node', () => {
-  assert.deepEqual(parsePodSpec('shop/web-0', 'pod:shop/web-0'), { namespace: 'shop', name: 'web-0' });
-  assert.deepEqual(parsePodSpec('web-0', 'pod:web-0'), { name: 'web-0' });
-  assert.throws(() => parsePodSpec('a/b/c', 'pod:a/b/c'), /is not a pod name/);
-  assert.throws(() => parsePodSpec('Web', 'pod:Web'), /is not a pod name/);
-  assert.throws(() => parsePodSpec('', 'pod:'), /is not a pod name/);
-  const plan = planFor({
-    metadata: { name: 'web-0', namespace: 'shop' },
-    spec: { nodeName: 'node-7', containers: [{ name: 'app' }, { name: 'envoy' }] },
-    status: { containerStatuses: [{ name: 'app', containerID: 'containerd://abc', ready: true }] },
-  });
-  assert.equal(plan.node, 'node-7');
-  assert.deepEqual(plan.containers, [{ name: 'app', containerId: 'containerd://abc', ready: true }, { name: 'envoy', containerId: undefined, ready: undefined }]);
-  assert.equal(plan.target, 'app');
-  assert.deepEqual(plan.command.slice(0, 5), ['kubectl', 'debug', '-n', 'shop', 'pod/web-0']);
-  assert.deepEqual(plan.command.slice(plan.command.indexOf('--target'), plan.command.indexOf('--target') + 2), ['--target', 'app']);
-  assert.deepEqual(plan.command.slice(-7), ['--', 'tcpdump', '-i', 'any', '-U', '-w', '-']);
-  const err = new RemotePodError(plan, 'this-node');
-  assert.match(err.message, /pod shop\/web-0 runs on node node-7, not on this one \(this-node\)\n  hint: .*\n    kubectl debug -n shop pod\/web-0 .*--target app .*-- tcpdump -i any -U -w - \| wiresage read -/s);
 });
 
 test('containerd + CRI: pods and their containers as one capture point, ctr containers, errors', { timeout: 240_000 }, async (t) => {

@@ -70,23 +70,27 @@ export async function resolvePod(value: string, spec: string): Promise<CaptureTa
     known.push(...(await criPodNames(c).catch(() => [])));
   }
   const plan = await kubectlPlan(name, namespace);
-  if (plan) {
+  if (typeof plan === 'object') {
     if (plan.node !== hostname()) throw new RemotePodError(plan, hostname());
     throw new TargetError(`pod ${plan.namespace}/${plan.pod} is on this node (${plan.node}) by the API server, but no CRI runtime here knows it`,
       sockets.length ? `looked in ${sockets.join(', ')}` : 'no CRI socket found: set CONTAINER_RUNTIME_ENDPOINT=unix:///path/to/cri.sock');
   }
   const where = namespace ? `${namespace}/${name}` : name;
+  const cluster = plan === 'no-pod' ? `; the cluster kubectl is configured for has no pod '${where}' either${namespace ? '' : ' (in the context\'s namespace)'}` : '';
   if (!sockets.length) {
-    throw new TargetError(`no pod '${where}' here: this machine has no CRI runtime socket (containerd, CRI-O, cri-dockerd) and kubectl has no cluster configured`,
-      'on a Kubernetes node run wiresage as root; elsewhere configure kubectl (KUBECONFIG) so the pod can be captured on its node');
+    throw new TargetError(`no pod '${where}' here: this machine has no CRI runtime socket (containerd, CRI-O, cri-dockerd)${cluster || ' and kubectl has no cluster configured'}`,
+      plan === 'no-pod' ? 'check the name and namespace: kubectl get pods -A' : 'on a Kubernetes node run wiresage as root; elsewhere configure kubectl (KUBECONFIG) so the pod can be captured on its node');
   }
-  throw new TargetError(`no pod '${where}' on this node`, notFoundHint(namespace ? `${namespace}/${name}` : name, known, 'pods on this node'));
+  throw new TargetError(`no pod '${where}' on this node${cluster}`, notFoundHint(namespace ? `${namespace}/${name}` : name, known, 'pods on this node'));
 }
 
-/** Runs kubectl; undefined when it is missing or fails. */
-function kubectl(args: string[]): Promise<string | undefined> {
+/** Runs kubectl; undefined when it is missing or fails (`onError` gets its message). */
+function kubectl(args: string[], onError?: (message: string) => void): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('kubectl', args, { encoding: 'utf8', timeout: 15_000, maxBuffer: 16 << 20 }, (err, stdout) => resolve(err ? undefined : stdout));
+    execFile('kubectl', args, { encoding: 'utf8', timeout: 15_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) onError?.((stderr || err.message).trim().split('\n').pop() ?? '');
+      resolve(err ? undefined : stdout);
+    });
   });
 }
 
@@ -96,26 +100,32 @@ interface PodJson {
   status?: { phase?: string; containerStatuses?: Array<{ name: string; containerID?: string; ready?: boolean }> };
 }
 
-/** The plan for a pod that the configured cluster knows, or undefined (no kubectl, no context, no such pod). */
-export async function kubectlPlan(name: string, namespace?: string): Promise<RemotePodPlan | undefined> {
-  if (!(await kubectl(['config', 'current-context']))) return undefined;
-  const out = await kubectl(['get', 'pod', name, ...(namespace ? ['-n', namespace] : []), '-o', 'json']);
-  if (!out) return undefined;
+/** The plan for a pod that the configured cluster knows; 'no-cluster' without kubectl or a context, 'no-pod' when the cluster does not have it. */
+export async function kubectlPlan(name: string, namespace?: string): Promise<RemotePodPlan | 'no-cluster' | 'no-pod'> {
+  if (!(await kubectl(['config', 'current-context']))?.trim()) return 'no-cluster';
+  let failure = '';
+  const out = await kubectl(['get', 'pod', name, ...(namespace ? ['-n', namespace] : []), '-o', 'json'], (m) => { failure = m; });
+  if (!out) {
+    if (/NotFound|not found/i.test(failure)) return 'no-pod';
+    throw new TargetError(`no pod '${namespace ? `${namespace}/` : ''}${name}' on this node, and asking the cluster failed: ${failure}`, 'check kubectl: kubectl get pods');
+  }
   let pod: PodJson;
   try {
     pod = JSON.parse(out) as PodJson;
   } catch {
-    return undefined;
+    return 'no-pod';
   }
-  return planFor(pod);
+  // kubectl before 1.27 has no debug profiles (and a pre-1.23 one no --profile at all).
+  const help = (await kubectl(['debug', '--help'])) ?? '';
+  return planFor(pod, /netadmin/.test(help));
 }
 
 /** The capture plan for a pod object (as `kubectl get pod -o json` returns it). */
-export function planFor(pod: PodJson): RemotePodPlan {
+export function planFor(pod: PodJson, profiles = true): RemotePodPlan {
   const statuses = new Map((pod.status?.containerStatuses ?? []).map((s) => [s.name, s]));
   const containers = pod.spec.containers.map((c) => ({ name: c.name, containerId: statuses.get(c.name)?.containerID, ready: statuses.get(c.name)?.ready }));
   const target = containers[0]?.name ?? '';
   const command = ['kubectl', 'debug', '-n', pod.metadata.namespace, `pod/${pod.metadata.name}`, '--quiet', '--attach', '--image', DEBUG_IMAGE,
-    ...(target ? ['--target', target] : []), '--profile', 'netadmin', '--', 'tcpdump', '-i', 'any', '-U', '-w', '-'];
+    ...(target ? ['--target', target] : []), ...(profiles ? ['--profile', 'netadmin'] : []), '--', 'tcpdump', '-i', 'any', '-U', '-w', '-'];
   return { namespace: pod.metadata.namespace, pod: pod.metadata.name, node: pod.spec.nodeName ?? '(not scheduled)', containers, target, image: DEBUG_IMAGE, command };
 }
