@@ -107,6 +107,7 @@ export function CaptureView(props: { id: string }) {
   // A filtered view: poll its progress until complete (and while a live capture grows).
   useEffect(() => {
     if (!viewId) { setViewProg(null); return; }
+    setViewProg({ matched: 0, progress: 0, complete: false });
     let stop = false;
     let timer: ReturnType<typeof setTimeout>;
     const tick = async () => {
@@ -161,6 +162,7 @@ export function CaptureView(props: { id: string }) {
     if (!f) { setViewId(null); if (keep) pendingGoto.current = keep; return; }
     try {
       const r = await api.createView(id, f);
+      setViewProg({ matched: 0, progress: 0, complete: false });
       setViewId(r.viewId);
       setSel(null);
     } catch (e) { setNotice(errorMessage(e)); }

@@ -17,6 +17,7 @@ export function DiagnosisPanel(props: {
   findings: Finding[] | null; error?: string | null; live?: boolean; collapsed: boolean; onCollapse: (c: boolean) => void; act?: EvidenceActions;
 }) {
   const [open, setOpen] = useState<Record<number, boolean>>({ 0: true });
+  const [shown, setShown] = useState(100);
   const act = props.act;
   const list = [...(props.findings ?? [])].sort((a, b) => (SEV_ORDER[a.severity] ?? 9) - (SEV_ORDER[b.severity] ?? 9));
   const counts = list.reduce<Record<string, number>>((m, f) => { m[f.severity] = (m[f.severity] ?? 0) + 1; return m; }, {});
@@ -34,7 +35,7 @@ export function DiagnosisPanel(props: {
       </header>
       {!props.collapsed && (
         <div className="findings">
-          {list.map((f, i) => {
+          {list.slice(0, shown).map((f, i) => {
             const ev = f.evidence ?? {};
             const isOpen = open[i] ?? false;
             return (
@@ -85,6 +86,9 @@ export function DiagnosisPanel(props: {
               </article>
             );
           })}
+          {list.length > shown && (
+            <div className="pad"><button onClick={() => setShown((n) => n + 500)}>Show {Math.min(500, list.length - shown)} more of {list.length - shown} findings</button></div>
+          )}
           {props.findings && list.length === 0 && <div className="muted pad">No problems found{props.live ? ' so far' : ''}.</div>}
         </div>
       )}
