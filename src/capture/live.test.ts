@@ -355,3 +355,27 @@ test('interface set down mid-capture: reported, file valid, exit 1', { skip }, a
     extra.close();
   }
 });
+
+test('-Q in/out, -Y and -V live, --duration, -D with addresses and state', { skip }, async () => {
+  // b sends to a: at a the datagrams are incoming. -Q out sees none of them.
+  const inbound = capture(['-i', lab.ifA, '-Q', 'in', '-c', '3', `udp port ${PORT + 12}`]);
+  const outbound = capture(['-i', lab.ifA, '-Q', 'out', '--duration', '2', `udp port ${PORT + 12}`]);
+  const verbose = capture(['-i', lab.ifA, '-V', '-Y', 'frame.number == 5', '--duration', '2', `udp port ${PORT + 12}`]);
+  const done = [finished(inbound), finished(outbound), finished(verbose)];
+  await Promise.all([waitForText(inbound, 'listening on'), waitForText(outbound, 'listening on'), waitForText(verbose, 'listening on')]);
+  lab.sendUdp(10, PORT + 12);
+  const [ri, ro, rv] = await Promise.all(done);
+  assert.equal(ri.code, 0, ri.stderr);
+  assert.equal(ri.stdout.trim().split('\n').length, 3);
+  assert.equal(ro.code, 0, ro.stderr);
+  assert.equal(ro.stdout, '');
+  assert.match(ro.stderr, /0 packets captured\n.*\n.*\n.*\nstopped: duration reached/);
+  assert.equal(rv.code, 0, rv.stderr);
+  assert.match(rv.stderr, /10 packets captured/);
+  // One packet passed the display filter, shown as a detail tree.
+  assert.equal((rv.stdout.match(/^Frame \d+:/gm) ?? []).length, 1, rv.stdout);
+  assert.match(rv.stdout, /User Datagram Protocol, Src Port: \d+, Dst Port: 40012/);
+  const list = await finished(capture(['-D']));
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, new RegExp(`^\\d+\\.${lab.ifA} \\[Up, Running, Connected\\]\\n {4}link {2}[0-9a-f:]{17} broadcast ff:ff:ff:ff:ff:ff\\n {4}inet {2}${lab.addrA.replace(/\./g, '\\.')} netmask 255\\.255\\.255\\.0`, 'm'));
+});
