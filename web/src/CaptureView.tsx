@@ -64,7 +64,7 @@ export function CaptureView(props: { id: string }) {
   const [diagCollapsed, setDiagCollapsed] = useState(false);
   const [dialog, setDialog] = useState<DialogState>(null);
   const [menu, setMenu] = useState<MenuState | null>(null);
-  const [autoScroll, setAutoScroll] = useState(false);
+  const [autoScroll, setAutoScroll] = useState(true);
   const [stopping, setStopping] = useState(false);
   const [listH, setListH] = useState<number | null>(null);
   const [notice, setNotice] = useState<string | null>(null);

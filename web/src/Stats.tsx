@@ -31,6 +31,15 @@ function endpointFilter(type: string, r: EndpointRow): string {
   return r.port !== undefined ? `${f} && ${type}.port==${r.port}` : f;
 }
 
+/** Tabs for the address/port types of Conversations and Endpoints (Wireshark's tabs). */
+function TypeTabs(props: { type: string; setType: (t: string) => void }) {
+  return (
+    <div className="tabs" role="tablist">
+      {TYPES.map((t) => <button key={t} role="tab" aria-selected={t === props.type} className={t === props.type ? 'active' : ''} onClick={() => props.setType(t)}>{TYPE_LABEL[t]}</button>)}
+    </div>
+  );
+}
+
 function useTyped<T>(load: (type: string) => Promise<{ rows: T[] }>, type: string) {
   const [rows, setRows] = useState<T[] | null>(null);
   const [err, setErr] = useState<string | null>(null);
@@ -71,9 +80,7 @@ export function ConversationsDialog(props: {
   ];
   return (
     <Dialog title="Conversations" onClose={props.onClose} wide testId="conversations-dialog">
-      <div className="tabs" role="tablist">
-        {TYPES.map((t) => <button key={t} role="tab" aria-selected={t === type} className={t === type ? 'active' : ''} onClick={() => setType(t)}>{TYPE_LABEL[t]}</button>)}
-      </div>
+      <TypeTabs type={type} setType={setType} />
       <div className="table-wrap">
         {err && <div className="error-box">{err}</div>}
         {!rows && !err ? <Spinner /> : rows && (
@@ -113,9 +120,7 @@ export function EndpointsDialog(props: { captureId: string; onClose: () => void;
   ];
   return (
     <Dialog title="Endpoints" onClose={props.onClose} wide testId="endpoints-dialog">
-      <div className="tabs" role="tablist">
-        {TYPES.map((t) => <button key={t} role="tab" aria-selected={t === type} className={t === type ? 'active' : ''} onClick={() => setType(t)}>{TYPE_LABEL[t]}</button>)}
-      </div>
+      <TypeTabs type={type} setType={setType} />
       <div className="table-wrap">
         {err && <div className="error-box">{err}</div>}
         {!rows && !err ? <Spinner /> : rows && (
