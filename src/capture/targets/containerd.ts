@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { pidTarget } from './netns.js';
 import type { Provider } from './runtimes.js';
-import { TargetError, socketPresent, type CaptureTarget } from './target.js';
+import { TargetError, TargetStateError, socketPresent, type CaptureTarget } from './target.js';
 
 export const CONTAINERD_SOCKETS = ['/run/containerd/containerd.sock', '/run/k3s/containerd/containerd.sock', '/var/snap/microk8s/common/run/containerd.sock'];
 
@@ -84,7 +84,7 @@ export class Containerd {
     const task = (await this.tasks(ns)).get(id);
     const label = labels['io.kubernetes.container.name'] ?? labels['nerdctl/name'] ?? id.slice(0, 12);
     if (!task || task.status !== 'RUNNING' || !task.pid) {
-      throw new TargetError(`containerd container '${label}' (namespace ${ns}, ${id.slice(0, 12)}) is not running (${task ? task.status.toLowerCase() : 'no task'}; PID 0): it has no network namespace to capture in`,
+      throw new TargetStateError(`containerd container '${label}' (namespace ${ns}, ${id.slice(0, 12)}) is not running (${task ? task.status.toLowerCase() : 'no task'}; PID 0): it has no network namespace to capture in`,
         `start its task: ctr -n ${ns} task start -d ${id}`);
     }
     const t = pidTarget(task.pid, spec);
@@ -140,7 +140,7 @@ function containerdProvider(socket: string): Provider {
         if (running.length) hits = running;
       }
       if (hits.length > 1) {
-        throw new TargetError(`'${name}' matches several containerd containers: ${hits.slice(0, 6).map((h) => `${h.ns}/${h.id.slice(0, 12)}`).join(', ')}`,
+        throw new TargetStateError(`'${name}' matches several containerd containers: ${hits.slice(0, 6).map((h) => `${h.ns}/${h.id.slice(0, 12)}`).join(', ')}`,
           'give more of the ID (container:containerd://FULL_ID)');
       }
       const t = await c.target(hits[0].ns, hits[0].id, spec);

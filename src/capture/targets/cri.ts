@@ -12,7 +12,7 @@
 import { Fields, GrpcError, GRPC_NOT_FOUND, GRPC_UNIMPLEMENTED, grpcUnary, pb, type Pb } from './grpc.js';
 import { netnsTarget, pidTarget } from './netns.js';
 import type { Provider } from './runtimes.js';
-import { TargetError, socketPresent, notFoundHint, type CaptureTarget } from './target.js';
+import { TargetError, TargetStateError, socketPresent, notFoundHint, type CaptureTarget } from './target.js';
 
 export const CRI_SOCKETS = ['/run/containerd/containerd.sock', '/run/crio/crio.sock', '/var/run/cri-dockerd.sock', '/run/k3s/containerd/containerd.sock'];
 
@@ -145,14 +145,14 @@ export async function criFindContainer(c: CriClient, name: string, spec: string)
   if (!hits.length) hits = all.filter((x) => x.name === name);
   const running = hits.filter((x) => x.state === 'running');
   if (running.length > 1 || (!running.length && hits.length > 1)) {
-    const list = (running.length ? running : hits).slice(0, 6).map((x) => `${x.labels[POD_NAMESPACE] ?? '?'}/${x.labels[POD_NAME] ?? '?'} ${x.name} (${x.id.slice(0, 12)})`);
-    throw new TargetError(`'${name}' matches several CRI containers: ${list.join(', ')}`, 'give the container ID (container:ID-PREFIX) or the pod (pod:NAMESPACE/NAME)');
+    const list = (running.length ? running : hits).map((x) => `${x.labels[POD_NAMESPACE] ?? '?'}/${x.labels[POD_NAME] ?? '?'} ${x.name} (${x.id.slice(0, 12)})`).sort().slice(0, 6);
+    throw new TargetStateError(`'${name}' matches several CRI containers: ${list.join(', ')}`, 'give the container ID (container:ID-PREFIX) or the pod (pod:NAMESPACE/NAME)');
   }
   const hit = running[0] ?? hits[0];
   if (!hit) return undefined;
   const podLabel = hit.labels[POD_NAME] ? `${hit.labels[POD_NAMESPACE] ?? 'default'}/${hit.labels[POD_NAME]}` : undefined;
   if (hit.state !== 'running') {
-    throw new TargetError(`CRI container '${hit.name}'${podLabel ? ` of pod ${podLabel}` : ''} (${hit.id.slice(0, 12)}) is not running (${hit.state}; PID 0): it has no network namespace to capture in`);
+    throw new TargetStateError(`CRI container '${hit.name}'${podLabel ? ` of pod ${podLabel}` : ''} (${hit.id.slice(0, 12)}) is not running (${hit.state}; PID 0): it has no network namespace to capture in`);
   }
   const { info } = await c.containerInfo(hit.id);
   const t = targetFromInfo(info, spec, `CRI container '${hit.name}'`);

@@ -8,7 +8,7 @@
  */
 import { request } from 'node:http';
 import { pidTarget } from './netns.js';
-import { TargetError, socketPresent, notFoundHint, nsIdOf, type CaptureTarget, type Runtime } from './target.js';
+import { TargetError, TargetStateError, socketPresent, notFoundHint, nsIdOf, type CaptureTarget, type Runtime } from './target.js';
 
 interface EngineResponse { status: number; body: unknown; text: string }
 
@@ -133,7 +133,7 @@ export class EngineClient {
     const label = c.Name.replace(/^\//, '') || c.Id.slice(0, 12);
     if (!c.State.Running || !c.State.Pid) {
       const status = c.State.Status + (c.State.Status === 'exited' && c.State.ExitCode !== undefined ? ` with code ${c.State.ExitCode}` : '');
-      throw new TargetError(`${this.runtime} container '${label}' (${c.Id.slice(0, 12)}) is not running (${status}; PID 0): it has no network namespace to capture in`,
+      throw new TargetStateError(`${this.runtime} container '${label}' (${c.Id.slice(0, 12)}) is not running (${status}; PID 0): it has no network namespace to capture in`,
         `start it first: ${this.cli} start ${label}`);
     }
     let t: CaptureTarget;
@@ -141,7 +141,7 @@ export class EngineClient {
       t = pidTarget(c.State.Pid, spec);
     } catch (e) {
       if (e instanceof TargetError && /no process|no network namespace/.test(e.message)) {
-        throw new TargetError(`${this.runtime} container '${label}' reports PID ${c.State.Pid}, which is not visible here`,
+        throw new TargetStateError(`${this.runtime} container '${label}' reports PID ${c.State.Pid}, which is not visible here`,
           `wiresage must run in the host's PID namespace (not inside a container) to enter other containers`);
       }
       throw e;

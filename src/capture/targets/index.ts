@@ -20,13 +20,13 @@
  * const t = await resolveTarget('container:web');
  * // { kind: 'container', label: 'web', netns: '/proc/4242/ns/net', netnsId: '4:4026532301', pid: 4242, runtime: 'docker', … }
  */
-import { TargetError, notFoundHint, type CaptureTarget, type Runtime, type TargetKind } from './target.js';
+import { TargetError, TargetStateError, notFoundHint, type CaptureTarget, type Runtime, type TargetKind } from './target.js';
 import { hostTarget, listNetns, netnsNames, netnsTarget, pidTarget } from './netns.js';
 import { providers, type Provider } from './runtimes.js';
 import { resolvePod } from './kube.js';
 import { containerOfPid, findByCgroup } from './proc.js';
 
-export { TargetError, closeNames, type CaptureTarget, type Runtime, type TargetKind } from './target.js';
+export { TargetError, TargetStateError, closeNames, type CaptureTarget, type Runtime, type TargetKind } from './target.js';
 export { targetAlive, hostTarget, pidTarget, netnsTarget } from './netns.js';
 
 const KINDS: TargetKind[] = ['host', 'pid', 'netns', 'container', 'pod'];
@@ -93,20 +93,22 @@ async function resolveContainer(value: string, spec: string): Promise<CaptureTar
       `looked for: ${absent.join('; ')}`);
   }
   const found: CaptureTarget[] = [];
+  const answers: TargetStateError[] = [];
   const failures: Error[] = [];
   for (const p of usable) {
     try {
       const t = await p.find(name, spec);
       if (t) found.push(t);
     } catch (e) {
-      if (!(e instanceof TargetError)) throw e;
-      // A stopped container is an answer, not a failure of the runtime.
-      if (/is not running|not visible here|ambiguous|matches several/.test(e.message)) throw e;
-      failures.push(e);
+      if (e instanceof TargetStateError) answers.push(e);
+      else if (e instanceof TargetError) failures.push(e);
+      else throw e;
     }
   }
   const distinct = dedupeSame(found);
   if (distinct.length === 1) return distinct[0];
+  // A stopped or ambiguous container is the answer when no runtime has a running one.
+  if (!distinct.length && answers.length) throw answers[0];
   if (distinct.length > 1) {
     throw new TargetError(`'${name}' names containers in several runtimes: ${distinct.map((t) => `${t.runtime} ${t.label} (${t.containerId?.slice(0, 12)})`).join(', ')}`,
       `pick one: ${distinct.map((t) => `${t.runtime === 'cri' ? 'cri-o' : t.runtime}://${t.containerId}`).join(' or ')}`);

@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { pidTarget } from './netns.js';
-import { TargetError, type CaptureTarget, type Runtime } from './target.js';
+import { TargetError, TargetStateError, type CaptureTarget, type Runtime } from './target.js';
 
 /** One container seen in cgroup paths. */
 export interface CgroupContainer { id: string; runtime: Runtime; pids: number[] }
@@ -81,7 +81,7 @@ export function findByCgroup(idOrPrefix: string, spec: string): CaptureTarget | 
   if (!/^[0-9a-f]{6,64}$/.test(idOrPrefix)) return undefined;
   const hits = [...cgroupContainers().values()].filter((c) => c.id.startsWith(idOrPrefix));
   if (!hits.length) return undefined;
-  if (hits.length > 1) throw new TargetError(`'${idOrPrefix}' matches several containers (by cgroup): ${hits.map((h) => h.id.slice(0, 12)).join(', ')}`, 'give more of the ID');
+  if (hits.length > 1) throw new TargetStateError(`'${idOrPrefix}' matches several containers (by cgroup): ${hits.map((h) => h.id.slice(0, 12)).join(', ')}`, 'give more of the ID');
   const c = hits[0];
   const t = pidTarget(initPid(c), spec);
   return { ...t, kind: 'container', label: c.id.slice(0, 12), runtime: c.runtime, containerId: c.id, containers: [c.id.slice(0, 12)] };

@@ -43,6 +43,12 @@ export class TargetError extends Error {
   }
 }
 
+/**
+ * A runtime's definite answer about a container that exists — stopped, ambiguous, not
+ * enterable — as opposed to a failure to ask the runtime at all.
+ */
+export class TargetStateError extends TargetError {}
+
 /** "dev:inode" of a namespace file, or undefined when it does not exist. Throws TargetError on EACCES. */
 export function nsIdOf(path: string): string | undefined {
   try {
