@@ -113,6 +113,9 @@ function tailStream(path: string, live: LiveState): Readable {
 
 let nextViewId = 1;
 
+/** Frames decoded before a detail frame whatever their stream (IP fragments reassemble). */
+const NEARBY = 200;
+
 export class Capture extends EventEmitter {
   readonly index = new FrameIndex();
   complete = false;
@@ -294,9 +297,9 @@ export class Capture extends EventEmitter {
   }
 
   /**
-   * Frame `no` decoded with what came before it in its connection (TCP analysis, reassembly
-   * and application state need the earlier segments): the earlier frames of its stream are
-   * decoded through a flow engine first, up to `maxHistory` of them.
+   * Frame `no` decoded with what came before it (TCP analysis, reassembly and application state
+   * need the earlier segments): the earlier frames of its stream (up to `maxHistory`) and the
+   * 200 frames just before it are decoded through one decoder and flow engine first.
    */
   frameDetail(no: number, maxHistory = 20000): { tree: TreeJsonNode[]; buffers: Array<{ name: string; base64: string }> } | null {
     const idx = this.index;
@@ -304,10 +307,13 @@ export class Capture extends EventEmitter {
     const i = no - 1;
     const stream = idx.stream[i];
     const numbers: number[] = [];
+    // The frames just before (IP fragments of the same datagram) and the stream's earlier ones.
+    const near = Math.max(0, i - NEARBY);
     if (stream !== NO_STREAM) {
-      for (let k = 0; k < i; k++) if (idx.stream[k] === stream) numbers.push(k + 1);
+      for (let k = 0; k < near; k++) if (idx.stream[k] === stream) numbers.push(k + 1);
       if (numbers.length > maxHistory) numbers.length = 0;
     }
+    for (let k = near; k < i; k++) numbers.push(k + 1);
     numbers.push(no);
     const decoder = new Decoder();
     const engine = new FlowEngine({ packetExperts: true });

@@ -118,22 +118,32 @@ test('a live capture in a namespace grows while a ping runs, then stays readable
   assert.equal(page.rows[0].proto, 'ICMP');
   assert.match(page.rows[0].info, /ICMP echo (request|reply)/);
   await new Promise((r) => ping.once('exit', r));
+  // One echo too big for the link: two IPv4 fragments each way.
+  lab.exec('b', [...pingCommand, '-c', '1', '-s', '2000', lab.addrA]);
   await sleep(500);
 
   const stopped = await call('DELETE', `/api/live/${id}`);
   assert.equal(stopped.status, 200);
-  assert.equal(stopped.json.packets, 80, 'every echo request and reply');
+  assert.equal(stopped.json.packets, 84, 'every echo request and reply, fragments included');
   const info = (await call('GET', `/api/captures/${id}`)).json;
   assert.equal(info.complete, true);
   assert.equal(info.live, false);
-  assert.equal(info.packets, 80);
+  assert.equal(info.packets, 84);
   const all = (await call('GET', `/api/captures/${id}/frames?limit=100`)).json;
-  assert.equal(all.rows.filter((r: any) => /echo request/.test(r.info)).length, 40);
+  assert.equal(all.rows.filter((r: any) => /echo request/.test(r.info)).length, 41);
+  // The detail of the datagram's last fragment has the reassembled datagram as a second buffer.
+  const last = all.rows.filter((r: any) => /frag/.test(r.info) && !/\+\)/.test(r.info))[0];
+  assert.ok(last, 'a last fragment');
+  const detail = (await call('GET', `/api/captures/${id}/frames/${last.no}`)).json;
+  assert.equal(detail.buffers.length, 2, JSON.stringify(detail.buffers.map((b: any) => b.name)));
+  assert.equal(Buffer.from(detail.buffers[1].base64, 'base64').length, 2008);
+  const icmp = detail.tree.find((n: any) => n.field === 'icmp');
+  assert.equal(icmp?.buffer, 1, 'the ICMP layer lies in the reassembled buffer');
   assert.equal(all.rows[0].src, lab.addrB);
   const f = (await call('GET', `/api/captures/${id}/findings`)).json;
-  assert.equal(f.files[0].frames, 80);
+  assert.equal(f.files[0].frames, 84);
   const conv = (await call('GET', `/api/captures/${id}/conversations?type=ip`)).json;
-  assert.equal(conv.rows[0].framesAB + conv.rows[0].framesBA, 80);
+  assert.equal(conv.rows[0].framesAB + conv.rows[0].framesBA, 84);
 
   // Progress came as SSE while the capture ran; rates for every point once a second.
   await sleep(1200);
