@@ -359,7 +359,8 @@ describe('web UI in Chromium', { timeout: 360_000 }, () => {
       await page.goto(server.base + '/?live#/');
       const point = page.locator('.point', { hasText: ns.client });
       await point.waitFor({ timeout: 20_000 });
-      await until('a sparkline', () => point.locator('svg.sparkline').count(), (c) => c === 1);
+      // The packet-rate sparkline fills from the server's rates (SSE, every second).
+      await until('a sparkline with rates', () => point.locator('svg.sparkline polyline').count(), (c) => c === 1);
       await point.click();
       await page.getByTestId('capture-filter').fill('icmp or tcp port 7000');
       await shot('live-start');

@@ -119,7 +119,8 @@ export function Sparkline(props: { values: number[]; width?: number; height?: nu
   const pts = v.map((x, i) => `${((i + (n - v.length)) / (n - 1)) * w},${h - 1 - (x / max) * (h - 2)}`).join(' ');
   return (
     <svg className="sparkline" width={w} height={h} viewBox={`0 0 ${w} ${h}`} aria-label={`packets per second, last ${v.at(-1) ?? 0}`}>
-      <polyline points={pts} fill="none" stroke="currentColor" strokeWidth="1.2" />
+      <line x1={0} x2={w} y1={h - 0.5} y2={h - 0.5} stroke="#ddd" strokeWidth="1" />
+      {v.length > 0 && <polyline points={pts} fill="none" stroke="currentColor" strokeWidth="1.2" />}
     </svg>
   );
 }
