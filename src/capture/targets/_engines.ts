@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EngineClient, engineRequest } from './docker.js';
@@ -146,11 +146,28 @@ async function stopProcess(child: ChildProcess, ms = 15_000): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Kills processes whose command line contains `marker` (shims of a daemon we started). */
+/** PIDs of the processes whose parent is `ppid` (from /proc; no procps needed). */
+export function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // comm may contain spaces and parentheses: the fields after the last ')' are fixed.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(name));
+    } catch { /* exited */ }
+  }
+  return out;
+}
+
+/** Kills the processes whose command line contains `marker`: the shims of a daemon we started, marked by its private path. */
 function killByCmdline(marker: string): void {
-  for (const pid of spawnSync('pgrep', ['-f', '--', marker], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? []) {
-    if (Number(pid) === process.pid) continue;
-    try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)) continue;
+      process.kill(Number(name), 'SIGKILL');
+    } catch { /* exited */ }
   }
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listTargets, parseTargetSpec, resolveTarget, targetAlive } from './index.js';
 import { interfacesWithPeers } from './links.js';
-import { enginesMissing, rejectsWith } from './_engines.js';
+import { childrenOf, enginesMissing, rejectsWith } from './_engines.js';
 
 const cli = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const skip = enginesMissing('ip', 'unshare', 'nsenter');
@@ -67,7 +67,7 @@ test('pid: and netns: with real namespaces, veth peers, errors, ifaces CLI', { s
     let sleeper = 0;
     for (let i = 0; i < 50 && !sleeper; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      sleeper = Number(spawnSync('pgrep', ['-P', String(child.pid), 'sleep'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] || 0);
+      sleeper = childrenOf(child.pid!)[0] ?? 0;
     }
     assert.ok(sleeper > 0, 'unshare --net did not start its child');
 
