@@ -2,14 +2,17 @@
  * `wiresage conv FILE [--tcp|--udp|--ip]`: the conversations of a capture, with the numbers
  * of `tshark -q -z conv,tcp` (frames and bytes each way, relative start, duration — same
  * layout, same order) followed by what tshark does not say: Zeek's connection state and
- * history, the initial RTT and who closed the connection how. `--tshark` prints tshark's
- * table alone; `--json` one object per conversation; `--sort` orders by another column.
+ * history, the initial RTT, who closed the connection how, and what its application said
+ * (`mysql: login 'app' failed 1045 …`, `tls: alert handshake_failure from server`). `--tshark`
+ * prints tshark's table alone; `--json` one object per conversation (with `app`); `--sort`
+ * orders by another column.
  */
 import { openCapture } from '../file/open.js';
 import type { ConnectionSummary } from '../flows/conversation.js';
 import { FlowEngine } from '../flows/engine.js';
-import { FlowPacket, fromFrame } from '../flows/headers.js';
-import { ipv4ToString, ipv6ToString } from '../decode/bytes.js';
+import { Decoder } from '../decode/decoder.js';
+import { streamState } from '../protocols/index.js';
+import { ipv4ToString, ipv6ToString, u32 } from '../decode/bytes.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
 import { Output } from './output.js';
 
@@ -40,11 +43,11 @@ export interface ConvRow {
 }
 
 /** What the text table shows of a summary (rows stay small on captures with many connections). */
-export type TableSummary = Pick<ConnectionSummary, 'proto' | 'connState' | 'history' | 'irttNs' | 'closeKind' | 'closedBy'>;
+export type TableSummary = Pick<ConnectionSummary, 'proto' | 'connState' | 'history' | 'irttNs' | 'closeKind' | 'closedBy' | 'app'>;
 
 function trim(s: ConnectionSummary, full: boolean): ConnectionSummary | TableSummary {
   if (full) return s;
-  return { proto: s.proto, connState: s.connState, history: s.history, irttNs: s.irttNs, closeKind: s.closeKind, closedBy: s.closedBy };
+  return { proto: s.proto, connState: s.connState, history: s.history, irttNs: s.irttNs, closeKind: s.closeKind, closedBy: s.closedBy, app: s.app };
 }
 
 /** Wireshark's `format_size(n, FORMAT_SIZE_UNIT_BYTES, SI)`: `258 bytes`, `23 kB`, `1460 MB`. */
@@ -89,7 +92,10 @@ export function rowOf(s: ConnectionSummary, prev: ConvRow | undefined, full = tr
   prev.txBytes += sameA ? s.aToBBytes : s.bToABytes;
   prev.startRelNs = Math.min(prev.startRelNs, s.startRelNs);
   prev.endRelNs = Math.max(prev.endRelNs, s.endRelNs);
+  // A resumed part that said nothing keeps what the earlier part's application said.
+  const app = s.app ?? prev.summary?.app;
   prev.summary = trim(s, full);
+  if (app !== undefined) prev.summary.app = app;
   return prev;
 }
 
@@ -121,7 +127,7 @@ export function convTable(title: string, rows: ConvRow[], ports: boolean, extras
   const w = ports ? 26 : 20;
   let out = '================================================================================\n';
   out += `${title} Conversations\nFilter:<No Filter>\n`;
-  out += `${pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |${extras ? ' State  History          iRTT      Close' : ''}\n`;
+  out += `${pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |${extras ? ' State  History          iRTT      Close        Application' : ''}\n`;
   out += `${pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |\n`;
   for (const r of rows) {
     out += `${r.aName.padEnd(w)} <-> ${r.bName.padEnd(w)}  ${String(r.rxFrames).padStart(6)} ${formatSize(r.rxBytes).padEnd(9)}`;
@@ -131,7 +137,7 @@ export function convTable(title: string, rows: ConvRow[], ports: boolean, extras
     if (extras && r.summary) {
       const s = r.summary;
       const rtt = s.irttNs ? (s.irttNs / 1e9).toFixed(6) : '-';
-      out += `  ${s.connState.padEnd(6)} ${(s.history || '-').padEnd(12)} ${rtt.padStart(10)}  ${closeText(s)}`;
+      out += `  ${s.connState.padEnd(6)} ${(s.history || '-').padEnd(12)} ${rtt.padStart(10)}  ${closeText(s).padEnd(12)} ${s.app ?? '-'}`;
     }
     out += '\n';
   }
@@ -139,17 +145,26 @@ export function convTable(title: string, rows: ConvRow[], ports: boolean, extras
   return out;
 }
 
-/** Gathers TCP or UDP conversation rows by running the flow engine over the file. */
-export async function collectConversations(file: string, proto: 'tcp' | 'udp', full = true): Promise<ConvRow[]> {
+/**
+ * Gathers TCP or UDP conversation rows by running the flow engine over the file, with the
+ * application dissectors (each row carries what its application said: `app`, keyed by the
+ * connection, not by its ports). `app: false` skips them (the engine's transport-only pass).
+ */
+export async function collectConversations(file: string, proto: 'tcp' | 'udp', full = true, app = true): Promise<ConvRow[]> {
   const byStream = new Map<number, ConvRow>();
+  const decoder = new Decoder({ transportOnly: !app });
   const engine = new FlowEngine({
     onSummary: (s) => {
+      // The connection is released: take its application state with it (memory stays bounded).
+      const st = streamState(s.proto, s.stream, decoder, true);
+      if (st?.summary !== undefined) s.app = st.summary;
       if (s.proto === proto) byStream.set(s.stream, rowOf(s, byStream.get(s.stream), full));
     },
   });
+  engine.attach(decoder);
   const reader = await openCapture(file);
   try {
-    await reader.forEach((r) => engine.record(r));
+    await reader.forEach((r) => engine.packet(decoder.decode(r)));
   } finally {
     reader.close();
   }
@@ -159,7 +174,7 @@ export async function collectConversations(file: string, proto: 'tcp' | 'udp', f
 
 /** IPv4 or IPv6 address pairs (tshark's `conv,ip` / `conv,ipv6`) over every IP packet. */
 export async function collectAddressPairs(file: string): Promise<{ v4: ConvRow[]; v6: ConvRow[] }> {
-  const fp = new FlowPacket();
+  const decoder = new Decoder({ transportOnly: true });
   const v4 = new Map<string, ConvRow>();
   const v6 = new Map<string, ConvRow>();
   let first: [number, number] | null = null;
@@ -168,11 +183,16 @@ export async function collectAddressPairs(file: string): Promise<{ v4: ConvRow[]
     await reader.forEach((r) => {
       first ??= [r.tsSec, r.tsNsec];
       const rel = (r.tsSec - first[0]) * 1e9 + (r.tsNsec - first[1]);
-      fromFrame(fp, r.iface.linkType, r.data, r.origLen);
-      if (!fp.ipValid) return;
-      const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
-      const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
-      const table = fp.family === 4 ? v4 : v6;
+      const p = decoder.decode(r);
+      const n = p.netLayer;
+      if (n < 0) return;
+      const b = p.bufferOf(n);
+      const o = p.start[n];
+      const v = b[o] >> 4;
+      if (v === 4 ? b.length < o + 20 : v !== 6 || b.length < o + 40) return;
+      const src = v === 4 ? ipv4ToString(u32(b, o + 12)) : ipv6ToString(b, o + 8);
+      const dst = v === 4 ? ipv4ToString(u32(b, o + 16)) : ipv6ToString(b, o + 24);
+      const table = v === 4 ? v4 : v6;
       const key = src < dst ? `${src} ${dst}` : `${dst} ${src}`;
       let row = table.get(key);
       if (!row) {

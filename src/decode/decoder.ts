@@ -107,6 +107,7 @@ export function walk(p: Packet, first: number): void {
       p.markMalformed(layer, `dissector bug in ${dissectorById(next).protocol.name}: ${(e as Error).message}`);
       break;
     }
+    if (layer === p.transportLayer && p.onTransport !== null) p.onTransport(p, layer);
     if (following === STOP) break;
     if (p.transportOnly && layer === p.transportLayer && !dissectorById(following).carrier) break;
     start = p.nextStart >= 0 ? p.nextStart : p.end[layer];

@@ -26,6 +26,11 @@ export interface Dissector {
   tree(p: Packet, layer: number, s: Sink): void;
   /** Text of the protocol's line in the detail tree, e.g. `Internet Protocol Version 4, Src: …`. */
   summary?(p: Packet, layer: number): string;
+  /**
+   * Carries whole frames or IP packets (VXLAN, Geneve…): a walk that stops at the transport
+   * layer (`Packet.transportOnly`) still follows it to the inner transport layers.
+   */
+  readonly carrier: boolean;
 }
 
 export interface DissectorSpec {
@@ -35,6 +40,7 @@ export interface DissectorSpec {
   decode(p: Packet, layer: number): number;
   tree(p: Packet, layer: number, s: Sink): void;
   summary?(p: Packet, layer: number): string;
+  carrier?: boolean;
 }
 
 const dissectors: Dissector[] = [];
@@ -47,6 +53,7 @@ export function registerDissector(spec: DissectorSpec): Dissector {
     decode: spec.decode,
     tree: spec.tree,
     summary: spec.summary,
+    carrier: spec.carrier ?? false,
   };
   dissectors.push(d);
   byName.set(spec.name, d);

@@ -69,6 +69,19 @@ export class Packet {
   /** Expert items found while decoding (beyond truncated/malformed). */
   readonly experts: ExpertItem[] = [];
 
+  /**
+   * The walk stops at the (outermost non-tunnel) transport layer: no application dissectors,
+   * no heuristics. The flow engine's own pass over raw records sets it; it stays for the run.
+   */
+  transportOnly = false;
+
+  /**
+   * Called by the walk right after each transport layer (not quoted) is decoded, before what
+   * it carries: the flow engine tracks the connection there (`FlowEngine.attach`), so
+   * application dissectors find it in `flow`.
+   */
+  onTransport: ((p: Packet, layer: number) => void) | null = null;
+
   /** Fast access for flow tracking: index of the innermost network and transport layers, or -1. */
   netLayer = -1;
   transportLayer = -1;

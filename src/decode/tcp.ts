@@ -135,7 +135,7 @@ export const tcp = registerDissector({
     p.end[layer] = o + hl;
     if (!p.isQuoted(layer)) p.transportLayer = layer;
     p.nextStart = o + hl;
-    if (o + hl >= p.limit[layer]) return STOP;
+    if (o + hl >= p.limit[layer] || p.transportOnly) return STOP;
     const byPort = tcpPorts.get(Math.min(u16(b, o), u16(b, o + 2)));
     const next = byPort !== STOP ? byPort : tcpPorts.get(Math.max(u16(b, o), u16(b, o + 2)));
     if (next !== STOP) return next;

@@ -87,6 +87,7 @@ export const udp = registerDissector({
     const byPort = udpPorts.get(lo);
     const next = byPort !== STOP ? byPort : udpPorts.get(Math.max(u16(b, o), u16(b, o + 2)));
     if (next !== STOP) return next;
+    if (p.transportOnly) return STOP;
     const guessed = tryHeuristics(udpHeuristics, p, layer, b, p.nextStart, Math.min(p.nextEnd, b.length));
     return guessed === STOP ? data.id : guessed;
   },

@@ -178,6 +178,11 @@ export interface ConnectionSummary {
   reason: 'closed' | 'idle' | 'reused' | 'end';
   /** True when this summary continues a stream whose earlier part was already summarised (released, then seen again). */
   resumed: boolean;
+  /**
+   * What the application layer said, in one line, without secrets (`mysql: login 'app'
+   * failed 1045 …`), when the application dissectors ran (`wiresage conv`); set by the caller.
+   */
+  app?: string;
 }
 
 const MAX_RSTS = 8;

@@ -29,7 +29,7 @@ import type { CaptureRecord } from '../file/types.js';
 import { ConnStats, type ConnectionSummary } from './conversation.js';
 import { Expert, ExpertTally, expertKinds, expertMessage } from './expert.js';
 import { FlowKey, FlowTable, KEY_WORDS } from './key.js';
-import { FlowPacket, fromDecoded, fromFrame, tunnelPayload, Walk } from './headers.js';
+import { FlowPacket, fromLayers, fromQuoted, transportIds as ids, Walk } from './headers.js';
 import {
   A_ACK_LOST_PACKET, A_DUPLICATE_ACK, A_FAST_RETRANSMISSION, A_KEEP_ALIVE, A_KEEP_ALIVE_ACK, A_LOST_PACKET,
   A_OUT_OF_ORDER, A_RETRANSMISSION, A_REUSED_PORTS, A_SPURIOUS_RETRANSMISSION, A_WINDOW_FULL, A_WINDOW_UPDATE,
@@ -186,6 +186,10 @@ export class FlowEngine {
   private pkt: Packet | null = null;
   private layer = -1;
   private tallyOn = false;
+  /** The packet whose walk the engine is following (`attach`), its number, and whether a connection was found in it. */
+  private begun: Packet | null = null;
+  private begunNumber = 0;
+  private found = false;
 
   private static warmed = false;
 
@@ -214,74 +218,107 @@ export class FlowEngine {
   }
 
   /**
-   * A packet the Decoder dissected (call for every packet, in order). Annotates the packet:
-   * `p.flow` is the engine's TcpNote or UdpNote for the transport layer's tree hooks.
+   * A packet the Decoder dissected (call for every packet, in order). Every TCP and UDP layer
+   * of its layer stack is tracked, outer ones first (a VXLAN or GRE tunnel's own UDP/IP as
+   * well as the connection inside it, as tshark does); a TCP/UDP header quoted in an ICMP
+   * error only gets its stream number. Annotates the packet: `p.flow` is the engine's TcpNote
+   * or UdpNote for the innermost transport layer's tree hooks.
    */
   packet(p: Packet): void {
+    const fp = this.fp;
+    const inWalk = this.begun === p && this.begunNumber === p.number;
+    this.begun = null;
+    if (!inWalk) {
+      this.begin(p);
+      if (this.experts && p.experts.length) this.countDecoderExperts(p);
+      this.pkt = p;
+      try {
+        let net = -1;
+        for (let i = 1; i < p.layers; i++) {
+          if (p.parent[i] >= 0) continue; // quoted in an ICMP error: below
+          const id = p.proto[i];
+          if (id === ids.ip || id === ids.ipv6) {
+            net = i;
+          } else if ((id === ids.tcp || id === ids.udp) && net >= 0 && fromLayers(fp, p, net, i) === Walk.Found) {
+            this.layer = i;
+            this.flow(fp, p.number, p.origLen);
+            this.found = true;
+          }
+        }
+      } finally {
+        this.pkt = null;
+      }
+    } else if (this.experts && p.experts.length) {
+      this.countDecoderExperts(p);
+    }
+    if (!this.found && fromQuoted(fp, p) === Walk.Found) {
+      this.pkt = p;
+      try {
+        this.layer = fp.layer;
+        this.flow(fp, p.number, p.origLen);
+        this.found = true;
+      } finally {
+        this.pkt = null;
+      }
+    }
+    if (this.found) p.flow = fp.proto === 6 ? this.tcpNote : this.udpNote;
+  }
+
+  /**
+   * Tracks connections while `decoder` walks each packet, right after each transport layer
+   * and before the application dissectors run: they then see the connection (`p.flow`, its
+   * `tcp.stream`) and keep their state per connection, not per address/port pair. Call
+   * `packet(p)` after each `decoder.decode(r)` as without it (it finishes the frame).
+   */
+  attach(decoder: Decoder): void {
+    decoder.packet.onTransport = (p, layer) => this.transport(p, layer);
+  }
+
+  /** One transport layer of the packet being walked (see `attach`). */
+  private transport(p: Packet, layer: number): void {
+    if (this.begun !== p || this.begunNumber !== p.number) {
+      this.begin(p);
+      this.begun = p;
+      this.begunNumber = p.number;
+    }
+    let net = -1;
+    for (let i = layer - 1; i > 0 && net < 0; i--) {
+      if (p.parent[i] < 0 && (p.proto[i] === ids.ip || p.proto[i] === ids.ipv6)) net = i;
+    }
+    const fp = this.fp;
+    if (fromLayers(fp, p, net, layer) !== Walk.Found) return;
+    this.pkt = p;
+    try {
+      this.layer = layer;
+      this.flow(fp, p.number, p.origLen);
+    } finally {
+      this.pkt = null;
+    }
+    this.found = true;
+    p.flow = fp.proto === 6 ? this.tcpNote : this.udpNote;
+  }
+
+  /** Starts a frame: the clock, and no connection found yet. */
+  private begin(p: Packet): void {
     this.clock(p.tsSec, p.tsNsec);
     this.frame = p.number;
     this.tcpNote.valid = false;
     this.udpNote.valid = false;
     this.udpNote.count = 0;
-    if (fromDecoded(this.fp, p) !== Walk.Found) return;
-    this.pkt = p;
-    this.layer = p.transportLayer;
-    try {
-      this.flow(this.fp, p.number, p.origLen);
-    } finally {
-      this.pkt = null;
-    }
-    p.flow = this.fp.proto === 6 ? this.tcpNote : this.udpNote;
+    this.found = false;
   }
 
-  /** A raw capture record (fast path): walks the headers itself, decodes only unusual frames. */
+  /**
+   * A raw capture record (the statistics commands' path): the engine's own Decoder walks it
+   * up to the transport layers (no application dissectors), tracking connections as it goes.
+   */
   record(r: CaptureRecord): void {
-    this.clock(r.tsSec, r.tsNsec);
-    const frame = ++this.frame;
-    this.tcpNote.valid = false;
-    this.udpNote.valid = false;
-    this.udpNote.count = 0;
-    const w = fromFrame(this.fp, r.iface.linkType, r.data, r.origLen);
-    if (w === Walk.Found) {
-      this.udpNote.count = 0;
-      if (this.fp.damaged && this.experts) this.decoderExperts(r, frame);
-      this.flow(this.fp, frame, r.origLen);
-      // VXLAN / Geneve: tshark follows the tunnel, so the inner packet's flow counts too.
-      for (let depth = 0; depth < 4 && this.fp.proto === 17; depth++) {
-        const fp = this.fp;
-        const o = fp.off;
-        const b = fp.buf;
-        const dport = (b[o + 2] << 8) | b[o + 3];
-        const sport = (b[o] << 8) | b[o + 1];
-        const ulen = (b[o + 4] << 8) | b[o + 5];
-        if (ulen < 8 && !(ulen === 0 && fp.family === 6)) break; // tshark stops at a bad UDP length
-        const t = tunnelPayload(dport, b, o + 8) ?? tunnelPayload(sport, b, o + 8);
-        if (!t) break;
-        const end = o + fp.reportedLen;
-        const inner = t.kind === 1 ? fromFrame(fp, 1, b, end, t.at, end)
-          : fromFrame(fp, t.kind === 4 ? 228 : 229, b.subarray(t.at), end - t.at);
-        if (inner !== Walk.Found) break;
-        this.flow(fp, frame, r.origLen);
-      }
-      return;
+    this.stats.decoded++;
+    if (!this.decoder) {
+      this.decoder = new Decoder({ transportOnly: true });
+      this.attach(this.decoder);
     }
-    if (w === Walk.None) return;
-    // Unusual frame: let the Decoder find the layers (IP reassembly, odd link types, damage).
-    this.stats.decoded++;
-    this.decoder ??= new Decoder();
-    const p = this.decoder.decode(r);
-    p.number = frame;
-    if (this.experts) this.countDecoderExperts(p);
-    if (fromDecoded(this.fp, p) === Walk.Found) this.flow(this.fp, frame, r.origLen);
-  }
-
-  /** Runs the Decoder on a damaged frame the fast walk handled, for its expert items only. */
-  private decoderExperts(r: CaptureRecord, frame: number): void {
-    this.stats.decoded++;
-    this.decoder ??= new Decoder();
-    const p = this.decoder.decode(r);
-    p.number = frame;
-    this.countDecoderExperts(p);
+    this.packet(this.decoder.decode(r));
   }
 
   private countDecoderExperts(p: Packet): void {

@@ -5,11 +5,13 @@
  * one-line summary for `wiresage conv` and the diagnosis:
  * `oracle: REDIRECT to 172.31.2.11:1521`, `mysql: login 'app' failed 1045 Access denied…`.
  *
- * Until the flow engine hands dissectors its connection object, conversations are found by a
+ * A conversation is the connection the flow engine found for the packet (`tcp.stream` /
+ * `udp.stream`, when the engine follows the decoder's walk: `FlowEngine.attach`), so a port
+ * reused by a later connection starts fresh state. Without the engine it falls back to a
  * direction-independent 5-tuple in a bounded table per decoder (IPv4: a numeric hash, so a
  * lookup builds no string; the text key `tcp 10.0.0.1:40000 10.0.0.2:1521` is made only when
- * read). The lookup is `conversationOf(p)` alone, so swapping it for `conn.appState` touches one
- * function.
+ * read). `appSummary(key)` answers for the latest connection between two endpoints,
+ * `streamState(…)` for one connection.
  *
  * Secrets (passwords, auth responses) never enter a summary.
  *
@@ -44,6 +46,8 @@ export interface AppConversationState {
   /** Last frame/layer that updated the state, so decoding a packet twice changes nothing. */
   lastFrame: number;
   lastLayer: number;
+  /** The connection's `tcp.stream` / `udp.stream` (-1: keyed by addresses and ports only). */
+  readonly stream: number;
 }
 
 /** Most conversations remembered per decoder; the oldest are dropped first. */
@@ -59,6 +63,7 @@ class ConversationState implements AppConversationState {
   data: unknown = undefined;
   lastFrame = 0;
   lastLayer = -1;
+  stream = -1;
   constructor(
     private textKey: string | undefined,
     /** IPv4: low address, high address, their ports, IP protocol; undefined otherwise. */
@@ -84,6 +89,19 @@ class StateTable {
   readonly fast = new Map<number, ConversationState>();
   /** IPv6 conversations and IPv4 hash collisions, by text key, oldest first. */
   readonly map = new Map<string, ConversationState>();
+  /** Connections the flow engine numbered, by `tcp.stream` and `udp.stream`. */
+  readonly tcpStreams = new Map<number, ConversationState>();
+  readonly udpStreams = new Map<number, ConversationState>();
+}
+
+/**
+ * The stream number the flow engine gave the packet's transport layer during this walk (its
+ * TcpNote / UdpNote in `p.flow`), or -1. UDP notes carry a `streams` list, TCP notes do not.
+ */
+function streamOf(p: Packet, transport: 'tcp' | 'udp'): number {
+  const f = p.flow as { valid?: boolean; stream?: number; streams?: unknown } | null;
+  if (f === null || !f.valid || typeof f.stream !== 'number') return -1;
+  return (f.streams !== undefined) === (transport === 'udp') ? f.stream : -1;
 }
 
 const tables = new WeakMap<DecodeState, StateTable>();
@@ -210,6 +228,20 @@ export function conversationOf(p: Packet, create = true): AppConversationState |
   if (!packetEndpoints(p)) return undefined;
   const t = tableOf(p.state);
   const e = endpoints;
+  const stream = streamOf(p, e.transport);
+  if (stream >= 0) {
+    const m = e.transport === 'udp' ? t.udpStreams : t.tcpStreams;
+    const hit = m.get(stream);
+    if (hit || !create) return hit;
+    const st = new ConversationState(conversationKey(e.transport, e.srcAddr, e.srcPort, e.dstAddr, e.dstPort), undefined);
+    st.stream = stream;
+    m.set(stream, st);
+    // The endpoint index answers `appSummary(key)` with the latest connection between them.
+    t.map.delete(st.key);
+    t.map.set(st.key, st);
+    evict(t);
+    return st;
+  }
   if (e.family === 4) {
     const srcFirst = e.src4 < e.dst4 || (e.src4 === e.dst4 && e.srcPort <= e.dstPort);
     const a = srcFirst ? e.src4 : e.dst4;
@@ -248,8 +280,8 @@ export function conversationOf(p: Packet, create = true): AppConversationState |
  * earlier deletions, which turns eviction quadratic).
  */
 function evict(t: StateTable): void {
-  if (t.fast.size + t.map.size <= MAX_CONVERSATIONS) return;
-  for (const m of [t.fast, t.map] as Array<Map<unknown, ConversationState>>) {
+  if (t.fast.size + t.map.size + t.tcpStreams.size + t.udpStreams.size <= MAX_CONVERSATIONS) return;
+  for (const m of [t.fast, t.map, t.tcpStreams, t.udpStreams] as Array<Map<unknown, ConversationState>>) {
     let drop = Math.ceil(m.size / 10);
     for (const k of m.keys()) {
       if (drop-- <= 0) break;
@@ -323,8 +355,27 @@ export function appSummary(key: string, state?: DecodeState): string | undefined
 export function* appStates(state?: DecodeState): IterableIterator<AppConversationState> {
   const t = state ? tables.get(state) : lastTable;
   if (!t) return;
+  yield* t.tcpStreams.values();
+  yield* t.udpStreams.values();
   yield* t.fast.values();
-  yield* t.map.values();
+  for (const st of t.map.values()) if (st.stream < 0) yield st;
+}
+
+/**
+ * The application state of one connection (`tcp.stream` / `udp.stream` as the attached flow
+ * engine numbered it), or undefined. `release` forgets it (the engine released the
+ * connection: state stays bounded by live connections).
+ */
+export function streamState(transport: 'tcp' | 'udp', stream: number, state?: DecodeState, release = false): AppConversationState | undefined {
+  const t = state ? tables.get(state) : lastTable;
+  if (!t) return undefined;
+  const m = transport === 'udp' ? t.udpStreams : t.tcpStreams;
+  const st = m.get(stream);
+  if (st && release) {
+    m.delete(stream);
+    if (t.map.get(st.key) === st) t.map.delete(st.key);
+  }
+  return st;
 }
 
 /** Forgets every conversation of a decoder (tests, a new capture in the same decoder). */
@@ -332,6 +383,8 @@ export function clearAppStates(state?: DecodeState): void {
   const t = state ? tables.get(state) : lastTable;
   t?.map.clear();
   t?.fast.clear();
+  t?.tcpStreams.clear();
+  t?.udpStreams.clear();
 }
 
 // Conversation pinning for the heuristics (src/decode/dissector.ts).

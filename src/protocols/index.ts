@@ -31,4 +31,4 @@ export const pduLengths: Readonly<Record<string, PduLength>> = {
   tns: tnsPduLength, mysql: mysqlPduLength, pgsql: pgsqlPduLength, resp: respPduLength, dns: dnsPduLength, http: httpPduLength, tls: tlsPduLength,
 };
 
-export { appSummary, appStates, conversationKey, clearAppStates, type AppConversationState } from './conversation-state.js';
+export { appSummary, appStates, conversationKey, clearAppStates, streamState, type AppConversationState } from './conversation-state.js';

@@ -296,7 +296,7 @@ export function addRun(t: Tally, r: CaptureRun, dissected: ReadonlySet<string>, 
     let restrictedBy: string | undefined;
     for (const [field, i] of columns) {
       if (groups && !groups.includes(groupFor(field, ctx.protocols))) continue;
-      const ours = oCols ? oCols[i] : '<no row>';
+      let ours = oCols ? oCols[i] : '<no row>';
       const verdict = comparable(field, ctx.protocols, dissected);
       let theirs = tCols[i];
       if (verdict.kind !== 'all') {
@@ -306,8 +306,10 @@ export function addRun(t: Tally, r: CaptureRun, dissected: ReadonlySet<string>, 
           t.restrictedValues++;
           continue;
         }
-        // Only the layers before the encapsulation: tshark lists their values first.
+        // Only the layers before the encapsulation: both tools list their values first (wiresage
+        // may go on inside it: a carrier it steps over, such as ERSPAN within GRE).
         theirs = values.slice(0, verdict.values).join(',');
+        if (oCols && ours !== '') ours = ours.split(',').slice(0, verdict.values).join(',');
         t.outerValues++;
       }
       const stats = t.perField.get(field) ?? { compared: 0, present: 0, mismatched: 0 };

@@ -35,10 +35,13 @@ export const transparentProtocols: ReadonlySet<string> = new Set(['ethertype']);
 
 /**
  * tshark layers that wiresage decodes inside another layer: IPv6 extension headers are steps
- * of wiresage's `ipv6` layer (hop-by-hop, routing, fragment and destination options).
+ * of wiresage's `ipv6` layer (hop-by-hop, routing, fragment and destination options), ERSPAN
+ * and WCCP headers steps of its `gre` layer.
  */
 export const decodedWithin: Readonly<Record<string, string>> = {
   'ipv6.hopopts': 'ipv6', 'ipv6.routing': 'ipv6', 'ipv6.fraghdr': 'ipv6', 'ipv6.dstopts': 'ipv6',
+  // GRE steps over the ERSPAN type II and WCCP redirect headers to the frame/packet they carry.
+  erspan: 'gre', wccp: 'gre',
 };
 
 /** How a field is compared on one packet. */

@@ -1,0 +1,31 @@
+/**
+ * PPPoE session stage (RFC 2516, ethertype 0x8864): version/type, code, session id, payload
+ * length, then a PPP protocol field and the PPP payload. The discovery stage (0x8863) is not
+ * followed (it carries no IP).
+ */
+import { etherTypes, registerDissector, STOP } from './dissector.js';
+import { ppp } from './ppp.js';
+
+const HEADER = 6;
+
+export const pppoes = registerDissector({
+  name: 'pppoes',
+  display: 'PPP-over-Ethernet Session',
+  carrier: true,
+  decode(p, layer) {
+    const o = p.start[layer];
+    if (p.limit[layer] - o < HEADER + 2) {
+      p.markShort(layer, o + HEADER + 2, 'PPPoE session header shorter than 8 bytes');
+      p.end[layer] = p.limit[layer];
+      return STOP;
+    }
+    p.end[layer] = o + HEADER;
+    return ppp.id;
+  },
+  summary: () => 'PPP-over-Ethernet Session',
+  tree() {
+    // The protocol item over the 6-byte header; the PPP layer shows the protocol field.
+  },
+});
+
+etherTypes.add(0x8864, pppoes);
