@@ -35,6 +35,7 @@ test('pod specs and the plan for a pod on another node', () => {
   assert.throws(() => parsePodSpec('a/b/c', 'pod:a/b/c'), /is not a pod name/);
   assert.throws(() => parsePodSpec('Web', 'pod:Web'), /is not a pod name/);
   assert.throws(() => parsePodSpec('', 'pod:'), /is not a pod name/);
+  assert.throws(() => parsePodSpec('--kubeconfig=x/web', 'pod:--kubeconfig=x/web'), /is not a pod name/, 'nothing kubectl could take for an option');
   const plan = planFor({
     metadata: { name: 'web-0', namespace: 'shop' },
     spec: { nodeName: 'node-7', containers: [{ name: 'app' }, { name: 'envoy' }] },

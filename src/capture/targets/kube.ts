@@ -45,7 +45,7 @@ function shellWords(argv: string[]): string {
 /** Splits "[NAMESPACE/]NAME". */
 export function parsePodSpec(value: string, spec: string): { namespace?: string; name: string } {
   const parts = value.split('/');
-  if (parts.length > 2 || parts.some((p) => !p) || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(parts[parts.length - 1])) {
+  if (parts.length > 2 || !parts.every((p) => /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(p))) {
     throw new TargetError(`'${spec}' is not a pod name`, 'write pod:NAME or pod:NAMESPACE/NAME (lower-case DNS names, as kubectl shows them)');
   }
   return parts.length === 2 ? { namespace: parts[0], name: parts[1] } : { name: parts[0] };

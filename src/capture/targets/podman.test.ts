@@ -43,6 +43,8 @@ test('podman: API socket and CLI, shared network, stopped, unknown', { timeout: 
       assert.equal(b.sharedWith, 'wspa', mode);
       const unknown = await rejectsWith(resolveTarget('container:wspx'), /no container named 'wspx' \(nor with that ID or ID prefix\) in podman/);
       assert.match(unknown.message, /did you mean wspa, wspb, wspc\?/);
+      // A name that looks like an option stays a name.
+      await rejectsWith(resolveTarget('container:--help'), /no container named '--help'/);
     }
     // podman-docker: podman's service on Docker's socket is recognised as podman.
     delete process.env.CONTAINER_HOST;

@@ -33,7 +33,7 @@ export class PodmanCli extends EngineClient {
 
   override async inspect(name: string): Promise<Inspect | undefined> {
     try {
-      const list = JSON.parse(await podman(['container', 'inspect', '--format', 'json', name])) as Inspect[];
+      const list = JSON.parse(await podman(['container', 'inspect', '--format', 'json', '--', name])) as Inspect[];
       return list[0];
     } catch (e) {
       const msg = (e as Error).message;
