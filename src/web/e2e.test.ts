@@ -216,6 +216,19 @@ describe('web UI in Chromium', { timeout: 360_000 }, () => {
     await until('delta of frame 1', first, (t) => t === '0.000000');
     await page.getByTestId('time-format').selectOption('relative');
     await until('relative time of frame 1', first, (t) => t === '0.000000');
+
+    // Columns resize by dragging the header's edge; rows follow.
+    const srcWidth = () => page.locator('.pl-row[data-no="1"] .c-src').evaluate((el) => el.getBoundingClientRect().width);
+    const w0 = await srcWidth();
+    const grip = await page.locator('.pl-head .c-src .col-grip').boundingBox();
+    assert.ok(grip);
+    await page.mouse.move(grip.x + grip.width / 2, grip.y + grip.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(grip.x + grip.width / 2 + 60, grip.y + grip.height / 2, { steps: 4 });
+    await page.mouse.up();
+    await until('Source column 60 px wider', srcWidth, (w) => Math.abs(w - (w0 + 60)) <= 1);
+    await page.locator('.pl-head .c-src .col-grip').dblclick();
+    await until('Source column back to its default', srcWidth, (w) => Math.abs(w - w0) <= 1);
   });
 
   it('detail tree: expand, field name on hover, bytes highlighted, right-click Apply as Filter', async () => {
@@ -231,6 +244,10 @@ describe('web UI in Chromium', { timeout: 360_000 }, () => {
     await port.click();
     await until('two bytes highlighted', () => page.getByTestId('bytes-pane').locator('.b.hl').count(), (c) => c === 2);
     await shot('detail-tree-bytes');
+    await port.click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Prepare as Filter: Selected' }).click();
+    await until('filter prepared, not applied', () => filterInput().inputValue(), (v) => v === 'tcp.dstport == 1521');
+    assert.doesNotMatch(await counts(), /Displayed/);
     await port.click({ button: 'right' });
     await page.getByRole('menuitem', { name: 'Apply as Filter: Selected' }).click();
     await until('filter from the field', () => filterInput().inputValue(), (v) => /^tcp\.dstport == 1521$/.test(v));

@@ -1,5 +1,5 @@
 // The packet list: virtualised rows (only what is on screen is in the DOM), Wireshark's columns and colours.
-import { useEffect, useImperativeHandle, useRef, type Ref } from 'react';
+import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Row } from './api';
 import { formatTime, type TimeFormat } from './format';
@@ -10,6 +10,34 @@ export const ROW_HEIGHT = 19;
 export interface PacketListHandle { scrollTo(index: number): void; focus(): void }
 
 export interface Mark { cls: string; title: string; text?: string }
+
+type Col = 'no' | 'time' | 'point' | 'src' | 'dst' | 'proto' | 'len';
+const DEFAULT_W: Record<Col, number> = { no: 64, time: 118, point: 90, src: 150, dst: 150, proto: 72, len: 62 };
+const TIME_W: Partial<Record<TimeFormat, number>> = { datetime: 206, epoch: 150 };
+const W_KEY = 'wiresage.columns';
+
+/** Column widths, resizable by dragging the header's right edges (kept in the browser, as Wireshark keeps them). */
+function useColumnWidths(timeFormat: TimeFormat) {
+  const [w, setW] = useState<Partial<Record<Col, number>>>(() => {
+    try { return JSON.parse(localStorage.getItem(W_KEY) ?? '{}') as Partial<Record<Col, number>>; } catch { return {}; }
+  });
+  useEffect(() => { localStorage.setItem(W_KEY, JSON.stringify(w)); }, [w]);
+  const width = (c: Col) => w[c] ?? (c === 'time' ? TIME_W[timeFormat] ?? DEFAULT_W.time : DEFAULT_W[c]);
+  const style = Object.fromEntries((Object.keys(DEFAULT_W) as Col[]).map((c) => [`--w-${c}`, `${width(c)}px`])) as React.CSSProperties;
+  const grip = (c: Col) => (
+    <span className="col-grip" title="Drag to resize; double-click for the default width"
+      onDoubleClick={() => setW((o) => { const n = { ...o }; delete n[c]; return n; })}
+      onMouseDown={(e) => {
+        e.preventDefault();
+        const x0 = e.clientX, w0 = width(c);
+        const move = (m: MouseEvent) => setW((o) => ({ ...o, [c]: Math.max(28, w0 + m.clientX - x0) }));
+        const up = () => { window.removeEventListener('mousemove', move); window.removeEventListener('mouseup', up); };
+        window.addEventListener('mousemove', move);
+        window.addEventListener('mouseup', up);
+      }} />
+  );
+  return { style, grip };
+}
 
 export function PacketList(props: {
   store: RowStore; version: number; selected: number | null; timeFormat: TimeFormat;
@@ -22,6 +50,7 @@ export function PacketList(props: {
   const { store, selected } = props;
   const parent = useRef<HTMLDivElement>(null);
   const head = useRef<HTMLDivElement>(null);
+  const cols = useColumnWidths(props.timeFormat);
   const v = useVirtualizer({
     count: store.total,
     getScrollElement: () => parent.current,
@@ -66,12 +95,12 @@ export function PacketList(props: {
   };
 
   return (
-    <div className="packet-list" data-testid={props.testId ?? 'packet-list'}>
+    <div className="packet-list" data-testid={props.testId ?? 'packet-list'} style={cols.style}>
       <div ref={head} className={'pl-head' + (props.showPoint ? ' with-point' : '')} role="row">
-        <span className="c-no">No.</span><span className="c-time">Time</span>
-        {props.showPoint && <span className="c-point">Point</span>}
-        <span className="c-src">Source</span><span className="c-dst">Destination</span>
-        <span className="c-proto">Protocol</span><span className="c-len">Length</span><span className="c-info">Info</span>
+        <span className="c-no">No.{cols.grip('no')}</span><span className="c-time">Time{cols.grip('time')}</span>
+        {props.showPoint && <span className="c-point">Point{cols.grip('point')}</span>}
+        <span className="c-src">Source{cols.grip('src')}</span><span className="c-dst">Destination{cols.grip('dst')}</span>
+        <span className="c-proto">Protocol{cols.grip('proto')}</span><span className="c-len">Length{cols.grip('len')}</span><span className="c-info">Info</span>
       </div>
       <div ref={parent} className="pl-body" tabIndex={0} onKeyDown={onKeyDown}
         onScroll={(e) => { if (head.current) head.current.scrollLeft = e.currentTarget.scrollLeft; }} role="grid" aria-label={props.label ?? 'Packet list'}

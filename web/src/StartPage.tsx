@@ -43,9 +43,11 @@ function FileBrowser(props: { start: string | undefined; onPick: (path: string) 
   );
 }
 
-function usePointRates(): Record<string, number[]> {
+/** Packets per second of each point, the last minute; reconnects when the list of points changes (the server rates the points it knows). */
+function usePointRates(pointsKey: string | null): Record<string, number[]> {
   const [rates, setRates] = useState<Record<string, number[]>>({});
   useEffect(() => {
+    if (pointsKey === null) return;
     const es = new EventSource(api.ratesUrl());
     const onRates = (ev: MessageEvent) => {
       try {
@@ -60,7 +62,7 @@ function usePointRates(): Record<string, number[]> {
     es.addEventListener('rates', onRates as EventListener);
     es.onmessage = onRates;
     return () => es.close();
-  }, []);
+  }, [pointsKey]);
   return rates;
 }
 
@@ -74,7 +76,7 @@ function LiveCapture() {
   const [ringSize, setRingSize] = useState('100');
   const [ringFiles, setRingFiles] = useState('5');
   const [starting, setStarting] = useState(false);
-  const rates = usePointRates();
+  const rates = usePointRates(points ? points.map((p) => p.id).join(' ') : null);
   // The list follows interfaces, namespaces and containers as they come and go.
   const loadPoints = () => api.points().then((p) => { setPoints(p); setErr(null); }, (e) => setErr(errorMessage(e)));
   useEffect(() => {
