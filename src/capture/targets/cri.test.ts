@@ -72,6 +72,10 @@ test('containerd + CRI: pods and their containers as one capture point, ctr cont
       assert.deepEqual(c.pod?.name, 'web-0');
       assert.deepEqual(c.containers, ['app', 'envoy']);
       assert.equal((await resolveTarget(`containerd://${cid}`)).netnsId, pod.netnsId);
+      // The container's process, by PID: its cgroup names the container.
+      const byPid = await resolveTarget(`pid:${c.pid}`);
+      assert.equal(byPid.containerId, cid);
+      assert.equal(byPid.runtime, 'containerd');
     }
     assert.equal((await resolveTarget('container:envoy')).netnsId, pod.netnsId);
     const ambiguousApp = await rejectsWith(resolveTarget('container:app'), /'app' matches several CRI containers: shop\/web-0 app .*staging\/web-0 app/);
