@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parsePoint, PointSyntaxError, resolvePoints } from './points.js';
-import { parseRemote, remoteCommand, shellQuote } from './remote.js';
+import { kubectlCaptureArgv, parseRemote, remoteCommand, shellQuote } from './remote.js';
 import { splitPath } from './files.js';
 import type { CaptureTarget } from './targets/index.js';
 
@@ -79,6 +79,21 @@ test('the remote command survives the shell: the capture gets its arguments whol
       "(tcp port 1521 and host 'x') and not (tcp and host 10.0.0.1 and port 5555 and host 10.0.0.2 and port 22)"]);
     const plain = execFileSync('sh', ['-c', remoteCommand(['capture'], ['-w', '-'], undefined, true)], { encoding: 'utf8', input: '', env: { PATH: `${dir}:/usr/bin:/bin` } });
     assert.equal(plain, '-w\n-\n', 'no filter: no expression argument at all');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a pod on another node: kubectl debug with an ephemeral container running the capture script (no cluster here: the argv and the script are checked)', () => {
+  const argv = kubectlCaptureArgv({ namespace: 'shop', pod: 'web-0', node: 'node-7', target: 'app', image: 'nicolaka/netshoot:latest' }, 'eth0', 'tcp port 8080', 200);
+  const dash = argv.indexOf('--');
+  assert.deepEqual(argv.slice(0, dash), ['kubectl', 'debug', '-n', 'shop', 'pod/web-0', '--quiet', '-i', '--image', 'nicolaka/netshoot:latest', '--target', 'app', '--profile', 'netadmin']);
+  assert.deepEqual(argv.slice(dash + 1, dash + 3), ['sh', '-c']);
+  const dir = mkdtempSync(join(tmpdir(), 'wiresage-kubectl-'));
+  try {
+    writeFileSync(join(dir, 'tcpdump'), '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n', { mode: 0o755 });
+    const out = execFileSync('sh', ['-c', argv[dash + 3]], { encoding: 'utf8', input: '', env: { PATH: `${dir}:/usr/bin:/bin` } });
+    assert.deepEqual(out.trim().split('\n'), ['-i', 'eth0', '-w', '-', '-s', '200', '-U', 'tcp port 8080']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,6 +24,7 @@
  */
 import { CaptureOpenError } from './source.js';
 import { resolveTarget, targetAlive, TargetError, type CaptureTarget } from './targets/index.js';
+import { RemotePodError, type RemotePodPlan } from './targets/kube.js';
 
 /** A POINT as written, before resolution. */
 export interface PointSpec {
@@ -50,6 +51,15 @@ export interface CapturePoint {
   snapLen?: number;
   /** Other specs that resolved to this same point (shared namespaces). */
   aliases: string[];
+}
+
+/** A pod that runs on another node: captured there through kubectl (remote.ts). */
+export interface PodElsewhere {
+  label: string;
+  device: string;
+  plan: RemotePodPlan;
+  filter?: string;
+  snapLen?: number;
 }
 
 /** A bad --at / --pid / … value: a usage error (exit 2) in the CLI. */
@@ -85,11 +95,11 @@ export function parsePoint(text: string): PointSpec {
 }
 
 /** The `,iface=…,snaplen=…,filter=…` part of a point (or of an --ssh value) into `spec`. */
-export function parsePointOptions(options: string, text: string, spec: { iface?: string; snapLen?: number; filter?: string }): void {
+export function parsePointOptions(options: string, text: string, spec: { iface?: string; snapLen?: number; filter?: string; target?: string }, allowTarget = false): void {
   let rest = options;
   while (rest.length) {
-    const m = /^\s*(iface|interface|snaplen|filter)\s*=/.exec(rest);
-    if (!m) throw new PointSyntaxError(`'${text}': unknown point option '${rest.split(',')[0].trim()}' (options: iface=, snaplen=, filter=)`);
+    const m = (allowTarget ? /^\s*(iface|interface|snaplen|filter|target)\s*=/ : /^\s*(iface|interface|snaplen|filter)\s*=/).exec(rest);
+    if (!m) throw new PointSyntaxError(`'${text}': unknown point option '${rest.split(',')[0].trim()}' (options: iface=, snaplen=, ${allowTarget ? 'target=, ' : ''}filter=)`);
     const key = m[1];
     rest = rest.slice(m[0].length);
     if (key === 'filter') {
@@ -103,6 +113,9 @@ export function parsePointOptions(options: string, text: string, spec: { iface?:
     if (key === 'snaplen') {
       if (!/^\d+$/.test(value)) throw new PointSyntaxError(`'${text}': snaplen= needs a number of bytes, not '${value}'`);
       spec.snapLen = Number(value);
+    } else if (key === 'target') {
+      if (!value) throw new PointSyntaxError(`'${text}': target= needs a capture target (container:NAME, pod:NS/NAME, pid:PID, netns:NAME)`);
+      spec.target = value;
     } else {
       if (!value) throw new PointSyntaxError(`'${text}': iface= needs an interface name`);
       spec.iface = value;
@@ -146,14 +159,22 @@ export function pointLabel(target: string, device: string): string {
  * PointSyntaxError when two specs meet at one point with different filters or snaplens.
  */
 export async function resolvePoints(specs: PointSpec[], defaults: PointDefaults = {},
-  resolve: (spec: string) => Promise<CaptureTarget> = resolveTarget): Promise<{ points: CapturePoint[]; notes: string[] }> {
+  resolve: (spec: string) => Promise<CaptureTarget> = resolveTarget): Promise<{ points: CapturePoint[]; notes: string[]; elsewhere: PodElsewhere[] }> {
   const points: CapturePoint[] = [];
   const notes: string[] = [];
+  const elsewhere: PodElsewhere[] = [];
   for (const spec of specs) {
     let target: CaptureTarget;
     try {
       target = await resolve(spec.target);
     } catch (e) {
+      if (e instanceof RemotePodError) {
+        const device = spec.iface ?? defaults.device ?? 'any';
+        const filter = spec.filter ?? defaults.filter;
+        const snapLen = spec.snapLen ?? defaults.snapLen;
+        elsewhere.push({ label: pointLabel(spec.target, device), device, plan: e.plan, ...(filter ? { filter } : {}), ...(snapLen ? { snapLen } : {}) });
+        continue;
+      }
       if (e instanceof TargetError) throw new PointResolveError(spec.text, e);
       throw e;
     }
@@ -175,7 +196,7 @@ export async function resolvePoints(specs: PointSpec[], defaults: PointDefaults 
       ...(filter ? { filter } : {}), ...(snapLen ? { snapLen } : {}),
     });
   }
-  return { points, notes };
+  return { points, notes, elsewhere };
 }
 
 /**

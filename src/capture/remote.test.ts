@@ -90,16 +90,25 @@ test('--ssh root@HOST (remote tcpdump) with a local --at point, and --ssh to a h
   const filter = `udp port ${PORT}`;
   const p1 = wiresage(['--ssh', `root@${lab.addrA}`, ...sshOptions(), '--at', `host:${lab.ifB}`, '-w', both, filter]);
   const p2 = wiresage(['--ssh', `root@${lab.addrA}:2223,iface=${lab.ifA}`, ...sshOptions(), '-F', 'pcap', '-w', viaWiresage, filter]);
-  const done = [finished(p1), finished(p2)];
+  // The remote wiresage enters a namespace of its host (here: b, the sender's).
+  const inTarget = join(work, 'remote-target.pcapng');
+  const p3 = wiresage(['--ssh', `root@${lab.addrA}:2223,target=netns:${lab.b}`, ...sshOptions(), '-w', inTarget, filter]);
+  const done = [finished(p1), finished(p2), finished(p3)];
   const remote = `ssh:root@${lab.addrA}/any`;
-  await Promise.all([waitForText(p1, `listening on ${remote}`), waitForText(p2, `listening on ssh:root@${lab.addrA}:2223/${lab.ifA}`, 20_000)]);
+  await Promise.all([waitForText(p1, `listening on ${remote}`), waitForText(p2, `listening on ssh:root@${lab.addrA}:2223/${lab.ifA}`, 20_000),
+    waitForText(p3, `listening on ssh:root@${lab.addrA}:2223/netns:${lab.b}@any`, 20_000)]);
   lab.sendUdp(50, PORT);
   await new Promise((r) => setTimeout(r, 1500));
   p1.kill('SIGINT');
   p2.kill('SIGINT');
-  const [r1, r2] = await Promise.all(done);
+  p3.kill('SIGINT');
+  const [r1, r2, r3] = await Promise.all(done);
   assert.equal(r1.code, 0, r1.stderr);
   assert.equal(r2.code, 0, r2.stderr);
+  assert.equal(r3.code, 0, r3.stderr);
+  const targetRows = tshark(inTarget, ['frame.interface_name', 'udp.dstport', 'ip.src']);
+  assert.equal(targetRows.length, 50);
+  assert.ok(targetRows.every((r) => r[0] === `ssh:root@${lab.addrA}:2223/netns:${lab.b}@any` && r[2] === lab.addrB), targetRows.slice(0, 3).join("\n"));
   assert.match(r1.stderr, new RegExp(`wiresage \\(over ssh\\): listening on ${remote}, link-type LINUX_SLL2`));
   const rows = tshark(both, ['frame.interface_name', 'udp.dstport', 'frame.time_epoch']);
   const at = (name: string) => rows.filter((r) => r[0] === name && r[1] === String(PORT)).length;
@@ -119,6 +128,9 @@ test('remote errors: no tcpdump on the remote PATH, a key the remote does not ac
   const noTool = await finished(wiresage(['--ssh', `root@${lab.addrA}:2222`, ...sshOptions(), '-c', '1']));
   assert.equal(noTool.code, 1, noTool.stderr);
   assert.match(noTool.stderr, new RegExp(`ssh root@${lab.addrA.replace(/\./g, '\\.')} \\(port 2222\\): neither wiresage nor tcpdump is on PATH \\(.*${work}/bare-bin.*\\) of .*: install tcpdump there`));
+  const noWiresage = await finished(wiresage(['--ssh', `root@${lab.addrA},target=netns:${lab.b}`, ...sshOptions(), '-c', '1']));
+  assert.equal(noWiresage.code, 1, noWiresage.stderr);
+  assert.match(noWiresage.stderr, /wiresage is not on PATH .*: capturing inside a target there \(target=netns:.*\) needs wiresage on that host; tcpdump alone cannot enter a container/);
   const stranger = await finished(wiresage(['--ssh', `root@${lab.addrA}`, ...sshOptions('stranger_key'), '-c', '1']));
   assert.equal(stranger.code, 1, stranger.stderr);
   assert.match(stranger.stderr, /authentication failed \(publickey\); wiresage runs ssh with BatchMode=yes, so no password is asked/);

@@ -9,7 +9,11 @@
  * the script sends SIGINT to the capture, which flushes and prints its counters (the local
  * summary shows them), and exits. When the connection drops, the same happens on EOF.
  *
- *   REMOTE := [USER@]HOST[:PORT][,iface=IFACE][,snaplen=N][,filter=BPF…]   (IPv6: [ADDR]:PORT)
+ *   REMOTE := [USER@]HOST[:PORT][,iface=IFACE][,snaplen=N][,target=TARGET][,filter=BPF…]   (IPv6: [ADDR]:PORT)
+ *
+ * `target=container:db` (any TARGET of --at) captures inside that container, pod or namespace
+ * of the remote host: its wiresage resolves and enters it (tcpdump alone cannot, so a remote
+ * without wiresage is then an error that says so).
  *
  * @example
  * const source = await openRemote(parseRemote('root@db1:2222,iface=eth0,filter=tcp port 1521'), { sshOptions: [] });
@@ -28,6 +32,8 @@ export interface RemoteSpec {
   iface?: string;
   snapLen?: number;
   filter?: string;
+  /** A capture target on the remote host (needs wiresage there). */
+  target?: string;
   text: string;
 }
 
@@ -59,13 +65,13 @@ export function parseRemote(text: string): RemoteSpec {
     if (port < 1 || port > 65535) throw new PointSyntaxError(`--ssh '${text}': port ${port} is not 1-65535`);
     spec.port = port;
   }
-  if (comma >= 0) parsePointOptions(s.slice(comma + 1), `--ssh ${text}`, spec);
+  if (comma >= 0) parsePointOptions(s.slice(comma + 1), `--ssh ${text}`, spec, true);
   return spec;
 }
 
 /** The point's name: `ssh:root@db1/eth0`. */
 export function remoteLabel(spec: RemoteSpec, device: string): string {
-  return `ssh:${spec.destination}${spec.port ? `:${spec.port}` : ''}/${device}`;
+  return `ssh:${spec.destination}${spec.port ? `:${spec.port}` : ''}/${spec.target ? `${spec.target.replace(/@[^@]*$/, '')}@` : ''}${device}`;
 }
 
 /** Single-quoted for a POSIX shell (and fish, which reads '\'' the same way). */
@@ -74,6 +80,7 @@ export function shellQuote(word: string): string {
 }
 
 const NO_TOOL = 'wiresage-remote: no capture tool';
+const NO_WIRESAGE = 'wiresage-remote: no wiresage';
 const NO_SUDO = 'wiresage-remote: not root and no sudo';
 
 /**
@@ -84,15 +91,21 @@ const NO_SUDO = 'wiresage-remote: not root and no sudo';
  * wiresage or tcpdump, runs it in the background with stdin from /dev/null, and waits; a line
  * (or EOF) on the session's stdin makes it send SIGINT to the capture.
  */
-export function remoteCommand(wiresageArgs: string[], tcpdump: string[], filter: string | undefined, forceTcpdump = false): string {
+export function remoteCommand(wiresageArgs: string[], tcpdump: string[] | undefined, filter: string | undefined, forceTcpdump = false): string {
+  return `sh -c ${shellQuote(remoteScript(captureScript(wiresageArgs, tcpdump, filter, forceTcpdump)))}`;
+}
+
+/** The capture script (see {@link remoteCommand}); $1 is $SSH_CONNECTION or empty. */
+function captureScript(wiresageArgs: string[], tcpdump: string[] | undefined, filter: string | undefined, forceTcpdump: boolean): string {
   const command = (argv: string[]) => argv.map(shellQuote).join(' ');
-  const inner = [
+  return [
     'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"',
     `F=${shellQuote(filter ?? '')}`,
     'if [ -n "$1" ]; then set -- $1; X="not (tcp and host $1 and port $2 and host $3 and port $4)"; F="${F:+($F) and }$X"; fi',
     `if ${forceTcpdump ? 'false' : 'command -v wiresage >/dev/null 2>&1'}; then set -- ${command(['wiresage', ...wiresageArgs])}; [ -z "$F" ] || set -- "$@" -- "$F"`,
-    `elif command -v tcpdump >/dev/null 2>&1; then set -- ${command(['tcpdump', ...tcpdump])}; [ -z "$F" ] || set -- "$@" "$F"`,
-    `else echo "${NO_TOOL}: neither wiresage nor tcpdump is on PATH ($PATH) of $(hostname 2>/dev/null || echo the remote host)" >&2; exit 127; fi`,
+    tcpdump ? `elif command -v tcpdump >/dev/null 2>&1; then set -- ${command(['tcpdump', ...tcpdump])}; [ -z "$F" ] || set -- "$@" "$F"`
+      : `else echo "${NO_WIRESAGE}: wiresage is not on PATH ($PATH) of $(hostname 2>/dev/null || echo the remote host)" >&2; exit 127; fi`,
+    ...(tcpdump ? [`else echo "${NO_TOOL}: neither wiresage nor tcpdump is on PATH ($PATH) of $(hostname 2>/dev/null || echo the remote host)" >&2; exit 127; fi`] : []),
     'exec 3<&0',
     '"$@" </dev/null &',
     'p=$!',
@@ -102,13 +115,16 @@ export function remoteCommand(wiresageArgs: string[], tcpdump: string[], filter:
     'kill $w 2>/dev/null',
     'exit $s',
   ].join('\n');
-  const outer = [
+}
+
+/** The outer script of {@link remoteCommand}: become root (or say why not), then run `inner`. */
+function remoteScript(inner: string): string {
+  return [
     `S=${shellQuote(inner)}`,
     'if [ "$(id -u)" = 0 ]; then exec sh -c "$S" sh "$SSH_CONNECTION"',
     'elif command -v sudo >/dev/null 2>&1; then exec sudo -n sh -c "$S" sh "$SSH_CONNECTION"',
     `else echo "${NO_SUDO}: log in as root or install sudo (with NOPASSWD for tcpdump)" >&2; exit 126; fi`,
   ].join('\n');
-  return `sh -c ${shellQuote(outer)}`;
 }
 
 /** ssh's and the remote script's failures, in words that say what to do. */
@@ -126,6 +142,9 @@ export function explainRemote(spec: RemoteSpec, stderr: string, status: number |
   if (/Could not resolve hostname/.test(text)) return say(`cannot resolve the host name '${spec.host}' (${last})`);
   if (/Connection refused|No route to host|Connection timed out|Network is unreachable|Operation timed out|connect to host/.test(text)) {
     return say(`host unreachable: ${last}`);
+  }
+  if (text.includes(NO_WIRESAGE)) {
+    return say(`${text.slice(text.indexOf(NO_WIRESAGE) + NO_WIRESAGE.length + 2).split('\n')[0]}: capturing inside a target there (target=${spec.target}) needs wiresage on that host; tcpdump alone cannot enter a container`);
   }
   if (text.includes(NO_TOOL)) {
     return say(`${text.slice(text.indexOf(NO_TOOL) + NO_TOOL.length + 2).split('\n')[0]}: install tcpdump there (apt-get install tcpdump / dnf install tcpdump) or wiresage`);
@@ -147,14 +166,14 @@ export async function openRemote(spec: RemoteSpec, o: RemoteOptions = {}): Promi
   const filter = spec.filter ?? o.filter;
   const snapLen = spec.snapLen ?? o.snapLen;
   const wiresageArgs = ['capture', '-F', 'pcap', '-w', '-', '-i', device, ...(snapLen ? ['-s', String(snapLen)] : []),
-    ...(o.promisc === false ? ['-p'] : [])];
+    ...(o.promisc === false ? ['-p'] : []), ...(spec.target ? ['--at', spec.target] : [])];
   // tcpdump -U: every packet leaves at once (the stream is the file); microsecond stamps, which
   // any tcpdump writes, are turned into nanoseconds on arrival.
   const tcpdump = tcpdumpArgs({ device, snapLen: snapLen || DEFAULT_SNAPLEN, packetBuffered: true, ...(o.promisc === false ? { promisc: false } : {}) })
     .filter((a) => a !== '--time-stamp-precision=nano');
   const argv = [o.ssh ?? 'ssh', '-T', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'ServerAliveInterval=15', '-o', 'LogLevel=ERROR',
     ...(o.sshOptions ?? []).flatMap((x) => ['-o', x]), ...(spec.port ? ['-p', String(spec.port)] : []),
-    spec.destination, remoteCommand(wiresageArgs, tcpdump, filter, o.forceTcpdump)];
+    spec.destination, remoteCommand(wiresageArgs, spec.target ? undefined : tcpdump, filter, !spec.target && o.forceTcpdump)];
   return PcapStreamSource.spawn({ device, label: remoteLabel(spec, device), ...(filter ? { filter } : {}), ...(snapLen ? { snapLen } : {}) }, {
     argv, backend: 'ssh', name: `ssh ${spec.destination}`,
     explain: (stderr, status) => explainRemote(spec, stderr, status),
@@ -164,5 +183,43 @@ export async function openRemote(spec: RemoteSpec, o: RemoteOptions = {}): Promi
     },
     stop: (child) => { child.stdin.end('stop\n'); },
     missing: 'the ssh client is not installed (apt-get install openssh-client), so --ssh cannot capture',
+  });
+}
+
+/** What targets/kube.ts found: the pod is on another node. */
+export interface PodPlan {
+  namespace: string;
+  pod: string;
+  node: string;
+  target: string;
+  image: string;
+}
+
+/**
+ * `kubectl debug` argv that captures in a pod on another node: an ephemeral container (image
+ * with tcpdump, netadmin profile) joins the pod's namespaces (`--target` its first container)
+ * and runs the same capture script as ssh does, so a line on stdin stops tcpdump cleanly and
+ * the pcap stream comes back on stdout. The ephemeral container stays in the pod's spec
+ * (Kubernetes cannot remove one) but its process ends with the capture.
+ */
+export function kubectlCaptureArgv(plan: PodPlan, device: string, filter: string | undefined, snapLen?: number): string[] {
+  const tcpdump = tcpdumpArgs({ device, snapLen: snapLen || DEFAULT_SNAPLEN, packetBuffered: true }).filter((a) => a !== '--time-stamp-precision=nano');
+  return ['kubectl', 'debug', '-n', plan.namespace, `pod/${plan.pod}`, '--quiet', '-i', '--image', plan.image,
+    ...(plan.target ? ['--target', plan.target] : []), '--profile', 'netadmin', '--',
+    'sh', '-c', remoteScript(captureScript([], tcpdump, filter, true))];
+}
+
+/** Opens a capture point in a pod on another node through kubectl (see {@link kubectlCaptureArgv}). */
+export async function openPodOnNode(plan: PodPlan, label: string, o: { device?: string; filter?: string; snapLen?: number } = {}): Promise<CaptureSource> {
+  const device = o.device ?? 'any';
+  return PcapStreamSource.spawn({ device, label, ...(o.filter ? { filter: o.filter } : {}), ...(o.snapLen ? { snapLen: o.snapLen } : {}) }, {
+    argv: kubectlCaptureArgv(plan, device, o.filter, o.snapLen), backend: 'ssh', name: `kubectl debug ${plan.namespace}/${plan.pod}`,
+    explain: (stderr, status) => {
+      const text = stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ');
+      return { message: `pod ${plan.namespace}/${plan.pod} on node ${plan.node}: kubectl debug failed: ${text || `exit status ${status}`}`, code: 'REMOTE' };
+    },
+    explainExit: (stderr, status, signal) => `kubectl debug ended (${signal ?? `status ${status}`}): ${stderr.trim().split('\n').filter((l) => !/packets? (captured|received|dropped)/.test(l)).slice(-2).join('; ')}`,
+    stop: (child) => { child.stdin.end('stop\n'); },
+    missing: 'kubectl is not installed, so a pod on another node cannot be captured',
   });
 }

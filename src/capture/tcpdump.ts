@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { linkTypeByName, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from '../file/linktype.js';
+import { linkTypeByName, linkTypeName, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from '../file/linktype.js';
 import { parsePcapFileHeader, PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH } from '../file/pcap.js';
 import {
   CaptureOpenError, CaptureRuntimeError, DEFAULT_SNAPLEN,
@@ -105,7 +105,7 @@ export class PcapStreamSource implements CaptureSource {
     const linkType = await new Promise<number>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         stderr += chunk.toString('utf8');
-        const m = /listening on \S+, link-type (\S+)(?:[^\n]*snapshot length (\d+))?/.exec(stderr);
+        const m = /listening on \S+(?: \([^)\n]*\))?, link-type ([^\s,]+)(?:[^\n]*snapshot length (\d+))?/.exec(stderr);
         if (m) {
           child.stderr.off('data', onData);
           child.off('close', onClose);
@@ -152,8 +152,13 @@ export class PcapStreamSource implements CaptureSource {
         this.fail(`not a pcap stream: ${(e as Error).message}`);
         return;
       }
+      // The interface was described (pcapng IDB) from the "listening on" line: a stream of
+      // another link type would be mislabelled, so that is an error, not a guess.
+      if (header.linkType !== this.linkType && this.onBatch) {
+        this.fail(`the stream's link type ${linkTypeName(header.linkType)} is not the announced ${linkTypeName(this.linkType)}`);
+        return;
+      }
       this.linkType = header.linkType;
-      this.snapLen = header.snapLen;
       this.header = { littleEndian: header.littleEndian, nanosecond: header.nanosecond };
       bytes = bytes.subarray(PCAP_FILE_HEADER_LENGTH);
     }

@@ -23,7 +23,7 @@ import { AddonUnavailableError, loadAddon, type DeviceInfo } from '../capture/ad
 import { CaptureWriteError } from '../capture/files.js';
 import { listInterfaces, openSource, type Backend } from '../capture/open.js';
 import { parsePoint, PointResolveError, PointSyntaxError, pointOpenError, resolvePoints, watchPoints, type CapturePoint, type PointSpec } from '../capture/points.js';
-import { openRemote, parseRemote, type RemoteSpec } from '../capture/remote.js';
+import { openPodOnNode, openRemote, parseRemote } from '../capture/remote.js';
 import { CaptureSession, type CaptureSummary, type CaptureTrigger } from '../capture/session.js';
 import { CaptureOpenError, CaptureRuntimeError, type CaptureSource, type CaptureSourceOptions } from '../capture/source.js';
 import { intOption, UsageError, type OptionSpec, type Parsed } from './args.js';
@@ -215,7 +215,11 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
       try {
         let netns: string | undefined;
         if (spec) {
-          const { points } = await resolvePoints([spec], { device: 'any' });
+          const { points, elsewhere } = await resolvePoints([spec], { device: 'any' });
+          if (!points.length) {
+            const plan = elsewhere[0].plan;
+            throw new Error(`pod ${plan.namespace}/${plan.pod} runs on node ${plan.node}: -D lists this machine's interfaces; run wiresage ifaces there`);
+          }
           netns = points[0].netns;
           if (targets.length > 1 || spec.target !== 'host') process.stdout.write(`${spec.target}${netns ? ` (network namespace ${netns})` : ''}:\n`);
         }
@@ -295,6 +299,13 @@ export async function captureCommand({ opts, rest }: Parsed): Promise<number> {
       const resolved = await resolvePoints(pointSpecs, { ...(interfaces.length === 1 ? { device: interfaces[0] } : {}), hostDevice, ...(filter ? { filter } : {}), ...(snapLen ? { snapLen } : {}) });
       points = resolved.points;
       for (const note of resolved.notes) err(note);
+      // Pods on other nodes (kubectl knows the cluster): captured there, streamed back.
+      for (const pod of resolved.elsewhere) {
+        const plan = pod.plan;
+        err(`${pod.label}: pod ${plan.namespace}/${plan.pod} runs on node ${plan.node}, not here: capturing there through an ephemeral debug container ` +
+          `(image ${plan.image}${plan.target ? `, in the namespaces of container ${plan.target}` : ''}; containers: ${plan.containers.map((c) => c.name).join(', ')})`);
+        sources.push(await openPodOnNode(plan, pod.label, { device: pod.device, ...(pod.filter ? { filter: pod.filter } : {}), ...(pod.snapLen ? { snapLen: pod.snapLen } : {}) }));
+      }
       for (const point of points) {
         const options: CaptureSourceOptions = { ...sourceOptions(point.device), label: point.label, ...(point.netns ? { netns: point.netns } : {}) };
         delete options.filter;
