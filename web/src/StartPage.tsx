@@ -15,7 +15,7 @@ function FileBrowser(props: { start: string | undefined; onPick: (path: string) 
   return (
     <Dialog title="Open capture file on the server" onClose={props.onClose} testId="browse-dialog">
       <div className="browse-path">
-        <button className="icon" title="Parent folder" disabled={!dir?.parent} onClick={() => dir?.parent && load(dir.parent)}>⬆</button>
+        <button className="icon" title="Parent folder" disabled={!dir?.parent} onClick={() => dir?.parent && load(dir.parent)}>..</button>
         <code>{dir?.path ?? '…'}</code>
       </div>
       {err && <div className="error-box">{err}</div>}
@@ -29,7 +29,7 @@ function FileBrowser(props: { start: string | undefined; onPick: (path: string) 
                 <tr key={e.name} className={e.dir ? 'dir' : 'file'} data-name={e.name}
                   onDoubleClick={() => (e.dir ? load(join(dir.path, e.name)) : props.onPick(join(dir.path, e.name)))}
                   onClick={() => (e.dir ? load(join(dir.path, e.name)) : props.onPick(join(dir.path, e.name)))}>
-                  <td>{e.dir ? '📁 ' : '📄 '}{e.name}</td>
+                  <td>{e.name}{e.dir ? '/' : ''}</td>
                   <td className="num">{e.dir ? '' : formatBytes(e.size)}</td>
                   <td>{formatDate(e.mtime)}</td>
                 </tr>
