@@ -33,7 +33,7 @@ export function DiagnosisPanel(props: {
         {props.collapsed && list[0] && <span className="diag-first">{list[0].title}</span>}
         {props.live && <span className="live-dot" title="Updated while the capture runs">● live</span>}
       </header>
-      {!props.collapsed && (
+      {!props.collapsed && list.length > 0 && (
         <div className="findings">
           {list.slice(0, shown).map((f, i) => {
             const ev = f.evidence ?? {};
@@ -89,7 +89,6 @@ export function DiagnosisPanel(props: {
           {list.length > shown && (
             <div className="pad"><button onClick={() => setShown((n) => n + 500)}>Show {Math.min(500, list.length - shown)} more of {list.length - shown} findings</button></div>
           )}
-          {props.findings && list.length === 0 && <div className="muted pad">No problems found{props.live ? ' so far' : ''}.</div>}
         </div>
       )}
     </section>
