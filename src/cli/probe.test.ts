@@ -166,3 +166,24 @@ test('usage errors exit 2', async () => {
     assert.match(r.stderr, /wiresage probe: /);
   }
 });
+
+test('HTTP: HEAD answered by a real server (python3 http.server) → no warning, exit 0', { skip, timeout: 30_000 }, async () => {
+  const web = lab.start(lab.server, 'python3', ['-u', '-m', 'http.server', '8000', '--bind', lab.serverIp, '--directory', dir]);
+  await RoutedLab.waitFor(web, 'Serving HTTP');
+  const r = await probe([`${lab.serverIp}:8000`, '--proto', 'http', '--json']);
+  assert.ok(r.json, r.stdout + r.stderr);
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.json.hops[0].answer ?? '', /^HTTP\/1\.[01] 200/);
+  assert.deepEqual(r.json.findings, []);
+});
+
+test('TLS: a certificate the client does not trust is reported on the hop (openssl s_server), exit 1', { skip, timeout: 30_000 }, async () => {
+  sh(`cd ${dir} && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key -out tls.pem -days 2 -subj /CN=db.test 2>/dev/null`);
+  const server = lab.start(lab.server, 'sh', ['-c', `sleep 30 | exec openssl s_server -accept ${lab.serverIp}:8443 -cert ${dir}/tls.pem -key ${dir}/tls.key`]);
+  await RoutedLab.waitFor(server, 'ACCEPT');
+  const r = await probe([`${lab.serverIp}:8443`, '--json']);
+  assert.ok(r.json, r.stdout + r.stderr);
+  assert.equal(r.code, 1);
+  assert.equal(r.json.hops[0].tcp, 'connected');
+  assert.match(r.json.hops[0].answer ?? '', /SELF_SIGNED|self.signed/i);
+});

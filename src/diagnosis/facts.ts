@@ -157,12 +157,18 @@ interface Walked {
   aPort: number;
   bPort: number;
   a4: number;
-  /** The application conversation key (direction-independent). */
-  key: string;
   ttlA: Map<number, number>;
   ttlB: Map<number, number>;
   lastFwd: boolean;
+  /** The application conversation key (direction-independent). */
+  key: string;
   summary?: string;
+  /** Direction of the full-size segments (`ConnFacts.big`). */
+  bigFwd?: boolean;
+}
+
+function segmentEvent(frame: number, time: number, src: string, srcPort: number, ttl: number, seq: number): SegmentEvent {
+  return { frame, time, src, srcPort, ttl, seq };
 }
 
 /** Reads `file` once and gathers the facts. */
@@ -260,7 +266,6 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
         const flags = engine.tcpNote.flags;
         const seq = b.length >= o + 8 ? ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0 : 0;
         let ev: SegmentEvent | undefined;
-        const event = () => (ev ??= { frame: p.number, time, src, srcPort, ttl: fp.ttl, seq });
         isRst = (flags & 0x04) !== 0;
         const a = engine.tcpNote.analysis;
         const len = engine.tcpNote.len;
@@ -273,14 +278,15 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
           if (c.fragNeeded && time - c.fragNeeded.time < 2) c.pmtuRetransmissions++;
         }
         if (len >= FULL_SIZE && b.length >= o + 8) {
-          const me = `${src}:${srcPort}`;
-          if (!c.big) c.big = { sender: me, firstEnd: (seq + len) >>> 0, len, retrans: 0, acked: false, frames: [], first: p.number };
-          else if (c.big.sender === me && a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) {
+          if (!c.big) {
+            c.big = { sender: `${src}:${srcPort}`, firstEnd: (seq + len) >>> 0, len, retrans: 0, acked: false, frames: [], first: p.number };
+            w.bigFwd = fwd;
+          } else if (w.bigFwd === fwd && a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) {
             c.big.retrans++;
             c.big.len = Math.max(c.big.len, len);
             if (c.big.frames.length < 8) c.big.frames.push(p.number);
           }
-        } else if (c.big && !c.big.acked && b.length >= o + 14 && flags & 0x10 && c.big.sender !== `${src}:${srcPort}`) {
+        } else if (c.big && !c.big.acked && b.length >= o + 14 && flags & 0x10 && w.bigFwd !== fwd) {
           const ack = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
           if (((ack - c.big.firstEnd) | 0) >= 0) c.big.acked = true;
         }
@@ -288,24 +294,24 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
         if (a & A_ZERO_WINDOW) {
           if (!c.zeroWindows++) {
             c.zeroWindowFrom = `${src}:${srcPort}`;
-            c.zeroWindowFirst = event();
+            c.zeroWindowFirst = (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq));
           }
         }
         if (isRst) {
-          push(c.rsts, event());
+          push(c.rsts, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
           if (!c.idleReset && c.packets > 1) {
             // The RST answers the first packet after a silence, or ends the silence itself.
             const sinceLast = time - previousTime;
             const answered = sinceLast < 1 && previousFwd !== fwd;
             const from = previousFwd ? `${w.a}:${w.aPort}` : `${w.b}:${w.bPort}`;
             c.idleReset = answered
-              ? { rst: event(), trigger: { frame: previousFrame, time: previousTime, from }, idle: previousGap, packetsBefore: c.packets - 2 }
-              : { rst: event(), trigger: null, idle: sinceLast, packetsBefore: c.packets - 1 };
+              ? { rst: (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)), trigger: { frame: previousFrame, time: previousTime, from }, idle: previousGap, packetsBefore: c.packets - 2 }
+              : { rst: (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)), trigger: null, idle: sinceLast, packetsBefore: c.packets - 1 };
           }
         } else if ((flags & 0x12) === 0x02) {
-          push(c.syns, event());
+          push(c.syns, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
           if (facts.synKeys.size < MAX_SYN_KEYS) facts.synKeys.add(synKey(src, srcPort, fwd ? w.b : w.a, fwd ? w.bPort : w.aPort, seq));
-        } else if ((flags & 0x12) === 0x12) push(c.synAcks, event());
+        } else if ((flags & 0x12) === 0x12) push(c.synAcks, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
       }
       if (!isRst) {
         const m = fwd ? w.ttlA : w.ttlB;

@@ -17,7 +17,13 @@
  * - `tls.failure`              — a TLS handshake ended with an alert.
  * - `tcp.loss`                 — many retransmissions/lost segments on established connections.
  * - `tcp.zero_window`          — a receiver advertised a zero window: the application stopped reading.
- * - `path.drop`                — (two captures) SYNs of failed connections seen at one point never reached the other.
+ * - `tcp.idle.reset`           — an idle connection's next packet answered by a RST (firewall/NAT idle timeout),
+ *                                or a RST forged at the end of a silence; who sent it by TTL.
+ * - `mtu.blackhole`            — full-size segments resent and never acknowledged while small ones pass
+ *                                (ICMP frag-needed dropped on the way, or seen but ignored by the host).
+ * - `path.drop`                — (two captures) packets seen at one point never reached the other, by direction
+ *                                (compare.ts matching, NAT-aware); RSTs the server never sent are named.
+ * - `path.nat`                 — (two captures, info) addresses/ports rewritten between the points (SNAT, DNAT).
  *
  * @example
  * const findings = diagnose(await collectFacts('case.pcap'));
