@@ -35,6 +35,7 @@ test('docker: containers by name, ID, prefix, shared namespaces, errors, ifaces'
     const webId = await docker.run('wsweb', ['httpd', '-f', '-p', '8080', '-h', '/www']);
     const sideId = await docker.run('wsside', ['sleep', '600'], { network: 'container:wsweb' });
     const dbId = await docker.run('wsdb', ['sleep', '600']);
+    await docker.run('wshostnet', ['sleep', '600'], { network: 'host' });
 
     const web = await resolveTarget('container:wsweb');
     assert.equal(web.kind, 'container');
@@ -70,6 +71,10 @@ test('docker: containers by name, ID, prefix, shared namespaces, errors, ifaces'
     const all = await listTargets();
     const points = all.filter((x) => x.runtime === 'docker');
     assert.equal(points.length, 2);
+    // --network host: the host's point, and it says so.
+    assert.equal(all[0].kind, 'host');
+    assert.deepEqual(all[0].containers, ['wshostnet']);
+    assert.equal((await resolveTarget('container:wshostnet')).netnsId, all[0].netnsId);
     const shared = points.find((x) => x.netnsId === web.netnsId)!;
     assert.equal(shared.label, 'wsweb');
     assert.deepEqual(shared.containers, ['wsside', 'wsweb']);

@@ -16,6 +16,13 @@
  * else a container. Containers sharing a namespace (`--network container:X`, pod sandboxes)
  * get the same `netnsId`, so callers can treat them as one capture point.
  *
+ * Tested against real engines started by the tests (_engines.ts): Docker 20.10, podman 4.3
+ * (API service and CLI), containerd 1.6 with its CRI plugin and CNI, kubectl against a fake API
+ * server. Not tested here, for want of packages or a cluster: CRI-O and cri-dockerd sockets
+ * (same CRI calls), k3s/microk8s socket paths, rootless engines, and running the
+ * `kubectl debug` capture plan on a real cluster; systemd-driver cgroup paths are checked as
+ * text only.
+ *
  * @example
  * const t = await resolveTarget('container:web');
  * // { kind: 'container', label: 'web', netns: '/proc/4242/ns/net', netnsId: '4:4026532301', pid: 4242, runtime: 'docker', … }
@@ -160,6 +167,11 @@ export async function listTargets(): Promise<CaptureTarget[]> {
     if (merged.size) best.containers = [...merged].sort();
     byNs.set(t.netnsId, best);
   }
-  for (const t of byNs.values()) if (t.netnsId !== out[0].netnsId) out.push(t);
+  for (const t of byNs.values()) {
+    // Containers on the host's network (--network host, hostNetwork pods) are the host point.
+    if (t.netnsId === out[0].netnsId) {
+      if (t.containers?.length) out[0].containers = t.containers;
+    } else out.push(t);
+  }
   return out;
 }
