@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openCapture } from '../file/open.js';
-import { createRoutedLab, finished, labAvailable, waitForText, type RoutedLab } from './_lab.js';
+import { createLab, createRoutedLab, finished, labAvailable, waitForText, type RoutedLab } from './_lab.js';
 import { tryAddon } from './addon.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
@@ -236,4 +236,32 @@ test('the namespace goes away mid-capture (its process exits): reported, file va
   assert.match(r.stderr, new RegExp(`capture on pid:${pid}@any stopped: its network namespace is gone: process ${pid} exited`));
   const got = tshark(file, ['udp.dstport']);
   assert.equal(got.filter((x) => x[0] === String(PORT + 3)).length, 2, 'the datagram (out and in on lo) is in the file');
+});
+
+test('entering a namespace without the right: a clear message for both backends, exit 1', { skip }, async () => {
+  for (const backend of ['native', 'tcpdump']) {
+    const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', process.execPath, cli, 'capture',
+      '--backend', backend, '--netns', lab.client, '-c', '1'], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`netns:${lab.client}@any: .*Operation not permitted.*\\(entering a namespace needs root: CAP_SYS_ADMIN\\)`), backend);
+  }
+});
+
+test('an interface removed inside the namespace mid-capture (from outside it): reported, file valid, exit 1', { skip }, async () => {
+  const extra = createLab();
+  try {
+    const file = join(work, 'removed.pcapng');
+    const p = wiresage(['--netns', extra.a, '-i', extra.ifA, '-w', file, `udp port ${PORT + 4}`]);
+    const done = finished(p);
+    await waitForText(p, 'listening on');
+    extra.sendUdp(30, PORT + 4);
+    await new Promise((r) => setTimeout(r, 300));
+    execFileSync('ip', ['-n', extra.a, 'link', 'del', extra.ifA]);
+    const r = await Promise.race([done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('did not notice')), 10_000))]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`capture on netns:${extra.a}@${extra.ifA} stopped: .*(went down|disappeared)`, 'i'));
+    assert.equal(tshark(file, ['udp.dstport']).length, 30);
+  } finally {
+    extra.close();
+  }
 });

@@ -44,8 +44,11 @@ function explain(e: CaptureOpenError, backend: Backend, options: CaptureSourceOp
         '  use a tcpdump that may capture: wiresage capture --backend tcpdump … (tcpdump itself needs the same rights)', e.code, device);
     case 'FILTER':
       return new CaptureOpenError(filterMessage(options.filter ?? '', e.message, backend === 'native' ? undefined : e.message), e.code, device);
+    case 'NETNS_PERM': {
+      const hint = e.message.includes('CAP_SYS_ADMIN') ? '' : ' (entering a namespace needs root: CAP_SYS_ADMIN)';
+      return new CaptureOpenError(`${options.label ? `${options.label}: ` : ''}${e.message}${hint}`, e.code, device);
+    }
     case 'NETNS_GONE':
-    case 'NETNS_PERM':
     case 'NETNS':
       return new CaptureOpenError(`${options.label ? `${options.label}: ` : ''}${e.message}`, e.code, device);
     case 'IFACE_NOT_UP':
