@@ -379,7 +379,7 @@ describe('web UI in Chromium', { timeout: 360_000 }, () => {
       // The packet-rate sparkline fills from the server's rates (SSE, every second).
       await until('a sparkline with rates', () => point.locator('svg.sparkline polyline').count(), (c) => c === 1);
       await point.click();
-      await page.getByTestId('capture-filter').fill('icmp or tcp port 7000');
+      await page.getByTestId('capture-filter').fill('icmp or tcp');
       await shot('live-start');
       await page.getByTestId('capture-start').click();
       await page.getByTestId('stop-capture').waitFor({ timeout: 20_000 });
@@ -411,7 +411,11 @@ describe('web UI in Chromium', { timeout: 360_000 }, () => {
       } finally {
         echo.kill();
       }
-      await new Promise((r) => setTimeout(r, 1500));
+      // A refused connection: the diagnosis panel updates while the capture runs.
+      ns.exec(ns.client, [process.execPath, '-e', `require('net').connect(7001, '${ns.serverAddr}').on('error', () => {})`]);
+      await until('a finding while capturing', () => page.getByTestId('finding').count(), (c) => c > 0, 20_000);
+      assert.ok(await page.getByTestId('stop-capture').isVisible(), 'still capturing');
+      await shot('live-finding');
       await page.getByTestId('stop-capture').click();
       await page.getByTestId('stop-capture').waitFor({ state: 'detached', timeout: 20_000 });
       await api(`/api/live/${idB}`, undefined, 'DELETE');
@@ -427,8 +431,12 @@ describe('web UI in Chromium', { timeout: 360_000 }, () => {
       const total = tsharkLines(join(shots, 'live.pcapng'), []).length;
       const toServer = tsharkCount(join(shots, 'live.pcapng'), 'tcp.dstport == 7000');
       assert.ok(toServer >= 9, `three TCP connections to the echo server: ${toServer} packets`);
-      // The comparison matches TCP/UDP packets (ICMP is not compared): what B did not take is the server's side.
-      liveExpect = { matched: toServer, onlyA: tsharkCount(join(shots, 'live.pcapng'), 'tcp.srcport == 7000') };
+      // The comparison matches TCP/UDP packets (ICMP is not compared): what B did not take is the rest of the TCP.
+      liveExpect = { matched: toServer, onlyA: tsharkCount(join(shots, 'live.pcapng'), 'tcp && !(tcp.dstport == 7000)') };
+      const expected = doctor(join(shots, 'live.pcapng')).map((f) => f.title).sort();
+      assert.ok(expected.length > 0);
+      await until('the findings of doctor --json on the downloaded capture', () => page.getByTestId('finding').locator('.finding-title').allInnerTexts(),
+        (t) => JSON.stringify([...t].sort()) === JSON.stringify(expected));
       assert.equal(total, lines.length + toServer + liveExpect.onlyA, 'the capture holds the pings and the TCP exchanges');
       await shot('live-stopped');
       liveIds = [idA, idB];
@@ -452,7 +460,10 @@ describe('web UI in Chromium', { timeout: 360_000 }, () => {
       assert.match(await summary.innerText(), new RegExp(`^${matched} matched · ${onlyA} only in A · 0 only in B`));
       const listA = page.getByTestId('compare-list-a'), listB = page.getByTestId('compare-list-b');
       await until('packets B did not take marked missing', () => listA.locator('.pl-row.only').count(), (c) => c > 0);
-      for (const src of await listA.locator('.pl-row.only .c-src').allInnerTexts()) assert.equal(src, ns2.serverAddr, 'only the server\'s packets are missing in B');
+      for (const row of await listA.locator('.pl-row.only').all()) {
+        const [src, info] = [await row.locator('.c-src').innerText(), await row.locator('.c-info').innerText()];
+        assert.ok(src === ns2.serverAddr || /\.7001:/.test(info), `only the server's packets and the refused connection are missing in B: ${src} ${info}`);
+      }
       // The first packet to the echo server: selecting it in A selects its match in B.
       const firstTcp = listA.locator('.pl-row.matched').first();
       await firstTcp.scrollIntoViewIfNeeded();
