@@ -38,7 +38,8 @@ export async function ifacesCommand({ opts, rest }: Parsed): Promise<number> {
       if (rest.length) throw new UsageError('--targets takes no target');
       const all = await listTargets();
       if (opts.json) out.line(JSON.stringify(all, null, 2));
-      else for (const t of all) out.line(`${t.kind === 'host' ? 'host' : t.spec.startsWith('pod:') || t.spec.startsWith('container:') || t.spec.startsWith('netns:') ? t.spec : `${t.kind}:${t.label}`}\t${targetLine(t)}`);
+      // First column: the spec to give --at / ifaces for that point.
+      else for (const t of all) out.line(`${t.spec}\t${targetLine(t)}`);
       out.flush();
       return 0;
     }
