@@ -116,14 +116,15 @@ export class Packet {
   /** Sets up for a new packet. */
   reset(data: Uint8Array): void {
     this.data = data;
-    this.buffers.length = 1;
+    // Setting an array's length is slow even when it does not change: only when it does.
+    if (this.buffers.length !== 1) this.buffers.length = 1;
     this.buffers[0] = data;
     this.layers = 0;
     this.truncated = false;
     this.malformed = null;
     this.problemLayer = -1;
     this.fragmentedBy = -1;
-    this.experts.length = 0;
+    if (this.experts.length !== 0) this.experts.length = 0;
     this.netLayer = -1;
     this.transportLayer = -1;
     this.flow = null;
