@@ -31,6 +31,7 @@ before(() => {
   if (skip) return;
   lab = createRoutedLab();
   work = fs.mkdtempSync(join(tmpdir(), 'wiresage-anywhere-'));
+  fs.chmodSync(work, 0o777); // -Z nobody writes here
   // The router drops every SYN to the server's port PORT (a silent firewall); UDP passes.
   execFileSync('ip', ['netns', 'exec', lab.router, 'nft', '-f', '-'], {
     input: `table inet f {\n chain syn_guard {\n  type filter hook forward priority 0;\n  ip daddr ${lab.serverAddr} tcp dport ${PORT} tcp flags & (syn|ack) == syn drop\n }\n}\n`,
@@ -146,6 +147,11 @@ test('bad points: unknown namespace with the names there are, same point twice w
   r = await finished(wiresage(['--at', `netns:${lab.client}@nosuch0`, '-c', '1']));
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`netns:${lab.client}@nosuch0: no interface named 'nosuch0' in netns:${lab.client} \\(network namespace /run/netns/${lab.client}\\)\\. Interfaces:\\n.*eth0 \\[up, running\\] ${lab.clientAddr.replace(/\./g, '\\.')}`, 's'));
+  // -D inside a target: its interfaces with addresses.
+  r = await finished(wiresage(['-D', '--netns', lab.server]));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^netns:${lab.server} \\(network namespace /run/netns/${lab.server}\\):\n`));
+  assert.match(r.stdout, new RegExp(`^\\d+\\.eth0 \\[Up, Running, Connected\\]\n.*\n {4}inet {2}${lab.serverAddr.replace(/\./g, '\\.')} netmask`, 'm'));
   // The same namespace twice (by name and by path) is one capture point.
   const p = wiresage(['--at', `netns:${lab.client}`, '--at', `netns:/run/netns/${lab.client}`, '-c', '1', '--duration', '1']);
   r = await finished(p);
@@ -220,11 +226,11 @@ for (const backend of ['native', 'tcpdump'] as const) {
   });
 }
 
-test('the namespace goes away mid-capture (its process exits): reported, file valid, exit 1', { skip }, async () => {
+test('the namespace goes away mid-capture (its process exits): reported, file valid, exit 1 (also after -Z dropped root)', { skip }, async () => {
   const { pid, child } = unshared();
   await waitUntil(() => fs.existsSync(`/proc/${pid}/ns/net`), 'the namespace');
   const file = join(work, 'gone.pcapng');
-  const p = wiresage(['--pid', String(pid), '-w', file]);
+  const p = wiresage(['--pid', String(pid), '-Z', 'nobody', '-w', file]);
   const done = finished(p);
   await waitForText(p, 'listening on');
   execFileSync('nsenter', ['-t', String(pid), '-n', process.execPath, '-e',
@@ -233,6 +239,7 @@ test('the namespace goes away mid-capture (its process exits): reported, file va
   child.kill('SIGKILL');
   const r = await Promise.race([done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('did not notice')), 10_000))]);
   assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /dropped privileges to nobody/);
   assert.match(r.stderr, new RegExp(`capture on pid:${pid}@any stopped: its network namespace is gone: process ${pid} exited`));
   const got = tshark(file, ['udp.dstport']);
   assert.equal(got.filter((x) => x[0] === String(PORT + 3)).length, 2, 'the datagram (out and in on lo) is in the file');

@@ -22,6 +22,7 @@
  * const specs = ['netns:client', 'netns:server,filter=tcp port 80'].map(parsePoint);
  * const points = await resolvePoints(specs, { device: 'any' });
  */
+import { existsSync } from 'node:fs';
 import { CaptureOpenError } from './source.js';
 import { resolveTarget, targetAlive, TargetError, type CaptureTarget } from './targets/index.js';
 import { RemotePodError, type RemotePodPlan } from './targets/kube.js';
@@ -209,7 +210,7 @@ export function watchPoints(points: CapturePoint[], gone: (point: CapturePoint, 
   if (!watched.length) return () => {};
   const timer = setInterval(() => {
     for (const p of watched) {
-      if (targetAlive(p.target)) continue;
+      if (alive(p.target)) continue;
       clearInterval(timer);
       const t = p.target;
       const why = t.kind === 'container' ? `container ${t.label}${t.pid ? ` (PID ${t.pid})` : ''} stopped`
@@ -222,6 +223,19 @@ export function watchPoints(points: CapturePoint[], gone: (point: CapturePoint, 
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * targetAlive, also after -Z dropped root: a process's namespace file cannot be looked at then
+ * (EACCES), but whether the process still exists can.
+ */
+function alive(t: CaptureTarget): boolean {
+  try {
+    return targetAlive(t);
+  } catch {
+    if (t.pid !== undefined) return existsSync(`/proc/${t.pid}`);
+    return t.netns === undefined || existsSync(t.netns);
+  }
 }
 
 /** CaptureOpenError for a point, with the point's name in front. */
