@@ -147,6 +147,7 @@ export async function probeCommand({ opts, rest }: Parsed): Promise<number> {
     const kept = opts.write ? (opts.write as string) : join(dir, 'probe.pcap');
     await keepOnly(raw, kept, addresses);
     const facts = await collectFacts(kept);
+    if (!opts.write) facts.file = lang === 'zh' ? '探测抓包（-w FILE 可保存）' : 'probe capture (-w FILE keeps it)';
     let findings = diagnose(facts);
     let hops = describeHops(steps, facts, findings, addresses);
     // Redis answering NOAUTH to a probe that was given no password is not a failed login.
@@ -265,7 +266,8 @@ function hopsText(target: string, proto: ProbeProto, via: string | null, hops: H
     parts.push(tcp);
     if (h.sent) parts.push(`${h.sent}${h.answer ? ` → ${h.answer}` : ''}`);
     else if (h.answer) parts.push(h.answer);
-    const verdict = h.findings.length ? ` → ${h.findings.join(', ')}` : '';
+    // The verdict goes on the hops that failed (or the last one when every hop answered).
+    const verdict = h.findings.length && (!h.ok || (h === hops[hops.length - 1] && hops.every((x) => x.ok))) ? ` → ${h.findings.join(', ')}` : '';
     lines.push(`  ${h.address.padEnd(width)}  ${parts.join(' · ')}${verdict}`);
   }
   return lines.join('\n') + '\n';

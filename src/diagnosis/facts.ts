@@ -22,7 +22,7 @@ import type { ConnectionSummary } from '../flows/conversation.js';
 import { FlowEngine } from '../flows/index.js';
 import { FlowPacket, fromDecoded, Walk } from '../flows/headers.js';
 import { A_FAST_RETRANSMISSION, A_LOST_PACKET, A_RETRANSMISSION, A_ZERO_WINDOW } from '../flows/tcp-analysis.js';
-import { appSummary, conversationKey } from '../protocols/index.js';
+import { streamState, type AppConversationState } from '../protocols/index.js';
 import { Fingerprinter, type CaptureIndex } from './compare.js';
 
 /** A TCP segment worth citing: frame, absolute time (seconds), sender, TTL. */
@@ -160,9 +160,9 @@ interface Walked {
   ttlA: Map<number, number>;
   ttlB: Map<number, number>;
   lastFwd: boolean;
-  /** The application conversation key (direction-independent). */
-  key: string;
   summary?: string;
+  /** The connection's application state (conversation-state.ts), once a dissector made one. */
+  state?: AppConversationState;
   /** Direction of the full-size segments (`ConnFacts.big`). */
   bigFwd?: boolean;
 }
@@ -187,8 +187,18 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
     onSummary: (s) => {
       const c = (s.proto === 'tcp' ? tcp : udp).get(s.stream);
       if (c) c.summary = c.summary ? merge(c.summary, s) : s;
+      // The connection is released: its application state goes too (memory follows live connections).
+      const w = (s.proto === 'tcp' ? walkedTcp : walkedUdp).get(s.stream);
+      const st = streamState(s.proto, s.stream, decoder, true);
+      if (c && w && st && st.summary !== w.summary) {
+        w.summary = st.summary;
+        if (st.summary) push(c.app, { frame: c.lastFrame, time: c.lastTime, text: st.summary });
+      }
+      if (w) w.state = undefined;
     },
   });
+  // Application dissectors keep their state per connection (stream), looked up by number.
+  engine.attach(decoder);
   const fp = new FlowPacket();
   const latestTcpStreamByTuple = new Map<string, number>();
   const reader = await openCapture(file);
@@ -235,7 +245,7 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
         const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
         c = { proto: isTcp ? 'tcp' : 'udp', stream: note.stream, summary: null, firstFrame: p.number, firstTime: time, lastFrame: p.number, lastTime: time, syns: [], synAcks: [], rsts: [], app: [], packets: 0, dataSegments: 0, retransmissions: 0, lostSegments: 0, zeroWindows: 0, zeroWindowFrom: null, zeroWindowFirst: null,
           prevTime: time, gapBeforeLast: 0, idleReset: null, big: null, fragNeeded: null, pmtuRetransmissions: 0 };
-        w = { a: src, b: dst, aPort: sport, bPort: dport, a4: fp.family === 4 ? fp.src4 : -1, key: conversationKey(c.proto, src, sport, dst, dport), ttlA: new Map(), ttlB: new Map(), lastFwd: true };
+        w = { a: src, b: dst, aPort: sport, bPort: dport, a4: fp.family === 4 ? fp.src4 : -1, ttlA: new Map(), ttlB: new Map(), lastFwd: true };
         (isTcp ? walkedTcp : walkedUdp).set(note.stream, w);
         table.set(note.stream, c);
         facts.addresses.add(src);
@@ -319,7 +329,8 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
       }
       // Application summary changes (the dissectors ran in decode()); only payload changes them.
       if (!payload) return;
-      const text = appSummary(w.key, decoder);
+      w.state ??= streamState(c.proto, note.stream, decoder);
+      const text = w.state?.summary;
       if (text !== w.summary) {
         w.summary = text;
         if (text) push(c.app, { frame: p.number, time, text });
