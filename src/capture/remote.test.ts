@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createLab, finished, labAvailable, waitForText, type Lab } from './_lab.js';
 import { tryAddon } from './addon.js';
+import { explainRemote, parseRemote, remoteCommand } from './remote.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const sshd = '/usr/sbin/sshd';
@@ -160,4 +161,17 @@ test('the remote host going away mid-capture: reported, file valid, exit 1', { s
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`capture on ssh:root@${lab.addrA.replace(/\./g, '\\.')}/any stopped: `));
   assert.equal(tshark(file, ['udp.dstport']).length, 20);
+});
+
+test('a login that is not root and whose sudo wants a password: the capture script asks sudo -n, the message says what to configure', {
+  skip: process.getuid?.() !== 0 ? 'needs root (to run as nobody)' : spawnSync('sudo', ['-V'], { stdio: 'ignore' }).status !== 0 ? 'needs sudo (apt-get install sudo)' : false,
+}, () => {
+  // The remote command as a non-root login runs it (setpriv as nobody; the real sudo answers).
+  const command = remoteCommand(['capture'], ['-i', 'any', '-w', '-'], undefined, true);
+  const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'sh', '-c', command], { encoding: 'utf8', input: '' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /sudo: a password is required/);
+  const { message, code } = explainRemote(parseRemote('ops@db1'), r.stderr, r.status);
+  assert.equal(code, 'PERM_DENIED');
+  assert.match(message, /^ssh ops@db1: sudo needs a password for ops and wiresage never types one \(sudo -n\): connect as root, or allow the capture without a password/);
 });
