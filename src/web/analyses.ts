@@ -15,7 +15,7 @@ import { TcpFollow } from '../flows/follow.js';
 import { ExpertTally } from '../flows/expert.js';
 import { FlowPacket, fromDecoded, Walk } from '../flows/headers.js';
 import { collectAddressPairs, collectConversations, type ConvRow } from '../cli/conv.js';
-import { collectFacts, diagnose, toJson, type CaptureFacts } from '../diagnosis/index.js';
+import { collectFacts, diagnoseAll, toJson, type CaptureFacts } from '../diagnosis/index.js';
 import { A_FAST_RETRANSMISSION, A_RETRANSMISSION, A_SPURIOUS_RETRANSMISSION } from '../flows/tcp-analysis.js';
 import type { Capture } from './capture.js';
 import { NO_STREAM } from './frame-index.js';
@@ -194,13 +194,12 @@ export function expert(c: Capture): Promise<{ items: object[] }> {
   });
 }
 
-/** The doctor's findings, as `wiresage doctor --json FILE`. */
+/** The doctor's findings and stories, as `wiresage doctor --json FILE`. */
 export async function findings(c: Capture): Promise<object> {
   const f = await facts(c);
-  const json = toJson(diagnose(f), [f], 'en') as { files: Array<{ path: string }> };
-  // The path of a snapshot or private copy means nothing to the user: show the capture's name.
-  for (const file of json.files) file.path = c.name;
-  return json;
+  // The path of a snapshot or private copy means nothing to the user: the capture's name is shown.
+  const { findings: list, stories } = diagnoseAll([f]);
+  return JSON.parse(JSON.stringify(toJson(list, [f], 'en', stories)).split(JSON.stringify(f.file).slice(1, -1)).join(JSON.stringify(c.name).slice(1, -1)));
 }
 
 export interface HierarchyNode {

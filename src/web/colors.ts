@@ -10,6 +10,7 @@
  * !tcp.analysis.keep_alive && !tcp.analysis.keep_alive_ack`).
  */
 import type { Packet } from '../decode/packet.js';
+import { lookupField } from '../fields/field.js';
 import { compileFilter, type CompiledFilter } from '../filter/index.js';
 import { A_KEEP_ALIVE, A_KEEP_ALIVE_ACK, A_WINDOW_UPDATE } from '../flows/tcp-analysis.js';
 
@@ -70,6 +71,25 @@ function orTerms(text: string): string[] {
   return out;
 }
 
+const keywords = new Set(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'in', 'and', 'or', 'not', 'xor', 'contains', 'matches', 'Bad', 'ABORT']);
+
+/** True when every field-like word of a term (outside strings) is in the registry. */
+function namesKnownFields(term: string): boolean {
+  const words = term.replace(/"[^"]*"/g, '').match(/\b[A-Za-z_][\w-]*(\.[\w-]+)*/g) ?? [];
+  return words.every((w) => keywords.has(w) || lookupField(w) !== undefined);
+}
+
+/**
+ * `&& !pim`, `&& !(vrrp || carp)`: a protocol wiresage does not dissect is never present, so
+ * its negation is always true and the conjunct can go.
+ */
+function withoutUnknownNegations(text: string): string {
+  return text.replace(/\s*&&\s*!\s*(\(\s*[\w.]+(?:\s*\|\|\s*[\w.]+)*\s*\)|[\w.]+)/g, (m, what: string) => {
+    const names = what.replace(/[()]/g, '').split('||').map((w) => w.trim());
+    return names.every((n) => lookupField(n) === undefined) ? '' : m;
+  });
+}
+
 function compileOrNull(text: string): CompiledFilter | null {
   try {
     return compileFilter(text);
@@ -97,15 +117,13 @@ export function colorRules(): ColorRule[] {
       rules.push({ ...color, filter: text, compiled: null });
       continue;
     }
-    let compiled = compileOrNull(text);
-    let filter = text;
-    if (!compiled) {
-      const kept = orTerms(text).filter((t) => compileOrNull(t) !== null);
-      if (!kept.length) continue;
-      filter = kept.join(' || ');
-      compiled = compileOrNull(filter);
-      if (!compiled) continue;
-    }
+    // Terms naming unknown fields are dropped before compiling (a failed compile looks for
+    // "did you mean" suggestions across the whole registry: slow at start-up).
+    const kept = orTerms(withoutUnknownNegations(text)).filter(namesKnownFields);
+    if (!kept.length) continue;
+    const filter = kept.join(' || ');
+    const compiled = compileOrNull(filter);
+    if (!compiled) continue;
     rules.push({ ...color, filter, compiled });
   }
   return rules;

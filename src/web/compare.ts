@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { compareIndexes } from '../diagnosis/compare.js';
-import { collectFacts, diagnoseAcross, toJson } from '../diagnosis/index.js';
+import { collectFacts, diagnoseAll, toJson } from '../diagnosis/index.js';
 import type { Capture } from './capture.js';
 
 export async function compareCaptures(a: Capture, b: Capture): Promise<object> {
@@ -16,9 +16,11 @@ export async function compareCaptures(a: Capture, b: Capture): Promise<object> {
   try {
     const [fa, fb] = await Promise.all([collectFacts(pa, { fingerprint: true }), collectFacts(pb, { fingerprint: true })]);
     const r = compareIndexes(fa.index!, fb.index!);
-    const findings = toJson(diagnoseAcross([fa, fb]), [fa, fb], 'en') as { files: Array<{ path: string }> };
-    findings.files[0].path = a.name;
-    findings.files[1].path = b.name;
+    // As `wiresage doctor A B`: each capture's findings, the cross-capture ones, their stories.
+    const { findings: list, stories } = diagnoseAll([fa, fb]);
+    let text = JSON.stringify(toJson(list, [fa, fb], 'en', stories));
+    for (const [f, c] of [[fa, a], [fb, b]] as const) text = text.split(JSON.stringify(f.file).slice(1, -1)).join(JSON.stringify(c.name).slice(1, -1));
+    const findings = JSON.parse(text) as object;
     return {
       pointA: { id: a.id, name: a.name },
       pointB: { id: b.id, name: b.name },

@@ -381,7 +381,8 @@ describe('packets', { skip: noTshark }, () => {
     const f = (await call('GET', `/api/captures/${id}/findings`)).json();
     const ids = f.findings.map((x: any) => x.id);
     assert.ok(ids.includes('auth.failed.then.blocked') || ids.includes('tcp.rst.forged'), ids.join(','));
-    const cli = JSON.parse(wiresage(['doctor', '--json', seedA], { allowFail: true }).stdout);
+    const cli = JSON.parse(wiresage(['doctor', '--json', seedA], { allowFail: true }).stdout.split(seedA).join('seed-case-a-forged-rst-after-failed-logins.pcap'));
+    assert.deepEqual(f.files, cli.files);
     assert.deepEqual(f.findings, cli.findings);
   });
 
