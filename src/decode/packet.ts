@@ -112,6 +112,11 @@ export class Packet {
    * TcpNote or UdpNote, read by the TCP/UDP tree hooks; null when the engine did not see it.
    */
   flow: unknown = null;
+  /**
+   * The engine's UdpNote when the packet has UDP headers (`udp.stream` of each, in order),
+   * also when `flow` is the TcpNote of a connection inside a UDP tunnel.
+   */
+  udpFlow: unknown = null;
 
   /** Sets up for a new packet. */
   reset(data: Uint8Array): void {
@@ -128,6 +133,7 @@ export class Packet {
     this.netLayer = -1;
     this.transportLayer = -1;
     this.flow = null;
+    this.udpFlow = null;
     if (this.notes.size) this.notes.clear();
   }
 

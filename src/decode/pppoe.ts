@@ -1,8 +1,9 @@
 /**
  * PPPoE session stage (RFC 2516, ethertype 0x8864): version/type, code, session id, payload
- * length, then a PPP protocol field and the PPP payload. The discovery stage (0x8863) is not
+ * length (which bounds the payload), then a PPP protocol field and the PPP payload. The discovery stage (0x8863) is not
  * followed (it carries no IP).
  */
+import { u16 } from './bytes.js';
 import { etherTypes, registerDissector, STOP } from './dissector.js';
 import { ppp } from './ppp.js';
 
@@ -20,7 +21,10 @@ export const pppoes = registerDissector({
       return STOP;
     }
     p.end[layer] = o + HEADER;
-    return ppp.id;
+    // The payload is as long as the header says (the rest is Ethernet padding).
+    const length = u16(p.bufferOf(layer), o + 4);
+    p.nextEnd = Math.min(p.limit[layer], o + HEADER + length);
+    return length >= 2 ? ppp.id : STOP;
   },
   summary: () => 'PPP-over-Ethernet Session',
   tree() {

@@ -262,6 +262,7 @@ export class FlowEngine {
       }
     }
     if (this.found) p.flow = fp.proto === 6 ? this.tcpNote : this.udpNote;
+    if (this.udpNote.count) p.udpFlow = this.udpNote;
   }
 
   /**

@@ -16,10 +16,13 @@ export const udpFlowFields = defineFields('udp', {
 
 /** The hook body; exported for tests. */
 export function udpTree(p: Packet, layer: number, s: Sink): void {
-  const n = p.flow;
-  if (!(n instanceof UdpNote) || !n.valid || p.transportLayer !== layer) return;
-  const b = p.bufferOf(layer);
-  s.add(udpFlowFields.stream, b, p.start[layer], 0, n.stream, GENERATED);
+  const n = p.udpFlow;
+  if (!(n instanceof UdpNote) || !n.valid || p.isQuoted(layer)) return;
+  // The engine numbered the frame's UDP headers in order (a tunnel's outer one first).
+  let index = 0;
+  for (let i = 1; i < layer; i++) if (p.proto[i] === p.proto[layer] && !p.isQuoted(i)) index++;
+  if (index >= n.count) return;
+  s.add(udpFlowFields.stream, p.bufferOf(layer), p.start[layer], 0, n.streams[index], GENERATED);
 }
 
 udpStreamHook.fn = udpTree;
