@@ -2,7 +2,10 @@
 // pass (bench/flows-pass.mjs, the code behind `wiresage conv` and `wiresage expert`) on the
 // generated 1M-packet file, against `tshark -q -z expert` and `tshark -q -z conv,tcp` on the
 // same file in the same run; peak memory on a 5M-packet file.
-// Runs alone too: `node bench/cases/flows.mjs [--quick] [--no-5m]`.
+// Issue 4: the same pass with the application dissectors and their per-connection state
+// (`flows-pass.mjs --app`, what `wiresage conv` runs), target >= 0.8M pkt/s.
+// Runs alone too: `node bench/cases/flows.mjs [--quick] [--no-5m]` (--quick: a 200k-packet file,
+// one run each, no 5M file).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { best, fileMB, generated, measure, packetCount, report, root } from '../lib.mjs';
@@ -11,7 +14,7 @@ const pass = join(root, 'bench', 'flows-pass.mjs');
 
 export async function run({ quick = false, big = true } = {}) {
   const node = process.execPath;
-  const file = generated(1_000_000, 1);
+  const file = generated(quick ? 200_000 : 1_000_000, 1);
   const packets = packetCount(file);
   const mb = fileMB(file);
   const ours = best(quick ? 1 : 3, () => measure(node, [pass, file]));
@@ -24,6 +27,11 @@ export async function run({ quick = false, big = true } = {}) {
   report({
     name: `flows: same pass vs tshark -q -z conv,tcp, ${packets} packets`,
     packets, mb, ours, anchor: conv, anchorName: 'tshark -q -z conv,tcp', target: '>= 10x tshark',
+  });
+  const withApp = best(quick ? 1 : 3, () => measure(node, [pass, file, '--app']));
+  report({
+    name: `flows + application dissectors (TNS/MySQL/PG/Redis/DNS/HTTP/TLS, per-connection state), ${packets} packets`,
+    packets, mb, ours: withApp, anchor: expert, anchorName: 'tshark -q -z expert', target: '>= 0.8M pkt/s',
   });
   if (big && !quick) {
     const file5 = generated(5_000_000, 1);
