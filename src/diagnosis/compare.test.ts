@@ -150,3 +150,16 @@ table ip wsnat {
     lab.sh(lab.router, 'nft flush chain inet f gate');
   }
 });
+
+test('two unrelated captures (the bundled seed cases, same software, other addresses): nothing pairs up', async () => {
+  const { repoRoot } = await import('../testing/tshark.js');
+  const a = join(repoRoot, 'examples', 'seed-case-a-forged-rst-after-failed-logins.pcap');
+  const b = join(repoRoot, 'examples', 'seed-case-b-tns-redirect-blocked.pcap');
+  // Their SYN-ACKs (IP ID 0, relative seq 0/ack 1) and CONNECT packets look alike: only
+  // relative keys could pair them, and a connection pair needs more than that.
+  const r = await matchCaptures(a, b);
+  assert.equal(r.matchedCount, 0);
+  assert.deepEqual(r.nat, []);
+  assert.equal(r.clockOffset, null);
+  assert.equal(r.onlyA.length, r.a.count);
+});

@@ -70,9 +70,10 @@ export interface NatMapping {
   /** Role in the connection: the originator (client) or the responder (server) side. */
   role: 'client' | 'server';
   packets: number;
-  /** The first matched pair showing it. */
+  /** The first matched pair showing it, and its time at A. */
   frameA: number;
   frameB: number;
+  time: number;
 }
 
 export interface ClockOffset {
@@ -350,15 +351,37 @@ export function compareIndexes(ia: CaptureIndex, ib: CaptureIndex, opts: MatchOp
   const sideBatB = new Set<string>();
   // Flow pairs already looked at for NAT (one check per flow pair and direction).
   const flowPairs = new Map<string, number>();
+  const relative = new Uint8Array(ia.count);
   for (let i = 0; i < ia.count; i++) {
     let j = lookup(rawT, ib.raw, usedB, ia.raw[2 * i], ia.raw[2 * i + 1]);
     if (j < 0) {
       j = lookup(relT, ib.rel, usedB, ia.rel[2 * i], ia.rel[2 * i + 1]);
       if (j < 0) continue;
-      matchedRelative++;
+      relative[i] = 1;
     }
     usedB[j] = 1;
     pairOf[i] = j;
+  }
+  // Relative sequence numbers repeat across unrelated connections (0/1 at the start, the same
+  // request bytes): a connection pair matched only that way needs three packets with data.
+  const relCount = new Map<string, number>();
+  for (let i = 0; i < ia.count; i++) {
+    if (!relative[i]) continue;
+    const k = `${ia.flow[i] & 0x7fffffff} ${ib.flow[pairOf[i]] & 0x7fffffff}`;
+    relCount.set(k, (relCount.get(k) ?? 0) + ((ia.flags[i] & 0x07) === 0 ? 1 : 0));
+  }
+  for (let i = 0; i < ia.count; i++) {
+    if (!relative[i]) continue;
+    const j = pairOf[i];
+    if ((relCount.get(`${ia.flow[i] & 0x7fffffff} ${ib.flow[j] & 0x7fffffff}`) ?? 0) >= 3) continue;
+    relative[i] = 0;
+    pairOf[i] = -1;
+    usedB[j] = 0;
+  }
+  for (let i = 0; i < ia.count; i++) {
+    const j = pairOf[i];
+    if (j < 0) continue;
+    if (relative[i]) matchedRelative++;
     matchedCount++;
     if (keep) matched.push([ia.frame[i], ib.frame[j]]);
     const dt = ib.time[j] - ia.time[i];
@@ -399,7 +422,7 @@ export function compareIndexes(ia: CaptureIndex, ib: CaptureIndex, opts: MatchOp
     const note = (x: string, y: string, role: 'client' | 'server') => {
       if (x === y) return;
       const k = `${x}>${y}`;
-      if (!natCount.has(k)) natCount.set(k, { a: x, b: y, role, packets: 0, frameA: ia.frame[i], frameB: ib.frame[j] });
+      if (!natCount.has(k)) natCount.set(k, { a: x, b: y, role, packets: 0, frameA: ia.frame[i], frameB: ib.frame[j], time: ia.time[i] });
     };
     note(endpoint(aSrc, aSport), endpoint(bSrc, bSport), clientIsSrc ? 'client' : 'server');
     note(endpoint(aDst, aDport), endpoint(bDst, bDport), clientIsSrc ? 'server' : 'client');

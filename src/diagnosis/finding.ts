@@ -18,7 +18,7 @@
  *                                 "counts": { [name: string]: number } } } ],   // per id, e.g. syns, rst_ttl
  *   "stories": [ { "findings": number[],      // indexes into "findings", most severe first
  *                  "title": string,
- *                  "timeline": [ { "time": ISO-8601, "finding": string, "index": number, "text": string,
+ *                  "timeline": [ { "time": ISO-8601|null, "finding": string, "index": number, "text": string,
  *                                  "frames": number[], "streams": number[], "files": string[] } ] } ] }
  * ```
  * Findings are ordered by severity (error, warning, info), then by first time. Text is in the

@@ -43,7 +43,7 @@ export function renderText(findings: Finding[], files: CaptureFacts[], lang: Lan
   }
   for (const s of stories) {
     lines.push(bold(`${w.story}: ${s.title[lang]}`));
-    for (const e of s.timeline) lines.push(`  ${timeText(e.time)}  #${e.index + 1} [${e.finding}] ${e.text[lang]}${e.frames.length ? ` (${w.frames} ${e.frames.join(', ')}${files.length > 1 && e.files.length ? ` in ${e.files.join(', ')}` : ''})` : ''}`);
+    for (const e of s.timeline) lines.push(`  ${e.time ? timeText(e.time) : '-'.padEnd(23)}  #${e.index + 1} [${e.finding}] ${e.text[lang]}${e.frames.length ? ` (${w.frames} ${e.frames.join(', ')}${files.length > 1 && e.files.length ? ` in ${e.files.join(', ')}` : ''})` : ''}`);
     lines.push('');
   }
   lines.push(bold(w.found(findings.length)));
@@ -71,7 +71,7 @@ export function renderMarkdown(findings: Finding[], files: CaptureFacts[], lang:
   if (!findings.length) return out.concat(w.healthy, '').join('\n');
   for (const s of stories) {
     out.push(`## ${w.story}: ${s.title[lang]}`, '', `| ${w.time} | | |`, '|---|---|---|');
-    for (const e of s.timeline) out.push(`| ${timeText(e.time)} | \`${e.finding}\` | ${e.text[lang].replace(/\|/g, '\\|')} (${w.frames} ${e.frames.join(', ') || '-'}) |`);
+    for (const e of s.timeline) out.push(`| ${e.time ? timeText(e.time) : '-'} | \`${e.finding}\` | ${e.text[lang].replace(/\|/g, '\\|')} (${w.frames} ${e.frames.join(', ') || '-'}) |`);
     out.push('');
   }
   for (const f of findings) {
@@ -114,7 +114,7 @@ export function toJson(findings: Finding[], files: CaptureFacts[], lang: Lang, s
     stories: stories.map((s) => ({
       findings: s.findings,
       title: s.title[lang],
-      timeline: s.timeline.map((e) => ({ time: isoTime(e.time), finding: e.finding, index: e.index, text: e.text[lang], frames: e.frames, streams: e.streams, files: e.files })),
+      timeline: s.timeline.map((e) => ({ time: e.time ? isoTime(e.time) : null, finding: e.finding, index: e.index, text: e.text[lang], frames: e.frames, streams: e.streams, files: e.files })),
     })),
   };
 }

@@ -878,7 +878,7 @@ function pathNat(a: CaptureFacts, b: CaptureFacts, cmp: Comparison): Finding[] {
         nextSteps: ['白名单、pg_hba/validnode 规则和日志检索请使用服务器侧看到的地址。', '对比（path.drop）已考虑地址转换。'],
       },
     },
-    evidence: evidence(frames, [], cmp.nat.slice(0, 8).flatMap((m) => [m.a, m.b]), [], counts),
+    evidence: evidence(frames, [], cmp.nat.slice(0, 8).flatMap((m) => [m.a, m.b]), cmp.nat.map((m) => m.time), counts),
   }];
 }
 

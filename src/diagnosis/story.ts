@@ -77,7 +77,7 @@ export function tellStories(findings: Finding[]): Story[] {
         time: f.evidence.firstTime ?? 0, finding: f.id, index: i, text: { en: f.text.en.title, zh: f.text.zh.title },
         frames: f.evidence.frames.slice(0, 6), streams: f.evidence.streams, files: f.evidence.files ?? [],
       };
-    }).sort((a, b) => a.time - b.time);
+    }).sort((a, b) => (a.time || Infinity) - (b.time || Infinity));
     const start = timeline.find((e) => e.time > 0)?.time ?? 0;
     const ids = [...new Set(timeline.map((e) => e.finding))];
     const lead = findings[members[0]];
