@@ -65,12 +65,12 @@ export const captureOptions: OptionSpec[] = [
   { name: 'max-size', kind: 'value', arg: 'SIZE', help: 'stop when the files written reach SIZE bytes (100k, 10m, 1g)' },
   { name: 'backend', kind: 'value', arg: 'native|tcpdump', help: "packet source: the libpcap addon (default) or the system's tcpdump" },
   { name: 'container', kind: 'value', arg: 'NAME|ID', help: 'capture inside a container (Docker, podman, containerd, CRI; name, ID or ID prefix); -i defaults to any' },
-  { name: 'pod', kind: 'value', arg: '[NS/]NAME', help: 'capture inside a Kubernetes pod on this node (its sandbox network namespace)' },
+  { name: 'pod', kind: 'value', arg: '[NS/]NAME', help: 'capture inside a Kubernetes pod: on this node through the CRI (its sandbox network namespace), on another node through kubectl debug' },
   { name: 'pid', kind: 'value', arg: 'PID', help: 'capture in the network namespace of a process' },
   { name: 'netns', kind: 'value', arg: 'NAME|PATH', help: 'capture in a network namespace (ip netns name, or a file such as /proc/PID/ns/net)' },
   { name: 'at', kind: 'list', arg: 'POINT', help: "capture point (repeatable): host:eth0, container:app[@eth0], pod:ns/name, pid:123, netns:x; options after commas: ',snaplen=200,filter=tcp port 1521' (filter= last)" },
   { name: 'split', kind: 'flag', help: 'with several points: one file per point (named after -w and the point) instead of one pcapng' },
-  { name: 'ssh', kind: 'list', arg: 'USER@HOST[:PORT]', help: 'capture on a remote host over ssh (repeatable; same point options as --at): its wiresage, else tcpdump (sudo -n when not root)' },
+  { name: 'ssh', kind: 'list', arg: 'USER@HOST[:PORT]', help: "capture on a remote host over ssh (repeatable; options as --at, plus ',target=container:db' with wiresage there): its wiresage, else tcpdump (sudo -n when not root)" },
   { name: 'ssh-option', kind: 'list', arg: 'OPTION', help: 'an ssh -o option for --ssh (e.g. IdentityFile=~/.ssh/capture, StrictHostKeyChecking=accept-new)' },
 ];
 
