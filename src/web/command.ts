@@ -55,7 +55,12 @@ export async function uiCommand({ opts, rest }: Parsed): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  for (const f of rest) server.openFile(resolve(f));
+  for (const f of rest) {
+    const c = server.openFile(resolve(f));
+    void c.indexed.then(() => {
+      if (c.error) process.stderr.write(`wiresage ui: ${c.error}\n`);
+    });
+  }
   actualPort = await server.listen(port, host);
   const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const url = `http://${shown}:${actualPort}/?token=${token}`;
