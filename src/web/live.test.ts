@@ -150,6 +150,10 @@ test('a live capture in a namespace grows while a ping runs, then stays readable
   ev.stop();
   rates.stop();
   assert.ok(ev.list.filter((e) => e.event === 'progress' && e.data.packets > 0).length >= 2, JSON.stringify(ev.list.slice(0, 5)));
+  // The diagnosis is pushed again once the capture is complete.
+  const pushed = ev.list.filter((e) => e.event === 'findings');
+  assert.ok(pushed.length >= 1, 'findings pushed');
+  assert.equal(pushed[pushed.length - 1].data.files[0].frames, 84);
   const r = rates.list.filter((e) => e.event === 'rates');
   assert.ok(r.length >= 2, 'rates every second');
   assert.ok(r.some((e) => (e.data[point.id] ?? 0) > 0), 'the namespace shows traffic in its sparkline');
