@@ -216,6 +216,7 @@ export function hierarchy(c: Capture): Promise<{ tree: HierarchyNode[] }> {
     const root: HierarchyNode = { protocol: '', name: '', frames: 0, bytes: 0, children: [] };
     const decoder = new Decoder();
     const engine = new FlowEngine();
+    engine.attach(decoder);
     const reader = await openCapture(path);
     try {
       await reader.forEach((r) => {
@@ -444,7 +445,9 @@ export function flowGraph(c: Capture, numbers: number[]): { nodes: string[]; eve
     return i;
   };
   const events: FlowEvent[] = [];
+  const decoder = new Decoder();
   const engine = new FlowEngine();
+  engine.attach(decoder);
   const fp = new FlowPacket();
   const wanted = new Set(numbers);
   // Earlier segments of the streams involved are decoded too (reassembly and app state).
@@ -503,7 +506,7 @@ export function flowGraph(c: Capture, numbers: number[]): { nodes: string[]; eve
       proto = msgs[0].split(' ')[0];
     }
     events.push({ frame: p.number, time: idx.timeText(p.number - 1), from: node(from), to: node(to), label, proto, ...(comment ? { comment } : {}) });
-  });
+  }, decoder);
   return { nodes, events };
 }
 

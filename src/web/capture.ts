@@ -317,6 +317,7 @@ export class Capture extends EventEmitter {
     numbers.push(no);
     const decoder = new Decoder();
     const engine = new FlowEngine({ packetExperts: true });
+    engine.attach(decoder);
     let result: ReturnType<Capture['frameDetail']> = null;
     this.decodeFrames(numbers, (p) => {
       engine.packet(p);
@@ -344,6 +345,7 @@ export class Capture extends EventEmitter {
     // Same pass as `wiresage read -Y`: every packet decoded in order through the flow engine.
     const decoder = new Decoder();
     const engine = new FlowEngine({ packetExperts: true });
+    engine.attach(decoder); // application dissectors keep their state per connection
     let lastEmit = Date.now();
     try {
       const reader = await this.openReader();
