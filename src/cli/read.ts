@@ -135,6 +135,8 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   const out = new Output();
   const decoder = new Decoder();
   const flows = new FlowEngine({ packetExperts: true }); // tcp.stream, tcp.analysis.*, udp.stream
+  // Connections tracked during the walk: application dissectors keep their state per connection.
+  if (!countOnly || filter) flows.attach(decoder);
   let emit: (p: Packet) => void;
   let finish = () => {};
 

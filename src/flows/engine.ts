@@ -5,9 +5,11 @@
  * is released — so memory follows the live connections, not the packets.
  *
  * Feed it every packet in capture order, either decoded (`engine.packet(decoder.decode(r))`,
- * which also annotates the Packet for the detail tree and `-T fields`) or raw
- * (`engine.record(r)`, the fast path of the statistics commands, which walks the headers
- * itself and hands anything unusual to its own Decoder). Call `finish()` at the end.
+ * which also annotates the Packet for the detail tree and `-T fields`; with
+ * `engine.attach(decoder)` first, connections are tracked during the walk, right after each
+ * transport layer, so application dissectors see `tcp.stream`) or raw (`engine.record(r)`, the
+ * statistics commands' path: the engine's own Decoder walks only up to the transport layers).
+ * There is one header walk, the Decoder's. Call `finish()` at the end.
  *
  * Stream numbering follows Wireshark 4.0: a tuple seen for the first time opens a stream; a
  * SYN (without ACK) whose sequence number differs from the one its sender used before on that
