@@ -120,6 +120,28 @@ test('--at client and server in one command: the SYN the router drops is on the 
   assert.ok(s.every((r) => r[2] === String(PORT + 1)));
 });
 
+test('several points with a ring and a trigger: the SYN at the client stops the capture one packet later', { skip }, async () => {
+  const dir = fs.mkdtempSync(join(work, 'ring-'));
+  const p = wiresage(['--at', `netns:${lab.client}@eth0`, '--at', `netns:${lab.server}@eth0`, '-w', join(dir, 'ring.pcapng'), '-C', '1k', '-W', '3',
+    '--stop-on', `tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == ${PORT}`, '--after', '1p', `tcp port ${PORT} or udp port ${PORT + 1}`]);
+  const done = finished(p);
+  await waitForText(p, `listening on netns:${lab.server}@eth0`);
+  traffic();
+  const r = await Promise.race([done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no stop')), 15_000))]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /stopped by trigger: packet 41 at \d+\.\d{9} matched .*, then 1 packets more/);
+  const files = /files: (.*)/.exec(r.stderr)![1].split(' ');
+  assert.ok(files.length <= 3 && files.length >= 2, `${files}`);
+  const rows = files.flatMap((f) => tshark(f, ['frame.interface_name', 'tcp.flags.syn', 'udp.dstport']));
+  // The ring kept the end: the SYN at the client, then its retransmission a second later (the
+  // router dropped the first), and the capture stopped there.
+  assert.deepEqual(rows.slice(-2).map((x) => x.slice(0, 2)), [[`netns:${lab.client}@eth0`, '1'], [`netns:${lab.client}@eth0`, '1']]);
+  assert.ok(rows.length < 42, 'the oldest file of the ring was replaced');
+  assert.ok(fs.readdirSync(dir).every((n) => /^ring\.pcapng\d$/.test(n)), `${fs.readdirSync(dir)}`);
+  const used = fs.readdirSync(dir).reduce((sum, n) => sum + fs.statSync(join(dir, n)).size, 0);
+  assert.ok(used <= 3 * 1024, `${used} bytes on disk`);
+});
+
 test('live display: each line names the point that saw the packet', { skip }, async () => {
   const p = wiresage(['--at', `netns:${lab.client}@eth0`, '--at', `netns:${lab.server}@eth0`, '-c', '4', `udp port ${PORT + 1}`]);
   const done = finished(p);
