@@ -5,7 +5,7 @@
  * have the captured length tshark reports.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,12 +19,11 @@ const pcapng = corpus.filter((f) => f.endsWith('.pcapng'));
 const sample = corpus.filter((f, i) => i % 24 === 0 || pcapng.indexOf(f) % 3 === 0);
 
 function cliLines(file: string): string[] {
-  try {
-    return execFileSync(process.execPath, [join(repoRoot, 'dist/cli/main.js'), 'read', '-t', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 }).split('\n');
-  } catch (e) {
-    // Damaged files: read prints every whole record before the damage, then exits 1.
-    return String((e as { stdout?: string }).stdout ?? '').split('\n');
-  }
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/cli/main.js'), 'read', '-t', file], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
+  // Damaged files: read prints every whole record before the damage, then exits 1. Anything
+  // else (a crash) fails the test with read's own message.
+  if (r.status !== 0 && r.status !== 1) throw new Error(`wiresage read ${file} exited ${r.status}: ${r.stderr}`);
+  return r.stdout.split('\n');
 }
 
 test('rows read back by offset equal the read lines on the tcpdump corpus sample', { skip: corpus.length ? false : `no corpus at ${corpusDir}` }, async () => {
