@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Decoder } from '../decode/decoder.js';
-import { noTshark } from '../testing/tshark.js';
+import { noTshark, wiresage } from '../testing/tshark.js';
 import { compareWithTshark, decodeBytes, decodeFile, fuzzFrames, mismatchText, tcpFrame, values } from './_compare.js';
 import { Lab, missing, noLab } from './_lab.js';
 import { appStates } from './conversation-state.js';
@@ -118,6 +118,11 @@ test('real MariaDB server and mariadb client: right and wrong password, a failin
     assert.ok(summaries.some((s) => s === "mysql: login 'app' to 'shop' ok"), summaries.join('\n'));
     assert.ok(summaries.some((s) => s.startsWith("mysql: login 'app' to 'shop' ok, then error 1146")), summaries.join('\n'));
     assert.ok(!summaries.join('').includes('secret') && !summaries.join('').includes('wrong'));
+    // `wiresage conv` carries the same summary on each connection (JSON and the table).
+    const conv = wiresage(['conv', file, '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { app?: string; respPort: number });
+    const apps = conv.filter((c) => c.respPort === 3306).map((c) => c.app ?? '').sort();
+    assert.deepEqual(apps.filter((a) => a.startsWith('mysql:')), summaries.filter((a) => a.startsWith('mysql:')));
+    assert.match(wiresage(['conv', file]).stdout, /mysql: login 'app' to 'shop' failed 1045 Access denied/);
   } finally {
     await lab.close();
     rmSync(dir, { recursive: true, force: true });
