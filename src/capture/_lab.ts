@@ -201,3 +201,29 @@ export function createRoutedLab(): RoutedLab {
     close,
   };
 }
+
+/** Why capture tests with engines cannot run here (root, the addon, tshark), or undefined. */
+export function engineCaptureMissing(addonBuilt: boolean): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  if (!addonBuilt) return 'the capture addon is not built';
+  if (spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status !== 0) return 'needs tshark';
+  return undefined;
+}
+
+/**
+ * Runs `wiresage capture` (the CLI at `cli`) with `env` on top of this process's environment;
+ * `killAll()` (in a finally) ends every one still running.
+ */
+export function captureRunner(cli: string, env: NodeJS.ProcessEnv): { run(args: string[]): ChildProcess; killAll(): void } {
+  const children: ChildProcess[] = [];
+  return {
+    run(args) {
+      const child = spawn(process.execPath, [cli, 'capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+      children.push(child);
+      return child;
+    },
+    killAll() {
+      for (const c of children) c.kill('SIGKILL');
+    },
+  };
+}

@@ -5,19 +5,18 @@
 // container sharing another's network (--network container:web) is the same capture point; a
 // container stopped mid-capture is reported and leaves a valid file.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openCapture } from '../file/open.js';
-import { finished, waitForText } from './_lab.js';
+import { captureRunner, engineCaptureMissing, finished, waitForText } from './_lab.js';
 import { tryAddon } from './addon.js';
 import { startDocker } from './targets/_engines.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
-const haveTshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
 
 async function records(path: string): Promise<{ data: Uint8Array; ts: string; iface: string | undefined }[]> {
   const reader = await openCapture(path);
@@ -28,23 +27,18 @@ async function records(path: string): Promise<{ data: Uint8Array; ts: string; if
 }
 
 test('docker: --container by name and by ID prefix, byte for byte what nsenter -t PID -n tcpdump sees; shared network one point; stop mid-capture', { timeout: 240_000 }, async (t) => {
-  if (process.getuid?.() !== 0) return t.skip('needs root');
-  if (!tryAddon()) return t.skip('the capture addon is not built');
-  if (!haveTshark) return t.skip('needs tshark');
+  const missing = engineCaptureMissing(!!tryAddon());
+  if (missing) return t.skip(missing);
   const docker = await startDocker();
   if (typeof docker === 'string') return t.skip(`docker cannot run here: ${docker}`);
   const work = fs.mkdtempSync(join(tmpdir(), 'wiresage-container-'));
-  const children: ChildProcess[] = [];
   // Only this test's daemon answers.
-  const env = {
-    ...process.env, DOCKER_HOST: `unix://${docker.socket}`, CONTAINER_HOST: 'unix:///nonexistent/podman.sock',
+  const capture = captureRunner(cli, {
+    DOCKER_HOST: `unix://${docker.socket}`, CONTAINER_HOST: 'unix:///nonexistent/podman.sock',
     CONTAINERD_ADDRESS: '/nonexistent/containerd.sock', CONTAINER_RUNTIME_ENDPOINT: 'unix:///nonexistent/cri.sock',
-  };
-  const wiresage = (args: string[]) => {
-    const c = spawn(process.execPath, [cli, 'capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    children.push(c);
-    return c;
-  };
+  });
+  const wiresage = capture.run;
+  const others: ChildProcess[] = [];
   try {
     const suffix = `${process.pid}`;
     const web = `wscapweb${suffix}`;
@@ -64,7 +58,7 @@ test('docker: --container by name and by ID prefix, byte for byte what nsenter -
     const b = wiresage(['--container', webId.slice(0, 7), '-i', 'eth0', '-w', byPrefix, filter]);
     const c = wiresage(['--at', `container:${web}@eth0`, '--at', `container:${side}@eth0`, '--at', `host:${docker.bridge}`, '-w', points, filter]);
     const tcpdump = spawn('nsenter', ['-t', String(pid), '-n', 'tcpdump', '-i', 'eth0', '-U', '-Z', 'root', '--time-stamp-precision=nano', '-w', ref, filter], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(tcpdump);
+    others.push(tcpdump);
     const done = [a, b, c, tcpdump].map(finished);
     await Promise.all([a, b, c, tcpdump].map((p) => waitForText(p, 'listening on', 20_000)));
     // Traffic between containers: a client container fetches the page five times and exits.
@@ -116,7 +110,8 @@ test('docker: --container by name and by ID prefix, byte for byte what nsenter -
     assert.equal(stopped.code, 1, stopped.stderr);
     assert.match(stopped.stderr, /is not running/);
   } finally {
-    for (const ch of children) ch.kill('SIGKILL');
+    capture.killAll();
+    for (const o of others) o.kill('SIGKILL');
     await docker.close();
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -3,38 +3,32 @@
 // io.kubernetes.* labels). `--pod NS/NAME` finds the sandbox through the CRI and captures the
 // HTTP another pod sends to it; the pod's containers are one capture point with the pod.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { finished, waitForText } from './_lab.js';
+import { captureRunner, engineCaptureMissing, finished, waitForText } from './_lab.js';
 import { tryAddon } from './addon.js';
 import { startContainerd } from './targets/_engines.js';
 import { resolveTarget } from './targets/index.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
-const haveTshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
 
 test('containerd + CRI: --pod NS/NAME captures in the pod\'s sandbox namespace; its containers are the same point', { timeout: 240_000 }, async (t) => {
-  if (process.getuid?.() !== 0) return t.skip('needs root');
-  if (!tryAddon()) return t.skip('the capture addon is not built');
-  if (!haveTshark) return t.skip('needs tshark');
+  const missing = engineCaptureMissing(!!tryAddon());
+  if (missing) return t.skip(missing);
   const ctrd = await startContainerd();
   if (typeof ctrd === 'string') return t.skip(`containerd cannot run here: ${ctrd}`);
   const work = fs.mkdtempSync(join(tmpdir(), 'wiresage-pod-'));
-  const children: ChildProcess[] = [];
   // Only this test's containerd answers; no cluster.
   const env = {
-    ...process.env, CONTAINERD_ADDRESS: ctrd.socket, CONTAINER_RUNTIME_ENDPOINT: `unix://${ctrd.socket}`,
+    CONTAINERD_ADDRESS: ctrd.socket, CONTAINER_RUNTIME_ENDPOINT: `unix://${ctrd.socket}`,
     DOCKER_HOST: 'unix:///nonexistent/docker.sock', CONTAINER_HOST: 'unix:///nonexistent/podman.sock', KUBECONFIG: '/nonexistent/kubeconfig',
   };
-  const wiresage = (args: string[]) => {
-    const c = spawn(process.execPath, [cli, 'capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    children.push(c);
-    return c;
-  };
+  const capture = captureRunner(cli, env);
+  const wiresage = capture.run;
   try {
     await ctrd.runPod({ name: 'web-0', namespace: 'shop', uid: 'uid-web-0', containers: [
       { name: 'app', command: ['httpd', '-f', '-p', '8080', '-h', '/www'] },
@@ -67,7 +61,7 @@ test('containerd + CRI: --pod NS/NAME captures in the pod\'s sandbox namespace; 
     assert.equal(unknown.code, 1, unknown.stderr);
     assert.match(unknown.stderr, /capture point 'pod:shop\/web-9': no pod 'shop\/web-9' on this node/);
   } finally {
-    for (const c of children) c.kill('SIGKILL');
+    capture.killAll();
     await ctrd.close();
     fs.rmSync(work, { recursive: true, force: true });
   }
