@@ -1,7 +1,7 @@
 // The --at POINT and --ssh syntax, resolution and merging of points (no namespaces needed:
 // the resolver is given), the remote command's shell quoting.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,24 +67,43 @@ test('--ssh: USER@HOST[:PORT], IPv6 in brackets, point options', () => {
   assert.throws(() => parseRemote('root@'), /write USER@HOST/);
 });
 
-test('the remote command survives the shell: the capture gets its arguments whole, its own ssh connection filtered out', () => {
+/**
+ * Runs a capture script as ssh would: stdin stays open (EOF or a line means "stop" to it), so
+ * the stand-in capture ends by itself and the script with it.
+ */
+function runScript(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', script], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    child.once('close', (code) => {
+      child.stdin.destroy();
+      if (code === 0) resolve(out);
+      else reject(new Error(`exit ${code}: ${err}`));
+    });
+  });
+}
+
+test('the remote command survives the shell: the capture gets its arguments whole, its own ssh connection filtered out', async () => {
   assert.equal(shellQuote("it's"), `'it'\\''s'`);
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-remote-'));
   try {
     // A stand-in tcpdump that prints the arguments it got, one per line.
     writeFileSync(join(dir, 'tcpdump'), '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n', { mode: 0o755 });
     const command = remoteCommand(['capture'], ['-i', 'eth0', '-w', '-'], "tcp port 1521 and host 'x'", true);
-    const out = execFileSync('sh', ['-c', command], { encoding: 'utf8', input: '', env: { PATH: `${dir}:/usr/bin:/bin`, SSH_CONNECTION: '10.0.0.1 5555 10.0.0.2 22' } });
+    const out = await runScript(command, { PATH: `${dir}:/usr/bin:/bin`, SSH_CONNECTION: '10.0.0.1 5555 10.0.0.2 22' });
     assert.deepEqual(out.trim().split('\n'), ['-i', 'eth0', '-w', '-',
       "(tcp port 1521 and host 'x') and not (tcp and host 10.0.0.1 and port 5555 and host 10.0.0.2 and port 22)"]);
-    const plain = execFileSync('sh', ['-c', remoteCommand(['capture'], ['-w', '-'], undefined, true)], { encoding: 'utf8', input: '', env: { PATH: `${dir}:/usr/bin:/bin` } });
+    const plain = await runScript(remoteCommand(['capture'], ['-w', '-'], undefined, true), { PATH: `${dir}:/usr/bin:/bin` });
     assert.equal(plain, '-w\n-\n', 'no filter: no expression argument at all');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('a pod on another node: kubectl debug with an ephemeral container running the capture script (no cluster here: the argv and the script are checked)', () => {
+test('a pod on another node: kubectl debug with an ephemeral container running the capture script (no cluster here: the argv and the script are checked)', async () => {
   const argv = kubectlCaptureArgv({ namespace: 'shop', pod: 'web-0', node: 'node-7', target: 'app', image: 'nicolaka/netshoot:latest' }, 'eth0', 'tcp port 8080', 200);
   const dash = argv.indexOf('--');
   assert.deepEqual(argv.slice(0, dash), ['kubectl', 'debug', '-n', 'shop', 'pod/web-0', '--quiet', '-i', '--image', 'nicolaka/netshoot:latest', '--target', 'app', '--profile', 'netadmin']);
@@ -92,7 +111,7 @@ test('a pod on another node: kubectl debug with an ephemeral container running t
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-kubectl-'));
   try {
     writeFileSync(join(dir, 'tcpdump'), '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n', { mode: 0o755 });
-    const out = execFileSync('sh', ['-c', argv[dash + 3]], { encoding: 'utf8', input: '', env: { PATH: `${dir}:/usr/bin:/bin` } });
+    const out = await runScript(argv[dash + 3], { PATH: `${dir}:/usr/bin:/bin` });
     assert.deepEqual(out.trim().split('\n'), ['-i', 'eth0', '-w', '-', '-s', '200', '-U', 'tcp port 8080']);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -117,7 +117,7 @@ test('--ssh root@HOST (remote tcpdump) with a local --at point, and --ssh to a h
   assert.equal(at(remote), 50, 'the remote point: every datagram, and none of its own ssh traffic');
   assert.equal(rows.length, 100);
   // The remote tcpdump's counters reach the summary.
-  assert.match(r1.stderr, new RegExp(`${remote.replace(/[.]/g, '\\.')}: 50 captured, 50 received by filter, 0 dropped by kernel`));
+  assert.match(r1.stderr, new RegExp(`${remote.replace(/[.]/g, '\\.')}: 50 captured, \\d+ received by filter, 0 dropped by kernel`));
   // Remote wiresage: pcap stream, its own summary counters.
   const viaRows = tshark(viaWiresage, ['udp.dstport', 'data.data']);
   assert.equal(viaRows.length, 50);
