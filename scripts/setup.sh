@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 runtime_pkgs=(libpcap-dev tcpdump build-essential python3)
 test_pkgs=(tshark nftables iproute2 ethtool procps mariadb-server mariadb-client postgresql redis-server redis-tools dnsmasq curl openssl
   # capture in containers, pods, namespaces and over ssh (issue 7); the web UI's browser tests (issue 9)
-  docker.io containerd containernetworking-plugins podman busybox-static openssh-server openssh-client util-linux chromium)
+  docker.io containerd containernetworking-plugins podman busybox-static openssh-server openssh-client sudo util-linux chromium)
 
 want=("${runtime_pkgs[@]}")
 [[ "${1:-}" == "--tests" ]] && want+=("${test_pkgs[@]}")
