@@ -4,7 +4,8 @@
  */
 import { defineFields } from '../fields/field.js';
 import { GENERATED, type AbsTime } from '../fields/value.js';
-import { registerDissector, STOP } from './dissector.js';
+import { dissectorById, registerDissector, STOP } from './dissector.js';
+import type { Packet } from './packet.js';
 
 export const frameFields = defineFields('frame', {
   interface_id: { display: 'Interface id', type: 'uint32', base: 'dec' },
@@ -78,5 +79,48 @@ export const frame = registerDissector({
     s.add(f.cap_len, b, 0, 0, p.capLen);
     s.add(f.marked, b, 0, 0, false, GENERATED);
     s.add(f.ignored, b, 0, 0, false, GENERATED);
+    if (s.wants(f.protocols)) s.add(f.protocols, b, 0, 0, protocolsInFrame(p));
   },
 });
+
+/** Layers that hand their payload on through Wireshark's `ethertype` dissector. */
+const ethertypeCarriers = new Set(['eth', 'vlan', 'ieee8021ad', 'sll']);
+
+/**
+ * `frame.protocols`: the layers' protocol names in order, as Wireshark strings them together —
+ * `eth:ethertype:ip:tcp`, quoted packets of ICMP errors included (`ip:icmp:ip:udp`), one `tls`
+ * however many records a segment carries, IPv6 extension headers by their own names, and
+ * `_ws.malformed` at the end.
+ */
+export function protocolsInFrame(p: Packet): string {
+  let text = '';
+  for (let i = 1; i < p.layers; i++) {
+    const name = dissectorById(p.proto[i]).protocol.name;
+    // Wireshark's TLS dissector walks every record of a segment in one call: one `tls`.
+    if (name === 'tls' && p.proto[i - 1] === p.proto[i]) continue;
+    text += text ? `:${name}` : name;
+    if (name === 'ipv6') text += ipv6ExtensionNames(p, i);
+    if (ethertypeCarriers.has(name) && i + 1 < p.layers && dissectorById(p.proto[i + 1]).protocol.name !== 'llc') text += ':ethertype';
+  }
+  if (p.malformed !== null) text += ':_ws.malformed';
+  return text;
+}
+
+/** Wireshark dissects each IPv6 extension header as a protocol of its own. */
+const ipv6ExtensionProtocols: Record<number, string> = { 0: 'ipv6.hopopts', 43: 'ipv6.routing', 44: 'ipv6.fraghdr', 60: 'ipv6.dstopts' };
+
+function ipv6ExtensionNames(p: Packet, layer: number): string {
+  const b = p.bufferOf(layer);
+  const end = Math.min(b.length, p.limit[layer]);
+  let at = p.start[layer] + 40;
+  let next = b[p.start[layer] + 6];
+  let text = '';
+  for (let n = 0; n < 16 && ipv6ExtensionProtocols[next] !== undefined; n++) {
+    text += `:${ipv6ExtensionProtocols[next]}`;
+    if (at + 2 > end) break;
+    const length = next === 44 ? 8 : (b[at + 1] + 1) * 8;
+    next = b[at];
+    at += length;
+  }
+  return text;
+}

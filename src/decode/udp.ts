@@ -131,6 +131,9 @@ export const udp = registerDissector({
       if (c.status === 0) p.expert(layer, 'error', 'checksum', 'udp.checksum.bad', `Bad checksum [should be 0x${c.calculated!.toString(16).padStart(4, '0')}]`);
     } else s.add(f['checksum.status'], b, o + 6, 0, 2, GENERATED);
     udpStreamHook.fn?.(p, layer, s);
+    // "UDP payload (N bytes)": what is captured of the datagram's payload.
+    const payloadEnd = Math.min(cap, o + length);
+    if (payloadEnd > o + HEADER) s.add(f.payload, b, o + HEADER, payloadEnd - o - HEADER);
   },
 });
 
