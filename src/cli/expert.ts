@@ -1,12 +1,17 @@
 /**
  * `wiresage expert FILE`: expert information grouped by severity and kind, with counts, as
  * `tshark -q -z expert` prints it, plus the first frame of each kind (`--tshark` for
- * tshark's exact layout, `--json` for one object per kind with its first frames).
+ * tshark's exact layout, `--json` for one object per kind with its first frames). `-Y FILTER`
+ * counts only the items of matching packets, as `tshark -q -z expert,FILTER`.
  */
+import { Decoder } from '../decode/decoder.js';
 import { openCapture } from '../file/open.js';
-import { FlowEngine } from '../flows/engine.js';
+import type { CompiledFilter } from '../filter/index.js';
+import { FlowEngine } from '../flows/index.js';
 import { ExpertTally, expertGroupText, expertText, type ExpertGroupRow } from '../flows/expert.js';
+import { filteredPass, tallyPacketExperts } from '../flows/pass.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
+import { displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { Output } from './output.js';
 
 export const expertOptions: OptionSpec[] = [
@@ -14,13 +19,23 @@ export const expertOptions: OptionSpec[] = [
   { name: 'json', kind: 'flag', help: 'one JSON object per kind, with its first frames' },
   { name: 'tshark', kind: 'flag', help: "tshark's layout exactly (no first-frame column)" },
   { name: 'severity', kind: 'value', arg: 'LEVEL', help: 'only items at least this severe: error, warn, note, chat' },
+  { ...displayFilterOptionSpec, help: "count only the items of packets matching this display filter (tshark's -z expert,FILTER; TCP analysis still runs over every packet)" },
 ];
 
 const rank = { error: 3, warn: 2, note: 1, chat: 0 } as const;
 
-/** Counts the expert items of a capture (engine fast path; unusual frames through the Decoder). */
-export async function collectExperts(file: string): Promise<ExpertGroupRow[]> {
+/**
+ * Counts the expert items of a capture (engine fast path; unusual frames through the Decoder).
+ * With a filter every packet is dissected and analysed, and the items of matching packets counted.
+ */
+export async function collectExperts(file: string, filter?: CompiledFilter): Promise<ExpertGroupRow[]> {
   const tally = new ExpertTally();
+  if (filter) {
+    await filteredPass(file, new Decoder(), new FlowEngine({ packetExperts: true }), filter, (p, matched) => {
+      if (matched) tallyPacketExperts(tally, p);
+    });
+    return tally.rows();
+  }
   const engine = new FlowEngine({ experts: tally });
   const reader = await openCapture(file);
   try {
@@ -53,9 +68,10 @@ export async function expertCommand({ opts, rest }: Parsed): Promise<number> {
   const file = (opts.read as string | undefined) ?? rest.shift();
   if (!file) throw new UsageError('expert needs a capture file: wiresage expert FILE');
   if (rest.length) throw new UsageError(`unexpected words: ${rest.join(' ')}`);
+  const filter = displayFilterOption(opts);
   const min = opts.severity as string | undefined;
   if (min !== undefined && !(min in rank)) throw new UsageError(`--severity takes error, warn, note or chat, not '${min}'`);
-  let rows = await collectExperts(file);
+  let rows = await collectExperts(file, filter);
   if (min !== undefined) rows = rows.filter((r) => rank[r.severity] >= rank[min as keyof typeof rank]);
   const out = new Output();
   if (opts.json) {
