@@ -5,15 +5,24 @@
  * history, the initial RTT, who closed the connection how, and what its application said
  * (`mysql: login 'app' failed 1045 …`, `tls: alert handshake_failure from server`). `--tshark`
  * prints tshark's table alone; `--json` one object per conversation (with `app`); `--sort`
- * orders by another column.
+ * orders by another column. `-Y FILTER` counts only the matching packets (tshark's
+ * `-z conv,tcp,FILTER`: a conversation appears when one of its packets matches, A is the sender
+ * of its first matching packet), while stream numbers, TCP analysis and the state columns are
+ * computed over every packet, as in a one-pass tshark run.
  */
 import { openCapture } from '../file/open.js';
+import type { CompiledFilter } from '../filter/index.js';
 import type { ConnectionSummary } from '../flows/conversation.js';
-import { FlowEngine } from '../flows/engine.js';
+import { FlowEngine } from '../flows/index.js';
+import { FlowPacket, fromDecoded, Walk } from '../flows/headers.js';
+import { filteredPass } from '../flows/pass.js';
+import type { CaptureRecord } from '../file/types.js';
+import type { Packet } from '../decode/packet.js';
 import { Decoder } from '../decode/decoder.js';
 import { streamState } from '../protocols/index.js';
 import { ipv4ToString, ipv6ToString, u32 } from '../decode/bytes.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
+import { displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { Output } from './output.js';
 
 export const convOptions: OptionSpec[] = [
@@ -24,6 +33,7 @@ export const convOptions: OptionSpec[] = [
   { name: 'sort', kind: 'value', arg: 'KEY', help: 'frames (default, as tshark), bytes, start, duration, stream, rtt' },
   { name: 'json', kind: 'flag', help: 'one JSON object per conversation' },
   { name: 'tshark', kind: 'flag', help: "tshark's table only, without the extra columns" },
+  { ...displayFilterOptionSpec, help: "count only packets matching this display filter (tshark's -z conv,tcp,FILTER); streams, TCP analysis and the extra columns still come from every packet" },
 ];
 
 /** One row of the table: a connection (merged over resumed parts) or an address pair. */
@@ -38,6 +48,8 @@ export interface ConvRow {
   txBytes: number;
   startRelNs: number;
   endRelNs: number;
+  /** Tie-breaker of the default order when it is not the stream (filtered rows: first match). */
+  order?: number;
   /** The last summary of the connection (trimmed to what the table shows unless JSON is wanted). */
   summary: ConnectionSummary | TableSummary | null;
 }
@@ -103,7 +115,7 @@ export function rowOf(s: ConnectionSummary, prev: ConvRow | undefined, full = tr
 export function sortRows(rows: ConvRow[], key: string): ConvRow[] {
   const total = (r: ConvRow) => r.rxFrames + r.txFrames;
   const cmp: Record<string, (a: ConvRow, b: ConvRow) => number> = {
-    frames: (a, b) => total(b) - total(a) || a.stream - b.stream,
+    frames: (a, b) => total(b) - total(a) || (a.order ?? a.stream) - (b.order ?? b.stream),
     bytes: (a, b) => b.rxBytes + b.txBytes - (a.rxBytes + a.txBytes) || a.stream - b.stream,
     start: (a, b) => a.startRelNs - b.startRelNs || a.stream - b.stream,
     duration: (a, b) => b.endRelNs - b.startRelNs - (a.endRelNs - a.startRelNs) || a.stream - b.stream,
@@ -122,11 +134,11 @@ function closeText(s: ConnectionSummary | TableSummary | null): string {
 }
 
 /** The table as tshark prints it, with optional extra columns per row. */
-export function convTable(title: string, rows: ConvRow[], ports: boolean, extras: boolean): string {
+export function convTable(title: string, rows: ConvRow[], ports: boolean, extras: boolean, filter?: string): string {
   const pad = ports ? '            ' : '';
   const w = ports ? 26 : 20;
   let out = '================================================================================\n';
-  out += `${title} Conversations\nFilter:<No Filter>\n`;
+  out += `${title} Conversations\nFilter:${filter ?? '<No Filter>'}\n`;
   out += `${pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |${extras ? ' State  History          iRTT      Close        Application' : ''}\n`;
   out += `${pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |\n`;
   for (const r of rows) {
@@ -150,9 +162,9 @@ export function convTable(title: string, rows: ConvRow[], ports: boolean, extras
  * application dissectors (each row carries what its application said: `app`, keyed by the
  * connection, not by its ports). `app: false` skips them (the engine's transport-only pass).
  */
-export async function collectConversations(file: string, proto: 'tcp' | 'udp', full = true, app = true): Promise<ConvRow[]> {
+export async function collectConversations(file: string, proto: 'tcp' | 'udp', full = true, app = true, filter?: CompiledFilter): Promise<ConvRow[]> {
   const byStream = new Map<number, ConvRow>();
-  const decoder = new Decoder({ transportOnly: !app });
+  const decoder = new Decoder({ transportOnly: !app && !filter });
   const engine = new FlowEngine({
     onSummary: (s) => {
       // The connection is released: take its application state with it (memory stays bounded).
@@ -161,6 +173,7 @@ export async function collectConversations(file: string, proto: 'tcp' | 'udp', f
       if (s.proto === proto) byStream.set(s.stream, rowOf(s, byStream.get(s.stream), full));
     },
   });
+  if (filter) return filteredRows(file, proto, decoder, engine, filter, byStream);
   engine.attach(decoder);
   const reader = await openCapture(file);
   try {
@@ -172,42 +185,100 @@ export async function collectConversations(file: string, proto: 'tcp' | 'udp', f
   return [...byStream.values()];
 }
 
+/** Relative time of a record to the capture's first one, in nanoseconds. */
+function relNs(r: CaptureRecord, first: [number, number]): number {
+  return (r.tsSec - first[0]) * 1e9 + (r.tsNsec - first[1]);
+}
+
+/** Adds one packet to an address pair's row (A is the sender of the row's first packet). */
+function tally(row: ConvRow, fromA: boolean, bytes: number, rel: number): void {
+  if (fromA) {
+    row.txFrames++;
+    row.txBytes += bytes;
+  } else {
+    row.rxFrames++;
+    row.rxBytes += bytes;
+  }
+  if (rel > row.endRelNs) row.endRelNs = rel;
+  else if (rel < row.startRelNs) row.startRelNs = rel;
+}
+
+/** The source endpoint of a walked packet as text. */
+function srcName(fp: FlowPacket): string {
+  const addr = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
+  return endpointName(addr, (fp.buf[fp.off] << 8) | fp.buf[fp.off + 1]);
+}
+
+function dstName(fp: FlowPacket): string {
+  const addr = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
+  return endpointName(addr, (fp.buf[fp.off + 2] << 8) | fp.buf[fp.off + 3]);
+}
+
+/**
+ * Rows over the packets matching `filter` (every packet still goes through the engine): the
+ * counts, times and A/B sides from the matching packets, the state columns from the summaries.
+ */
+async function filteredRows(file: string, proto: 'tcp' | 'udp', decoder: Decoder, engine: FlowEngine, filter: CompiledFilter,
+  summaries: Map<number, ConvRow>): Promise<ConvRow[]> {
+  const rows = new Map<number, ConvRow>();
+  const fp = new FlowPacket();
+  const want = proto === 'tcp' ? 6 : 17;
+  let first: [number, number] | null = null;
+  await filteredPass(file, decoder, engine, filter, (p, matched, r) => {
+    first ??= [r.tsSec, r.tsNsec];
+    if (!matched) return;
+    const note = proto === 'tcp' ? engine.tcpNote : engine.udpNote;
+    if (!note.valid || fromDecoded(fp, p) !== Walk.Found || fp.quoted || fp.proto !== want || fp.buf.length < fp.off + 4) return;
+    const rel = relNs(r, first);
+    const src = srcName(fp);
+    let row = rows.get(note.stream);
+    if (!row) {
+      row = { stream: note.stream, order: rows.size, aName: src, bName: dstName(fp), rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, startRelNs: rel, endRelNs: rel, summary: null };
+      rows.set(note.stream, row);
+    }
+    tally(row, row.aName === src, r.origLen, rel);
+  });
+  for (const row of rows.values()) row.summary = summaries.get(row.stream)?.summary ?? null;
+  return [...rows.values()];
+}
+
 /** IPv4 or IPv6 address pairs (tshark's `conv,ip` / `conv,ipv6`) over every IP packet. */
-export async function collectAddressPairs(file: string): Promise<{ v4: ConvRow[]; v6: ConvRow[] }> {
-  const decoder = new Decoder({ transportOnly: true });
+export async function collectAddressPairs(file: string, filter?: CompiledFilter): Promise<{ v4: ConvRow[]; v6: ConvRow[] }> {
   const v4 = new Map<string, ConvRow>();
   const v6 = new Map<string, ConvRow>();
   let first: [number, number] | null = null;
+  const add = (p: Packet, r: CaptureRecord) => {
+    const rel = relNs(r, first!);
+    const n = p.netLayer;
+    if (n < 0) return;
+    const b = p.bufferOf(n);
+    const o = p.start[n];
+    const v = b[o] >> 4;
+    if (v === 4 ? b.length < o + 20 : v !== 6 || b.length < o + 40) return;
+    const src = v === 4 ? ipv4ToString(u32(b, o + 12)) : ipv6ToString(b, o + 8);
+    const dst = v === 4 ? ipv4ToString(u32(b, o + 16)) : ipv6ToString(b, o + 24);
+    const table = v === 4 ? v4 : v6;
+    const key = src < dst ? `${src} ${dst}` : `${dst} ${src}`;
+    let row = table.get(key);
+    if (!row) {
+      row = { stream: table.size, aName: src, bName: dst, rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, startRelNs: rel, endRelNs: rel, summary: null };
+      table.set(key, row);
+    }
+    tally(row, row.aName === src, r.origLen, rel);
+  };
+  if (filter) {
+    await filteredPass(file, new Decoder(), new FlowEngine(), filter, (p, matched, r) => {
+      first ??= [r.tsSec, r.tsNsec];
+      if (matched) add(p, r);
+    });
+    return { v4: [...v4.values()], v6: [...v6.values()] };
+  }
+  const decoder = new Decoder({ transportOnly: true });
   const reader = await openCapture(file);
   try {
     await reader.forEach((r) => {
       first ??= [r.tsSec, r.tsNsec];
-      const rel = (r.tsSec - first[0]) * 1e9 + (r.tsNsec - first[1]);
-      const p = decoder.decode(r);
-      const n = p.netLayer;
-      if (n < 0) return;
-      const b = p.bufferOf(n);
-      const o = p.start[n];
-      const v = b[o] >> 4;
-      if (v === 4 ? b.length < o + 20 : v !== 6 || b.length < o + 40) return;
-      const src = v === 4 ? ipv4ToString(u32(b, o + 12)) : ipv6ToString(b, o + 8);
-      const dst = v === 4 ? ipv4ToString(u32(b, o + 16)) : ipv6ToString(b, o + 24);
-      const table = v === 4 ? v4 : v6;
-      const key = src < dst ? `${src} ${dst}` : `${dst} ${src}`;
-      let row = table.get(key);
-      if (!row) {
-        row = { stream: table.size, aName: src, bName: dst, rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, startRelNs: rel, endRelNs: rel, summary: null };
-        table.set(key, row);
-      }
-      if (row.aName === src) {
-        row.txFrames++;
-        row.txBytes += r.origLen;
-      } else {
-        row.rxFrames++;
-        row.rxBytes += r.origLen;
-      }
-      if (rel > row.endRelNs) row.endRelNs = rel;
-      else if (rel < row.startRelNs) row.startRelNs = rel;
+      add(decoder.decode(r), r);
     });
   } finally {
     reader.close();
@@ -223,23 +294,25 @@ export async function convCommand({ opts, rest }: Parsed): Promise<number> {
   if (kinds.length > 1) throw new UsageError('choose one of --tcp, --udp, --ip');
   const kind = kinds[0] ?? 'tcp';
   const sortKey = (opts.sort as string | undefined) ?? 'frames';
+  const filter = displayFilterOption(opts);
+  const title = filter ? String(opts.filter) : undefined;
   const out = new Output();
   if (kind === 'ip') {
-    const { v4, v6 } = await collectAddressPairs(file);
+    const { v4, v6 } = await collectAddressPairs(file, filter);
     if (opts.json) {
       for (const r of sortRows([...v4, ...v6], sortKey)) out.line(JSON.stringify(addressJson(r)));
     } else {
-      out.write(convTable('IPv4', sortRows(v4, sortKey), false, false));
-      if (v6.length) out.write(convTable('IPv6', sortRows(v6, sortKey), false, false));
+      out.write(convTable('IPv4', sortRows(v4, sortKey), false, false, title));
+      if (v6.length) out.write(convTable('IPv6', sortRows(v6, sortKey), false, false, title));
     }
     out.flush();
     return 0;
   }
-  const rows = sortRows(await collectConversations(file, kind as 'tcp' | 'udp', !!opts.json), sortKey);
+  const rows = sortRows(await collectConversations(file, kind as 'tcp' | 'udp', !!opts.json, true, filter), sortKey);
   if (opts.json) {
     for (const r of rows) out.line(JSON.stringify(r.summary ? { ...r.summary, aToBPackets: r.txFrames, aToBBytes: r.txBytes, bToAPackets: r.rxFrames, bToABytes: r.rxBytes, startRelNs: r.startRelNs, endRelNs: r.endRelNs, durationNs: r.endRelNs - r.startRelNs } : addressJson(r)));
   } else {
-    out.write(convTable(kind === 'tcp' ? 'TCP' : 'UDP', rows, true, !opts.tshark));
+    out.write(convTable(kind === 'tcp' ? 'TCP' : 'UDP', rows, true, !opts.tshark, title));
   }
   out.flush();
   return 0;
