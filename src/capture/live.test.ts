@@ -379,3 +379,62 @@ test('-Q in/out, -Y and -V live, --duration, -D with addresses and state', { ski
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, new RegExp(`^\\d+\\.${lab.ifA} \\[Up, Running, Connected\\]\\n {4}link {2}[0-9a-f:]{17} broadcast ff:ff:ff:ff:ff:ff\\n {4}inet {2}${lab.addrA.replace(/\./g, '\\.')} netmask 255\\.255\\.255\\.0`, 'm'));
 });
+
+/** The interface's promiscuity counter inside namespace a (`ip -d link`): > 0 while something holds it promiscuous. */
+function promiscuity(): number {
+  const out = lab.exec('a', ['ip', '-d', '-j', 'link', 'show', lab.ifA]);
+  return (JSON.parse(out) as Array<{ promiscuity: number }>)[0].promiscuity;
+}
+
+test('-p leaves the interface out of promiscuous mode; -B, -y LINUX_SLL, --immediate-mode and -tttt/-ttt/-ttttt as tcpdump', { skip }, async () => {
+  const port = PORT + 14;
+  assert.equal(promiscuity(), 0);
+  // Without -p the interface is promiscuous while the capture runs; with -p it is not.
+  for (const [args, expected] of [[[], 1], [['-p'], 0]] as Array<[string[], number]>) {
+    const p = capture(['-i', lab.ifA, ...args, '-c', '1', `udp port ${port}`]);
+    const done = finished(p);
+    await waitForText(p, 'listening on');
+    assert.equal(promiscuity(), expected, `promiscuity with ${args.join(' ') || 'no -p'}`);
+    lab.sendUdp(3, port);
+    assert.equal((await done).code, 0);
+  }
+  assert.equal(promiscuity(), 0, 'the capture gave the interface back');
+  // -y picks among the device's link types: `any` gives LINUX_SLL2 by default, LINUX_SLL (v1)
+  // when asked; with a 4 MiB buffer and immediate mode.
+  const file = join(work, 'sll.pcapng');
+  const y = capture(['-i', 'any', '-B', '4096', '-y', 'LINUX_SLL', '--immediate-mode', '-c', '4', '-w', file, `udp port ${port}`]);
+  const yDone = finished(y);
+  await waitForText(y, 'listening on');
+  lab.sendUdp(4, port);
+  const ry = await yDone;
+  assert.equal(ry.code, 0, ry.stderr);
+  assert.match(ry.stderr, /LINUX_SLL\b/);
+  const reader = await openCapture(file);
+  const types: number[] = [];
+  await reader.forEach((r) => { types.push(r.iface.linkType); });
+  reader.close();
+  assert.deepEqual(types, [113, 113, 113, 113]);
+  if (haveTshark) {
+    const encap = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'sll.ifindex', '-e', 'udp.dstport'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(encap.trim().split('\n').length, 4);
+    assert.match(encap, new RegExp(`\\t${port}$`, 'm'));
+  }
+  // Time formats on live lines: -tttt date and time, -ttt delta, -ttttt since the first packet.
+  const formats: Array<[string, RegExp]> = [
+    ['-tttt', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} IP /],
+    ['-ttt', /^ \d\d:\d\d:\d\d\.\d{6} IP /],
+    ['-ttttt', /^ \d\d:\d\d:\d\d\.\d{6} IP /],
+  ];
+  for (const [flag, pattern] of formats) {
+    const t = capture(['-i', lab.ifA, flag, '-c', '2', `udp port ${port}`]);
+    const tDone = finished(t);
+    await waitForText(t, 'listening on');
+    lab.sendUdp(2, port);
+    const rt = await tDone;
+    assert.equal(rt.code, 0, rt.stderr);
+    const lines = rt.stdout.replace(/\n$/, '').split('\n');
+    assert.equal(lines.length, 2);
+    for (const line of lines) assert.match(line, pattern, `${flag}: ${line}`);
+    if (flag !== '-tttt') assert.match(lines[0], /^ 00:00:00\.000000 IP /, `${flag} starts at zero`);
+  }
+});

@@ -41,8 +41,9 @@ export function timeText(p: Packet, style: TimeStyle, nano: boolean): string {
   }
 }
 
+/** tcpdump's -ttt/-ttttt form: a sign column (space or '-') then HH:MM:SS.frac. */
 function durationText(ns: number, nano: boolean): string {
-  const neg = ns < 0 ? '-' : '';
+  const neg = ns < 0 ? '-' : ' ';
   const a = Math.abs(ns);
   const totalSec = Math.floor(a / 1e9);
   const nsec = a - totalSec * 1e9;
