@@ -4,10 +4,12 @@
  * on a TTY only), `--format md`, `--json` (schema in src/diagnosis/finding.ts), `--lang zh`.
  * With several captures (e.g. client side and server side) failed connections are also looked
  * up packet by packet in the others (`path.drop`, `path.nat`). Exit code: 0 nothing at warning level or above, 1 warnings or errors found (or unreadable
- * input), 2 usage error.
+ * input), 2 usage error. `-Y FILTER` restricts the diagnosis to the connections (and ICMP
+ * errors) with a packet matching the display filter; the analysis still sees every packet.
  */
 import { collectFacts, diagnoseAll, renderMarkdown, renderText, toJson, type CaptureFacts, type Lang } from '../diagnosis/index.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
+import { displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { Output } from './output.js';
 
 export const doctorOptions: OptionSpec[] = [
@@ -17,6 +19,7 @@ export const doctorOptions: OptionSpec[] = [
   { name: 'lang', kind: 'value', arg: 'LANG', help: 'en (default) or zh' },
   { name: 'color', kind: 'flag', help: 'colours even when stdout is not a terminal' },
   { name: 'no-color', kind: 'flag', help: 'no colours' },
+  { ...displayFilterOptionSpec, help: 'diagnose only connections with a packet matching this display filter (e.g. "tcp.port == 1521"); every packet is still analysed' },
 ];
 
 export async function doctorCommand({ opts, rest }: Parsed): Promise<number> {
@@ -26,12 +29,13 @@ export async function doctorCommand({ opts, rest }: Parsed): Promise<number> {
   if (lang !== 'en' && lang !== 'zh') throw new UsageError(`--lang takes en or zh, not '${lang}'`);
   const format = (opts.format as string | undefined) ?? (opts.json ? 'json' : 'text');
   if (!['text', 'md', 'json'].includes(format)) throw new UsageError(`--format takes text, md or json, not '${format}'`);
+  const filter = displayFilterOption(opts);
   const progress = process.stderr.isTTY;
   const all: CaptureFacts[] = [];
   for (const file of files) {
     // Captures from several points (client and server side, both sides of a NAT) are compared
     // packet by packet (src/diagnosis/compare.ts): their packets are fingerprinted on the way.
-    const facts = await collectFacts(file, { progress: progress ? (n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined, fingerprint: files.length > 1 });
+    const facts = await collectFacts(file, { progress: progress ? (n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined, fingerprint: files.length > 1, filter });
     if (progress) process.stderr.write('\r\x1b[K');
     all.push(facts);
   }

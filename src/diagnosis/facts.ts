@@ -17,10 +17,11 @@ import { ipv4ToString, ipv6ToString } from '../decode/bytes.js';
 import { Decoder } from '../decode/decoder.js';
 import { dissectorById } from '../decode/dissector.js';
 import type { Packet } from '../decode/packet.js';
-import { openCapture } from '../file/open.js';
+import type { CompiledFilter } from '../filter/index.js';
 import type { ConnectionSummary } from '../flows/conversation.js';
 import { FlowEngine } from '../flows/index.js';
 import { FlowPacket, fromDecoded, Walk } from '../flows/headers.js';
+import { filteredPass } from '../flows/pass.js';
 import { A_FAST_RETRANSMISSION, A_LOST_PACKET, A_RETRANSMISSION, A_ZERO_WINDOW } from '../flows/tcp-analysis.js';
 import { streamState, type AppConversationState } from '../protocols/index.js';
 import { Fingerprinter, type CaptureIndex } from './compare.js';
@@ -140,6 +141,11 @@ export interface CollectOptions {
   progress?: Progress;
   /** Also fingerprint every TCP/UDP packet (compare.ts), to compare this capture with another one. */
   fingerprint?: boolean;
+  /**
+   * A display filter: only connections with at least one matching packet (and ICMP errors that
+   * match) are diagnosed. Every packet is still analysed, so the connections' facts are whole.
+   */
+  filter?: CompiledFilter;
 }
 
 const MAX_SYN_KEYS = 1_000_000;
@@ -197,149 +203,144 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
       if (w) w.state = undefined;
     },
   });
-  // Application dissectors keep their state per connection (stream), looked up by number.
-  engine.attach(decoder);
   const fp = new FlowPacket();
   const latestTcpStreamByTuple = new Map<string, number>();
-  const reader = await openCapture(file);
-  try {
-    await reader.forEach((r) => {
-      const p = decoder.decode(r);
-      engine.packet(p);
-      const time = r.tsSec + r.tsNsec / 1e9;
-      if (facts.frames === 0) facts.firstTime = time;
-      facts.frames++;
-      facts.lastTime = time;
-      if (progress && (facts.frames & 0xffff) === 0) progress(facts.frames);
-      const walk = fromDecoded(fp, p);
-      if (prints) {
-        prints.frameSeen(time);
-        if (walk === Walk.Found) prints.add(p.number, time, fp);
+  // With a filter: the connections (TCP, UDP streams) with at least one matching packet.
+  const selected = opts.filter ? [new Set<number>(), new Set<number>()] : null;
+  // Application dissectors keep their state per connection (stream), looked up by number.
+  await filteredPass(file, decoder, engine, opts.filter, (p, matched, r) => {
+    const time = r.tsSec + r.tsNsec / 1e9;
+    if (facts.frames === 0) facts.firstTime = time;
+    facts.frames++;
+    facts.lastTime = time;
+    if (progress && (facts.frames & 0xffff) === 0) progress(facts.frames);
+    const walk = fromDecoded(fp, p);
+    if (prints) {
+      prints.frameSeen(time);
+      if (walk === Walk.Found) prints.add(p.number, time, fp);
+    }
+    if (walk !== Walk.Found) return;
+    const b = fp.buf;
+    const o = fp.off;
+    if (b.length < o + 4) return;
+    const sport = (b[o] << 8) | b[o + 1];
+    const dport = (b[o + 2] << 8) | b[o + 3];
+    if (fp.quoted) {
+      if (!matched) return;
+      const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
+      const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
+      const ev = facts.icmp.length < 10_000 ? icmpEvent(facts, p, fp.family as 4 | 6, src, sport, dst, fp.proto, dport, time, latestTcpStreamByTuple) : null;
+      if (ev?.mtu && ev.stream !== null) {
+        const c = tcp.get(ev.stream);
+        if (c && !c.fragNeeded) c.fragNeeded = { frame: ev.frame, time, from: ev.from, mtu: ev.mtu };
       }
-      if (walk !== Walk.Found) return;
-      const b = fp.buf;
-      const o = fp.off;
-      if (b.length < o + 4) return;
-      const sport = (b[o] << 8) | b[o + 1];
-      const dport = (b[o + 2] << 8) | b[o + 3];
-      if (fp.quoted) {
-        const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
-        const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
-        const ev = facts.icmp.length < 10_000 ? icmpEvent(facts, p, fp.family as 4 | 6, src, sport, dst, fp.proto, dport, time, latestTcpStreamByTuple) : null;
-        if (ev?.mtu && ev.stream !== null) {
-          const c = tcp.get(ev.stream);
-          if (c && !c.fragNeeded) c.fragNeeded = { frame: ev.frame, time, from: ev.from, mtu: ev.mtu };
-        }
-        return;
-      }
-      const isTcp = fp.proto === 6;
-      const note = isTcp ? engine.tcpNote : engine.udpNote;
-      if (!note.valid) return;
-      const table = isTcp ? tcp : udp;
-      let c = table.get(note.stream);
-      let w = (isTcp ? walkedTcp : walkedUdp).get(note.stream);
-      let fwd: boolean;
-      if (!c || !w) {
-        // Addresses as text once per connection; later packets compare numbers.
-        const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
-        const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
-        c = { proto: isTcp ? 'tcp' : 'udp', stream: note.stream, summary: null, firstFrame: p.number, firstTime: time, lastFrame: p.number, lastTime: time, syns: [], synAcks: [], rsts: [], app: [], packets: 0, dataSegments: 0, retransmissions: 0, lostSegments: 0, zeroWindows: 0, zeroWindowFrom: null, zeroWindowFirst: null,
-          prevTime: time, gapBeforeLast: 0, idleReset: null, big: null, fragNeeded: null, pmtuRetransmissions: 0 };
-        w = { a: src, b: dst, aPort: sport, bPort: dport, a4: fp.family === 4 ? fp.src4 : -1, ttlA: new Map(), ttlB: new Map(), lastFwd: true };
-        (isTcp ? walkedTcp : walkedUdp).set(note.stream, w);
-        table.set(note.stream, c);
-        facts.addresses.add(src);
-        facts.addresses.add(dst);
-        if (isTcp) {
-          latestTcpStreamByTuple.set(`${src} ${sport} ${dst} ${dport}`, note.stream);
-          latestTcpStreamByTuple.set(`${dst} ${dport} ${src} ${sport}`, note.stream);
-        }
-        fwd = true;
-      } else {
-        fwd = sport === w.aPort && (w.a4 >= 0 && fp.family === 4 ? fp.src4 === w.a4 : ipv6ToString(fp.addrBuf, fp.src6) === w.a);
-      }
-      const src = fwd ? w.a : w.b;
-      const srcPort = fwd ? w.aPort : w.bPort;
-      const previousFrame = c.lastFrame;
-      const previousTime = c.lastTime;
-      const previousFwd = w.lastFwd;
-      const previousGap = c.gapBeforeLast;
-      c.gapBeforeLast = time - c.lastTime;
-      c.prevTime = c.lastTime;
-      c.lastFrame = p.number;
-      c.lastTime = time;
-      w.lastFwd = fwd;
-      c.packets++;
-      let isRst = false;
-      let payload = !isTcp;
+      return;
+    }
+    const isTcp = fp.proto === 6;
+    const note = isTcp ? engine.tcpNote : engine.udpNote;
+    if (!note.valid) return;
+    if (selected && matched) selected[isTcp ? 0 : 1].add(note.stream);
+    const table = isTcp ? tcp : udp;
+    let c = table.get(note.stream);
+    let w = (isTcp ? walkedTcp : walkedUdp).get(note.stream);
+    let fwd: boolean;
+    if (!c || !w) {
+      // Addresses as text once per connection; later packets compare numbers.
+      const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
+      const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
+      c = { proto: isTcp ? 'tcp' : 'udp', stream: note.stream, summary: null, firstFrame: p.number, firstTime: time, lastFrame: p.number, lastTime: time, syns: [], synAcks: [], rsts: [], app: [], packets: 0, dataSegments: 0, retransmissions: 0, lostSegments: 0, zeroWindows: 0, zeroWindowFrom: null, zeroWindowFirst: null,
+        prevTime: time, gapBeforeLast: 0, idleReset: null, big: null, fragNeeded: null, pmtuRetransmissions: 0 };
+      w = { a: src, b: dst, aPort: sport, bPort: dport, a4: fp.family === 4 ? fp.src4 : -1, ttlA: new Map(), ttlB: new Map(), lastFwd: true };
+      (isTcp ? walkedTcp : walkedUdp).set(note.stream, w);
+      table.set(note.stream, c);
+      facts.addresses.add(src);
+      facts.addresses.add(dst);
       if (isTcp) {
-        const flags = engine.tcpNote.flags;
-        const seq = b.length >= o + 8 ? ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0 : 0;
-        let ev: SegmentEvent | undefined;
-        isRst = (flags & 0x04) !== 0;
-        const a = engine.tcpNote.analysis;
-        const len = engine.tcpNote.len;
-        if (len > 0) {
-          c.dataSegments++;
-          payload = true;
-        }
-        if (a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) {
-          c.retransmissions++;
-          if (c.fragNeeded && time - c.fragNeeded.time < 2) c.pmtuRetransmissions++;
-        }
-        if (len >= FULL_SIZE && b.length >= o + 8) {
-          if (!c.big) {
-            c.big = { sender: `${src}:${srcPort}`, firstEnd: (seq + len) >>> 0, len, retrans: 0, acked: false, frames: [], first: p.number };
-            w.bigFwd = fwd;
-          } else if (w.bigFwd === fwd && a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) {
-            c.big.retrans++;
-            c.big.len = Math.max(c.big.len, len);
-            if (c.big.frames.length < 8) c.big.frames.push(p.number);
-          }
-        } else if (c.big && !c.big.acked && b.length >= o + 14 && flags & 0x10 && w.bigFwd !== fwd) {
-          const ack = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
-          if (((ack - c.big.firstEnd) | 0) >= 0) c.big.acked = true;
-        }
-        if (a & A_LOST_PACKET) c.lostSegments++;
-        if (a & A_ZERO_WINDOW) {
-          if (!c.zeroWindows++) {
-            c.zeroWindowFrom = `${src}:${srcPort}`;
-            c.zeroWindowFirst = (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq));
-          }
-        }
-        if (isRst) {
-          push(c.rsts, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
-          if (!c.idleReset && c.packets > 1) {
-            // The RST answers the first packet after a silence, or ends the silence itself.
-            const sinceLast = time - previousTime;
-            const answered = sinceLast < 1 && previousFwd !== fwd;
-            const from = previousFwd ? `${w.a}:${w.aPort}` : `${w.b}:${w.bPort}`;
-            c.idleReset = answered
-              ? { rst: (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)), trigger: { frame: previousFrame, time: previousTime, from }, idle: previousGap, packetsBefore: c.packets - 2 }
-              : { rst: (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)), trigger: null, idle: sinceLast, packetsBefore: c.packets - 1 };
-          }
-        } else if ((flags & 0x12) === 0x02) {
-          push(c.syns, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
-          if (facts.synKeys.size < MAX_SYN_KEYS) facts.synKeys.add(synKey(src, srcPort, fwd ? w.b : w.a, fwd ? w.bPort : w.aPort, seq));
-        } else if ((flags & 0x12) === 0x12) push(c.synAcks, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
+        latestTcpStreamByTuple.set(`${src} ${sport} ${dst} ${dport}`, note.stream);
+        latestTcpStreamByTuple.set(`${dst} ${dport} ${src} ${sport}`, note.stream);
       }
-      if (!isRst) {
-        const m = fwd ? w.ttlA : w.ttlB;
-        m.set(fp.ttl, (m.get(fp.ttl) ?? 0) + 1);
+      fwd = true;
+    } else {
+      fwd = sport === w.aPort && (w.a4 >= 0 && fp.family === 4 ? fp.src4 === w.a4 : ipv6ToString(fp.addrBuf, fp.src6) === w.a);
+    }
+    const src = fwd ? w.a : w.b;
+    const srcPort = fwd ? w.aPort : w.bPort;
+    const previousFrame = c.lastFrame;
+    const previousTime = c.lastTime;
+    const previousFwd = w.lastFwd;
+    const previousGap = c.gapBeforeLast;
+    c.gapBeforeLast = time - c.lastTime;
+    c.prevTime = c.lastTime;
+    c.lastFrame = p.number;
+    c.lastTime = time;
+    w.lastFwd = fwd;
+    c.packets++;
+    let isRst = false;
+    let payload = !isTcp;
+    if (isTcp) {
+      const flags = engine.tcpNote.flags;
+      const seq = b.length >= o + 8 ? ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0 : 0;
+      let ev: SegmentEvent | undefined;
+      isRst = (flags & 0x04) !== 0;
+      const a = engine.tcpNote.analysis;
+      const len = engine.tcpNote.len;
+      if (len > 0) {
+        c.dataSegments++;
+        payload = true;
       }
-      // Application summary changes (the dissectors ran in decode()); only payload changes them.
-      if (!payload) return;
-      w.state ??= streamState(c.proto, note.stream, decoder);
-      const text = w.state?.summary;
-      if (text !== w.summary) {
-        w.summary = text;
-        if (text) push(c.app, { frame: p.number, time, text });
+      if (a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) {
+        c.retransmissions++;
+        if (c.fragNeeded && time - c.fragNeeded.time < 2) c.pmtuRetransmissions++;
       }
-    });
-  } finally {
-    reader.close();
-  }
-  engine.finish();
+      if (len >= FULL_SIZE && b.length >= o + 8) {
+        if (!c.big) {
+          c.big = { sender: `${src}:${srcPort}`, firstEnd: (seq + len) >>> 0, len, retrans: 0, acked: false, frames: [], first: p.number };
+          w.bigFwd = fwd;
+        } else if (w.bigFwd === fwd && a & (A_RETRANSMISSION | A_FAST_RETRANSMISSION)) {
+          c.big.retrans++;
+          c.big.len = Math.max(c.big.len, len);
+          if (c.big.frames.length < 8) c.big.frames.push(p.number);
+        }
+      } else if (c.big && !c.big.acked && b.length >= o + 14 && flags & 0x10 && w.bigFwd !== fwd) {
+        const ack = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
+        if (((ack - c.big.firstEnd) | 0) >= 0) c.big.acked = true;
+      }
+      if (a & A_LOST_PACKET) c.lostSegments++;
+      if (a & A_ZERO_WINDOW) {
+        if (!c.zeroWindows++) {
+          c.zeroWindowFrom = `${src}:${srcPort}`;
+          c.zeroWindowFirst = (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq));
+        }
+      }
+      if (isRst) {
+        push(c.rsts, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
+        if (!c.idleReset && c.packets > 1) {
+          // The RST answers the first packet after a silence, or ends the silence itself.
+          const sinceLast = time - previousTime;
+          const answered = sinceLast < 1 && previousFwd !== fwd;
+          const from = previousFwd ? `${w.a}:${w.aPort}` : `${w.b}:${w.bPort}`;
+          c.idleReset = answered
+            ? { rst: (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)), trigger: { frame: previousFrame, time: previousTime, from }, idle: previousGap, packetsBefore: c.packets - 2 }
+            : { rst: (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)), trigger: null, idle: sinceLast, packetsBefore: c.packets - 1 };
+        }
+      } else if ((flags & 0x12) === 0x02) {
+        push(c.syns, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
+        if (facts.synKeys.size < MAX_SYN_KEYS) facts.synKeys.add(synKey(src, srcPort, fwd ? w.b : w.a, fwd ? w.bPort : w.aPort, seq));
+      } else if ((flags & 0x12) === 0x12) push(c.synAcks, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
+    }
+    if (!isRst) {
+      const m = fwd ? w.ttlA : w.ttlB;
+      m.set(fp.ttl, (m.get(fp.ttl) ?? 0) + 1);
+    }
+    // Application summary changes (the dissectors ran in decode()); only payload changes them.
+    if (!payload) return;
+    w.state ??= streamState(c.proto, note.stream, decoder);
+    const text = w.state?.summary;
+    if (text !== w.summary) {
+      w.summary = text;
+      if (text) push(c.app, { frame: p.number, time, text });
+    }
+  });
   facts.conns = [...tcp.values(), ...udp.values()];
   // TTLs by sender address, from the per-connection counts.
   for (const c of facts.conns) {
@@ -351,6 +352,8 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
       for (const [ttl, n] of counts) m.set(ttl, (m.get(ttl) ?? 0) + n);
     }
   }
+  // The TTL references stay those of every connection: a forged packet is told by its sender's usual TTL.
+  if (selected) facts.conns = facts.conns.filter((c) => selected[c.proto === 'tcp' ? 0 : 1].has(c.stream));
   if (prints) facts.index = prints.finish();
   return facts;
 }
