@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { generateCapture, noTshark, repoRoot, wiresage } from '../testing/tshark.js';
 import { tcpFrame, writePcap, type TcpSpec } from '../flows/synthetic.js';
 import { collectConversations, convTable, sortRows } from './conv.js';
 
@@ -58,4 +60,53 @@ test('conv: application summary per connection, not per port pair (port reuse st
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** tshark's conversation table with a tap filter (what `conv -Y FILTER` counts). */
+function tsharkConv(file: string, kind: string, filter: string): string {
+  return spawnSync('tshark', ['-n', '-r', file, '-q', '-z', `conv,${kind},${filter}`], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } }).stdout;
+}
+
+test('conv -Y counts only matching packets, as tshark -z conv,tcp|udp|ip,FILTER (analysis over every packet)', { skip: noTshark, timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wiresage-conv-y-'));
+  try {
+    const gen = generateCapture(join(dir, 'gen.pcap'), 6000, 7, ['--stress', '3']);
+    const seed = join(repoRoot, 'examples/seed-case-a-forged-rst-after-failed-logins.pcap');
+    const cases: Array<[string, string, string]> = [
+      [gen, 'tcp', 'tcp.port == 443'],
+      [gen, 'tcp', 'tcp.analysis.retransmission'],
+      [gen, 'tcp', 'tcp.analysis.flags && !tcp.analysis.window_update'],
+      [gen, 'udp', 'dns.flags.response == 1 && ip.src == 8.8.8.8'],
+      [seed, 'tcp', 'tcp.flags.reset == 1'],
+      [seed, 'ip', 'tcp.flags.syn == 1'],
+    ];
+    for (const [file, kind, filter] of cases) {
+      const ours = wiresage(['conv', file, `--${kind}`, '--tshark', '-Y', filter]).stdout;
+      const theirs = tsharkConv(file, kind, filter);
+      assert.equal(ours, theirs, `${file} ${kind} ${filter}`);
+      // Something is selected, and less than everything (the filter really restricts).
+      const rows = (t: string) => t.split('\n').filter((l) => / <-> /.test(l)).length;
+      assert.ok(rows(ours) > 0, `${filter}: no rows`);
+      const all = wiresage(['conv', file, `--${kind}`, '--tshark']).stdout;
+      assert.notEqual(ours.replace(/^Filter:.*$/m, ''), all.replace(/^Filter:.*$/m, ''), `${filter} restricted nothing`);
+    }
+    // The extra columns still describe the whole connection: the refused connections' RST rows.
+    const text = wiresage(['conv', seed, '-Y', 'tcp.flags.reset == 1']).stdout;
+    assert.match(text, /^Filter:tcp\.flags\.reset == 1$/m);
+    assert.equal(text.match(/ REJ {4}Sr /g)?.length, 3, text);
+    const json = wiresage(['conv', seed, '--json', '-Y', 'tcp.flags.reset == 1']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(json.map((r) => [r.connState, r.aToBPackets + r.bToAPackets]), [['REJ', 1], ['REJ', 1], ['REJ', 1]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('conv -Y with an invalid filter: exit 2, message with the position', () => {
+  const seed = join(repoRoot, 'examples/seed-case-a-forged-rst-after-failed-logins.pcap');
+  const r = wiresage(['conv', seed, '-Y', 'tcp.port == 443 && tcp.flag.syn'], { allowFail: true });
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^wiresage conv: invalid display filter: .*tcp\.flag\.syn/);
+  assert.match(r.stderr, /did you mean tcp\.flags\.syn/i);
+  assert.match(r.stderr, /\n {4}tcp\.port == 443 && tcp\.flag\.syn\n {4}\s{19}\^~+/);
 });
