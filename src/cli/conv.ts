@@ -22,7 +22,7 @@ import { Decoder } from '../decode/decoder.js';
 import { streamState } from '../protocols/index.js';
 import { ipv4ToString, ipv6ToString, u32 } from '../decode/bytes.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
-import { displayFilterOption, displayFilterOptionSpec } from './filter.js';
+import { displayFilterLongSpec, displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { Output } from './output.js';
 
 export const convOptions: OptionSpec[] = [
@@ -33,7 +33,8 @@ export const convOptions: OptionSpec[] = [
   { name: 'sort', kind: 'value', arg: 'KEY', help: 'frames (default, as tshark), bytes, start, duration, stream, rtt' },
   { name: 'json', kind: 'flag', help: 'one JSON object per conversation' },
   { name: 'tshark', kind: 'flag', help: "tshark's table only, without the extra columns" },
-  { ...displayFilterOptionSpec, help: "count only packets matching this display filter (tshark's -z conv,tcp,FILTER); streams, TCP analysis and the extra columns still come from every packet" },
+  { ...displayFilterOptionSpec, help: "count only packets matching this display filter (tshark's -z conv,tcp,FILTER); streams, TCP analysis and the extra columns still come from every packet; also --display-filter" },
+  displayFilterLongSpec,
 ];
 
 /** One row of the table: a connection (merged over resumed parts) or an address pair. */
@@ -295,7 +296,7 @@ export async function convCommand({ opts, rest }: Parsed): Promise<number> {
   const kind = kinds[0] ?? 'tcp';
   const sortKey = (opts.sort as string | undefined) ?? 'frames';
   const filter = displayFilterOption(opts);
-  const title = filter ? String(opts.filter) : undefined;
+  const title = filter?.text;
   const out = new Output();
   if (kind === 'ip') {
     const { v4, v6 } = await collectAddressPairs(file, filter);

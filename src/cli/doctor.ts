@@ -9,7 +9,7 @@
  */
 import { collectFacts, diagnoseAll, renderMarkdown, renderText, toJson, type CaptureFacts, type Lang } from '../diagnosis/index.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
-import { displayFilterOption, displayFilterOptionSpec } from './filter.js';
+import { displayFilterLongSpec, displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { Output } from './output.js';
 
 export const doctorOptions: OptionSpec[] = [
@@ -19,7 +19,8 @@ export const doctorOptions: OptionSpec[] = [
   { name: 'lang', kind: 'value', arg: 'LANG', help: 'en (default) or zh' },
   { name: 'color', kind: 'flag', help: 'colours even when stdout is not a terminal' },
   { name: 'no-color', kind: 'flag', help: 'no colours' },
-  { ...displayFilterOptionSpec, help: 'diagnose only connections with a packet matching this display filter (e.g. "tcp.port == 1521"); every packet is still analysed' },
+  { ...displayFilterOptionSpec, help: 'diagnose only connections with a packet matching this display filter (e.g. "tcp.port == 1521"); every packet is still analysed; also --display-filter' },
+  displayFilterLongSpec,
 ];
 
 export async function doctorCommand({ opts, rest }: Parsed): Promise<number> {

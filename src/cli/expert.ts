@@ -11,7 +11,7 @@ import { FlowEngine } from '../flows/index.js';
 import { ExpertTally, expertGroupText, expertText, type ExpertGroupRow } from '../flows/expert.js';
 import { filteredPass, tallyPacketExperts } from '../flows/pass.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
-import { displayFilterOption, displayFilterOptionSpec } from './filter.js';
+import { displayFilterLongSpec, displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { Output } from './output.js';
 
 export const expertOptions: OptionSpec[] = [
@@ -19,7 +19,8 @@ export const expertOptions: OptionSpec[] = [
   { name: 'json', kind: 'flag', help: 'one JSON object per kind, with its first frames' },
   { name: 'tshark', kind: 'flag', help: "tshark's layout exactly (no first-frame column)" },
   { name: 'severity', kind: 'value', arg: 'LEVEL', help: 'only items at least this severe: error, warn, note, chat' },
-  { ...displayFilterOptionSpec, help: "count only the items of packets matching this display filter (tshark's -z expert,FILTER; TCP analysis still runs over every packet)" },
+  { ...displayFilterOptionSpec, help: "count only the items of packets matching this display filter (tshark's -z expert,FILTER; TCP analysis still runs over every packet); also --display-filter" },
+  displayFilterLongSpec,
 ];
 
 const rank = { error: 3, warn: 2, note: 1, chat: 0 } as const;

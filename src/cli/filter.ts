@@ -19,12 +19,15 @@ export const displayFilterOptionSpec: OptionSpec = {
   name: 'filter', short: 'Y', kind: 'value', arg: 'FILTER', help: 'display filter (Wireshark syntax, e.g. "tcp.port == 443 && tcp.analysis.flags")',
 };
 
+/** tshark's long name for -Y (`--display-filter FILTER`), accepted beside `--filter` where a command lists it. */
+export const displayFilterLongSpec: OptionSpec = { name: 'display-filter', kind: 'value', arg: 'FILTER' };
+
 /**
  * The compiled `-Y` filter of parsed options, or undefined when none (or an empty one) was
  * given. An invalid filter becomes a UsageError (exit status 2) with position and suggestions.
  */
 export function displayFilterOption(opts: Parsed['opts'], name = 'filter'): CompiledFilter | undefined {
-  const text = opts[name];
+  const text = opts[name] ?? (name === 'filter' ? opts['display-filter'] : undefined);
   if (typeof text !== 'string' || text.trim() === '') return undefined;
   return compileDisplayFilter(text);
 }

@@ -14,14 +14,15 @@ import { TcpFollow, type FollowFormat, type FollowTarget } from '../flows/follow
 import { FlowPacket, fromDecoded, Walk } from '../flows/headers.js';
 import { filteredPass } from '../flows/pass.js';
 import { intOption, UsageError, type OptionSpec, type Parsed } from './args.js';
-import { displayFilterOption, displayFilterOptionSpec } from './filter.js';
+import { displayFilterLongSpec, displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { Output } from './output.js';
 
 export const followOptions: OptionSpec[] = [
   { name: 'read', short: 'r', kind: 'value', arg: 'FILE', help: 'capture file to read (- for stdin)' },
   { name: 'stream', kind: 'value', arg: 'N', help: 'tcp.stream index to follow' },
   { name: 'endpoints', kind: 'value', arg: 'A:P,B:P', help: 'follow the first stream between these two endpoints ([v6]:port for IPv6)' },
-  { ...displayFilterOptionSpec, help: 'follow the TCP stream of the first packet matching this display filter (e.g. "tcp.flags.reset == 1")' },
+  { ...displayFilterOptionSpec, help: 'follow the TCP stream of the first packet matching this display filter (e.g. "tcp.flags.reset == 1"); also --display-filter' },
+  displayFilterLongSpec,
   { name: 'format', kind: 'value', arg: 'FMT', help: 'ascii (default), hex, raw or json' },
   { name: 'ascii', kind: 'flag' },
   { name: 'hex', kind: 'flag' },
@@ -60,7 +61,7 @@ export async function followCommand({ opts, rest }: Parsed): Promise<number> {
   if (filter) {
     const stream = await firstMatchingStream(file, filter);
     if (stream === undefined) {
-      process.stderr.write(`wiresage follow: no TCP packet matches the filter ${String(opts.filter)}\n`);
+      process.stderr.write(`wiresage follow: no TCP packet matches the filter ${filter.text}\n`);
       return 1;
     }
     target = { stream };
