@@ -1,0 +1,59 @@
+/**
+ * `wiresage doctor -Y FILTER` on the seed case (three failed Oracle logins, then resets forged
+ * by a device in the path): the filter picks the connections diagnosed, while the evidence
+ * (stream numbers, TTL references, analysis) still comes from every packet.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { noTshark, repoRoot, tsharkFields, wiresage } from '../testing/tshark.js';
+
+const seed = join(repoRoot, 'examples/seed-case-a-forged-rst-after-failed-logins.pcap');
+
+interface Doc {
+  findings: Array<{ id: string; severity: string; evidence: { streams: number[]; frames: number[] } }>;
+}
+
+function doctor(args: string[]): { doc: Doc; status: number } {
+  const r = wiresage(['doctor', seed, '--json', ...args], { allowFail: true });
+  return { doc: JSON.parse(r.stdout) as Doc, status: r.status };
+}
+
+test('doctor -Y restricts the diagnosis to the connections of a port', { skip: noTshark, timeout: 60_000 }, () => {
+  const all = doctor([]);
+  assert.deepEqual(all.doc.findings.map((f) => f.id), ['auth.failed.then.blocked']);
+  assert.equal(all.status, 1);
+
+  // One of the reset connections: the forged RST alone, told by the TTL of the server's other
+  // connections (which the filter does not select); its stream number is tshark's.
+  const rst = doctor(['-Y', 'tcp.port == 35982']);
+  assert.deepEqual(rst.doc.findings.map((f) => f.id), ['tcp.rst.forged']);
+  assert.equal(rst.status, 1);
+  const stream = tsharkFields(seed, ['tcp.stream'], { filter: 'tcp.port == 35982' })[0][0];
+  assert.deepEqual(rst.doc.findings[0].evidence.streams, [Number(stream)]);
+  const rstFrames = tsharkFields(seed, ['frame.number'], { filter: 'tcp.port == 35982 && tcp.flags.reset == 1' }).map((r) => Number(r[0]));
+  assert.deepEqual(rst.doc.findings[0].evidence.frames, rstFrames);
+
+  // The login connections: failed logins, no block.
+  const logins = doctor(['--display-filter', 'tcp.port in {35970, 35974, 35976}']);
+  assert.deepEqual(logins.doc.findings.map((f) => f.id), ['auth.failed']);
+  const loginStreams = new Set(tsharkFields(seed, ['tcp.stream'], { filter: 'tcp.port in {35970, 35974, 35976}' }).map((r) => Number(r[0])));
+  for (const s of logins.doc.findings[0].evidence.streams) assert.ok(loginStreams.has(s), `stream ${s}`);
+
+  // A filter on analysis/flags selects by what one-pass tshark sees: the RST packets' connections.
+  const byRst = doctor(['-Y', 'tcp.flags.reset == 1 && ip.ttl == 255']);
+  assert.deepEqual(byRst.doc.findings.map((f) => f.id), ['tcp.rst.forged']);
+  assert.equal(byRst.doc.findings[0].evidence.streams.length, 3);
+
+  // Nothing selected: nothing found, exit 0.
+  const none = doctor(['-Y', 'tcp.port == 1']);
+  assert.deepEqual(none.doc.findings, []);
+  assert.equal(none.status, 0);
+});
+
+test('doctor -Y with an invalid filter: exit 2, message with the position', () => {
+  const r = wiresage(['doctor', seed, '-Y', 'tcp.port == 1521 &&'], { allowFail: true });
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^wiresage doctor: invalid display filter: .*\n {4}tcp\.port == 1521 &&\n {4}.*\^/);
+});
