@@ -328,6 +328,7 @@ export function compareWithTshark(
         if ((theirs && truncated[i] === null) || (mine && row[2] === '')) mismatches.push({ frame: i + 1, field: '_ws.short', ours: truncated[i] ?? '', tshark: row[2], protocols: row[0] });
         const values: Record<string, string> = {};
         names.forEach((n, j) => (values[n] = row[context.length + j] ?? ''));
+        values['frame.protocols'] = row[0];
         if (skip?.(values)) return;
         compared++;
         const chain = row[0].split(':');

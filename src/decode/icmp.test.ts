@@ -186,7 +186,11 @@ const CORPUS = [
 test('tshark agrees on the ICMP fields of corpus captures', { skip: noTshark }, async () => {
   const frames = await corpusFrames(CORPUS);
   if (!frames.length) return;
-  const { compared, mismatches } = compareWithTshark(frames, [...ICMP_FIELDS, ...NESTING.filter((n) => n !== 'data.len')]);
+  // macsec-integonly.pcap: tshark 4.0 leaves the 16-byte MACsec ICV inside the IP layer it hands
+  // on, so its ICMP reads the ICV as RFC 4884 extension objects past the IP total length;
+  // wiresage ends the secure data before the ICV (IEEE 802.1AE §8.1). Those frames are left out.
+  const { compared, mismatches } = compareWithTshark(frames, [...ICMP_FIELDS, ...NESTING.filter((n) => n !== 'data.len')],
+    (values) => (values['frame.protocols'] ?? '').includes('macsec'));
   assert.ok(compared > 50, `compared ${compared} packets`);
   assert.deepEqual(mismatches, [], describe(mismatches));
 });

@@ -21,6 +21,7 @@ import { etherTypeNames } from './ethernet.js';
 import { ipv4 } from './ipv4.js';
 import { ipv6 } from './ipv6.js';
 import type { Packet } from './packet.js';
+import { ppp } from './ppp.js';
 
 const HEADER = 4;
 export const LINKTYPE_NULL = 0;
@@ -75,7 +76,7 @@ export const loopback = registerDissector({
     if (lim - o >= 2 && isPppHdlc(p, b, o)) {
       p.end[layer] = o;
       p.nextStart = o;
-      return data.id;
+      return ppp.id;
     }
     if (lim - o < HEADER) {
       p.markShort(layer, o + HEADER, 'Loopback header shorter than 4 bytes');
