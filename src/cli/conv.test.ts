@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { generateCapture, noTshark, repoRoot, wiresage } from '../testing/tshark.js';
+import { generateCapture, noTshark, repoRoot, tsharkText, wiresage } from '../testing/tshark.js';
 import { tcpFrame, writePcap, type TcpSpec } from '../flows/synthetic.js';
 import { collectConversations, convTable, sortRows } from './conv.js';
 
@@ -62,11 +61,6 @@ test('conv: application summary per connection, not per port pair (port reuse st
   }
 });
 
-/** tshark's conversation table with a tap filter (what `conv -Y FILTER` counts). */
-function tsharkConv(file: string, kind: string, filter: string): string {
-  return spawnSync('tshark', ['-n', '-r', file, '-q', '-z', `conv,${kind},${filter}`], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } }).stdout;
-}
-
 test('conv -Y counts only matching packets, as tshark -z conv,tcp|udp|ip,FILTER (analysis over every packet)', { skip: noTshark, timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-conv-y-'));
   try {
@@ -82,7 +76,7 @@ test('conv -Y counts only matching packets, as tshark -z conv,tcp|udp|ip,FILTER 
     ];
     for (const [file, kind, filter] of cases) {
       const ours = wiresage(['conv', file, `--${kind}`, '--tshark', '-Y', filter]).stdout;
-      const theirs = tsharkConv(file, kind, filter);
+      const theirs = tsharkText(['-n', '-r', file, '-q', '-z', `conv,${kind},${filter}`]);
       assert.equal(ours, theirs, `${file} ${kind} ${filter}`);
       // Something is selected, and less than everything (the filter really restricts).
       const rows = (t: string) => t.split('\n').filter((l) => / <-> /.test(l)).length;

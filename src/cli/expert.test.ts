@@ -5,30 +5,14 @@
  * application dissectors raise are not all tshark's yet), section totals included.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { generateCapture, noTshark, repoRoot, wiresage } from '../testing/tshark.js';
+import { expertTcpRows as tcpRows, generateCapture, noTshark, repoRoot, tsharkText, wiresage } from '../testing/tshark.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wiresage-expert-y-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Each TCP row with its severity section; the other protocols' rows left out. */
-function tcpRows(text: string): string[] {
-  const out: string[] = [];
-  let section = '';
-  for (const line of text.split('\n')) {
-    if (/^\w+ \(\d+\)$/.test(line)) section = line.split(' ')[0];
-    else if (/ TCP {2}/.test(line)) out.push(`${section} ${line}`);
-  }
-  return out;
-}
-
-function tsharkExpert(file: string, filter: string): string {
-  return spawnSync('tshark', ['-n', '-r', file, '-q', '-z', `expert,${filter}`], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } }).stdout;
-}
 
 test('expert -Y equals tshark -z expert,FILTER on the TCP items (port, analysis, flags filters)', { skip: noTshark, timeout: 120_000 }, () => {
   const gen = generateCapture(join(dir, 'gen.pcap'), 6000, 4, ['--stress', '4']);
@@ -43,7 +27,7 @@ test('expert -Y equals tshark -z expert,FILTER on the TCP items (port, analysis,
   ];
   for (const [file, filter] of cases) {
     const ours = wiresage(['expert', file, '--tshark', '-Y', filter]).stdout;
-    const theirs = tcpRows(tsharkExpert(file, filter));
+    const theirs = tcpRows(tsharkText(['-n', '-r', file, '-q', '-z', `expert,${filter}`]));
     assert.ok(theirs.length > 0, `${filter}: tshark counted nothing`);
     assert.deepEqual(tcpRows(ours), theirs, `${file} ${filter}`);
     assert.notDeepEqual(tcpRows(ours), tcpRows(wiresage(['expert', file, '--tshark']).stdout), `${filter} restricted nothing`);

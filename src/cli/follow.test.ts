@@ -5,19 +5,14 @@
  * `tshark -q -z follow,tcp,ascii,N`.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { generateCapture, noTshark, repoRoot, tsharkFields, wiresage } from '../testing/tshark.js';
+import { generateCapture, noTshark, repoRoot, tsharkFields, tsharkText, wiresage } from '../testing/tshark.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wiresage-follow-y-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function tsharkFollow(file: string, stream: string): string {
-  return spawnSync('tshark', ['-n', '-r', file, '-q', '-z', `follow,tcp,ascii,${stream}`], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } }).stdout;
-}
 
 test('follow -Y follows the stream of the first matching packet, as tshark shows that stream', { skip: noTshark, timeout: 120_000 }, () => {
   const gen = generateCapture(join(dir, 'gen.pcap'), 6000, 5, ['--stress', '4']);
@@ -35,7 +30,7 @@ test('follow -Y follows the stream of the first matching packet, as tshark shows
     seen.add(`${file} ${stream}`);
     const ours = wiresage(['follow', file, '-Y', filter]).stdout;
     assert.match(ours, new RegExp(`^Filter: tcp\\.stream eq ${stream}$`, 'm'), filter);
-    assert.equal(ours, tsharkFollow(file, stream), `${file} ${filter}`);
+    assert.equal(ours, tsharkText(['-n', '-r', file, '-q', '-z', `follow,tcp,ascii,${stream}`]), `${file} ${filter}`);
   }
   assert.ok(seen.size >= 3, 'the filters pick different streams');
 });

@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { openCapture } from '../file/open.js';
-import { generateCapture, noTshark, tsharkFields, wiresage } from '../testing/tshark.js';
+import { expertTcpRows, generateCapture, noTshark, tsharkFields, tsharkText, wiresage } from '../testing/tshark.js';
 import { FlowEngine } from './engine.js';
 import { noteFieldNames, noteFieldText } from './note-fields.js';
 
@@ -89,9 +88,7 @@ test('read -T fields through the Decoder: tcp.stream, relative numbers, analysis
   assert.ok(compared > t.length * 0.8, `compared ${compared} of ${t.length}`);
 });
 
-function tshark(args: string[]): string {
-  return spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } }).stdout;
-}
+const tshark = tsharkText;
 
 test('conv --tshark prints tshark -z conv,tcp and conv,udp exactly', { skip: noTshark }, () => {
   for (const file of [gen(1, 1), gen(3, 3)]) {
@@ -124,16 +121,7 @@ test('expert: TCP rows equal tshark -z expert (counts, severities, order)', { sk
   for (const file of [gen(1, 1), gen(4, 4)]) {
     const t = tshark(['-n', '-r', file, '-q', '-z', 'expert']);
     const ours = wiresage(['expert', file, '--tshark']).stdout;
-    const tcpRows = (text: string) => {
-      const out: string[] = [];
-      let section = '';
-      for (const line of text.split('\n')) {
-        if (/^\w+ \(\d+\)$/.test(line)) section = line.split(' ')[0];
-        else if (/ TCP {2}/.test(line)) out.push(`${section} ${line}`);
-      }
-      return out;
-    };
-    assert.deepEqual(tcpRows(ours), tcpRows(t));
+    assert.deepEqual(expertTcpRows(ours), expertTcpRows(t));
   }
 });
 

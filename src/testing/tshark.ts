@@ -42,6 +42,22 @@ export function tsharkFields(file: string, fields: string[], o: TsharkOptions = 
   return rows(out.stdout ?? '');
 }
 
+/** tshark's standard output for `args` (statistics taps: `-q -z …`), in the C locale and UTC. */
+export function tsharkText(args: string[]): string {
+  return spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } }).stdout;
+}
+
+/** The TCP rows of a `-z expert` table, each prefixed by its severity section (other protocols left out). */
+export function expertTcpRows(text: string): string[] {
+  const out: string[] = [];
+  let section = '';
+  for (const line of text.split('\n')) {
+    if (/^\w+ \(\d+\)$/.test(line)) section = line.split(' ')[0];
+    else if (/ TCP {2}/.test(line)) out.push(`${section} ${line}`);
+  }
+  return out;
+}
+
 /** Runs the built wiresage CLI and returns its stdout (throws with stderr on failure unless allowed). */
 export function wiresage(args: string[], opts: { allowFail?: boolean; input?: Buffer } = {}): { stdout: string; stderr: string; status: number } {
   const r = spawnSync(process.execPath, [join(repoRoot, 'dist/cli/main.js'), ...args], {
