@@ -188,7 +188,7 @@ test('real lossy TCP through a router namespace: every flow field, conv and foll
   }
 });
 
-test('loopback: real connections with node net, no loss: fields equal tshark, SF states', { skip: canRun, timeout: 60000 }, async () => {
+test('loopback: real connections with node net, no loss: fields equal tshark, SF states', { skip: canRun, timeout: 60000 }, async (ctx) => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-lo-'));
   const file = join(dir, 'lo.pcap');
   const ns = `${P}l`;
@@ -196,9 +196,11 @@ test('loopback: real connections with node net, no loss: fields equal tshark, SF
   try {
     sh('ip', ['netns', 'add', ns]);
     inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
-    const dump = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-U', '--immediate-mode', '-i', 'lo', '-w', file, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A 16 MiB buffer: on a loaded machine the kernel may otherwise drop some of the 50 KB answers.
+    const dump = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-U', '--immediate-mode', '-B', '16384', '-i', 'lo', '-w', file, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] });
     procs.push(dump);
-    await new Promise<void>((resolve) => dump.stderr!.on('data', (d) => String(d).includes('listening') && resolve()));
+    let dumpErr = '';
+    await new Promise<void>((resolve) => dump.stderr!.on('data', (d) => { dumpErr += String(d); if (dumpErr.includes('listening')) resolve(); }));
     const script = `
       const net = require('net');
       const srv = net.createServer((c) => { c.on('data', (d) => c.end(Buffer.alloc(50000, 65))); }).listen(9000, '127.0.0.1', async () => {
@@ -207,7 +209,8 @@ test('loopback: real connections with node net, no loss: fields equal tshark, SF
       });`;
     const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { encoding: 'utf8', timeout: 30000 });
     assert.equal(r.status, 0, r.stderr);
-    await new Promise((res) => setTimeout(res, 300));
+    // Time for the last FINs to reach the capture before it stops.
+    await new Promise((res) => setTimeout(res, 1000));
     dump.kill('SIGINT');
     await new Promise((res) => dump.once('exit', res));
     const fields = [...noteFieldNames];
@@ -223,7 +226,10 @@ test('loopback: real connections with node net, no loss: fields equal tshark, SF
     reader.close();
     const states = wiresage(['conv', file, '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(states.length, 4);
-    for (const s of states) assert.equal(s.connState, 'SF', `stream ${s.stream} history ${s.history}`);
+    // Zeek's SF needs every FIN captured: only asserted when tcpdump lost nothing (its exit summary).
+    const dropped = Number(/(\d+) packets? dropped by kernel/.exec(dumpErr)?.[1] ?? '0');
+    if (dropped === 0) for (const s of states) assert.equal(s.connState, 'SF', `stream ${s.stream} history ${s.history}`);
+    else ctx.diagnostic(`tcpdump dropped ${dropped} packets: connection states not asserted`);
   } finally {
     teardown(procs);
     spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
