@@ -87,6 +87,13 @@ export const tcpPreferences = { verifyChecksum: false };
  */
 export const tcpAnalysisHook: { fn?: (p: Packet, layer: number, s: Sink, at: 'ports' | 'seq' | 'window' | 'end') => boolean } = {};
 
+/**
+ * Where TCP desegmentation (src/protocols/desegment.ts) plugs in: `close` sees each segment
+ * without payload (a FIN, RST or SYN releases what its connection held), `tree` adds the
+ * segment-data and reassembled-segments items at the end of the TCP tree.
+ */
+export const tcpDesegmentHook: { close?: (p: Packet, layer: number) => void; tree?: (p: Packet, layer: number, s: Sink) => void } = {};
+
 /** Flag letters as Wireshark's `tcp.flags.str` (12 positions, `·` when clear). */
 export function tcpFlagString(flags: number): string {
   const letters = 'RRRACEUAPRSF';
@@ -135,7 +142,11 @@ export const tcp = registerDissector({
     p.end[layer] = o + hl;
     if (!p.isQuoted(layer)) p.transportLayer = layer;
     p.nextStart = o + hl;
-    if (o + hl >= p.limit[layer] || p.transportOnly) return STOP;
+    if (o + hl >= p.limit[layer]) {
+      tcpDesegmentHook.close?.(p, layer);
+      return STOP;
+    }
+    if (p.transportOnly) return STOP;
     const byPort = tcpPorts.get(Math.min(u16(b, o), u16(b, o + 2)));
     const next = byPort !== STOP ? byPort : tcpPorts.get(Math.max(u16(b, o), u16(b, o + 2)));
     if (next !== STOP) return next;
@@ -239,6 +250,7 @@ export const tcp = registerDissector({
       s.pop();
     }
     hook?.(p, layer, s, 'end');
+    tcpDesegmentHook.tree?.(p, layer, s);
   },
 });
 
@@ -344,3 +356,119 @@ function optionLabel(b: Uint8Array, kind: number, at: number, len: number): stri
 }
 
 ipProtocols.add(6, tcp);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+// The flow engine's note (relative numbers, scaled window, analysis bits) is read when present.
+import {
+  A_ACK_LOST_PACKET, A_DUPLICATE_ACK, A_FAST_RETRANSMISSION, A_KEEP_ALIVE, A_KEEP_ALIVE_ACK, A_LOST_PACKET, A_OUT_OF_ORDER,
+  A_RETRANSMISSION, A_REUSED_PORTS, A_SPURIOUS_RETRANSMISSION, A_WINDOW_FULL, A_WINDOW_UPDATE, A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE,
+  A_ZERO_WINDOW_PROBE_ACK, TcpNote,
+} from '../flows/tcp-analysis.js';
+
+/**
+ * The tags packet-tcp.c's `tcp_print_sequence_number_analysis` puts in front of the Info text,
+ * in the order it prepends them (each one lands in front of the ones before it).
+ */
+const analysisTags: Array<[number, string]> = [
+  [A_REUSED_PORTS, 'TCP Port numbers reused'],
+  [A_LOST_PACKET, 'TCP Previous segment not captured'],
+  [A_ACK_LOST_PACKET, 'TCP ACKed unseen segment'],
+  [A_KEEP_ALIVE, 'TCP Keep-Alive'],
+  [A_DUPLICATE_ACK, 'TCP Dup ACK'],
+  [A_ZERO_WINDOW, 'TCP ZeroWindow'],
+  [A_ZERO_WINDOW_PROBE, 'TCP ZeroWindowProbe'],
+  [A_ZERO_WINDOW_PROBE_ACK, 'TCP ZeroWindowProbeAck'],
+  [A_KEEP_ALIVE_ACK, 'TCP Keep-Alive ACK'],
+  [A_RETRANSMISSION, 'TCP Retransmission'],
+  [A_SPURIOUS_RETRANSMISSION, 'TCP Spurious Retransmission'],
+  [A_FAST_RETRANSMISSION, 'TCP Fast Retransmission'],
+  [A_OUT_OF_ORDER, 'TCP Out-Of-Order'],
+  [A_WINDOW_UPDATE, 'TCP Window Update'],
+  [A_WINDOW_FULL, 'TCP Window Full'],
+];
+
+/**
+ * The Info tags of a segment's analysis bits (`[TCP Retransmission] `…), empty when none. A fast
+ * or spurious retransmission is tagged as that only, as Wireshark does.
+ */
+export function tcpAnalysisText(a: number, dupAckFrame = 0, dupAckNum = 0): string {
+  if (!a) return '';
+  let s = '';
+  for (const [bit, text] of analysisTags) {
+    if (!(a & bit)) continue;
+    if (bit === A_RETRANSMISSION && a & (A_FAST_RETRANSMISSION | A_SPURIOUS_RETRANSMISSION)) continue;
+    // packet-tcp.c numbers a duplicate ACK: `[TCP Dup ACK 5#1] ` (the ACK it repeats, then which repeat).
+    s = `[${bit === A_DUPLICATE_ACK && dupAckNum ? `${text} ${dupAckFrame}#${dupAckNum}` : text}] ${s}`;
+  }
+  return s;
+}
+
+/** Flag names as packet-tcp.c's `tcp_flags_to_str`: lowest bit first, then the reserved bits. */
+const infoFlagNames = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'AE'];
+
+function infoFlags(flags: number): string {
+  let s = '';
+  for (let i = 0; i < infoFlagNames.length; i++) if (flags & (1 << i)) s += s ? `, ${infoFlagNames[i]}` : infoFlagNames[i];
+  if (flags & 0xe00) s += s ? ', Reserved' : 'Reserved';
+  return s || '<None>';
+}
+
+/**
+ * The option texts packet-tcp.c appends (` MSS=1460`, ` SACK_PERM`, ` TSval=… TSecr=…`, ` WS=128`,
+ * ` SLE=… SRE=…` relative to the peer's first sequence number when `sackBase` is known).
+ */
+function optionsInfo(b: Uint8Array, start: number, length: number, cap: number, sackBase: number | undefined): string {
+  let s = '';
+  walkOptions(b, start, length, cap, false, (kind, at, len) => {
+    if (at + len > cap) return false;
+    switch (kind) {
+      case 2: if (len === 4) s += ` MSS=${u16(b, at + 2)}`; break;
+      case 3: if (len === 3) s += ` WS=${2 ** Math.min(b[at + 2], 14)}`; break;
+      case 4: if (len === 2) s += ' SACK_PERM'; break;
+      case 8: if (len === 10) s += ` TSval=${u32(b, at + 2)} TSecr=${u32(b, at + 6)}`; break;
+      case 5:
+        for (let e = at + 2; e + 8 <= at + len; e += 8) {
+          const left = sackBase === undefined ? u32(b, e) : (u32(b, e) - sackBase) >>> 0;
+          const right = sackBase === undefined ? u32(b, e + 4) : (u32(b, e + 4) - sackBase) >>> 0;
+          s += ` SLE=${left} SRE=${right}`;
+        }
+        break;
+      case 34: s += len === 2 ? ' TFO=R' : ' TFO=C'; break;
+    }
+    return true;
+  });
+  return s;
+}
+
+/**
+ * `43210 → 80 [SYN] Seq=0 Win=64240 Len=0 MSS=1460 …` as dissect_tcp writes it: relative
+ * numbers and the scaled window from the flow engine's note (raw ones without it), the analysis
+ * tags in front (fenced, so the application layer's text replaces only what follows them).
+ */
+tcp.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const cap = Math.min(b.length, p.limit[layer]);
+  col.setProtocol('TCP');
+  col.clear();
+  if (cap < o + 4) return;
+  col.append(`${u16(b, o)} \u2192 ${u16(b, o + 2)}`);
+  if (cap < o + 13) return;
+  const hl = (b[o + 12] >> 4) * 4;
+  if (hl < MIN_HEADER) {
+    col.append(`, bogus TCP header length (${hl}, must be at least ${MIN_HEADER})`);
+    return;
+  }
+  if (cap < o + MIN_HEADER) return;
+  const n = p.transportLayer === layer && p.flow instanceof TcpNote && p.flow.valid ? p.flow : null;
+  const flags = u16(b, o + 12) & 0x0fff;
+  let text = ` [${infoFlags(flags)}] Seq=${n ? n.seq : u32(b, o + 4)}`;
+  if (flags & 0x10) text += ` Ack=${n ? n.ack : u32(b, o + 8)}`;
+  text += ` Win=${n ? n.window : u16(b, o + 14)}`;
+  if (flags & 0x20) text += ` Urg=${u16(b, o + 18)}`;
+  const seglen = tsharkSegmentLength(p, layer);
+  if (seglen >= 0) text += ` Len=${seglen}`;
+  if (hl > MIN_HEADER) text += optionsInfo(b, o + MIN_HEADER, hl - MIN_HEADER, cap, n ? (n.ackRaw - n.ack) >>> 0 : undefined);
+  col.append(text);
+  if (n && n.analysis) col.prependFence(tcpAnalysisText(n.analysis, n.dupackFrame, n.dupackNum));
+};

@@ -5,8 +5,11 @@
  * bytes are there to tell), and its decode makes one layer per PDU, so several PDUs in one
  * segment show as several protocol items, as in tshark.
  *
- * A PDU cut at the end of the range is not malformed: it continues in later segments and needs
- * reassembly (the flow engine will hand reassembled PDUs as a new buffer, `p.addBuffer`).
+ * A PDU cut at the end of the range is not malformed: it continues in later segments. In a
+ * sequential pass it is held and reassembled (src/protocols/desegment.ts: the segment that
+ * completes it carries it as a new buffer, `p.addBuffer`); where tshark would not reassemble
+ * either (out-of-order decoding, a segment cut by the snaplen) the layer shows the cut PDU with
+ * `<proto>.needs_reassembly`, and the bytes that continue it `<proto>.continuation`.
  * A cut by the snaplen is "packet size limited during capture".
  */
 import { defineField, type FieldDef } from '../fields/field.js';
@@ -14,6 +17,7 @@ import type { Sink } from '../fields/sink.js';
 import { GENERATED } from '../fields/value.js';
 import { MAX_LAYERS, type Packet } from '../decode/packet.js';
 import { STOP } from '../decode/dissector.js';
+import { holdPdu, restOfSegment } from './desegment.js';
 
 /** Returns the bytes the PDU at `off` needs, or undefined when `avail` bytes cannot tell. */
 export type PduLength = (buf: Uint8Array, off: number, avail: number) => number | undefined;
@@ -36,6 +40,12 @@ export const PDU_CONTINUATION = 2;
 export function endPdu(p: Packet, layer: number, length: number | undefined, self: number): number {
   const o = p.start[layer];
   const limit = p.limit[layer];
+  // A PDU cut at the segment's end is held for the following segments (src/protocols/desegment.ts).
+  if ((length === undefined || o + length > limit) && holdPdu(p, layer, length)) return STOP;
+  if (length !== undefined && o + length === limit && p.bufIndex[layer] !== 0 && restOfSegment(p, layer)) {
+    p.end[layer] = limit;
+    return self;
+  }
   if (length === undefined || o + length >= limit) {
     p.end[layer] = limit;
     if (length !== undefined && o + length > p.bufferOf(layer).length && o + length <= limit) {

@@ -14,6 +14,7 @@ import { defineFields } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED } from '../fields/value.js';
 import { addNeedsReassembly, capturedEnd, definePduFields, endPdu } from './_pdu.js';
+import { resumePdu } from './desegment.js';
 import { conversationOf, mayUpdate, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME } from './conversation-state.js';
 
 export const DNS_PORT = 53;
@@ -228,6 +229,7 @@ export const dns = registerDissector({
   name: 'dns',
   display: 'Domain Name System',
   decode(p, layer) {
+    if (resumePdu(p, layer)) return STOP;
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     const end = capturedEnd(p, layer);

@@ -11,6 +11,7 @@ import { defineFields, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
+import { resumePdu } from './desegment.js';
 import { conversationOf, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME, type AppConversationState } from './conversation-state.js';
 
 export const HTTP_PORTS = [80, 8080];
@@ -185,6 +186,7 @@ export const http = registerDissector({
   name: 'http',
   display: 'Hypertext Transfer Protocol',
   decode(p, layer) {
+    if (resumePdu(p, layer)) return STOP;
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     const end = capturedEnd(p, layer);
@@ -198,8 +200,10 @@ export const http = registerDissector({
     const h = st ? stateOf(st) : undefined;
     const headOnly = response && h !== undefined && h.pending.length > 0 && h.pending[0].startsWith('HEAD ');
     const length = pduLength(b, o, end - o, headOnly);
-    if (st && h && mayUpdate(st, p, layer)) learn(st, h, b, o, end, response);
-    return endPdu(p, layer, length, http.id);
+    const next = endPdu(p, layer, length, http.id);
+    // A message held for reassembly (layer removed) is learnt from once it is whole.
+    if (p.layers > layer && st && h && mayUpdate(st, p, layer)) learn(st, h, b, o, end, response);
+    return next;
   },
   summary(p, layer) {
     const b = p.bufferOf(layer);
@@ -296,13 +300,23 @@ function treeMessage(s: Sink, b: Uint8Array, o: number, end: number): void {
       s.add(f.chunk_size, b, pos, line - pos, size);
       body += ascii(b, line + 2, Math.min(end, line + 2 + size));
     }
-    if (body) s.add(f.file_data, b, he, (e < 0 ? end : e) - he, body);
+    if (body) s.add(f.file_data, b, he, (e < 0 ? end : e) - he, asciiString(body));
     if (e < 0) addNeedsReassembly(s, httpPduFields, b, o, end - o, undefined);
     return;
   }
   const bodyEnd = contentLength >= 0 ? Math.min(end, he + contentLength) : end;
-  if (bodyEnd > he) s.add(f.file_data, b, he, bodyEnd - he, ascii(b, he, bodyEnd));
+  if (bodyEnd > he) s.add(f.file_data, b, he, bodyEnd - he, asciiString(ascii(b, he, bodyEnd)));
   if (contentLength >= 0 && he + contentLength > end) addNeedsReassembly(s, httpPduFields, b, o, end - o, he - o + contentLength);
+}
+
+/**
+ * A body as Wireshark shows an ASCII string field: up to the first NUL, each byte above 0x7f
+ * as U+FFFD.
+ */
+function asciiString(text: string): string {
+  const nul = text.indexOf('\0');
+  const cut = nul < 0 ? text : text.slice(0, nul);
+  return cut.replace(/[\x80-\xff]/g, '\ufffd');
 }
 
 function learn(st: AppConversationState, h: HttpState, b: Uint8Array, o: number, end: number, response: boolean): void {

@@ -15,6 +15,7 @@ import { defineField, defineFields } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, LITTLE_ENDIAN } from '../fields/value.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfByte, MASK } from './_pdu.js';
+import { resumePdu } from './desegment.js';
 import {
   conversationOf, endpoints, type EndpointId, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
   type AppConversationState,
@@ -174,20 +175,21 @@ export const mysql = registerDissector({
   name: 'mysql',
   display: 'MySQL Protocol',
   decode(p, layer) {
-    const b = p.bufferOf(layer);
-    const o = p.start[layer];
-    const end = capturedEnd(p, layer);
     const st = conversationOf(p);
     const m = st ? stateOf(st) : undefined;
     if (m && m.tlsAfterFrame && (p.number > m.tlsAfterFrame || (p.number === m.tlsAfterFrame && layer > m.tlsLayer))) {
       // After the SSL request the conversation is TLS.
       const tls = tlsDissector();
       if (tls !== STOP) {
-        p.end[layer] = o;
-        p.nextStart = o;
+        p.end[layer] = p.start[layer];
+        p.nextStart = p.start[layer];
         return tls;
       }
     }
+    if (resumePdu(p, layer)) return STOP;
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const end = capturedEnd(p, layer);
     const length = pduLength(b, o, end - o);
     if (st && m && length !== undefined && o + length <= end && mayUpdate(st, p, layer)) learn(st, m, p, layer, b, o, o + length);
     return endPdu(p, layer, length, mysql.id);

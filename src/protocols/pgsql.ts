@@ -15,6 +15,7 @@ import { defineFields } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { HIDDEN } from '../fields/value.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfByte, MASK } from './_pdu.js';
+import { resumePdu } from './desegment.js';
 import {
   conversationOf, endpoints, type EndpointId, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
   type AppConversationState,
@@ -136,19 +137,20 @@ export const pgsql = registerDissector({
   name: 'pgsql',
   display: 'PostgreSQL',
   decode(p, layer) {
-    const b = p.bufferOf(layer);
-    const o = p.start[layer];
-    const end = capturedEnd(p, layer);
     const st = conversationOf(p);
     const m = st ? stateOf(st) : undefined;
     if (m && m.tlsAfterFrame && (p.number > m.tlsAfterFrame || (p.number === m.tlsAfterFrame && layer > m.tlsLayer))) {
       const tls = tlsDissector();
       if (tls !== STOP) {
-        p.end[layer] = o;
-        p.nextStart = o;
+        p.end[layer] = p.start[layer];
+        p.nextStart = p.start[layer];
         return tls;
       }
     }
+    if (resumePdu(p, layer)) return STOP;
+    const b = p.bufferOf(layer);
+    const o = p.start[layer];
+    const end = capturedEnd(p, layer);
     const frontend = isFrontend(m);
     if (m?.sslRequested && !frontend && end - o >= 1 && (b[o] === 0x53 || b[o] === 0x4e)) {
       // The one-byte answer to SSLRequest: 'S' means TLS from the next byte on.

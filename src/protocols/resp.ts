@@ -7,10 +7,11 @@
  * `(`, `!`, `=`, `>`, `|`). Inline commands (`PING\r\n`) are one line. Replies are matched to
  * commands in order (pipelining). AUTH and HELLO … AUTH arguments are masked.
  */
-import { registerDissector, tcpPorts } from '../decode/dissector.js';
+import { registerDissector, STOP, tcpPorts } from '../decode/dissector.js';
 import { defineFields } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
+import { resumePdu } from './desegment.js';
 import {
   conversationOf, endpoints, type EndpointId, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
   type AppConversationState,
@@ -139,6 +140,7 @@ export const resp = registerDissector({
   name: 'resp',
   display: 'REdis Serialization Protocol',
   decode(p, layer) {
+    if (resumePdu(p, layer)) return STOP;
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     const end = capturedEnd(p, layer);

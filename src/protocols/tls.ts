@@ -15,6 +15,7 @@ import type { Packet } from '../decode/packet.js';
 import { defineFields } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu } from './_pdu.js';
+import { resumePdu } from './desegment.js';
 import { conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME, type AppConversationState, type EndpointId } from './conversation-state.js';
 
 export const TLS_PORTS = [443, 8443, 465, 636, 853, 993, 995];
@@ -142,6 +143,7 @@ export const tls = registerDissector({
   name: 'tls',
   display: 'Transport Layer Security',
   decode(p, layer) {
+    if (resumePdu(p, layer)) return STOP;
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     const end = capturedEnd(p, layer);
@@ -153,11 +155,20 @@ export const tls = registerDissector({
     const length = pduLength(b, o, end - o);
     const type = b[o];
     // Application data needs no state: the common case costs two checks.
-    if (type !== APPLICATION_DATA && length !== undefined && end - o >= RECORD_HEADER) {
+    const next = endPdu(p, layer, length, tls.id);
+    if (p.layers === layer && (layer === 0 || p.proto[layer - 1] !== tls.id)) {
+      // Held for reassembly at the start of the segment: tshark has already added its (empty)
+      // TLS item when it finds the first record incomplete.
+      p.layers = layer + 1;
+      p.end[layer] = p.start[layer];
+      return STOP;
+    }
+    // A record held for reassembly (layer removed) is learnt from once it is whole.
+    if (type !== APPLICATION_DATA && length !== undefined && end - o >= RECORD_HEADER && p.layers > layer) {
       const st = conversationOf(p);
       if (st && mayUpdate(st, p, layer)) learn(st, stateOf(st), p, layer, b, o, Math.min(end, o + length));
     }
-    return endPdu(p, layer, length, tls.id);
+    return next;
   },
   summary(p, layer) {
     const b = p.bufferOf(layer);
@@ -171,6 +182,7 @@ export const tls = registerDissector({
     const o = p.start[layer];
     const end = Math.min(p.end[layer], b.length);
     const f = tlsFields;
+    if (end === o) return; // the first record of the segment is held for reassembly
     if (end - o >= 3 && !isRecordHeader(b, o, end)) {
       addContinuation(s, tlsPduFields, b, o, end);
       return;

@@ -22,6 +22,7 @@ import { GENERATED, HIDDEN } from '../fields/value.js';
 import {
   addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, MASK,
 } from './_pdu.js';
+import { resumePdu } from './desegment.js';
 import {
   conversationOf, endpoints, type EndpointId, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
   type AppConversationState,
@@ -301,6 +302,7 @@ export const tns = registerDissector({
   name: 'tns',
   display: 'Transparent Network Substrate Protocol',
   decode(p, layer) {
+    if (resumePdu(p, layer)) return STOP;
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     const end = capturedEnd(p, layer);

@@ -1,0 +1,465 @@
+/**
+ * TCP desegmentation for the stream protocols, as Wireshark 4.0's `tcp_dissect_pdus` /
+ * `desegment_tcp` with its default preferences (`tcp.desegment_tcp_streams` on,
+ * `tcp.reassemble_out_of_order` off): a PDU that needs more bytes than its segment carries is
+ * held per connection direction; the segments that only continue it carry no application layer
+ * (`frame.protocols` ends at `tcp`, tshark's "[TCP segment of a reassembled PDU]"); the segment
+ * that completes it gets the whole PDU as a reassembled buffer (`p.addBuffer`, as IP fragment
+ * reassembly), with tshark's `tcp.segments` items, and the bytes after it in that segment are
+ * dissected as the next PDUs.
+ *
+ * How the pieces fit (Wireshark's msp, "multi-segment PDU"):
+ * - a dissector's `decode` calls {@link resumePdu} first: a segment continuing a held PDU is
+ *   taken in (only its new bytes: retransmitted ones are not added twice) and either stays held
+ *   (the layer is removed) or completes the PDU (the layer is moved onto the reassembled buffer);
+ * - `endPdu` (src/protocols/_pdu.ts) calls {@link holdPdu} for a PDU cut at the end of its
+ *   segment, and {@link restOfSegment} after the last PDU of a reassembled buffer;
+ * - a PDU whose length is not known yet (HTTP headers still incomplete, a TLS record header cut)
+ *   takes whole segments (Wireshark's DESEGMENT_ONE_MORE_SEGMENT) and the dissector runs again
+ *   over what was gathered until it can tell.
+ *
+ * Desegmentation happens only in a sequential pass with the flow engine attached (`p.flow`
+ * set): decoding frames out of order (the web UI's pages) dissects each segment alone, with the
+ * `<proto>.needs_reassembly` / `<proto>.continuation` items, as before. Those items also remain
+ * where tshark does not reassemble either: a segment cut by the snaplen, a PDU beyond the limit.
+ *
+ * Memory is bounded: one held PDU per direction, at most {@link DesegmentLimits.maxPduBytes}
+ * bytes each (beyond: an expert item and no reassembly), all held PDUs together at most
+ * `maxHeldBytes` (oldest dropped first, with an expert item); a direction's PDU is released
+ * when it sends FIN or RST (a RST or SYN releases both directions).
+ *
+ * @example
+ * // in a stream protocol's decode, before reading its buffer:
+ * if (resumePdu(p, layer)) return STOP;
+ * const b = p.bufferOf(layer); // the reassembled PDU when this segment completed one
+ */
+import { defineFields } from '../fields/field.js';
+import type { Sink } from '../fields/sink.js';
+import { GENERATED } from '../fields/value.js';
+import { u16, u32 } from '../decode/bytes.js';
+import type { DecodeState, Packet } from '../decode/packet.js';
+import { tcp, tcpDesegmentHook } from '../decode/tcp.js';
+
+const FIN = 0x01;
+const SYN = 0x02;
+const RST = 0x04;
+
+export const desegmentFields = defineFields('tcp', {
+  segment_data: { display: 'TCP segment data', type: 'bytes' },
+  segments: { display: 'Reassembled TCP Segments', type: 'none', description: 'The segments whose bytes form the reassembled PDU' },
+  segment: { display: 'TCP Segment', type: 'framenum' },
+  'segment.count': { display: 'Segment count', type: 'uint32', base: 'dec' },
+  'reassembled.length': { display: 'Reassembled TCP length', type: 'uint32', base: 'dec' },
+  'reassembled.data': { display: 'Reassembled TCP Data', type: 'bytes' },
+  'desegment.limit': {
+    display: 'PDU not reassembled: limit reached', type: 'none',
+    description: 'wiresage: a PDU larger than the per-direction reassembly limit, or dropped to keep memory bounded; its segments are dissected alone',
+  },
+});
+
+/** Bounds of the desegmentation state of one decoder. */
+export interface DesegmentLimits {
+  /** Largest PDU held per direction (bytes). */
+  maxPduBytes: number;
+  /** All held PDUs of a decoder together (bytes); the oldest are dropped beyond it. */
+  maxHeldBytes: number;
+}
+
+/** Defaults: large enough for any certificate chain or result set seen in practice. */
+export const desegmentLimits: DesegmentLimits = { maxPduBytes: 16 * 1024 * 1024, maxHeldBytes: 256 * 1024 * 1024 };
+
+/** A PDU being gathered for one direction of one connection (Wireshark's msp). */
+class HeldPdu {
+  /** Raw sequence number of the PDU's first byte. */
+  seq = 0;
+  /** Bytes the PDU needs in all; -1 while unknown (then whole segments are taken). */
+  need = -1;
+  /** The bytes, contiguous from the PDU start up to `have`. */
+  data: Uint8Array = new Uint8Array(0);
+  have = 0;
+  /** Segments that contributed, in order: frame numbers and byte counts. */
+  readonly frames: number[] = [];
+  readonly lengths: number[] = [];
+  /** Pieces beyond a hole (a segment the capture lost or that comes late), by offset. */
+  later: Array<{ offset: number; bytes: Uint8Array; frame: number }> = [];
+  /** Addresses and ports of the direction (hash collisions are told apart by them). */
+  constructor(readonly key: number, readonly tuple: Uint8Array) {}
+
+  get held(): number {
+    let n = this.data.length;
+    for (const l of this.later) n += l.bytes.length;
+    return n;
+  }
+
+  /** Appends `bytes` at `offset` (at most `have`), growing the buffer by doubling. */
+  append(bytes: Uint8Array, offset: number): void {
+    const end = offset + bytes.length;
+    if (end > this.data.length) {
+      let size = Math.max(this.data.length * 2, 4096);
+      while (size < end) size *= 2;
+      if (this.need >= 0) size = Math.max(end, Math.min(size, this.need));
+      const grown = new Uint8Array(size);
+      grown.set(this.data.subarray(0, this.have));
+      this.data = grown;
+    }
+    this.data.set(bytes, offset);
+    if (end > this.have) this.have = end;
+    // Pieces that waited for this one.
+    for (let i = 0; i < this.later.length; ) {
+      const l = this.later[i];
+      if (l.offset <= this.have) {
+        this.later.splice(i, 1);
+        if (l.offset + l.bytes.length > this.have) {
+          this.frames.push(l.frame);
+          this.lengths.push(l.bytes.length);
+          this.append(l.bytes.subarray(this.have - l.offset), this.have);
+        }
+        i = 0;
+      } else i++;
+    }
+  }
+}
+
+/** What desegmentation did in the packet being decoded (kept in `p.notes`). */
+interface SegmentNote {
+  /** Bytes of the segment that went into a held PDU: offset and length pairs in buffer 0. */
+  segmentData: number[];
+  /** The PDU this segment completed, and where its buffer is. */
+  frames?: number[];
+  lengths?: number[];
+  buffer: number;
+  /** Raw sequence number of the reassembled buffer's first byte. */
+  baseSeq: number;
+  /** The rest of the segment after the completed PDU (buffer 0), or -1. */
+  restStart: number;
+  restEnd: number;
+}
+
+const NOTE = 'tcp.desegment';
+
+/** The desegmentation state of one decoder. */
+class Desegmenter {
+  /** Held PDUs by direction hash, oldest first. */
+  readonly held = new Map<number, HeldPdu>();
+  heldBytes = 0;
+
+  release(h: HeldPdu): void {
+    if (this.held.get(h.key) === h) {
+      this.held.delete(h.key);
+      this.heldBytes -= h.held;
+      active -= 1;
+    }
+  }
+}
+
+/** Number of PDUs held over all decoders: 0 keeps every check to one comparison. */
+let active = 0;
+
+const states = new WeakMap<DecodeState, Desegmenter>();
+let lastDecodeState: DecodeState | undefined;
+let lastDesegmenter: Desegmenter | undefined;
+
+function stateOf(p: Packet): Desegmenter {
+  if (p.state === lastDecodeState && lastDesegmenter) return lastDesegmenter;
+  let d = states.get(p.state);
+  if (!d) {
+    d = new Desegmenter();
+    states.set(p.state, d);
+  }
+  lastDecodeState = p.state;
+  lastDesegmenter = d;
+  return d;
+}
+
+/** Bytes of the direction key (source address, destination address, ports), reused. */
+const tupleScratch = new Uint8Array(36);
+let tupleLength = 0;
+
+/**
+ * Fills `tupleScratch` with the packet's direction (network layer addresses, TCP ports; with
+ * `reverse` the other direction) and returns its hash, or -1 when there is no IP layer.
+ */
+function directionKey(p: Packet, tl: number, reverse: boolean): number {
+  const net = p.netLayer;
+  if (net < 0) return -1;
+  const b = p.bufferOf(net);
+  const o = p.start[net];
+  const v6 = b[o] >> 4 === 6;
+  const size = v6 ? 16 : 4;
+  const src = o + (v6 ? 8 : 12);
+  const dst = src + size;
+  const t = p.bufferOf(tl);
+  const to = p.start[tl];
+  const first = reverse ? dst : src;
+  const second = reverse ? src : dst;
+  tupleScratch.set(b.subarray(first, first + size), 0);
+  tupleScratch.set(b.subarray(second, second + size), size);
+  const sport = u16(t, to);
+  const dport = u16(t, to + 2);
+  const pa = reverse ? dport : sport;
+  const pb = reverse ? sport : dport;
+  tupleScratch[2 * size] = pa >> 8;
+  tupleScratch[2 * size + 1] = pa & 255;
+  tupleScratch[2 * size + 2] = pb >> 8;
+  tupleScratch[2 * size + 3] = pb & 255;
+  tupleLength = 2 * size + 4;
+  // FNV-1a over the tuple.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tupleLength; i++) h = Math.imul(h ^ tupleScratch[i], 0x01000193);
+  return h >>> 0;
+}
+
+function sameTuple(h: HeldPdu): boolean {
+  if (h.tuple.length !== tupleLength) return false;
+  for (let i = 0; i < tupleLength; i++) if (h.tuple[i] !== tupleScratch[i]) return false;
+  return true;
+}
+
+/** The held PDU of the packet's direction (directionKey just computed), or undefined. */
+function heldFor(d: Desegmenter, key: number): HeldPdu | undefined {
+  const h = d.held.get(key);
+  return h && sameTuple(h) ? h : undefined;
+}
+
+/**
+ * True when segment desegmentation applies to `layer`: a sequential pass (the flow engine
+ * attached), the layer carried by TCP (not quoted in an ICMP error), its segment captured
+ * whole (tshark does not desegment a segment cut by the snaplen or an IP fragment it could not
+ * reassemble), in buffer 0 or in a buffer this module made for the packet.
+ */
+function applies(p: Packet, layer: number): boolean {
+  const tl = p.transportLayer;
+  if (p.flow === null || tl < 0 || layer <= tl || p.proto[tl] !== tcp.id || p.isQuoted(layer)) return false;
+  if (p.fragmentedBy >= 0 && p.fragmentedBy < tl) return false;
+  if (p.bufIndex[tl] !== p.bufIndex[layer]) {
+    const n = noteOf(p);
+    if (n === undefined || n.buffer !== p.bufIndex[layer]) return false;
+  }
+  return Math.min(p.limit[tl], p.bufferOf(tl).length) >= p.reported[tl];
+}
+
+function noteOf(p: Packet): SegmentNote | undefined {
+  return p.notes.size === 0 ? undefined : (p.notes.get(NOTE) as SegmentNote | undefined);
+}
+
+function makeNote(p: Packet): SegmentNote {
+  let n = noteOf(p);
+  if (!n) {
+    n = { segmentData: [], buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1 };
+    p.notes.set(NOTE, n);
+  }
+  return n;
+}
+
+/**
+ * First call of a stream protocol's `decode`: when the layer is the first of its segment's
+ * payload and the direction holds a PDU this segment continues, takes the segment's new bytes
+ * in. Returns true when the PDU is still incomplete: the layer was removed, `decode` returns
+ * STOP. When the segment completes it, the layer now lies over the reassembled buffer (read
+ * `p.bufferOf(layer)` after this call) and false is returned, as for any other segment.
+ */
+export function resumePdu(p: Packet, layer: number): boolean {
+  if (active === 0) return false;
+  const tl = p.transportLayer;
+  if (tl < 0 || p.bufIndex[layer] !== p.bufIndex[tl] || p.start[layer] !== p.end[tl] || !applies(p, layer)) return false;
+  const d = stateOf(p);
+  const key = directionKey(p, tl, false);
+  const h = key < 0 ? undefined : heldFor(d, key);
+  if (!h) return false;
+  const t = p.bufferOf(tl);
+  const to = p.start[tl];
+  const flags = t[to + 13];
+  const start = p.start[layer];
+  const end = p.limit[layer];
+  const rel = (u32(t, to + 4) - h.seq) | 0;
+  const segLen = end - start;
+  // Bytes before the PDU, or beyond it (a hole left it incomplete): not part of it, dissected alone.
+  if (rel < 0 || (h.need >= 0 && rel >= h.need)) return false;
+  // An unknown length takes the next segment only (Wireshark's msp ends one byte after the last).
+  if (h.need < 0 && rel > h.have) {
+    d.release(h);
+    return false;
+  }
+  const take = h.need >= 0 ? Math.min(segLen, h.need - rel) : segLen;
+  const note = makeNote(p);
+  note.segmentData.push(start, take);
+  if (rel + take > h.have) {
+    if (h.need < 0 && h.have + take > desegmentLimits.maxPduBytes) {
+      limitReached(p, layer, d, h, `PDU longer than ${desegmentLimits.maxPduBytes} bytes: not reassembled`);
+      return false;
+    }
+    const bytes = p.bufferOf(layer).subarray(start, start + take);
+    const before = h.held;
+    if (rel <= h.have) {
+      h.frames.push(p.number);
+      h.lengths.push(take);
+      h.append(bytes, rel);
+    } else {
+      h.later.push({ offset: rel, bytes: bytes.slice(), frame: p.number });
+    }
+    d.heldBytes += h.held - before;
+    bound(p, layer, d);
+  }
+  const complete = h.need >= 0 ? h.have >= h.need : rel <= h.have;
+  if (!complete || d.held.get(h.key) !== h) {
+    if (flags & (FIN | RST)) d.release(h);
+    p.layers = layer;
+    return true;
+  }
+  // Complete: the layer moves onto the reassembled PDU.
+  d.release(h);
+  const total = h.need >= 0 ? h.need : h.have;
+  const buffer = p.addBuffer(h.data.subarray(0, total));
+  note.frames = h.frames;
+  note.lengths = h.lengths;
+  note.buffer = buffer;
+  note.baseSeq = h.seq;
+  note.restStart = take < segLen ? start + take : -1;
+  note.restEnd = end;
+  p.bufIndex[layer] = buffer;
+  p.start[layer] = 0;
+  p.end[layer] = total;
+  p.limit[layer] = total;
+  p.reported[layer] = total;
+  p.nextBuffer = buffer;
+  return false;
+}
+
+/**
+ * Called by `endPdu` for a PDU at `p.start[layer]` that needs `length` bytes (undefined: not
+ * known yet) beyond its layer's end. Holds it for the following segments and removes the layer
+ * (tshark shows no layer for a PDU it is still gathering); false when desegmentation does not
+ * apply here (then the PDU is shown cut, with `needs_reassembly`).
+ */
+export function holdPdu(p: Packet, layer: number, length: number | undefined): boolean {
+  if (!applies(p, layer)) return false;
+  const tl = p.transportLayer;
+  const t = p.bufferOf(tl);
+  const to = p.start[tl];
+  const flags = t[to + 13];
+  const o = p.start[layer];
+  const end = p.limit[layer];
+  const d = stateOf(p);
+  const key = directionKey(p, tl, false);
+  if (key < 0) return false;
+  if (length !== undefined && length > desegmentLimits.maxPduBytes) {
+    p.expert(layer, 'warn', 'reassemble', 'tcp.desegment.limit', `PDU of ${length} bytes is longer than the reassembly limit (${desegmentLimits.maxPduBytes} bytes): not reassembled`);
+    return false;
+  }
+  const old = heldFor(d, key) ?? d.held.get(key);
+  if (old) d.release(old);
+  const note = makeNote(p);
+  const h = new HeldPdu(key, tupleScratch.slice(0, tupleLength));
+  const inSegment = p.bufIndex[layer] === p.bufIndex[tl];
+  if (inSegment) {
+    h.seq = (u32(t, to + 4) + (o - p.end[tl])) >>> 0;
+    h.frames.push(p.number);
+    h.lengths.push(end - o);
+    note.segmentData.push(o, end - o);
+  } else {
+    // The rest of a reassembled buffer: its segments stay with it when it is the whole buffer.
+    h.seq = (note.baseSeq + o) >>> 0;
+    const frames = note.frames ?? [];
+    const lengths = note.lengths ?? [];
+    if (o === 0) {
+      h.frames.push(...frames);
+      h.lengths.push(...lengths);
+      note.frames = undefined;
+      note.lengths = undefined;
+    } else {
+      h.frames.push(p.number);
+      h.lengths.push(end - o);
+    }
+  }
+  h.need = length ?? -1;
+  h.append(p.bufferOf(layer).subarray(o, end), 0);
+  p.layers = layer;
+  // A direction that ends here sends nothing more: nothing to keep.
+  if (flags & (FIN | RST)) return true;
+  d.held.set(key, h);
+  d.heldBytes += h.held;
+  active += 1;
+  bound(p, layer, d);
+  return true;
+}
+
+/**
+ * Called by `endPdu` when the PDU of `layer` ends at its layer's end: after the last PDU of a
+ * reassembled buffer, the walk goes on with the rest of the segment that completed it (the next
+ * PDU's start). Returns true when it set the walk's next range.
+ */
+export function restOfSegment(p: Packet, layer: number): boolean {
+  const n = noteOf(p);
+  if (n === undefined || n.restStart < 0 || n.buffer !== p.bufIndex[layer]) return false;
+  p.nextBuffer = p.bufIndex[p.transportLayer];
+  p.nextStart = n.restStart;
+  p.nextEnd = n.restEnd;
+  n.restStart = -1;
+  return true;
+}
+
+/** Releases the PDU of a direction that hit the limit and marks the packet. */
+function limitReached(p: Packet, layer: number, d: Desegmenter, h: HeldPdu, message: string): void {
+  d.release(h);
+  p.expert(layer, 'warn', 'reassemble', 'tcp.desegment.limit', message);
+}
+
+/** Drops the oldest held PDUs while all together exceed the memory limit. */
+function bound(p: Packet, layer: number, d: Desegmenter): void {
+  while (d.heldBytes > desegmentLimits.maxHeldBytes && d.held.size > 0) {
+    const oldest = d.held.values().next().value as HeldPdu;
+    limitReached(p, layer, d, oldest, `reassembly memory limit (${desegmentLimits.maxHeldBytes} bytes) reached: a held PDU of ${oldest.held} bytes was dropped`);
+  }
+}
+
+/** Held PDUs of a decoder (for tests: memory bounded by live connections). */
+export function heldPdus(state: DecodeState): { count: number; bytes: number } {
+  const d = states.get(state);
+  return { count: d?.held.size ?? 0, bytes: d?.heldBytes ?? 0 };
+}
+
+/**
+ * A segment without payload that ends a direction (FIN), the connection (RST) or starts a new
+ * one on the same ports (SYN): what it held can never complete.
+ */
+function closeDirection(p: Packet, layer: number): void {
+  if (active === 0 || p.isQuoted(layer)) return;
+  const b = p.bufferOf(layer);
+  const flags = b[p.start[layer] + 13];
+  if (!(flags & (FIN | RST | SYN))) return;
+  const d = stateOf(p);
+  for (const reverse of flags & FIN && !(flags & (RST | SYN)) ? [false] : [false, true]) {
+    const key = directionKey(p, layer, reverse);
+    const h = key < 0 ? undefined : heldFor(d, key);
+    if (h) d.release(h);
+  }
+}
+
+/** The TCP tree's desegmentation items: segment data, and the reassembled PDU's segments. */
+function tree(p: Packet, layer: number, s: Sink): void {
+  const n = noteOf(p);
+  if (n === undefined || p.isQuoted(layer)) return;
+  const f = desegmentFields;
+  const b = p.bufferOf(layer);
+  for (let i = 0; i < n.segmentData.length; i += 2) {
+    const len = n.segmentData[i + 1];
+    s.add(f.segment_data, b, n.segmentData[i], len, undefined, 0, s.wantsLabels ? `TCP segment data (${len} byte${len === 1 ? '' : 's'})` : undefined);
+  }
+  if (!n.frames || !n.lengths || n.buffer < 0) return;
+  const r = p.buffers[n.buffer];
+  const label = s.wantsLabels
+    ? `[${n.frames.length} Reassembled TCP Segments (${r.length} bytes): ${n.frames.map((fr, i) => `#${fr}(${n.lengths![i]})`).join(', ')}]`
+    : undefined;
+  s.add(f.segments, r, 0, r.length, null, 0, label);
+  s.push();
+  for (let i = 0; i < n.frames.length; i++) {
+    s.add(f.segment, r, 0, 0, n.frames[i], GENERATED, s.wantsLabels ? `[Frame: ${n.frames[i]}, payload: ${n.lengths[i]} bytes]` : undefined);
+  }
+  s.add(f['segment.count'], r, 0, 0, n.frames.length, GENERATED);
+  s.add(f['reassembled.length'], r, 0, 0, r.length, GENERATED);
+  s.add(f['reassembled.data'], r, 0, r.length, undefined, GENERATED);
+  s.pop();
+}
+
+tcpDesegmentHook.tree = tree;
+tcpDesegmentHook.close = closeDirection;
