@@ -23,6 +23,7 @@ import { packetSummary } from '../cli/line.js';
 import { rowColor, type RowColor } from './colors.js';
 import { FrameIndex, NO_STREAM, readFrames, recordLayout, type RecordLayout } from './frame-index.js';
 import { addressColumns, analysisText, protocolColumn } from './columns.js';
+import { IndexNote, mayMatch, scanPlan, type ScanKind } from './scan.js';
 import { treeJson, type TreeJsonNode } from './tree.js';
 
 export interface Row {
@@ -48,6 +49,8 @@ export class View {
   complete = false;
   error: string | undefined;
   cancelled = false;
+  /** How the view is scanned (see scan.ts). */
+  kind: ScanKind = 'full';
 
   constructor(readonly id: string, readonly filter: string) {}
 
@@ -112,6 +115,9 @@ function tailStream(path: string, live: LiveState): Readable {
 }
 
 let nextViewId = 1;
+
+/** Frames an index scan reads between two turns of the event loop. */
+const SCAN_BATCH = 4096;
 
 /** Frames decoded before a detail frame whatever their stream (IP fragments reassemble). */
 const NEARBY = 200;
@@ -186,7 +192,8 @@ export class Capture extends EventEmitter {
           let analysis = 0;
           if (tcp.valid) {
             stream = tcp.stream;
-            if (tcp.hasTa) analysis = tcp.analysis;
+            // As the tree: no analysis items where a snaplen cut ended tshark's TCP dissection.
+            if (tcp.hasTa && tcp.cut === 0) analysis = tcp.analysis;
           } else if (udp.valid) {
             stream = -(udp.stream + 2);
           }
@@ -336,39 +343,91 @@ export class Capture extends EventEmitter {
   createView(text: string): View {
     const filter = compileFilter(text);
     const view = new View(`v${nextViewId++}`, filter.canonical);
+    // One person types filters one after another: an earlier scan still running is dropped.
+    for (const v of this.views.values()) if (!v.complete) v.cancelled = true;
     this.views.set(view.id, view);
     void this.scanView(view, filter);
     return view;
   }
 
   private async scanView(view: View, filter: CompiledFilter): Promise<void> {
-    // Same pass as `wiresage read -Y`: every packet decoded in order through the flow engine.
-    const decoder = new Decoder();
-    const engine = new FlowEngine({ packetExperts: true });
-    engine.attach(decoder); // application dissectors keep their state per connection
-    let lastEmit = Date.now();
+    const plan = scanPlan(filter.fields, filter.text);
+    view.kind = plan.kind;
     try {
-      const reader = await this.openReader();
-      try {
-        await reader.forEach((r) => {
-          if (view.cancelled) return false;
-          const p = decoder.decode(r);
-          engine.packet(p);
-          view.scanned++;
-          if (filter.matches(p)) view.push(p.number);
-          if ((view.scanned & 0x3ff) === 0 && Date.now() - lastEmit > 250) {
-            lastEmit = Date.now();
-            this.emit('view', this.viewInfo(view));
-          }
-        });
-      } finally {
-        reader.close();
-      }
+      if (plan.kind === 'index') await this.scanIndexed(view, filter, plan.masks);
+      else await this.scanOrdered(view, filter, plan.kind === 'transport');
     } catch (e) {
       view.error = (e as Error).message;
     }
+    if (view.cancelled && !view.error) view.error = 'stopped: a newer filter replaced this view';
     view.complete = true;
     this.emit('view', this.viewInfo(view));
+  }
+
+  /** Sends the view's progress at most every 250 ms. */
+  private viewProgress(view: View, state: { last: number }): void {
+    const now = Date.now();
+    if (now - state.last < 250) return;
+    state.last = now;
+    this.emit('view', this.viewInfo(view));
+  }
+
+  /**
+   * The `index` scan (see scan.ts): frames read back by offset in batches, decoded to the
+   * transport layer with the index's stream and analysis bits as their TCP note; frames whose
+   * bits cannot satisfy `masks` are not read. Follows the index while it grows.
+   */
+  private async scanIndexed(view: View, filter: CompiledFilter, masks: readonly number[]): Promise<void> {
+    const idx = this.index;
+    const decoder = new Decoder({ transportOnly: true });
+    const note = new IndexNote();
+    const state = { last: Date.now() };
+    const batch = new Uint32Array(SCAN_BATCH);
+    let i = 0;
+    while (!view.cancelled) {
+      const end = Math.min(idx.count, i + SCAN_BATCH);
+      if (i >= end) {
+        if (this.complete) break;
+        await new Promise<void>((r) => this.once('progress', () => r()));
+        continue;
+      }
+      let n = 0;
+      if (masks.length) {
+        for (let k = i; k < end; k++) if (mayMatch(masks, idx.analysis[k])) batch[n++] = k + 1;
+      } else {
+        for (let k = i; k < end; k++) batch[n++] = k + 1;
+      }
+      this.decodeFrames(batch.subarray(0, n), (p, k) => {
+        const stream = idx.stream[k];
+        if (stream >= 0) p.flow = note.set(stream, idx.analysis[k]);
+        if (filter.matches(p)) view.push(k + 1);
+      }, decoder);
+      view.scanned = i = end;
+      this.viewProgress(view, state);
+      // Requests (pages of the view) are served between batches.
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** The `transport` and `full` scans: one ordered pass through a flow engine, as `wiresage read -Y`. */
+  private async scanOrdered(view: View, filter: CompiledFilter, transportOnly: boolean): Promise<void> {
+    const decoder = new Decoder({ transportOnly });
+    const engine = new FlowEngine({ packetExperts: true });
+    engine.attach(decoder); // application dissectors keep their state per connection
+    const state = { last: Date.now() };
+    const reader = await this.openReader();
+    try {
+      await reader.forEach((r) => {
+        if (view.cancelled) return false;
+        const p = decoder.decode(r);
+        engine.packet(p);
+        view.scanned++;
+        if (filter.matches(p)) view.push(p.number);
+        if ((view.scanned & 0x3ff) === 0) this.viewProgress(view, state);
+      });
+    } finally {
+      reader.close();
+    }
   }
 
   viewInfo(v: View): object {
@@ -380,7 +439,9 @@ export class Capture extends EventEmitter {
       scanned: v.scanned,
       total,
       complete: v.complete,
-      progress: v.complete ? 1 : total ? Math.min(0.999, v.scanned / Math.max(total, 1)) : 0,
+      // Of the whole file: the index itself may still be growing.
+      progress: v.complete ? 1 : total ? Math.min(0.999, (v.scanned / total) * (this.complete ? 1 : this.progress)) : 0,
+      kind: v.kind,
       ...(v.error ? { error: v.error } : {}),
     };
   }
