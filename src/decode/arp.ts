@@ -446,3 +446,59 @@ export function arpInfo(b: Uint8Array, o: number): string {
 
 etherTypes.add(0x0806, arp);
 etherTypes.add(0x8035, arp);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+import type { Packet } from './packet.js';
+
+/** Protocol column names by opcode (packet-arp.c): reverse, dynamic reverse and inverse ARP. */
+function arpProtocolName(op: number): string {
+  return op === 3 || op === 4 ? 'RARP' : op >= 5 && op <= 7 ? 'DRARP' : op === 8 || op === 9 ? 'Inverse ARP' : 'ARP';
+}
+
+/** IPv4 address → sender MAC seen, per decoder, for packet-arp.c's duplicate address detection. */
+const arpSenders = new WeakMap<object, Map<number, string>>();
+
+/** ` (duplicate use of 10.0.0.1 detected!)` when `ip` was seen from another MAC before; remembers it otherwise. */
+function duplicateUse(p: Packet, ip: number, mac: string): string {
+  let seen = arpSenders.get(p.state);
+  if (!seen) arpSenders.set(p.state, (seen = new Map()));
+  const before = seen.get(ip);
+  if (before === undefined) {
+    seen.set(ip, mac);
+    return '';
+  }
+  return before !== mac ? ` (duplicate use of ${ipv4ToString(ip)} detected!)` : '';
+}
+
+/** `Who has 10.0.0.2? Tell 10.0.0.1` and the other ARP texts (addresses stay the link layer's). */
+arp.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const end = Math.min(b.length, p.limit[layer]);
+  const atm = end - o >= 2 && u16(b, o) === HW_ATM2225;
+  const op = end >= o + 8 ? u16(b, o + 6) : 0;
+  col.setProtocol(atm ? 'ATMARP' : arpProtocolName(op));
+  col.clear();
+  if (end < o + HEADER || atm) return;
+  const hln = b[o + 4];
+  const pln = b[o + 5];
+  if (end < o + addressesRead(op, hln, pln)) return;
+  const sha = o + HEADER;
+  const spa = sha + hln;
+  const tha = spa + pln;
+  const tpa = tha + hln;
+  const hw = (at: number) => (hln === 0 ? '<No address>' : isEther(u16(b, o), hln) ? macToString(b, at) : toHex(b.subarray(at, at + hln)));
+  const proto = (at: number) => (pln === 0 ? '<No address>' : isIpv4(u16(b, o + 2), pln) ? ipv4ToString(u32(b, at)) : toHex(b.subarray(at, at + pln)));
+  switch (op) {
+    case 5: col.set(`Who is ${hw(tha)}? Tell ${hw(sha)}`); break;
+    case 6: col.set(`${hw(tha)} is at ${proto(tpa)}`); break;
+    case 7: col.set('DRARP Error'); break;
+    case 9: col.set(`${hw(sha)} is at ${proto(spa)}`); break;
+    default: col.set(arpInfo(b, o));
+  }
+  // Requests and replies between Ethernet and IPv4 addresses: a sender address seen before
+  // with another MAC is reported, as Wireshark's arp.duplicate-address-detected.
+  if ((op === 1 || op === 2) && isEther(u16(b, o), hln) && isIpv4(u16(b, o + 2), pln) && end >= tpa + pln) {
+    col.append(duplicateUse(p, u32(b, spa), macToString(b, sha)));
+  }
+};

@@ -8,6 +8,7 @@ import { dissectorById, linkTypes, STOP } from './dissector.js';
 import { frame } from './frame.js';
 import { data } from './data.js';
 import { addExpert, addPacketMarks } from './expert.js';
+import { addColumns } from './columns.js';
 import { Packet, type DecodeState } from './packet.js';
 import { Reassembler } from './reassembly.js';
 import './protocols.js';
@@ -159,7 +160,10 @@ export function dissectTree(p: Packet, s: Sink): void {
     levels.pop();
     s.pop();
   }
-  if (s.wantsProtocol(wsProtocolId)) addPacketMarks(p, s);
+  if (s.wantsProtocol(wsProtocolId)) {
+    addPacketMarks(p, s);
+    addColumns(p, s);
+  }
 }
 
 /** Pseudo protocol id under which sinks ask for `_ws.*` fields. */

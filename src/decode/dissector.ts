@@ -6,6 +6,7 @@
  */
 import { defineProtocol, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
+import type { InfoHook } from './columns.js';
 import type { Packet } from './packet.js';
 
 /** Returned by `decode` when nothing follows. */
@@ -31,6 +32,12 @@ export interface Dissector {
    * layer (`Packet.transportOnly`) still follows it to the inner transport layers.
    */
   readonly carrier: boolean;
+  /**
+   * Writes the layer's part of the packet-list columns (Protocol, Info, addresses), as
+   * Wireshark's `col_set_str`/`col_append_fstr` calls; set at the end of the dissector's file.
+   * Called only when an output asks for the columns (src/decode/columns.ts).
+   */
+  info?: InfoHook;
 }
 
 export interface DissectorSpec {

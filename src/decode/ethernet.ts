@@ -118,3 +118,18 @@ export const ethernet = registerDissector({
 });
 
 linkTypes.add(1, ethernet);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** Protocol `Ethernet`, Info `Ethernet II` (replaced by what the payload writes), MAC addresses. */
+ethernet.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  col.setProtocol('Ethernet');
+  if (Math.min(b.length, p.limit[layer]) < o + HEADER) return;
+  col.setAddresses(macToString(b, o + 6), macToString(b, o));
+  const type = u16(b, o + 12);
+  if (isIsl(b, o, type)) return;
+  col.set(type < 0x0600 ? 'IEEE 802.3 Ethernet' : 'Ethernet II');
+  // An ethertype no dissector takes: tshark's ethertype table names the protocol by its number.
+  if (type >= 0x0600 && etherTypes.get(type) === STOP) col.setProtocol(`0x${type.toString(16).padStart(4, '0')}`);
+};

@@ -650,3 +650,72 @@ export function icmpDescription(type: number, code: number): string {
 }
 
 ipProtocols.add(1, icmp);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** Types whose code packet-icmp.c names in the Info column, `(Port unreachable)`. */
+const infoCodeTypes = new Set([3, 5, 11, 12, 40, 42, 43]);
+
+/**
+ * Echo requests seen, per decoder (a capture): `addresses|id|seq` → frame, so a reply names its
+ * request as tshark's one pass does (`(request in 5)`); a request cannot name its later reply.
+ */
+const echoRequests = new WeakMap<object, Map<string, number>>();
+
+/** The echo transaction key of an ICMP or ICMPv6 echo: both directions give the same key. */
+export function echoKey(p: Packet, layer: number, id: number, seq: number): string | undefined {
+  const net = layer > 0 ? p.proto[layer - 1] : -1;
+  const b = p.bufferOf(layer - 1);
+  const o = p.start[layer - 1];
+  let a: string;
+  let z: string;
+  if (net === ipv4.id && b.length >= o + 20) {
+    a = String(u32(b, o + 12));
+    z = String(u32(b, o + 16));
+  } else if (layer > 0 && b.length >= o + 40 && b[o] >> 4 === 6) {
+    a = Buffer.from(b.subarray(o + 8, o + 24)).toString('hex');
+    z = Buffer.from(b.subarray(o + 24, o + 40)).toString('hex');
+  } else return undefined;
+  return `${a < z ? a + z : z + a}|${id}|${seq}`;
+}
+
+/**
+ * Remembers an echo request (`request` true) or finds the request of a reply; returns the
+ * ` (request in N)` text for a reply whose request was seen, else ''.
+ */
+export function echoTransaction(p: Packet, key: string | undefined, request: boolean): string {
+  if (key === undefined) return '';
+  let seen = echoRequests.get(p.state);
+  if (!seen) echoRequests.set(p.state, (seen = new Map()));
+  if (request) {
+    seen.set(key, p.number);
+    return '';
+  }
+  const frame = seen.get(key);
+  return frame !== undefined && frame < p.number ? ` (request in ${frame})` : '';
+}
+
+/**
+ * `Echo (ping) request  id=0x0001, seq=1/256, ttl=64` and `Destination unreachable (Port
+ * unreachable)`: the type padded to 20 characters (packet-icmp.c's `%-20s`), the code, and for
+ * echoes the identifier, the sequence number in both byte orders and the carrying IP's TTL.
+ */
+icmp.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const end = Math.min(b.length, p.limit[layer]);
+  col.setProtocol('ICMP');
+  col.clear();
+  if (end < o + 2) return;
+  const type = b[o];
+  const code = b[o + 1];
+  let text = (icmpTypeNames[type] ?? 'Unknown ICMP (obsolete or malformed?)').padEnd(20);
+  if (infoCodeTypes.has(type) || (type === 9 && code === 16)) text += ` (${icmpCodeNames[type]?.[code] ?? `Unknown code: ${code}`})`;
+  col.set(text);
+  if ((type === TYPE.echo || type === TYPE.echoReply) && end >= o + HEADER) {
+    const id = u16(b, o + 4);
+    const seq = u16(b, o + 6);
+    let echo = ` id=0x${id.toString(16).padStart(4, '0')}, seq=${seq}/${((seq & 0xff) << 8) | (seq >> 8)}`;
+    if (layer > 0 && p.proto[layer - 1] === ipv4.id) echo += `, ttl=${p.bufferOf(layer - 1)[p.start[layer - 1] + 8]}`;
+    col.append(echo + echoTransaction(p, echoKey(p, layer, id, seq), type === TYPE.echo));
+  }
+};

@@ -719,3 +719,71 @@ function dnsName(b: Uint8Array, at: number, end: number): [string, number] {
 }
 
 ipProtocols.add(58, icmpv6);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+import { ipv6ToString } from './bytes.js';
+import { echoKey, echoTransaction } from './icmp.js';
+
+/** Type names as packet-icmpv6.c's Info column has them where they differ from the tree's. */
+const infoTypeNames: Record<number, string> = { 139: 'Node Information Query', 140: 'Node Information Reply', 155: 'RPL Control' };
+
+/** Code names of the informational types whose code the Info column names. */
+const infoCodeNames: Record<number, Record<number, string>> = {
+  138: { 0: 'Command', 1: 'Result', 255: 'Sequence number reset' },
+  139: { 0: 'Query subject = IPv6 addresses', 1: 'Query subject = Name or nonce', 2: 'Query subject = IPv4 addresses' },
+  140: { 0: 'Successful', 1: 'Refused', 2: 'Unknown query type' },
+  155: {
+    0: 'DODAG Information Solicitation', 1: 'DODAG Information Object', 2: 'Destination Advertisement Object',
+    3: 'Destination Advertisement Object Acknowledgment', 0x8a: 'Consistency Check',
+  },
+  160: { 0: 'No error' },
+  161: { 0: 'No error', 1: 'Malformed Query', 2: 'No Such Interface', 3: 'No Such Table Entry', 4: 'Multiple Interfaces Satisfy Query' },
+};
+
+/** The link-layer address option (type 1 source, 2 target) among the ND options at `at`, or ''. */
+function linkLayerOption(b: Uint8Array, at: number, end: number, want: number): string {
+  while (at + 2 <= end) {
+    const len = b[at + 1] * 8;
+    if (len === 0 || at + len > end) return '';
+    if (b[at] === want && len >= 8) return Array.from(b.subarray(at + 2, at + 8), (x) => x.toString(16).padStart(2, '0')).join(':');
+    at += len;
+  }
+  return '';
+}
+
+/**
+ * `Echo (ping) request id=0x1234, seq=1, hop limit=64`, `Neighbor Solicitation for fe80::1 from
+ * 52:54:00:…`, `Router Advertisement from …` and the type (code) of the others, as packet-icmpv6.c.
+ */
+icmpv6.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const end = Math.min(b.length, p.limit[layer]);
+  col.setProtocol('ICMPv6');
+  col.clear();
+  if (end < o + 2) return;
+  const type = b[o];
+  const code = b[o + 1];
+  let text = infoTypeNames[type] ?? icmpv6TypeNames[type] ?? `Unknown (${type})`;
+  const codeName = codeNames[type]?.[code] ?? infoCodeNames[type]?.[code];
+  if (codeName) text += ` (${codeName})`;
+  col.set(text);
+  if ((type === 128 || type === 129) && end >= o + 8) {
+    const id = u16(b, o + 4);
+    const seq = u16(b, o + 6);
+    let echo = ` id=0x${id.toString(16).padStart(4, '0')}, seq=${seq}`;
+    if (layer > 0 && p.proto[layer - 1] === ipv6.id) echo += `, hop limit=${p.bufferOf(layer - 1)[p.start[layer - 1] + 7]}`;
+    col.append(echo + echoTransaction(p, echoKey(p, layer, id, seq), type === 128));
+  } else if (type === 135 && end >= o + 24) {
+    const from = linkLayerOption(b, o + 24, end, 1);
+    col.append(` for ${ipv6ToString(b, o + 8)}${from ? ` from ${from}` : ''}`);
+  } else if (type === 136 && end >= o + 24) {
+    const flags = b[o + 4];
+    const names = [flags & 0x80 ? 'rtr' : '', flags & 0x40 ? 'sol' : '', flags & 0x20 ? 'ovr' : ''].filter(Boolean).join(', ');
+    const is = linkLayerOption(b, o + 24, end, 2);
+    col.append(` ${ipv6ToString(b, o + 8)}${names ? ` (${names})` : ''}${is ? ` is at ${is}` : ''}`);
+  } else if ((type === 133 && end >= o + 8) || (type === 134 && end >= o + 16)) {
+    const from = linkLayerOption(b, o + (type === 133 ? 8 : 16), end, 1);
+    if (from) col.append(` from ${from}`);
+  }
+};

@@ -334,3 +334,48 @@ etherTypes.add(0x0800, ipv4);
 // Raw IP link types carry IPv4 or IPv6 by version nibble; see raw.ts. 228 is IPv4 only.
 linkTypes.add(228, ipv4);
 ipProtocols.add(4, ipv4);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/**
+ * Protocol `IPv4`, the addresses, and the Info text packet-ip.c writes when nothing above it
+ * does: a fragment not reassembled, an unknown protocol, a bogus header.
+ */
+ipv4.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  col.setProtocol('IPv4');
+  col.clear();
+  if (b.length < o + 1) return;
+  const version = b[o] >> 4;
+  if (version !== 4) {
+    if (version !== 6) {
+      col.set(`Bogus IPv4 version (${version}, must be 4)`);
+      col.quiet(layer);
+    }
+    return;
+  }
+  const hl = (b[o] & 0x0f) * 4;
+  if (hl < MIN_HEADER) {
+    col.set(`Bogus IP header length (${hl}, must be at least ${MIN_HEADER})`);
+    col.quiet(layer);
+    return;
+  }
+  if (b.length < o + MIN_HEADER) return;
+  const total = u16(b, o + field.totalLength);
+  if (total !== 0 && total < hl) {
+    col.set(`Bogus IP length (${total}, less than header length ${hl})`);
+    col.quiet(layer);
+    return;
+  }
+  col.setAddresses(ipv4ToString(u32(b, o + field.src)), ipv4ToString(u32(b, o + field.dst)));
+  const proto = b[o + field.protocol];
+  const ff = u16(b, o + field.flagsFragment);
+  const next = layer + 1 < p.layers && p.parent[layer + 1] === p.parent[layer] ? layer + 1 : -1;
+  const reassembled = next >= 0 && p.bufIndex[next] !== p.bufIndex[layer];
+  if (ff & 0x3fff && !reassembled && p.fragmentedBy !== layer) {
+    const name = ipProtocolNames[proto] ?? 'Unknown';
+    col.set(`Fragmented IP protocol (proto=${name} ${proto}, off=${(ff & 0x1fff) * 8}, ID=${u16(b, o + field.id).toString(16).padStart(4, '0')})`);
+  } else if (next >= 0 && p.proto[next] === data.id) {
+    col.set(`${ipProtocolNames[proto] ?? 'Unknown'} (${proto})`);
+  }
+};

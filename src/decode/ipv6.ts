@@ -656,3 +656,51 @@ ipProtocols.add(41, ipv6);
 ipProtocols.add(143, ethernet);
 // LINKTYPE_IPV6: raw IPv6 with no link-layer header (raw.ts handles 101/12/14 by version nibble).
 linkTypes.add(229, ipv6);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/**
+ * Protocol `IPv6`, the addresses, and packet-ipv6.c's Info text when nothing above writes one:
+ * a fragment not reassembled, no next header, an unknown protocol.
+ */
+ipv6.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  col.setProtocol('IPv6');
+  col.clear();
+  const end = Math.min(b.length, p.limit[layer]);
+  if (end >= o + 1 && b[o] >> 4 !== 6) {
+    col.set(`Bogus IPv6 version (${b[o] >> 4}, must be 6)`);
+    col.quiet(layer);
+    return;
+  }
+  if (end < o + IPV6_HEADER) return;
+  col.setAddresses(ipv6ToString(b, o + field.src), ipv6ToString(b, o + field.dst));
+  const following = layer + 1 < p.layers && p.parent[layer + 1] === p.parent[layer] ? layer + 1 : -1;
+  if (following >= 0 && p.proto[following] !== data.id) return;
+  // The header chain up to the first header that is not an extension this layer walks.
+  let next = b[o + field.nextHeader];
+  let at = o + IPV6_HEADER;
+  for (;;) {
+    if (next === HOP_BY_HOP || next === DESTINATION_OPTIONS || next === ROUTING || next === AUTHENTICATION) {
+      if (end - at < 2) return;
+      const len = next === AUTHENTICATION ? (b[at + 1] + 2) * 4 : (b[at + 1] + 1) * 8;
+      next = b[at];
+      at += len;
+      continue;
+    }
+    if (next === FRAGMENT) {
+      if (end - at < 8) return;
+      const offsetAndFlag = u16(b, at + 2);
+      if ((offsetAndFlag & 0xfff9) !== 0 && (following < 0 || p.bufIndex[following] === p.bufIndex[layer])) {
+        col.set(`IPv6 fragment (off=${offsetAndFlag & 0xfff8} more=${offsetAndFlag & 1 ? 'y' : 'n'} ident=0x${u32(b, at + 4).toString(16).padStart(8, '0')} nxt=${b[at]})`);
+        return;
+      }
+      next = b[at];
+      at += 8;
+      continue;
+    }
+    break;
+  }
+  if (next === NO_NEXT_HEADER) col.set('IPv6 no next header');
+  else if (following >= 0) col.set(`Unknown IP Protocol: ${nextHeaderNames[next] ?? 'Unknown'} (${next})`);
+};

@@ -364,6 +364,7 @@ import {
   A_RETRANSMISSION, A_REUSED_PORTS, A_SPURIOUS_RETRANSMISSION, A_WINDOW_FULL, A_WINDOW_UPDATE, A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE,
   A_ZERO_WINDOW_PROBE_ACK, TcpNote,
 } from '../flows/tcp-analysis.js';
+import type { Columns } from './columns.js';
 
 /**
  * The tags packet-tcp.c's `tcp_print_sequence_number_analysis` puts in front of the Info text,
@@ -471,4 +472,43 @@ tcp.info = (p, layer, col) => {
   if (hl > MIN_HEADER) text += optionsInfo(b, o + MIN_HEADER, hl - MIN_HEADER, cap, n ? (n.ackRaw - n.ack) >>> 0 : undefined);
   col.append(text);
   if (n && n.analysis) col.prependFence(tcpAnalysisText(n.analysis, n.dupackFrame, n.dupackNum));
+  if (seglen > 0) col.defer(() => heldSegmentInfo(p, layer, col));
 };
+
+/**
+ * Info texts of stream protocols that write their start line before they ask TCP for more
+ * bytes (packet-http.c): called for a segment whose payload starts a PDU held for reassembly
+ * (`start..end`: the payload); returns true when it wrote. The protocols register here.
+ */
+export const tcpHeldPduInfo: Array<(p: Packet, layer: number, start: number, end: number, col: Columns) => boolean> = [];
+
+/** What src/protocols/desegment.ts notes on a segment (`tcp.desegment`): bytes it held, the buffer of a PDU it completed. */
+interface SegmentNote {
+  segmentData: number[];
+  buffer: number;
+}
+
+/** True when the segment's first payload byte went into a PDU that is still held after this frame. */
+function payloadHeld(p: Packet, layer: number): boolean {
+  const n = p.notes.size ? (p.notes.get('tcp.desegment') as SegmentNote | undefined) : undefined;
+  if (!n || n.buffer >= 0) return false;
+  for (let i = 0; i < n.segmentData.length; i += 2) if (n.segmentData[i] === p.end[layer]) return true;
+  return false;
+}
+
+/**
+ * packet-tcp.c's remark on a segment whose PDU is not complete yet: the Protocol column goes
+ * back to `TCP` and ` [TCP segment of a reassembled PDU]` follows what the layers wrote (TCP's
+ * own text when the segment only continues a PDU, the application's when it starts one).
+ */
+function heldSegmentInfo(p: Packet, layer: number, col: Columns): void {
+  if (!payloadHeld(p, layer)) return;
+  const start = p.end[layer];
+  const appLayer = layer + 1 < p.layers && p.bufIndex[layer + 1] === p.bufIndex[layer] && p.start[layer + 1] === start;
+  if (!appLayer) {
+    const end = Math.min(p.bufferOf(layer).length, p.limit[layer]);
+    for (const f of tcpHeldPduInfo) if (f(p, layer, start, end, col)) break;
+  }
+  col.setProtocol('TCP');
+  col.appendSep(' ', '[TCP segment of a reassembled PDU]');
+}

@@ -138,3 +138,35 @@ export const udp = registerDissector({
 });
 
 ipProtocols.add(17, udp);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** `sport → dport Len=N` as packet-udp.c writes it, with its bad-length remarks. */
+udp.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const cap = Math.min(b.length, p.limit[layer]);
+  col.setProtocol('UDP');
+  col.clear();
+  if (cap < o + 4) return;
+  col.append(`${u16(b, o)} \u2192 ${u16(b, o + 2)}`);
+  if (cap < o + 6) return;
+  const length = u16(b, o + 4);
+  const overIpv6 = layer > 0 && dissectorById(p.proto[layer - 1]).protocol.name === 'ipv6';
+  if (length === 0 && overIpv6) {
+    // RFC 2675 jumbogram: the IPv6 payload length is the datagram's.
+    col.append(` Len=${p.reported[layer] - o - HEADER}`);
+    return;
+  }
+  if (length < HEADER) {
+    col.append(` [BAD UDP LENGTH ${length} < ${HEADER}]`);
+    col.quiet(layer);
+    return;
+  }
+  const fragment = p.fragmentedBy >= 0 && p.fragmentedBy < layer;
+  const ipPayload = layer > 0 && p.bufIndex[layer - 1] === p.bufIndex[layer] ? p.reported[layer - 1] - o : p.bufferOf(layer).length - o;
+  if (length > ipPayload && !fragment) {
+    col.append(` [BAD UDP LENGTH ${length} > IP PAYLOAD LENGTH]`);
+    col.quiet(layer);
+  }
+  col.append(` Len=${length - HEADER}`);
+};

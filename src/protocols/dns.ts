@@ -504,3 +504,76 @@ function treeRecord(s: Sink, b: Uint8Array, o: number, at: number, end: number, 
 
 udpPorts.add(DNS_PORT, dns);
 tcpPorts.add(DNS_PORT, dns);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+import { ipv6ToString } from '../decode/bytes.js';
+
+/** Record type names as packet-dns.c's `dns_types_vals` (beyond the tree's common ones). */
+const infoTypeNames: Record<number, string> = {
+  ...typeNames, 3: 'MD', 4: 'MF', 7: 'MB', 8: 'MG', 9: 'MR', 10: 'NULL', 11: 'WKS', 13: 'HINFO', 14: 'MINFO', 17: 'RP', 18: 'AFSDB',
+  19: 'X25', 20: 'ISDN', 21: 'RT', 22: 'NSAP', 23: 'NSAP-PTR', 24: 'SIG', 25: 'KEY', 26: 'PX', 27: 'GPOS', 29: 'LOC', 30: 'NXT',
+  31: 'EID', 32: 'NIMLOC', 34: 'ATMA', 35: 'NAPTR', 36: 'KX', 37: 'CERT', 38: 'A6', 39: 'DNAME', 40: 'SINK', 42: 'APL',
+  44: 'SSHFP', 45: 'IPSECKEY', 49: 'DHCID', 50: 'NSEC3', 51: 'NSEC3PARAM', 52: 'TLSA', 53: 'SMIMEA', 55: 'HIP', 56: 'NINFO',
+  57: 'RKEY', 58: 'TALINK', 59: 'CDS', 60: 'CDNSKEY', 61: 'OPENPGPKEY', 62: 'CSYNC', 63: 'ZONEMD', 99: 'SPF', 100: 'UINFO',
+  101: 'UID', 102: 'GID', 103: 'UNSPEC', 104: 'NID', 105: 'L32', 106: 'L64', 107: 'LP', 108: 'EUI48', 109: 'EUI64',
+  249: 'TKEY', 250: 'TSIG', 251: 'IXFR', 252: 'AXFR', 253: 'MAILB', 254: 'MAILA', 256: 'URI', 258: 'AVC', 259: 'DOA',
+  260: 'AMTRELAY', 32768: 'TA', 32769: 'DLV',
+};
+const opcodeNames: Record<number, string> = {
+  0: 'Standard query', 1: 'Inverse query', 2: 'Server status request', 4: 'Zone change notification', 5: 'Dynamic update',
+  6: 'DNS Stateful operations (DSO)',
+};
+
+/** ` A 192.0.2.1`, ` CNAME www.example.com`… for one record; -1 when the walk cannot go on. */
+function recordInfo(b: Uint8Array, o: number, at: number, end: number, out: { text: string }): number {
+  const n = readName(b, o, at, end, scratch);
+  if (n.error || n.next + 10 > end) return -1;
+  const type = u16(b, n.next);
+  const len = u16(b, n.next + 8);
+  const data = n.next + 10;
+  out.text += ` ${infoTypeNames[type] ?? `Unknown (${type})`}`;
+  if (data + len > end) return -1;
+  const name = (x: number) => readName(b, o, x, end, scratch).name;
+  switch (type) {
+    case 1: if (len === 4) out.text += ` ${ipv4ToString(u32(b, data))}`; break;
+    case 28: if (len === 16) out.text += ` ${ipv6ToString(b, data)}`; break;
+    case 2: case 5: case 12: case 39: out.text += ` ${name(data)}`; break;
+    case 6: out.text += ` ${name(data)}`; break;
+    case 15: if (len >= 3) out.text += ` ${u16(b, data)} ${name(data + 2)}`; break;
+    case 33: if (len >= 7) out.text += ` ${u16(b, data)} ${u16(b, data + 2)} ${u16(b, data + 4)} ${name(data + 6)}`; break;
+  }
+  return data + len;
+}
+
+/**
+ * `Standard query 0x1234 A example.com`, `Standard query response 0x1234 A example.com A
+ * 192.0.2.1` as packet-dns.c writes it: opcode, ID, the reply code when not 0, then each
+ * question's type and name and each record's type and data.
+ */
+dns.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  let o = p.start[layer];
+  const end = Math.min(b.length, p.end[layer]);
+  col.setProtocol('DNS');
+  col.clear();
+  if (isTcp(p, layer) || p.proto[layer - 1] === dns.id) o += 2;
+  if (end < o + HEADER) return;
+  const flags = u16(b, o + 2);
+  const opcode = (flags >> 11) & 0xf;
+  const response = (flags & 0x8000) !== 0;
+  const out = { text: `${opcodeNames[opcode] ?? `Unknown operation (${opcode})`}${response ? ' response' : ''} 0x${u16(b, o).toString(16).padStart(4, '0')}` };
+  const rcode = flags & 0xf;
+  if (response && rcode) out.text += ` ${rcodeNames[rcode] ?? `Unknown error (${rcode})`}`;
+  let at = o + HEADER;
+  const qd = u16(b, o + 4);
+  for (let i = 0; i < qd && i < MAX_RECORDS; i++) {
+    const n = readName(b, o, at, end, scratch);
+    if (n.error || n.next + 4 > end) break;
+    const type = u16(b, n.next);
+    out.text += ` ${infoTypeNames[type] ?? `Unknown (${type})`} ${n.name}`;
+    at = n.next + 4;
+  }
+  const records = u16(b, o + 6) + u16(b, o + 8) + u16(b, o + 10);
+  for (let i = 0; i < records && i < MAX_RECORDS && at >= 0 && at < end; i++) at = recordInfo(b, o, at, end, out);
+  col.set(out.text);
+};

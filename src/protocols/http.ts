@@ -345,3 +345,50 @@ function learn(st: AppConversationState, h: HttpState, b: Uint8Array, o: number,
 }
 
 for (const port of HTTP_PORTS) tcpPorts.add(port, http);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+import { u16 } from '../decode/bytes.js';
+import { tcpHeldPduInfo } from '../decode/tcp.js';
+
+/**
+ * `GET / HTTP/1.1 ` and `HTTP/1.1 200 OK  (text/html)` as packet-http.c writes them: the start
+ * line and a space, then the media type of a body when the message has one; `Continuation` for
+ * bytes that do not start a message.
+ */
+http.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const end = Math.min(p.end[layer], b.length);
+  col.setProtocol('HTTP');
+  if (!startsMessage(b, o, end)) {
+    col.set('Continuation');
+    return;
+  }
+  const first = indexOfCrlf(b, o, end);
+  col.set(`${ascii(b, o, first < 0 ? end : first)} `);
+  const he = headersEnd(b, o, end);
+  if (he < 0 || he >= end) return;
+  // The body's media type: Content-Type without its parameters, in lower case.
+  for (let line = first; line >= 0 && line + 2 < he - 2;) {
+    const at = line + 2;
+    const next = indexOfCrlf(b, at, he);
+    const stop = next < 0 ? he : next;
+    if (stop - at > 13 && matchName(b, at, 'content-type:')) {
+      const type = ascii(b, at + 13, stop).split(';')[0].trim().toLowerCase();
+      if (type) col.append(` (${type})`);
+      return;
+    }
+    line = next;
+  }
+};
+
+// A message whose headers continue in later segments: packet-http.c has written its start line.
+tcpHeldPduInfo.push((p, layer, start, end, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  if (tcpPorts.get(u16(b, o)) !== http.id && tcpPorts.get(u16(b, o + 2)) !== http.id) return false;
+  if (!startsMessage(b, start, end)) return false;
+  const first = indexOfCrlf(b, start, end);
+  col.set(`${ascii(b, start, first < 0 ? end : first)} `);
+  return true;
+});

@@ -420,3 +420,68 @@ function learn(st: AppConversationState, t: TlsState, p: Packet, layer: number, 
 
 for (const port of TLS_PORTS) tcpPorts.add(port, tls);
 tcpHeuristics.push({ dissector: tls, test: looksLikeClientHello });
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** packet-tls.c's short version names, the Protocol column of a TLS frame. */
+const shortVersionNames: Record<number, string> = { 0x0300: 'SSLv3', 0x0301: 'TLSv1', 0x0302: 'TLSv1.1', 0x0303: 'TLSv1.2', 0x0304: 'TLSv1.3' };
+
+/** Alert descriptions as the Info column shows them (`Handshake Failure`). */
+function alertText(desc: number): string {
+  const name = alertDescriptions[desc];
+  if (!name) return `Unknown (${desc})`;
+  return name.replace(/_(\w)/g, (_m, c: string) => ` ${c.toUpperCase()}`).replace(/^\w/, (c) => c.toUpperCase());
+}
+
+/**
+ * `Client Hello`, `Server Hello, Change Cipher Spec`, `Application Data`: each record's
+ * description, comma-separated over the records of the frame, as packet-tls.c; the Protocol
+ * column is the session's version (the ServerHello's choice; before it, the record's).
+ */
+tls.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const end = Math.min(p.end[layer], b.length);
+  const first = layer === 0 || p.proto[layer - 1] !== tls.id;
+  if (first) col.clear();
+  if (end === o) return;
+  const st = conversationOf(p, false);
+  const session = st?.data instanceof TlsState ? st.data.version : 0;
+  if (end - o < 3 || !isRecordHeader(b, o, end)) {
+    col.setProtocol(shortVersionNames[session] ?? 'TLS');
+    col.appendSep(', ', 'Continuation Data');
+    return;
+  }
+  const version = session || u16(b, o + 1);
+  col.setProtocol(shortVersionNames[version] ?? 'TLS');
+  if (end - o < RECORD_HEADER) return;
+  const type = b[o];
+  const length = u16(b, o + 3);
+  const at = o + RECORD_HEADER;
+  const recEnd = Math.min(end, at + length);
+  const encrypted = p.notes.get(`${ENCRYPTED_NOTE}${layer}`) === 1;
+  switch (type) {
+    case CHANGE_CIPHER_SPEC:
+      col.appendSep(', ', 'Change Cipher Spec');
+      break;
+    case APPLICATION_DATA:
+      col.appendSep(', ', 'Application Data');
+      break;
+    case ALERT:
+      if (encrypted || length !== 2 || recEnd - at < 2) col.appendSep(', ', 'Encrypted Alert');
+      else col.appendSep(', ', `Alert (Level: ${b[at] === 1 ? 'Warning' : b[at] === 2 ? 'Fatal' : `Unknown (${b[at]})`}, Description: ${alertText(b[at + 1])})`);
+      break;
+    case HEARTBEAT:
+      col.appendSep(', ', encrypted ? 'Encrypted Heartbeat' : b[at] === 1 ? 'Heartbeat Request' : 'Heartbeat Response');
+      break;
+    case HANDSHAKE:
+      if (encrypted) {
+        col.appendSep(', ', 'Encrypted Handshake Message');
+        break;
+      }
+      for (let x = at, n = 0; x + 4 <= recEnd && n < 64; n++) {
+        col.appendSep(', ', handshakeTypes[b[x]] ?? 'Encrypted Handshake Message');
+        x += 4 + ((b[x + 1] << 16) | (b[x + 2] << 8) | b[x + 3]);
+      }
+      break;
+  }
+};

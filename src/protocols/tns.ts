@@ -673,3 +673,31 @@ function noteRedirect(st: AppConversationState, text: string): void {
 
 tcpPorts.add(TNS_PORT, tns);
 tcpHeuristics.push({ dissector: tns, test: looksLikeTnsConnect });
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** SQL*Net function names of a DATA packet's first byte (packet-tns.c's `tns_data_funcs`). */
+const dataFunctionNames: Record<number, string> = {
+  0x01: 'Set Protocol', 0x02: 'Set Datatypes', 0x03: 'User OCI Functions', 0x04: 'Return Status', 0x05: 'Access User Address Space',
+  0x06: 'Row Transfer Header', 0x07: 'Row Transfer Data', 0x08: 'Return OPI Parameter', 0x09: 'Function Complete',
+  0x0a: 'N Error return definitions follow', 0x0b: 'Sending I/O Vec only for fast UPI', 0x0c: 'Sending long for fast UPI',
+  0x0d: 'Invoke user callback', 0x0e: 'LOB/FILE data follows', 0x0f: 'Warning messages - may be a set of them',
+  0x10: 'Describe Information', 0x11: 'Piggy back function follow', 0x12: 'Signals special action for UCS',
+  0x13: 'Flush Out Bind data in DML/w RETURN when error',
+};
+
+/** `Request, Connect (1)`, `Response, Data (6), Return Status`: direction, packet type, SQL*Net function. */
+tns.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const end = Math.min(p.end[layer], b.length);
+  col.setProtocol('TNS');
+  const st = conversationOf(p, false);
+  const t = st?.data instanceof TnsState ? st.data : undefined;
+  col.set(isRequest(p, t) ? 'Request' : 'Response');
+  if (end - o < 5) return;
+  const type = b[o + 4];
+  col.append(`, ${typeNames[type] ?? 'Unknown'} (${type})`);
+  if (type !== TNS_TYPE.DATA || end - o < 11) return;
+  if (end - o >= 14 && u32(b, o + 10) === 0xdeadbeef) col.append(', Secure Network Services');
+  else if (dataFunctionNames[b[o + 10]]) col.append(`, ${dataFunctionNames[b[o + 10]]}`);
+};
