@@ -43,6 +43,11 @@ const LOWER_PROTOCOLS = new Set([
   'nsh', 'arp', 'ip', 'ipv6', 'icmp', 'icmpv6', 'gre', 'pim', 'vxlan', 'geneve', 'tcp', 'udp',
 ]);
 
+/** True for a protocol below the application layer (see LOWER_PROTOCOLS). */
+export function isLowerProtocol(name: string): boolean {
+  return LOWER_PROTOCOLS.has(name);
+}
+
 /** `frame.protocols` lists every layer, application ones included. */
 const FULL_ONLY_FIELDS = new Set(['frame.protocols']);
 

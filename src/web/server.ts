@@ -14,8 +14,9 @@ import { checkFilter, FilterError } from '../filter/index.js';
 import { CaptureFileError } from '../file/types.js';
 import { Capture } from './capture.js';
 import { colorRules } from './colors.js';
-import { conversations, convTypes, endpoints, expert, findings, flowGraph, follow, hierarchy, ioGraph, writePcapng, type ConvType } from './analyses.js';
+import { conversations, convTypes, endpoints, expert, findings, follow, hierarchy, ioGraph, writePcapng, type ConvType } from './analyses.js';
 import { compareCaptures } from './compare.js';
+import { flowGraph } from './flow-graph.js';
 import { AccessError, COOKIE, privateDir, requestToken, Roots, tokenEquals } from './security.js';
 import { listPoints, pointCounters, startLive, type CapturePoint, type LiveCapture } from './live.js';
 

@@ -1,12 +1,27 @@
 // Flow graph: a ladder (sequence) diagram of a stream, a selection or the displayed packets, as Wireshark's.
 import { useEffect, useState } from 'react';
-import { api, errorMessage, type FlowGraph } from './api';
+import { api, errorMessage, type FlowGraph, type RowColor } from './api';
 import { fixed } from './format';
 import { Dialog, Spinner } from './ui';
 
 export type FlowSource = { stream: number } | { frames: number[]; label?: string } | { view: string; label?: string };
 
 const COL = 200, ROW = 24, TOP = 40, LEFT = 96, RIGHT_PAD = 16, COMMENT_W = 260;
+
+/** Relative luminance of a `#rrggbb` colour (0 black … 1 white). */
+function luminance(hex: string): number {
+  const n = parseInt(hex.slice(1), 16);
+  return (0.2126 * ((n >> 16) & 255) + 0.7152 * ((n >> 8) & 255) + 0.0722 * (n & 255)) / 255;
+}
+
+/**
+ * The arrow's stroke for a colouring rule: its background (RST red, SYN/FIN grey, Bad TCP
+ * black), or its foreground where the background is too pale to see on white (plain TCP, UDP).
+ */
+function strokeOf(c: RowColor | undefined): string {
+  if (!c) return '#333';
+  return luminance(c.bg) > 0.8 ? c.fg : c.bg;
+}
 
 function relTime(t: string | number, t0: number): string {
   return fixed((Number(t) - t0).toFixed(9)).replace(/(\.\d{6})\d*$/, '$1');
@@ -83,10 +98,12 @@ export function FlowGraphDialog(props: {
               const y = TOP + i * ROW + 10;
               const x1 = x(e.from), x2 = x(e.to);
               const selected = sel === e.frame;
-              const color = e.color ?? '#333';
+              const color = strokeOf(e.color);
               const self = x1 === x2;
+              const labelX = self ? x1 + 34 : (x1 + x2) / 2;
+              const labelW = Math.min(COL * 1.6, 7 * e.label.length + 8);
               return (
-                <g key={i} className={'flow-ev' + (selected ? ' selected' : '')} data-frame={e.frame}
+                <g key={i} className={'flow-ev' + (selected ? ' selected' : '')} data-frame={e.frame} data-color={e.color?.name ?? ''} data-stroke={color}
                   onClick={() => { setSel(e.frame); props.onFrame(e.frame); }}>
                   <rect x={0} y={y - 14} width={width} height={ROW} className="flow-hit" />
                   <text x={8} y={y + 4} className="flow-time">{relTime(e.time, t0)}</text>
@@ -94,11 +111,15 @@ export function FlowGraphDialog(props: {
                   {self
                     ? <path d={`M${x1},${y - 4} h30 v8 h-28`} fill="none" stroke={color} strokeWidth={selected ? 2 : 1.2} markerEnd="url(#arrow)" />
                     : <line x1={x1} x2={x2} y1={y} y2={y} stroke={color} strokeWidth={selected ? 2 : 1.2} markerEnd="url(#arrow)" />}
-                  <text x={self ? x1 + 34 : (x1 + x2) / 2} y={y - 4} textAnchor={self ? 'start' : 'middle'} className="flow-label" fill={color}>
+                  {e.color && (
+                    <rect x={self ? labelX - 2 : labelX - labelW / 2} y={y - 15} width={labelW} height={13} rx={2} fill={e.color.bg}
+                      className="flow-label-bg" data-rule={e.color.name} />
+                  )}
+                  <text x={labelX} y={y - 4} textAnchor={self ? 'start' : 'middle'} className="flow-label" fill={e.color ? e.color.fg : color}>
                     {e.label}
                   </text>
                   {e.comment && <text x={LEFT + nodes.length * COL + 8} y={y + 4} className="flow-comment">{e.comment}</text>}
-                  <title>{`Frame ${e.frame} (${e.proto}): ${name(e.from)} → ${name(e.to)}  ${e.label}${e.comment ? ` — ${e.comment}` : ''}`}</title>
+                  <title>{`Frame ${e.frame} (${e.proto}): ${name(e.from)} → ${name(e.to)}  ${e.label}${e.comment ? ` — ${e.comment}` : ''}${e.color ? ` [${e.color.name}]` : ''}`}</title>
                 </g>
               );
             })}

@@ -44,7 +44,8 @@ export interface EndpointRow {
   rxFrames: number; rxBytes: number; filter?: string;
 }
 export interface ExpertItem { severity: string; group: string; protocol: string; summary: string; field?: string; count: number; frames: number[] }
-export interface FlowEvent { frame: number; time: string | number; from: number | string; to: number | string; label: string; proto: string; comment?: string; color?: string }
+export interface RowColor { name: string; bg: string; fg: string }
+export interface FlowEvent { frame: number; time: string | number; from: number | string; to: number | string; label: string; proto: string; comment?: string; color?: RowColor }
 export interface FlowGraph { nodes: string[]; events: FlowEvent[] }
 export interface IoGraph { start: number | string; interval: number; series: { name: string; values: number[] }[] }
 export interface PhsNode { protocol: string; name: string; frames: number; bytes: number; children?: PhsNode[] }
