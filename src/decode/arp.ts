@@ -458,16 +458,13 @@ function arpProtocolName(op: number): string {
 /** IPv4 address → sender MAC seen, per decoder, for packet-arp.c's duplicate address detection. */
 const arpSenders = new WeakMap<object, Map<number, string>>();
 
-/** ` (duplicate use of 10.0.0.1 detected!)` when `ip` was seen from another MAC before; remembers it otherwise. */
+/** ` (duplicate use of 10.0.0.1 detected!)` when `ip` was first seen with another MAC; remembers the first. */
 function duplicateUse(p: Packet, ip: number, mac: string): string {
   let seen = arpSenders.get(p.state);
   if (!seen) arpSenders.set(p.state, (seen = new Map()));
   const before = seen.get(ip);
-  if (before === undefined) {
-    seen.set(ip, mac);
-    return '';
-  }
-  return before !== mac ? ` (duplicate use of ${ipv4ToString(ip)} detected!)` : '';
+  if (before === undefined) seen.set(ip, mac);
+  return before !== undefined && before !== mac ? ` (duplicate use of ${ipv4ToString(ip)} detected!)` : '';
 }
 
 /** `Who has 10.0.0.2? Tell 10.0.0.1` and the other ARP texts (addresses stay the link layer's). */
@@ -483,6 +480,8 @@ arp.info = (p, layer, col) => {
   const hln = b[o + 4];
   const pln = b[o + 5];
   if (end < o + addressesRead(op, hln, pln)) return;
+  // A message that runs past its packet: tshark's exception comes before any text.
+  if (p.malformed !== null && p.problemLayer === layer) return;
   const sha = o + HEADER;
   const spa = sha + hln;
   const tha = spa + pln;
@@ -499,6 +498,7 @@ arp.info = (p, layer, col) => {
   // Requests and replies between Ethernet and IPv4 addresses: a sender address seen before
   // with another MAC is reported, as Wireshark's arp.duplicate-address-detected.
   if ((op === 1 || op === 2) && isEther(u16(b, o), hln) && isIpv4(u16(b, o + 2), pln) && end >= tpa + pln) {
-    col.append(duplicateUse(p, u32(b, spa), macToString(b, sha)));
+    const sender = duplicateUse(p, u32(b, spa), macToString(b, sha));
+    col.append(sender || (op === 2 ? duplicateUse(p, u32(b, tpa), macToString(b, tha)) : ''));
   }
 };

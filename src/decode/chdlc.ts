@@ -45,3 +45,10 @@ export const chdlc = registerDissector({
 });
 
 linkTypes.add(104, chdlc);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** Protocol `CHDLC` until the layer above writes its own. */
+chdlc.info = (_p, _layer, col) => {
+  col.setProtocol('CHDLC');
+  col.clear();
+};

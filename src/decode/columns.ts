@@ -42,6 +42,9 @@ export class Columns {
    * that appends `[Malformed Packet]` (a bogus IP header length, a bad UDP length); -1: none.
    */
   private quietLayer = -1;
+  private quietAbove = -1;
+  /** Set when tshark's dissection reads past the snaplen where wiresage's decode did not mark it. */
+  private short = false;
   /** Work a layer leaves for after the layers above it wrote theirs (TCP's reassembly remark). */
   private readonly deferred: Array<() => void> = [];
 
@@ -50,7 +53,18 @@ export class Columns {
     this.fence = 0;
     this.writable = true;
     this.quietLayer = -1;
+    this.quietAbove = -1;
+    this.short = false;
     this.deferred.length = 0;
+  }
+
+  /** The frame ends with tshark's `[Packet size limited during capture]`. */
+  markShort(): void {
+    this.short = true;
+  }
+
+  get isShort(): boolean {
+    return this.short;
   }
 
   /** Runs `fn` once every layer has written its text (as Wireshark's code after a subdissector call). */
@@ -64,14 +78,18 @@ export class Columns {
     this.deferred.length = 0;
   }
 
-  /** The packet's malformed mark, when found in `layer`, is no `[Malformed Packet]` in Info. */
-  quiet(layer: number): void {
-    this.quietLayer = layer;
+  /**
+   * The packet's malformed mark, when found in `layer` (or, with `above`, in a layer after it:
+   * an encapsulated packet whose exception the layer catches), is no `[Malformed Packet]` in Info.
+   */
+  quiet(layer: number, above = false): void {
+    if (above) this.quietAbove = layer;
+    else this.quietLayer = layer;
   }
 
   /** Whether the malformed mark found in `layer` shows in the Info column. */
   showsMalformed(layer: number): boolean {
-    return layer !== this.quietLayer;
+    return layer !== this.quietLayer && !(this.quietAbove >= 0 && layer > this.quietAbove);
   }
 
   setProtocol(name: string): void {
@@ -144,7 +162,7 @@ export function packetColumns(p: Packet, col: Columns = shared): Columns {
   }
   // tshark's exception marks, appended where the dissection stopped.
   if (p.malformed !== null && col.showsMalformed(p.problemLayer)) col.append('[Malformed Packet]');
-  if (p.truncated) col.append('[Packet size limited during capture]');
+  if (p.truncated || col.isShort) col.append('[Packet size limited during capture]');
   return col;
 }
 

@@ -111,3 +111,27 @@ export const gre = registerDissector({
 
 ipProtocols.add(47, gre);
 etherTypes.add(0x6558, ethernet);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+import { etherTypeNames } from './ethernet.js';
+
+/**
+ * `GRE`, `Encapsulated …`: what packet-gre.c writes before handing the payload on; ERSPAN's
+ * header writes `ERSPAN:`, which the mirrored frame replaces when it is dissected.
+ */
+gre.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  col.setProtocol('GRE');
+  col.clear();
+  if (Math.min(b.length, p.limit[layer]) < o + BASE) return;
+  const type = u16(b, o + 2);
+  if (type === ERSPAN || type === ERSPAN_III) {
+    col.setProtocol('ERSPAN');
+    col.set('ERSPAN:');
+    return;
+  }
+  // Protocol type 0 with no payload is how Cisco's GRE keepalives look (packet-gre.c).
+  const name = type === 0 ? 'Possible GRE keepalive packet' : etherTypeNames[type] ?? `0x${type.toString(16).padStart(4, '0')} (unknown)`;
+  col.set(`Encapsulated ${name}`);
+};

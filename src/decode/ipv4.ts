@@ -336,6 +336,14 @@ linkTypes.add(228, ipv4);
 ipProtocols.add(4, ipv4);
 
 // ---- Packet-list columns (Wireshark's Info text) ----
+/** Names of IP protocol numbers for the Info text beyond the common ones (Wireshark's ipproto table). */
+const moreProtocolNames: Record<number, string> = { 40: 'IL', 63: 'any local network', 64: 'SATNET EXPAK', 106: 'QNX', 113: 'PGM', 115: 'L2TP' };
+
+/** packet-ip.c's `ipprotostr`: the name of an IP protocol number. */
+export function ipProtocolName(proto: number): string {
+  return ipProtocolNames[proto] ?? moreProtocolNames[proto] ?? 'Unknown';
+}
+
 /**
  * Protocol `IPv4`, the addresses, and the Info text packet-ip.c writes when nothing above it
  * does: a fragment not reassembled, an unknown protocol, a bogus header.
@@ -373,9 +381,8 @@ ipv4.info = (p, layer, col) => {
   const next = layer + 1 < p.layers && p.parent[layer + 1] === p.parent[layer] ? layer + 1 : -1;
   const reassembled = next >= 0 && p.bufIndex[next] !== p.bufIndex[layer];
   if (ff & 0x3fff && !reassembled && p.fragmentedBy !== layer) {
-    const name = ipProtocolNames[proto] ?? 'Unknown';
-    col.set(`Fragmented IP protocol (proto=${name} ${proto}, off=${(ff & 0x1fff) * 8}, ID=${u16(b, o + field.id).toString(16).padStart(4, '0')})`);
+    col.set(`Fragmented IP protocol (proto=${ipProtocolName(proto)} ${proto}, off=${(ff & 0x1fff) * 8}, ID=${u16(b, o + field.id).toString(16).padStart(4, '0')})`);
   } else if (next >= 0 && p.proto[next] === data.id) {
-    col.set(`${ipProtocolNames[proto] ?? 'Unknown'} (${proto})`);
+    col.set(`${ipProtocolName(proto)} (${proto})`);
   }
 };

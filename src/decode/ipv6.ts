@@ -658,6 +658,14 @@ ipProtocols.add(143, ethernet);
 linkTypes.add(229, ipv6);
 
 // ---- Packet-list columns (Wireshark's Info text) ----
+import { ipProtocolName } from './ipv4.js';
+
+/** Extension headers as their dissectors name themselves in the Info column. */
+const extensionNames: Record<number, string> = {
+  [HOP_BY_HOP]: 'IPv6 hop-by-hop options', [ROUTING]: 'IPv6 routing', [FRAGMENT]: 'IPv6 fragment',
+  [DESTINATION_OPTIONS]: 'IPv6 destination options', [AUTHENTICATION]: 'Authentication Header',
+};
+
 /**
  * Protocol `IPv6`, the addresses, and packet-ipv6.c's Info text when nothing above writes one:
  * a fragment not reassembled, no next header, an unknown protocol.
@@ -682,6 +690,8 @@ ipv6.info = (p, layer, col) => {
   let at = o + IPV6_HEADER;
   for (;;) {
     if (next === HOP_BY_HOP || next === DESTINATION_OPTIONS || next === ROUTING || next === AUTHENTICATION) {
+      // Each extension header's dissector names it; the transport replaces the name.
+      col.set(extensionNames[next]);
       if (end - at < 2) return;
       const len = next === AUTHENTICATION ? (b[at + 1] + 2) * 4 : (b[at + 1] + 1) * 8;
       next = b[at];
@@ -689,6 +699,7 @@ ipv6.info = (p, layer, col) => {
       continue;
     }
     if (next === FRAGMENT) {
+      col.set(extensionNames[next]);
       if (end - at < 8) return;
       const offsetAndFlag = u16(b, at + 2);
       if ((offsetAndFlag & 0xfff9) !== 0 && (following < 0 || p.bufIndex[following] === p.bufIndex[layer])) {
@@ -702,5 +713,5 @@ ipv6.info = (p, layer, col) => {
     break;
   }
   if (next === NO_NEXT_HEADER) col.set('IPv6 no next header');
-  else if (following >= 0) col.set(`Unknown IP Protocol: ${nextHeaderNames[next] ?? 'Unknown'} (${next})`);
+  else if (following >= 0) col.set(`Unknown IP Protocol: ${nextHeaderNames[next] ?? ipProtocolName(next)} (${next})`);
 };

@@ -60,3 +60,10 @@ export const macsec = registerDissector({
 });
 
 etherTypes.add(0x88e5, macsec);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** `MACsec frame` (an encrypted payload stays so; a clear one is replaced by what it carries). */
+macsec.info = (_p, _layer, col) => {
+  col.setProtocol('MACSEC');
+  col.set('MACsec frame');
+};

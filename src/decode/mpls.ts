@@ -61,3 +61,10 @@ etherTypes.add(0x8847, mpls);
 etherTypes.add(0x8848, mpls);
 // MPLS in UDP (RFC 7510).
 udpPorts.add(6635, mpls);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** `MPLS Label Switched Packet` until the carried packet writes its own text. */
+mpls.info = (_p, _layer, col) => {
+  col.setProtocol('MPLS');
+  col.set('MPLS Label Switched Packet');
+};

@@ -56,3 +56,24 @@ export const pim = registerDissector({
 });
 
 ipProtocols.add(103, pim);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** Message types beyond the tree's (RFC 5015 DF election, RFC 3973 state refresh…), as packet-pim.c names them. */
+const moreTypes: Record<number, string> = { 9: 'State-Refresh', 10: 'DF election', 11: 'ECMP Redirect', 12: 'PFM', 13: 'Packed Null-Register' };
+
+/** `PIMv2` and the message type; a Register's encapsulated packet writes nothing (packet-pim.c). */
+pim.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  col.setProtocol('PIM');
+  col.clear();
+  if (Math.min(b.length, p.limit[layer]) < o + 1) return;
+  const type = b[o] & 0x0f;
+  col.setProtocol(`PIMv${b[o] >> 4}`);
+  col.set(pimTypes[type] ?? moreTypes[type] ?? `Unknown (${type})`);
+  // The encapsulated packet is dissected with the columns read-only, its damage caught by PIM.
+  if (type === REGISTER) {
+    col.writable = false;
+    col.quiet(layer, true);
+  }
+};

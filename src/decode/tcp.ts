@@ -435,6 +435,8 @@ function optionsInfo(b: Uint8Array, start: number, length: number, cap: number, 
         }
         break;
       case 34: s += len === 2 ? ' TFO=R' : ' TFO=C'; break;
+      // The experimental TFO option (RFC 7413 §4.1.1: kind 254, magic 0xF989).
+      case 254: if (len >= 4 && u16(b, at + 2) === 0xf989) s += len === 4 ? ' TFO=R' : ' TFO=C'; break;
     }
     return true;
   });
@@ -473,6 +475,8 @@ tcp.info = (p, layer, col) => {
   col.append(text);
   if (n && n.analysis) col.prependFence(tcpAnalysisText(n.analysis, n.dupackFrame, n.dupackNum));
   if (seglen > 0) col.defer(() => heldSegmentInfo(p, layer, col));
+  // packet-tcp.c shows the payload of a RST as its reset cause: no application dissector writes.
+  if (flags & 0x04 && seglen > 0) col.writable = false;
 };
 
 /**

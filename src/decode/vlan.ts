@@ -103,3 +103,15 @@ export const ieee8021ad = registerDissector({
 });
 
 etherTypes.add(0x88a8, ieee8021ad);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** `PRI: 0  DEI: 0  ID: 100` as packet-vlan.c writes it, replaced by what the tag carries. */
+vlan.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  col.setProtocol('VLAN');
+  col.clear();
+  if (Math.min(b.length, p.limit[layer]) < o + 2) return;
+  const tci = u16(b, o);
+  col.set(`PRI: ${tci >> 13}  DEI: ${(tci >> 12) & 1}  ID: ${tci & 0xfff}`);
+};

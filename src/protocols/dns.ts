@@ -557,13 +557,17 @@ dns.info = (p, layer, col) => {
   col.setProtocol('DNS');
   col.clear();
   if (isTcp(p, layer) || p.proto[layer - 1] === dns.id) o += 2;
-  if (end < o + HEADER) return;
+  if (end < o + 4) return;
   const flags = u16(b, o + 2);
   const opcode = (flags >> 11) & 0xf;
   const response = (flags & 0x8000) !== 0;
   const out = { text: `${opcodeNames[opcode] ?? `Unknown operation (${opcode})`}${response ? ' response' : ''} 0x${u16(b, o).toString(16).padStart(4, '0')}` };
   const rcode = flags & 0xf;
   if (response && rcode) out.text += ` ${rcodeNames[rcode] ?? `Unknown error (${rcode})`}`;
+  if (end < o + HEADER) {
+    col.set(out.text);
+    return;
+  }
   let at = o + HEADER;
   const qd = u16(b, o + 4);
   for (let i = 0; i < qd && i < MAX_RECORDS; i++) {

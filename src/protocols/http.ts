@@ -349,6 +349,22 @@ for (const port of HTTP_PORTS) tcpPorts.add(port, http);
 // ---- Packet-list columns (Wireshark's Info text) ----
 import { u16 } from '../decode/bytes.js';
 import { tcpHeldPduInfo } from '../decode/tcp.js';
+import type { Columns } from '../decode/columns.js';
+
+/**
+ * What the body's media-type dissector adds (Wireshark 4.0's `media_type` table): line-based
+ * text appends ` (type)`, XML and JSON rename the protocol, images name themselves; a type with
+ * no dissector (application/octet-stream…) adds nothing.
+ */
+function mediaInfo(type: string, col: Columns): void {
+  if (type === 'text/xml' || type === 'application/xml' || type.endsWith('+xml')) col.setProtocol('HTTP/XML');
+  else if (type === 'application/json' || type.endsWith('+json')) {
+    col.setProtocol('HTTP/JSON');
+    col.append(` , JavaScript Object Notation (${type})`);
+  } else if (type === 'image/png') col.append(' (PNG)');
+  else if (type === 'image/jpeg') col.append(' (JPEG JFIF image)');
+  else if (type.startsWith('text/') || type === 'application/x-www-form-urlencoded' || type === 'application/javascript') col.append(` (${type})`);
+}
 
 /**
  * `GET / HTTP/1.1 ` and `HTTP/1.1 200 OK  (text/html)` as packet-http.c writes them: the start
@@ -367,6 +383,7 @@ http.info = (p, layer, col) => {
   const first = indexOfCrlf(b, o, end);
   col.set(`${ascii(b, o, first < 0 ? end : first)} `);
   const he = headersEnd(b, o, end);
+  // Without body bytes no media dissector runs.
   if (he < 0 || he >= end) return;
   // The body's media type: Content-Type without its parameters, in lower case.
   for (let line = first; line >= 0 && line + 2 < he - 2;) {
@@ -375,7 +392,7 @@ http.info = (p, layer, col) => {
     const stop = next < 0 ? he : next;
     if (stop - at > 13 && matchName(b, at, 'content-type:')) {
       const type = ascii(b, at + 13, stop).split(';')[0].trim().toLowerCase();
-      if (type) col.append(` (${type})`);
+      if (type) mediaInfo(type, col);
       return;
     }
     line = next;
