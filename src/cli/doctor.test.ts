@@ -57,3 +57,24 @@ test('doctor -Y with an invalid filter: exit 2, message with the position', () =
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^wiresage doctor: invalid display filter: .*\n {4}tcp\.port == 1521 &&\n {4}.*\^/);
 });
+
+test('doctor -Y says which filter the diagnosis was restricted to: terminal, Markdown, JSON, Chinese', () => {
+  const filter = 'tcp.port == 35982';
+  const text = wiresage(['doctor', seed, '-Y', filter], { allowFail: true });
+  assert.equal(text.status, 1);
+  assert.match(text.stdout, /^Display filter: tcp\.port == 35982 — only connections \(and ICMP errors\) with a matching packet are diagnosed/m);
+  const md = wiresage(['doctor', seed, '-Y', filter, '--format', 'md'], { allowFail: true });
+  assert.match(md.stdout, /^- Display filter: `tcp\.port == 35982` — only connections/m);
+  const zh = wiresage(['doctor', seed, '--display-filter', filter, '--lang', 'zh'], { allowFail: true });
+  assert.match(zh.stdout, /^显示过滤器：tcp\.port == 35982 —— 只诊断含有匹配报文的连接/m);
+  const json = JSON.parse(wiresage(['doctor', seed, '-Y', filter, '--json'], { allowFail: true }).stdout) as { display_filter: string | null };
+  assert.equal(json.display_filter, filter);
+  // Nothing selected: the healthy line says it is about the selection only.
+  const none = wiresage(['doctor', seed, '-Y', 'tcp.port == 1']);
+  assert.match(none.stdout, /^Display filter: tcp\.port == 1 — /m);
+  assert.match(none.stdout, /^No problems found in the connections the display filter selects\.$/m);
+  // Without -Y: no such line, and null in JSON.
+  const plain = wiresage(['doctor', seed], { allowFail: true });
+  assert.doesNotMatch(plain.stdout, /Display filter/);
+  assert.equal((JSON.parse(wiresage(['doctor', seed, '--json'], { allowFail: true }).stdout) as { display_filter: string | null }).display_filter, null);
+});

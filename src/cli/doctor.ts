@@ -36,7 +36,7 @@ export async function doctorCommand({ opts, rest }: Parsed): Promise<number> {
   for (const file of files) {
     // Captures from several points (client and server side, both sides of a NAT) are compared
     // packet by packet (src/diagnosis/compare.ts): their packets are fingerprinted on the way.
-    const facts = await collectFacts(file, { progress: progress ? (n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined, fingerprint: files.length > 1, filter });
+    const facts = await collectFacts(file, { progress: progress ? (n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined, fingerprint: files.length > 1, filter, keepHealthy: false });
     if (progress) process.stderr.write('\r\x1b[K');
     all.push(facts);
   }

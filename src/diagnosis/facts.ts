@@ -6,7 +6,10 @@
  * a connection's application summary (`oracle: REDIRECT to …`, `redis: AUTH failed WRONGPASS …`)
  * with the frame and time it happened.
  *
- * Memory follows the connections, not the packets: per connection a few capped lists.
+ * Memory follows the live connections, not the packets: per connection a few capped lists while
+ * it lives; once the flow engine releases it, a connection no rule can use (`mayMatter` in
+ * rules.ts) is folded into per-address TTL counts and per-endpoint handshake counts unless
+ * `keepHealthy` (`wiresage doctor` folds; probe and the web UI keep every connection).
  *
  * @example
  * const facts = await collectFacts('case.pcap');
@@ -25,6 +28,7 @@ import { filteredPass } from '../flows/pass.js';
 import { A_FAST_RETRANSMISSION, A_LOST_PACKET, A_RETRANSMISSION, A_ZERO_WINDOW } from '../flows/tcp-analysis.js';
 import { streamState, type AppConversationState } from '../protocols/index.js';
 import { Fingerprinter, type CaptureIndex } from './compare.js';
+import { mayMatter, notableApp } from './rules.js';
 
 /** A TCP segment worth citing: frame, absolute time (seconds), sender, TTL. */
 export interface SegmentEvent {
@@ -99,6 +103,11 @@ export interface ConnFacts {
   fragNeeded: { frame: number; time: number; from: string; mtu: number } | null;
   /** Retransmissions within 2 s after a fragmentation-needed (re-segmentation, not loss). */
   pmtuRetransmissions: number;
+  /**
+   * TCP: handshakes completed (SYN-ACK seen) between the same client and server port before
+   * this connection began — the "connections that worked before" of a story.
+   */
+  handshakesBefore: number;
 }
 
 /** A RST after the connection had been silent. */
@@ -125,14 +134,15 @@ export interface CaptureFacts {
   /** TTLs (count per value) of every non-RST TCP packet and every UDP datagram, by source address. */
   ttlByAddr: Map<string, Map<number, number>>;
   icmp: IcmpEvent[];
-  /**
-   * Every pure SYN as `client:port>server:port#ISN` (raw sequence number), at most MAX_SYN_KEYS:
-   * the same SYN seen in two captures taken at different points has the same key, whatever
-   * the clocks say.
-   */
-  synKeys: Set<string>;
   /** Addresses seen as a source or destination of IP packets (TCP/UDP). */
   addresses: Set<string>;
+  /**
+   * Released connections nothing was wrong with (`mayMatter` in rules.ts), counted and folded
+   * into `ttlByAddr` and the handshake counts instead of kept (only with `keepHealthy: false`).
+   */
+  healthyFolded: number;
+  /** The display filter (`-Y`) the diagnosis was restricted to, as given; undefined without one. */
+  filter?: string;
   /** Packet fingerprints for comparing with another capture (only with `fingerprint: true`). */
   index?: CaptureIndex;
 }
@@ -146,67 +156,141 @@ export interface CollectOptions {
    * match) are diagnosed. Every packet is still analysed, so the connections' facts are whole.
    */
   filter?: CompiledFilter;
+  /**
+   * Keep every connection in `conns` (default true: probe, the web UI's tables). With false
+   * (`wiresage doctor`) a released connection that no rule can use (`mayMatter`) is only
+   * counted, so memory follows the live connections plus the suspicious ones.
+   */
+  keepHealthy?: boolean;
 }
 
-const MAX_SYN_KEYS = 1_000_000;
+/** Most ICMP errors recorded. */
+const MAX_ICMP = 10_000;
 
 const MAX_EVENTS = 32;
 
 /** Progress callback: frames read so far. */
 export type Progress = (frames: number) => void;
 
-/** Per-connection working state of the pass (not part of the facts). */
-interface Walked {
-  /** Originator (first sender) and responder, as text and (IPv4) number. */
-  a: string;
-  b: string;
-  aPort: number;
-  bPort: number;
-  a4: number;
-  ttlA: Map<number, number>;
-  ttlB: Map<number, number>;
-  lastFwd: boolean;
-  summary?: string;
+/**
+ * A live connection: its facts and the pass's own working state (released with it). Addresses
+ * are text once per connection; later packets compare numbers (IPv4) or bytes (IPv6).
+ */
+class Live {
+  /** Further TTL values of each side beyond the first (rare: route changes, load balancers). */
+  ttlMoreA: Map<number, number> | null = null;
+  ttlMoreB: Map<number, number> | null = null;
+  ttlA = -1;
+  ttlCountA = 0;
+  ttlB = -1;
+  ttlCountB = 0;
+  lastFwd = true;
+  /** The application state's `revision` last looked at, and the summary it gave. */
+  revision = -1;
+  summary: string | undefined = undefined;
   /** The connection's application state (conversation-state.ts), once a dissector made one. */
-  state?: AppConversationState;
+  state: AppConversationState | undefined = undefined;
   /** Direction of the full-size segments (`ConnFacts.big`). */
-  bigFwd?: boolean;
+  bigFwd = false;
+  /** With a display filter: a packet of this connection matched it. */
+  selected = false;
+
+  constructor(
+    readonly c: ConnFacts,
+    /** Originator (first sender) and responder. */
+    readonly a: string,
+    readonly b: string,
+    readonly aPort: number,
+    readonly bPort: number,
+    /** The originator's IPv4 address as a number (-1 for IPv6), or its 16 IPv6 bytes. */
+    readonly a4: number,
+    readonly a6: Uint8Array | null,
+    /** `client|server|port` of a TCP connection (handshake counts), else ''. */
+    readonly endpointKey: string,
+  ) {}
+
+  countTtl(fwd: boolean, ttl: number): void {
+    if (fwd) {
+      if (ttl === this.ttlA) this.ttlCountA++;
+      else if (this.ttlA < 0) (this.ttlA = ttl), (this.ttlCountA = 1);
+      else addCount((this.ttlMoreA ??= new Map()), ttl, 1);
+    } else if (ttl === this.ttlB) this.ttlCountB++;
+    else if (this.ttlB < 0) (this.ttlB = ttl), (this.ttlCountB = 1);
+    else addCount((this.ttlMoreB ??= new Map()), ttl, 1);
+  }
+
+  /** Adds this connection's TTL counts to the capture's per-address ones. */
+  foldTtls(into: Map<string, Map<number, number>>): void {
+    for (const [addr, ttl, n, more] of [[this.a, this.ttlA, this.ttlCountA, this.ttlMoreA], [this.b, this.ttlB, this.ttlCountB, this.ttlMoreB]] as const) {
+      if (!n) continue;
+      let m = into.get(addr);
+      if (!m) into.set(addr, (m = new Map()));
+      addCount(m, ttl, n);
+      if (more) for (const [t, k] of more) addCount(m, t, k);
+    }
+  }
+
+  /** True when the packet's source is the originator. */
+  isForward(fp: FlowPacket, sport: number): boolean {
+    if (sport !== this.aPort) return false;
+    if (this.a6 === null) return fp.family === 4 && fp.src4 === this.a4;
+    if (fp.family !== 6) return false;
+    const buf = fp.addrBuf;
+    const at = fp.src6;
+    for (let i = 0; i < 16; i++) if (buf[at + i] !== this.a6[i]) return false;
+    return true;
+  }
+}
+
+function addCount(m: Map<number, number>, key: number, n: number): void {
+  m.set(key, (m.get(key) ?? 0) + n);
 }
 
 function segmentEvent(frame: number, time: number, src: string, srcPort: number, ttl: number, seq: number): SegmentEvent {
   return { frame, time, src, srcPort, ttl, seq };
 }
 
+/** Most `client|server|port` keys whose completed handshakes are counted. */
+const MAX_ENDPOINT_KEYS = 200_000;
+
 /** Reads `file` once and gathers the facts. */
 export async function collectFacts(file: string, options?: Progress | CollectOptions): Promise<CaptureFacts> {
   const opts: CollectOptions = typeof options === 'function' ? { progress: options } : options ?? {};
   const progress = opts.progress;
+  const keepHealthy = opts.keepHealthy ?? true;
   const prints = opts.fingerprint ? new Fingerprinter(file) : null;
   const decoder = new Decoder();
-  const tcp = new Map<number, ConnFacts>();
-  const udp = new Map<number, ConnFacts>();
-  // The pass's own state per connection, by stream (TCP, UDP).
-  const walkedTcp = new Map<number, Walked>();
-  const walkedUdp = new Map<number, Walked>();
-  const facts: CaptureFacts = { file, frames: 0, firstTime: 0, lastTime: 0, conns: [], ttlByAddr: new Map(), icmp: [], synKeys: new Set(), addresses: new Set() };
+  // Live connections by stream (TCP, UDP), and the released ones kept for the rules.
+  const liveTcp = new Map<number, Live>();
+  const liveUdp = new Map<number, Live>();
+  const keptTcp = new Map<number, ConnFacts>();
+  const keptUdp = new Map<number, ConnFacts>();
+  /** Completed handshakes so far by `client|server|port` (ConnFacts.handshakesBefore). */
+  const handshakes = new Map<string, number>();
+  const facts: CaptureFacts = { file, frames: 0, firstTime: 0, lastTime: 0, conns: [], ttlByAddr: new Map(), icmp: [], addresses: new Set(), healthyFolded: 0 };
+  const filtered = opts.filter !== undefined;
+  if (opts.filter) facts.filter = opts.filter.text;
   const engine = new FlowEngine({
     onSummary: (s) => {
-      const c = (s.proto === 'tcp' ? tcp : udp).get(s.stream);
-      if (c) c.summary = c.summary ? merge(c.summary, s) : s;
+      const isTcp = s.proto === 'tcp';
       // The connection is released: its application state goes too (memory follows live connections).
-      const w = (s.proto === 'tcp' ? walkedTcp : walkedUdp).get(s.stream);
       const st = streamState(s.proto, s.stream, decoder, true);
-      if (c && w && st && st.summary !== w.summary) {
-        w.summary = st.summary;
-        if (st.summary) push(c.app, { frame: c.lastFrame, time: c.lastTime, text: st.summary });
-      }
-      if (w) w.state = undefined;
+      const live = (isTcp ? liveTcp : liveUdp).get(s.stream);
+      if (!live) return; // only ever quoted in ICMP errors
+      (isTcp ? liveTcp : liveUdp).delete(s.stream);
+      const c = live.c;
+      c.summary = c.summary ? merge(c.summary, s) : s;
+      if (st && st.revision !== live.revision) noteSummary(live, st.summary, c.lastFrame, c.lastTime, keepHealthy);
+      live.foldTtls(facts.ttlByAddr);
+      const kept = isTcp ? keptTcp : keptUdp;
+      if (kept.has(c.stream)) return; // an earlier part was kept: this record continued it
+      // Without a display filter's match the connection is not diagnosed (its TTLs still count).
+      if (filtered && !live.selected) return;
+      if (keepHealthy || mayMatter(c)) kept.set(c.stream, c);
+      else facts.healthyFolded++;
     },
   });
   const fp = new FlowPacket();
-  const latestTcpStreamByTuple = new Map<string, number>();
-  // With a filter: the connections (TCP, UDP streams) with at least one matching packet.
-  const selected = opts.filter ? [new Set<number>(), new Set<number>()] : null;
   // Application dissectors keep their state per connection (stream), looked up by number.
   await filteredPass(file, decoder, engine, opts.filter, (p, matched, r) => {
     const time = r.tsSec + r.tsNsec / 1e9;
@@ -225,44 +309,42 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
     if (b.length < o + 4) return;
     const sport = (b[o] << 8) | b[o + 1];
     const dport = (b[o + 2] << 8) | b[o + 3];
+    const isTcp = fp.proto === 6;
+    const note = isTcp ? engine.tcpNote : engine.udpNote;
     if (fp.quoted) {
-      if (!matched) return;
-      const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
-      const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
-      const ev = facts.icmp.length < 10_000 ? icmpEvent(facts, p, fp.family as 4 | 6, src, sport, dst, fp.proto, dport, time, latestTcpStreamByTuple) : null;
-      if (ev?.mtu && ev.stream !== null) {
-        const c = tcp.get(ev.stream);
+      if (!matched || facts.icmp.length >= MAX_ICMP) return;
+      // The engine looked the quoted connection up: its stream is the one the error is about.
+      const stream = isTcp && note.valid ? note.stream : null;
+      const ev = icmpEvent(facts, p, fp, dport, time, stream);
+      if (ev?.mtu && stream !== null) {
+        const c = liveTcp.get(stream)?.c ?? keptTcp.get(stream);
         if (c && !c.fragNeeded) c.fragNeeded = { frame: ev.frame, time, from: ev.from, mtu: ev.mtu };
       }
       return;
     }
-    const isTcp = fp.proto === 6;
-    const note = isTcp ? engine.tcpNote : engine.udpNote;
     if (!note.valid) return;
-    if (selected && matched) selected[isTcp ? 0 : 1].add(note.stream);
-    const table = isTcp ? tcp : udp;
-    let c = table.get(note.stream);
-    let w = (isTcp ? walkedTcp : walkedUdp).get(note.stream);
-    let fwd: boolean;
-    if (!c || !w) {
-      // Addresses as text once per connection; later packets compare numbers.
+    const lives = isTcp ? liveTcp : liveUdp;
+    let w = lives.get(note.stream);
+    let fwd = true;
+    if (w === undefined) {
       const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
       const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
-      c = { proto: isTcp ? 'tcp' : 'udp', stream: note.stream, summary: null, firstFrame: p.number, firstTime: time, lastFrame: p.number, lastTime: time, syns: [], synAcks: [], rsts: [], app: [], packets: 0, dataSegments: 0, retransmissions: 0, lostSegments: 0, zeroWindows: 0, zeroWindowFrom: null, zeroWindowFirst: null,
-        prevTime: time, gapBeforeLast: 0, idleReset: null, big: null, fragNeeded: null, pmtuRetransmissions: 0 };
-      w = { a: src, b: dst, aPort: sport, bPort: dport, a4: fp.family === 4 ? fp.src4 : -1, ttlA: new Map(), ttlB: new Map(), lastFwd: true };
-      (isTcp ? walkedTcp : walkedUdp).set(note.stream, w);
-      table.set(note.stream, c);
+      // A resumed stream whose earlier part was kept goes on in the same record.
+      let c = (isTcp ? keptTcp : keptUdp).get(note.stream);
+      const endpointKey = isTcp ? `${src}|${dst}|${dport}` : '';
+      if (!c) {
+        c = { proto: isTcp ? 'tcp' : 'udp', stream: note.stream, summary: null, firstFrame: p.number, firstTime: time, lastFrame: p.number, lastTime: time, syns: [], synAcks: [], rsts: [], app: [], packets: 0, dataSegments: 0, retransmissions: 0, lostSegments: 0, zeroWindows: 0, zeroWindowFrom: null, zeroWindowFirst: null,
+          prevTime: time, gapBeforeLast: 0, idleReset: null, big: null, fragNeeded: null, pmtuRetransmissions: 0, handshakesBefore: isTcp ? handshakes.get(endpointKey) ?? 0 : 0 };
+      }
+      w = new Live(c, src, dst, sport, dport, fp.family === 4 ? fp.src4 : -1, fp.family === 4 ? null : fp.addrBuf.slice(fp.src6, fp.src6 + 16), endpointKey);
+      lives.set(note.stream, w);
       facts.addresses.add(src);
       facts.addresses.add(dst);
-      if (isTcp) {
-        latestTcpStreamByTuple.set(`${src} ${sport} ${dst} ${dport}`, note.stream);
-        latestTcpStreamByTuple.set(`${dst} ${dport} ${src} ${sport}`, note.stream);
-      }
-      fwd = true;
     } else {
-      fwd = sport === w.aPort && (w.a4 >= 0 && fp.family === 4 ? fp.src4 === w.a4 : ipv6ToString(fp.addrBuf, fp.src6) === w.a);
+      fwd = w.isForward(fp, sport);
     }
+    if (matched) w.selected = true;
+    const c = w.c;
     const src = fwd ? w.a : w.b;
     const srcPort = fwd ? w.aPort : w.bPort;
     const previousFrame = c.lastFrame;
@@ -278,12 +360,12 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
     let isRst = false;
     let payload = !isTcp;
     if (isTcp) {
-      const flags = engine.tcpNote.flags;
+      const tn = engine.tcpNote;
+      const flags = tn.flags;
       const seq = b.length >= o + 8 ? ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0 : 0;
-      let ev: SegmentEvent | undefined;
       isRst = (flags & 0x04) !== 0;
-      const a = engine.tcpNote.analysis;
-      const len = engine.tcpNote.len;
+      const a = tn.analysis;
+      const len = tn.len;
       if (len > 0) {
         c.dataSegments++;
         payload = true;
@@ -306,61 +388,59 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
         if (((ack - c.big.firstEnd) | 0) >= 0) c.big.acked = true;
       }
       if (a & A_LOST_PACKET) c.lostSegments++;
-      if (a & A_ZERO_WINDOW) {
-        if (!c.zeroWindows++) {
-          c.zeroWindowFrom = `${src}:${srcPort}`;
-          c.zeroWindowFirst = (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq));
-        }
+      if (a & A_ZERO_WINDOW && !c.zeroWindows++) {
+        c.zeroWindowFrom = `${src}:${srcPort}`;
+        c.zeroWindowFirst = segmentEvent(p.number, time, src, srcPort, fp.ttl, seq);
       }
       if (isRst) {
-        push(c.rsts, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
+        const ev = segmentEvent(p.number, time, src, srcPort, fp.ttl, seq);
+        push(c.rsts, ev);
         if (!c.idleReset && c.packets > 1) {
           // The RST answers the first packet after a silence, or ends the silence itself.
           const sinceLast = time - previousTime;
           const answered = sinceLast < 1 && previousFwd !== fwd;
           const from = previousFwd ? `${w.a}:${w.aPort}` : `${w.b}:${w.bPort}`;
           c.idleReset = answered
-            ? { rst: (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)), trigger: { frame: previousFrame, time: previousTime, from }, idle: previousGap, packetsBefore: c.packets - 2 }
-            : { rst: (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)), trigger: null, idle: sinceLast, packetsBefore: c.packets - 1 };
+            ? { rst: ev, trigger: { frame: previousFrame, time: previousTime, from }, idle: previousGap, packetsBefore: c.packets - 2 }
+            : { rst: ev, trigger: null, idle: sinceLast, packetsBefore: c.packets - 1 };
         }
       } else if ((flags & 0x12) === 0x02) {
-        push(c.syns, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
-        if (facts.synKeys.size < MAX_SYN_KEYS) facts.synKeys.add(synKey(src, srcPort, fwd ? w.b : w.a, fwd ? w.bPort : w.aPort, seq));
-      } else if ((flags & 0x12) === 0x12) push(c.synAcks, (ev ??= segmentEvent(p.number, time, src, srcPort, fp.ttl, seq)));
+        push(c.syns, segmentEvent(p.number, time, src, srcPort, fp.ttl, seq));
+      } else if ((flags & 0x12) === 0x12) {
+        // The first SYN-ACK from the responder: one more handshake between these endpoints.
+        if (!fwd && !c.synAcks.length && w.endpointKey && (handshakes.size < MAX_ENDPOINT_KEYS || handshakes.has(w.endpointKey))) {
+          handshakes.set(w.endpointKey, (handshakes.get(w.endpointKey) ?? 0) + 1);
+        }
+        push(c.synAcks, segmentEvent(p.number, time, src, srcPort, fp.ttl, seq));
+      }
     }
-    if (!isRst) {
-      const m = fwd ? w.ttlA : w.ttlB;
-      m.set(fp.ttl, (m.get(fp.ttl) ?? 0) + 1);
-    }
+    if (!isRst) w.countTtl(fwd, fp.ttl);
     // Application summary changes (the dissectors ran in decode()); only payload changes them.
     if (!payload) return;
-    w.state ??= streamState(c.proto, note.stream, decoder);
-    const text = w.state?.summary;
-    if (text !== w.summary) {
-      w.summary = text;
-      if (text) push(c.app, { frame: p.number, time, text });
+    const st = (w.state ??= streamState(c.proto, note.stream, decoder));
+    if (st !== undefined && st.revision !== w.revision) {
+      w.revision = st.revision;
+      noteSummary(w, st.summary, p.number, time, keepHealthy);
     }
   });
-  facts.conns = [...tcp.values(), ...udp.values()];
-  // TTLs by sender address, from the per-connection counts.
-  for (const c of facts.conns) {
-    const w = (c.proto === 'tcp' ? walkedTcp : walkedUdp).get(c.stream)!;
-    for (const [addr, counts] of [[w.a, w.ttlA], [w.b, w.ttlB]] as const) {
-      if (!counts.size) continue;
-      let m = facts.ttlByAddr.get(addr);
-      if (!m) facts.ttlByAddr.set(addr, (m = new Map()));
-      for (const [ttl, n] of counts) m.set(ttl, (m.get(ttl) ?? 0) + n);
-    }
-  }
-  // The TTL references stay those of every connection: a forged packet is told by its sender's usual TTL.
-  if (selected) facts.conns = facts.conns.filter((c) => selected[c.proto === 'tcp' ? 0 : 1].has(c.stream));
+  const byStream = (x: ConnFacts, y: ConnFacts) => x.stream - y.stream;
+  facts.conns = [...[...keptTcp.values()].sort(byStream), ...[...keptUdp.values()].sort(byStream)];
   if (prints) facts.index = prints.finish();
   return facts;
 }
 
-/** The key of a SYN in `synKeys`. */
-export function synKey(src: string, sport: number, dst: string, dport: number, seq: number): string {
-  return `${src}:${sport}>${dst}:${dport}#${seq}`;
+/**
+ * Records the application summary when its text changed. Folding (`keepHealthy: false`), the
+ * list keeps only what the rules read (`notableApp`) plus the latest summary: an unremarkable
+ * one is dropped when the next arrives.
+ */
+function noteSummary(w: Live, text: string | undefined, frame: number, time: number, all: boolean): void {
+  if (text === w.summary) return;
+  w.summary = text;
+  if (!text) return;
+  const app = w.c.app;
+  if (!all && app.length && !notableApp(app[app.length - 1].text)) app.pop();
+  push(app, { frame, time, text });
 }
 
 function push<T>(list: T[], x: T): void {
@@ -388,8 +468,8 @@ function merge(a: ConnectionSummary, b: ConnectionSummary): ConnectionSummary {
 }
 
 /** Records an ICMP/ICMPv6 error quoting a TCP/UDP header. */
-function icmpEvent(facts: CaptureFacts, p: Packet, family: 4 | 6, qsrc: string, qsport: number, qdst: string, proto: number, qdport: number,
-  time: number, streams: Map<string, number>): IcmpEvent | null {
+function icmpEvent(facts: CaptureFacts, p: Packet, fp: FlowPacket, qdport: number, time: number, stream: number | null): IcmpEvent | null {
+  const family = fp.family as 4 | 6;
   let icmp = -1;
   for (let i = 1; i < p.layers; i++) {
     const name = dissectorById(p.proto[i])?.protocol.name;
@@ -413,11 +493,13 @@ function icmpEvent(facts: CaptureFacts, p: Packet, family: 4 | 6, qsrc: string, 
   const v4 = family === 4 && nb.length >= no + 20;
   const from = v4 ? ipv4ToString(((nb[no + 12] << 24) | (nb[no + 13] << 16) | (nb[no + 14] << 8) | nb[no + 15]) >>> 0)
     : nb.length >= no + 40 ? ipv6ToString(nb, no + 8) : '?';
-  const qp = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : 'other';
+  const qp = fp.proto === 6 ? 'tcp' : fp.proto === 17 ? 'udp' : 'other';
+  const qsrc = family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
+  const qdst = family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
   const ev: IcmpEvent = {
     frame: p.number, time, from, ttl: v4 ? nb[no + 8] : nb[no + 7], type: ib[io], code: ib[io + 1], family,
     quotedSrc: qsrc, quotedDst: qdst, quotedProto: qp, quotedDstPort: qdport,
-    stream: qp === 'tcp' ? streams.get(`${qsrc} ${qsport} ${qdst} ${qdport}`) ?? null : null,
+    stream: qp === 'tcp' ? stream : null,
     mtu: ib.length >= io + 8 && ((family === 4 && ib[io] === 3 && ib[io + 1] === 4) || (family === 6 && ib[io] === 2))
       ? (family === 4 ? (ib[io + 6] << 8) | ib[io + 7] : ((ib[io + 4] << 24) | (ib[io + 5] << 16) | (ib[io + 6] << 8) | ib[io + 7]) >>> 0) : 0,
   };

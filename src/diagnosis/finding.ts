@@ -6,6 +6,7 @@
  * JSON schema (`wiresage doctor --json`, version 1; `wiresage probe --json` embeds `findings`):
  * ```
  * { "version": 1,
+ *   "display_filter": string|null,   // -Y FILTER as given: only connections with a matching packet were diagnosed
  *   "files": [ { "path": string, "frames": number, "first_time": ISO-8601|null, "last_time": ISO-8601|null } ],
  *   "findings": [ { "id": string,            // stable: see the list in rules.ts
  *                   "severity": "error"|"warning"|"info",
@@ -92,8 +93,8 @@ export function evidence(frames: number[], streams: number[], addresses: string[
     frames: f.slice(0, MAX_FRAMES),
     streams: uniq(streams).sort((a, b) => a - b),
     addresses: uniq(addresses),
-    firstTime: times.length ? Math.min(...times) : null,
-    lastTime: times.length ? Math.max(...times) : null,
+    firstTime: times.length ? times.reduce((m, t) => Math.min(m, t)) : null,
+    lastTime: times.length ? times.reduce((m, t) => Math.max(m, t)) : null,
     counts,
   };
 }

@@ -17,14 +17,19 @@ const label: Record<Lang, Record<Severity, string>> = {
 };
 
 const words = {
-  en: { why: 'Why', next: 'Next steps', evidence: 'Evidence', frames: 'frames', streams: 'tcp/udp streams', addresses: 'addresses', time: 'time', counts: 'counts', healthy: 'No problems found: every connection in the capture looks healthy.', file: 'Capture', found: (n: number) => `${n} finding(s)`, story: 'One story', findingsWord: 'findings' },
-  zh: { why: '原因', next: '下一步', evidence: '证据', frames: '帧', streams: 'tcp/udp 流', addresses: '地址', time: '时间', counts: '计数', healthy: '没有发现问题：抓包中的所有连接看起来都正常。', file: '抓包文件', found: (n: number) => `发现 ${n} 个问题`, story: '同一原因', findingsWord: '问题' },
+  en: { filter: (f: string) => `Display filter: ${f} — only connections (and ICMP errors) with a matching packet are diagnosed; every packet is still analysed.`, healthyFiltered: 'No problems found in the connections the display filter selects.', why: 'Why', next: 'Next steps', evidence: 'Evidence', frames: 'frames', streams: 'tcp/udp streams', addresses: 'addresses', time: 'time', counts: 'counts', healthy: 'No problems found: every connection in the capture looks healthy.', file: 'Capture', found: (n: number) => `${n} finding(s)`, story: 'One story', findingsWord: 'findings' },
+  zh: { filter: (f: string) => `显示过滤器：${f} —— 只诊断含有匹配报文的连接（及 ICMP 错误）；仍分析全部报文。`, healthyFiltered: '显示过滤器选中的连接中没有发现问题。', why: '原因', next: '下一步', evidence: '证据', frames: '帧', streams: 'tcp/udp 流', addresses: '地址', time: '时间', counts: '计数', healthy: '没有发现问题：抓包中的所有连接看起来都正常。', file: '抓包文件', found: (n: number) => `发现 ${n} 个问题`, story: '同一原因', findingsWord: '问题' },
 };
 
 const colours: Record<Severity, string> = { error: '\x1b[1;31m', warning: '\x1b[1;33m', info: '\x1b[1;36m' };
 
 function fileLine(f: CaptureFacts, lang: Lang): string {
   return `${words[lang].file}: ${f.file} — ${f.frames} frames, ${timeText(f.frames ? f.firstTime : null)} … ${timeText(f.frames ? f.lastTime : null)} UTC`;
+}
+
+/** The display filter the diagnosis was restricted to (the same for every capture), if any. */
+function filterOf(files: CaptureFacts[]): string | null {
+  return files.find((f) => f.filter !== undefined)?.filter ?? null;
 }
 
 function countsText(c: Record<string, number>): string {
@@ -36,9 +41,11 @@ export function renderText(findings: Finding[], files: CaptureFacts[], lang: Lan
   const w = words[lang];
   const bold = (s: string) => (colour ? `\x1b[1m${s}\x1b[0m` : s);
   const lines: string[] = files.map((f) => fileLine(f, lang));
+  const filter = filterOf(files);
+  if (filter !== null) lines.push(bold(w.filter(filter)));
   lines.push('');
   if (!findings.length) {
-    lines.push(w.healthy);
+    lines.push(filter !== null ? w.healthyFiltered : w.healthy);
     return lines.join('\n') + '\n';
   }
   for (const s of stories) {
@@ -67,8 +74,10 @@ export function renderMarkdown(findings: Finding[], files: CaptureFacts[], lang:
   const w = words[lang];
   const out: string[] = ['# wiresage doctor', ''];
   for (const f of files) out.push(`- ${fileLine(f, lang)}`);
+  const filter = filterOf(files);
+  if (filter !== null) out.push(`- ${w.filter(`\`${filter.replace(/`/g, "'")}\``)}`);
   out.push('');
-  if (!findings.length) return out.concat(w.healthy, '').join('\n');
+  if (!findings.length) return out.concat(filter !== null ? w.healthyFiltered : w.healthy, '').join('\n');
   for (const s of stories) {
     out.push(`## ${w.story}: ${s.title[lang]}`, '', `| ${w.time} | | |`, '|---|---|---|');
     for (const e of s.timeline) out.push(`| ${e.time ? timeText(e.time) : '-'} | \`${e.finding}\` | ${e.text[lang].replace(/\|/g, '\\|')} (${w.frames} ${e.frames.join(', ') || '-'}) |`);
@@ -94,6 +103,7 @@ export function renderMarkdown(findings: Finding[], files: CaptureFacts[], lang:
 export function toJson(findings: Finding[], files: CaptureFacts[], lang: Lang, stories: Story[] = []): object {
   return {
     version: SCHEMA_VERSION,
+    display_filter: filterOf(files),
     files: files.map((f) => ({ path: f.file, frames: f.frames, first_time: isoTime(f.frames ? f.firstTime : null), last_time: isoTime(f.frames ? f.lastTime : null) })),
     findings: findings.map((f) => ({
       id: f.id,

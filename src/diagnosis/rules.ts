@@ -124,6 +124,35 @@ function gapsText(syns: SegmentEvent[]): string {
   return g.join(', ');
 }
 
+/** Application summaries the rules read (protocols' `setSummary` texts). */
+const TNS_REDIRECT = /^oracle: REDIRECT to (?:\[(.+)\]|(\S+)):(\d+)$/;
+const TNS_REFUSE = /^oracle: REFUSE/;
+const DNS_ERROR = /^dns: (NXDOMAIN|SERVFAIL|REFUSED|NOTIMP|FORMERR)/i;
+const DNS_UNANSWERED = /^dns: .*\(no answer seen\)/;
+const TLS_ALERT = /^tls: (alert |encrypted alert from \w+ during the handshake)/;
+
+/**
+ * Whether a released connection can take part in any rule below: a RST, unanswered SYNs, an
+ * application error, loss, a zero window, a full-size segment never acknowledged, a close right
+ * after the handshake. `wiresage doctor` keeps only those (facts.ts `keepHealthy: false`); the
+ * rest only add to TTL and handshake counts. Keep in step with the rules.
+ */
+export function mayMatter(c: ConnFacts): boolean {
+  if (c.rsts.length || c.zeroWindows || c.idleReset || c.fragNeeded) return true;
+  if (c.retransmissions + c.lostSegments >= 3) return true;
+  if (c.big && c.big.retrans >= 2 && !c.big.acked) return true;
+  if (c.syns.length && !c.synAcks.length) return true;
+  const s = c.summary;
+  if (s && s.handshake && s.origPayload === 0 && s.respPayload === 0 && s.closedBy === 'resp') return true;
+  // A query "without answer" counts only while no later summary (its answer) replaced it.
+  return c.app.some((e, i) => notableApp(e.text) && (i === c.app.length - 1 || !DNS_UNANSWERED.test(e.text)));
+}
+
+/** Whether a rule reads this application summary (login failure, TNS redirect/refuse, DNS failure, TLS alert). */
+export function notableApp(text: string): boolean {
+  return AUTH_PATTERNS.some((x) => x.re.test(text)) || TNS_REDIRECT.test(text) || TNS_REFUSE.test(text) || DNS_ERROR.test(text) || DNS_UNANSWERED.test(text) || TLS_ALERT.test(text);
+}
+
 const AUTH_PATTERNS: Array<{ re: RegExp; what: string }> = [
   { re: /^oracle: .*ORA-(01017|28000|01005|28001|01045)/, what: 'Oracle' },
   { re: /^mysql: .*failed (1045|1044|1698|1129|1130)/, what: 'MySQL' },
@@ -192,7 +221,7 @@ function authThenBlocked(facts: CaptureFacts, conns: Tcp[], auth: AuthFailure[],
     const firstBlocked = blocked[0];
     const kinds = new Set(blocked.map((t) => failures.get(t.c.stream)!.kind));
     const forged = kinds.has('forged');
-    const okBefore = conns.filter((t) => t.client === client && t.server === server && t.port === port && t.c.firstTime < firstBlocked.c.firstTime && t.c.summary!.handshake).length;
+    const okBefore = firstBlocked.c.handshakesBefore;
     const rsts = blocked.flatMap((t) => serverRsts(t));
     const rstTtls = [...new Set(rsts.map((r) => r.ttl))];
     const ref = ttlSet(facts, server);
@@ -245,8 +274,8 @@ function tnsRedirectUnreachable(facts: CaptureFacts, conns: Tcp[], failures: Map
   const redirects: Array<{ t: Tcp; host: string; port: number; frame: number; time: number }> = [];
   for (const t of conns) {
     for (const e of t.c.app) {
-      const m = /^oracle: REDIRECT to (\S+):(\d+)$/.exec(e.text) ?? /^oracle: REDIRECT to \[(.+)\]:(\d+)$/.exec(e.text);
-      if (m) redirects.push({ t, host: m[1], port: Number(m[2]), frame: e.frame, time: e.time });
+      const m = TNS_REDIRECT.exec(e.text);
+      if (m) redirects.push({ t, host: m[1] ?? m[2], port: Number(m[3]), frame: e.frame, time: e.time });
     }
   }
   for (const [key, rs] of groupBy(redirects, (r) => `${r.t.client}|${r.t.server}|${r.t.port}|${r.host}|${r.port}`)) {
@@ -261,7 +290,7 @@ function tnsRedirectUnreachable(facts: CaptureFacts, conns: Tcp[], failures: Map
     const syns = failed.flatMap((t) => t.c.syns);
     for (const t of [...failed, ...rs.map((r) => r.t)]) claimed.add(t.c.stream);
     const resends = dropped.map((t) => t.c.syns.length - 1);
-    const how = dropped.length ? `${dropped.length} connection attempt(s) to ${host}:${port} got no answer at all (SYN resent ${resends.join('/')} time(s), gaps ${dropped.map((t) => gapsText(t.c.syns)).join('; ')})` : '';
+    const how = dropped.length ? `${dropped.length} connection attempt(s) to ${host}:${port} got no answer at all (SYN resent ${list(resends.map(String))} time(s), gaps ${dropped.slice(0, 3).map((t) => gapsText(t.c.syns)).join('; ')})` : '';
     const howReset = reset.length ? `${reset.length} attempt(s) to ${host}:${port} were reset` : '';
     out.push({
       id: 'tns.redirect.unreachable',
@@ -282,7 +311,7 @@ function tnsRedirectUnreachable(facts: CaptureFacts, conns: Tcp[], failures: Map
         zh: {
           title: `Oracle 监听 ${vip}:${vipPortText} 把 ${client} 重定向到 ${host}:${port}，而后者不可达`,
           explanation: `到 ${vip}:${vipPortText} 的 TCP 握手和 TNS CONNECT 都正常（所以 telnet ${vipPortText} 端口是通的），但监听回复 REDIRECT，要求改连 ${host}:${port}（共 ${rs.length} 次，首次在 ${clockText(first.time)}）。`
-            + `之后到 ${host}:${port} 的 ${failed.length} 次连接${dropped.length ? `没有任何回应（SYN 重传 ${resends.join('/')} 次）` : '被重置'}。`
+            + `之后到 ${host}:${port} 的 ${failed.length} 次连接${dropped.length ? `没有任何回应（SYN 重传 ${list(resends.map(String))} 次）` : '被重置'}。`
             + `这是 Oracle RAC 的工作方式：客户端先连 SCAN 或虚拟 IP，监听再把它转交给某个节点自己的地址（VIP 或节点 IP）。`
             + `防火墙或云安全组只放行了 ${vip}，发往 ${host} 的报文被静默丢弃。`,
           nextSteps: [
@@ -377,7 +406,7 @@ function synUnanswered(conns: Tcp[], failures: Map<number, Failure>, claimed: Se
       text: {
         en: {
           title: `${group.length} connection attempt(s) to ${server}:${port} got no answer at all (SYNs dropped silently)`,
-          explanation: `${list(clients)} sent ${syns.length} SYN(s) to ${server}:${port} in ${group.length} attempt(s); each attempt resent its SYN (same sequence number) ${resends.join('/')} time(s) (gaps ${gaps}) and never got a SYN-ACK, a RST or an ICMP error. `
+          explanation: `${list(clients)} sent ${syns.length} SYN(s) to ${server}:${port} in ${group.length} attempt(s); each attempt resent its SYN (same sequence number) ${list(resends.map(String))} time(s) (gaps ${gaps}) and never got a SYN-ACK, a RST or an ICMP error. `
             + `A closed port answers with a RST and an unreachable network usually with ICMP; total silence means the packets are dropped on the way or at the server: a security group, firewall "drop" rule, or a missing route back.`,
           nextSteps: [
             `Check security groups / firewall rules between ${list(clients)} and ${server}:${port} (inbound on the server side and outbound on the client side).`,
@@ -387,7 +416,7 @@ function synUnanswered(conns: Tcp[], failures: Map<number, Failure>, claimed: Se
         },
         zh: {
           title: `到 ${server}:${port} 的 ${group.length} 次连接尝试没有任何回应（SYN 被静默丢弃）`,
-          explanation: `${list(clients)} 在 ${group.length} 次尝试中向 ${server}:${port} 发出 ${syns.length} 个 SYN；每次尝试都以相同序号重传 SYN ${resends.join('/')} 次（间隔 ${gaps}），始终没有收到 SYN-ACK、RST 或 ICMP 错误。`
+          explanation: `${list(clients)} 在 ${group.length} 次尝试中向 ${server}:${port} 发出 ${syns.length} 个 SYN；每次尝试都以相同序号重传 SYN ${list(resends.map(String))} 次（间隔 ${gaps}），始终没有收到 SYN-ACK、RST 或 ICMP 错误。`
             + `端口关闭会回 RST，网络不可达通常会回 ICMP；完全没有回应说明报文在路上或服务器上被丢弃：安全组、防火墙的 drop 规则，或者缺少回程路由。`,
           nextSteps: [
             `检查 ${list(clients)} 与 ${server}:${port} 之间的安全组/防火墙规则（服务器入方向和客户端出方向）。`,
@@ -397,7 +426,7 @@ function synUnanswered(conns: Tcp[], failures: Map<number, Failure>, claimed: Se
         },
       },
       evidence: evidence(syns.map((s) => s.frame), group.map((t) => t.c.stream), [...new Set(clients), `${server}:${port}`], syns.map((s) => s.time),
-        { attempts: group.length, syns: syns.length, max_resends: Math.max(...resends) }),
+        { attempts: group.length, syns: syns.length, max_resends: resends.reduce((m, x) => Math.max(m, x), 0) }),
     });
   }
   return out;
@@ -473,7 +502,7 @@ function authFailed(auth: AuthFailure[], claimed: Set<number>): Finding[] {
 
 function tnsRefused(conns: Tcp[]): Finding[] {
   const out: Finding[] = [];
-  const refusals = conns.flatMap((t) => t.c.app.filter((e) => e.text.startsWith('oracle: REFUSE')).map((e) => ({ t, e })));
+  const refusals = conns.flatMap((t) => t.c.app.filter((e) => TNS_REFUSE.test(e.text)).map((e) => ({ t, e })));
   for (const [, group] of groupBy(refusals, (r) => `${r.t.server}|${r.t.port}|${r.e.text}`)) {
     const { t, e } = group[0];
     const what = e.text.replace(/^oracle: /, '');
@@ -564,26 +593,49 @@ function closedAfterHandshake(conns: Tcp[], claimed: Set<number>): Finding[] {
 
 function dnsFailures(facts: CaptureFacts): Finding[] {
   const out: Finding[] = [];
-  const bad = facts.conns.flatMap((c) => c.app.filter((e) => /^dns: (NXDOMAIN|SERVFAIL|REFUSED|NOTIMP|FORMERR)/i.test(e.text) || (/^dns: .*\(no answer seen\)/.test(e.text) && facts.lastTime - e.time >= 2)).slice(-1).map((e) => ({ c, e })));
-  for (const [text, group] of groupBy(bad, (x) => x.e.text)) {
-    const what = text.replace(/^dns: /, '');
-    const unanswered = /no answer seen/.test(what);
+  interface Bad { c: ConnFacts; frame: number; time: number; what: string; kind: string; server: string }
+  const bad: Bad[] = [];
+  for (const c of facts.conns) {
+    // The last failure the connection's summary told. A query is unanswered only when it is the
+    // last thing said (an answer replaces its summary) and the capture went on 2 s after it.
+    for (let i = c.app.length - 1; i >= 0; i--) {
+      const e = c.app[i];
+      const err = DNS_ERROR.exec(e.text);
+      const unanswered = !err && i === c.app.length - 1 && DNS_UNANSWERED.test(e.text) && facts.lastTime - e.time >= 2;
+      if (!err && !unanswered) continue;
+      bad.push({ c, frame: e.frame, time: e.time, what: e.text.replace(/^dns: /, ''), kind: err ? err[1].toUpperCase() : 'unanswered', server: c.summary?.respAddr ?? '' });
+      break;
+    }
+  }
+  // One finding per resolver and kind of failure, naming the queries (most frequent first).
+  for (const [, group] of groupBy(bad, (x) => `${x.server}|${x.kind}`)) {
+    const { kind, server } = group[0];
+    const unanswered = kind === 'unanswered';
+    const counts = new Map<string, number>();
+    // `NXDOMAIN for db.lab` / `query db.lab A (no answer seen)` → the name asked for.
+    for (const x of group) {
+      const name = x.what.replace(/^\w+ for /, '').replace(/^query /, '').replace(/ \(no answer seen\)$/, '');
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    const whats = [...counts].sort((a, b) => b[1] - a[1]).map(([w, n]) => (n > 1 ? `${w} ×${n}` : w));
+    const shown = whats.length <= 3 ? whats.join('; ') : `${whats.slice(0, 3).join('; ')} … (${whats.length} different)`;
+    const from = server ? ` from ${server}` : '';
     out.push({
       id: 'dns.failure',
       severity: 'warning',
       text: {
         en: {
-          title: `DNS ${unanswered ? 'query never answered' : 'error'}: ${what} (${group.length} time(s))`,
-          explanation: unanswered ? 'The resolver never answered this query: the DNS server is unreachable or drops it; clients wait for a timeout before failing.' : `The DNS server answered with an error: ${what}. The client cannot find the address it needs, which looks like a network failure to the application.`,
-          nextSteps: ['Check the name in the client configuration and the DNS server it uses (resolv.conf).', 'Query the same name with dig against the same server.'],
+          title: `DNS ${unanswered ? 'queries never answered' : `error ${kind}`}${from} for ${shown} (${group.length} time(s))`,
+          explanation: unanswered ? 'The resolver never answered these queries: the DNS server is unreachable or drops them; clients wait for a timeout before failing.' : `The DNS server answered with an error (${kind}). The client cannot find the address it needs, which looks like a network failure to the application.`,
+          nextSteps: ['Check the names in the client configuration and the DNS server it uses (resolv.conf).', 'Query the same names with dig against the same server.'],
         },
         zh: {
-          title: `DNS ${unanswered ? '查询没有回应' : '错误'}：${what}（${group.length} 次）`,
-          explanation: unanswered ? '解析服务器从未回应该查询：DNS 服务器不可达或丢弃了请求；客户端会等到超时才失败。' : `DNS 服务器返回错误：${what}。客户端找不到需要的地址，在应用看来就像网络故障。`,
-          nextSteps: ['检查客户端配置中的域名及其使用的 DNS 服务器（resolv.conf）。', '用 dig 向同一服务器查询该域名。'],
+          title: `DNS ${unanswered ? '查询没有回应' : `错误 ${kind}`}${server ? `（${server}）` : ''}：${shown}（${group.length} 次）`,
+          explanation: unanswered ? '解析服务器从未回应这些查询：DNS 服务器不可达或丢弃了请求；客户端会等到超时才失败。' : `DNS 服务器返回错误（${kind}）。客户端找不到需要的地址，在应用看来就像网络故障。`,
+          nextSteps: ['检查客户端配置中的域名及其使用的 DNS 服务器（resolv.conf）。', '用 dig 向同一服务器查询这些域名。'],
         },
       },
-      evidence: evidence(group.map((x) => x.e.frame), group.map((x) => x.c.stream), [...new Set(group.map((x) => x.c.summary?.respAddr ?? ''))].filter(Boolean), group.map((x) => x.e.time), { queries: group.length }),
+      evidence: evidence(group.map((x) => x.frame), group.map((x) => x.c.stream), server ? [server] : [], group.map((x) => x.time), { queries: group.length, names: counts.size }),
     });
   }
   return out;
@@ -591,7 +643,7 @@ function dnsFailures(facts: CaptureFacts): Finding[] {
 
 function tlsFailures(conns: Tcp[]): Finding[] {
   const out: Finding[] = [];
-  const bad = conns.flatMap((t) => t.c.app.filter((e) => /^tls: (alert |encrypted alert from \w+ during the handshake)/.test(e.text)).slice(-1).map((e) => ({ t, e })));
+  const bad = conns.flatMap((t) => t.c.app.filter((e) => TLS_ALERT.test(e.text)).slice(-1).map((e) => ({ t, e })));
   for (const [key, group] of groupBy(bad, (x) => `${x.t.server}|${x.t.port}|${x.e.text}`)) {
     const { t, e } = group[0];
     const what = e.text.replace(/^tls: /, '');
@@ -637,7 +689,7 @@ function idleResets(facts: CaptureFacts, conns: Tcp[], claimed: Set<number>): Fi
     for (const t of group) claimed.add(t.c.stream);
     const first = group[0].c.idleReset!;
     const idles = group.map((t) => t.c.idleReset!.idle);
-    const minIdle = Math.min(...idles);
+    const minIdle = idles.reduce((m, x) => Math.min(m, x));
     const byServerAddr = group.filter((t) => t.c.idleReset!.rst.src === t.server);
     const verdicts = byServerAddr.map((t) => rstVerdict(facts, t.server, t.c.idleReset!.rst));
     const forged = verdicts.some((v) => v === 'forged' || v === 'forged-no-reference');
@@ -657,7 +709,7 @@ function idleResets(facts: CaptureFacts, conns: Tcp[], claimed: Set<number>): Fi
       text: {
         en: {
           title: `${group.length} idle connection(s) with ${server}:${port} were reset after ${seconds(minIdle)} or more of silence${forged ? ' by a device in the path' : ''}`,
-          explanation: `The connection(s) worked, then stayed idle for ${idles.map(seconds).join(', ')}; ${first.trigger ? `the first packet after the silence (frame ${first.trigger.frame}, from ${first.trigger.from}) was answered with a RST` : 'then a RST arrived'} at ${clockText(first.rst.time)}. ${who} `
+          explanation: `The connection(s) worked, then stayed idle for ${list(idles.map(seconds))}; ${first.trigger ? `the first packet after the silence (frame ${first.trigger.frame}, from ${first.trigger.from}) was answered with a RST` : 'then a RST arrived'} at ${clockText(first.rst.time)}. ${who} `
             + 'Firewalls, NAT gateways and cloud load balancers forget idle connections after a timeout (often 350 s to 1 h); the next packet then finds no state and is reset or dropped. Connection pools keep such connections and fail on their next use.',
           nextSteps: [
             `Enable TCP keepalives shorter than the idle timeout on ${list(clients)} (or on ${server}), e.g. net.ipv4.tcp_keepalive_time below it, or the pool's keepalive/validation setting.`,
@@ -666,7 +718,7 @@ function idleResets(facts: CaptureFacts, conns: Tcp[], claimed: Set<number>): Fi
         },
         zh: {
           title: `与 ${server}:${port} 的 ${group.length} 个空闲连接在静默 ${seconds(minIdle)} 以上后被${forged ? '路径上的设备' : ''}重置`,
-          explanation: `连接原本正常，随后空闲了 ${idles.map(seconds).join('、')}；${first.trigger ? `静默后的第一个报文（帧 ${first.trigger.frame}，来自 ${first.trigger.from}）收到了 RST` : '随后收到 RST'}（${clockText(first.rst.time)}）。${whoZh}`
+          explanation: `连接原本正常，随后空闲了 ${list(idles.map(seconds))}；${first.trigger ? `静默后的第一个报文（帧 ${first.trigger.frame}，来自 ${first.trigger.from}）收到了 RST` : '随后收到 RST'}（${clockText(first.rst.time)}）。${whoZh}`
             + '防火墙、NAT 网关和云负载均衡会在超时（常见 350 秒到 1 小时）后忘记空闲连接，之后的报文找不到状态就被重置或丢弃。连接池保留这类连接，下次使用时就会失败。',
           nextSteps: [
             `在 ${list(clients)}（或 ${server}）上启用比空闲超时更短的 TCP keepalive（如 net.ipv4.tcp_keepalive_time），或连接池的保活/校验设置。`,
@@ -687,7 +739,7 @@ function mtuBlackhole(conns: Tcp[], claimed: Set<number>): Finding[] {
   const stuck = conns.filter((t) => !claimed.has(t.c.stream) && t.c.summary!.handshake && t.c.big && t.c.big.retrans >= 2 && !t.c.big.acked);
   for (const [sender, group] of groupBy(stuck, (t) => t.c.big!.sender)) {
     for (const t of group) claimed.add(t.c.stream);
-    const len = Math.max(...group.map((t) => t.c.big!.len));
+    const len = group.reduce((m, t) => Math.max(m, t.c.big!.len), 0);
     const retrans = group.reduce((n, t) => n + t.c.big!.retrans, 0);
     const icmp = group.find((t) => t.c.fragNeeded)?.c.fragNeeded ?? null;
     const peers = group.map((t) => (`${t.client}:${t.c.summary!.origPort}` === sender ? `${t.server}:${t.port}` : t.client));

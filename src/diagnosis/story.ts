@@ -42,30 +42,67 @@ function endpoints(f: Finding): string[] {
   return f.evidence.addresses.filter((a) => /^(\[[^\]]+\]|[\d.]+):\d+$/.test(a));
 }
 
-function linked(a: Finding, b: Finding): boolean {
-  const fa = a.evidence.files ?? [];
-  const fb = b.evidence.files ?? [];
-  // The same stream number in the same capture.
-  if (a.evidence.streams.some((s) => b.evidence.streams.includes(s)) && fa.some((x) => fb.includes(x)) && !(a.id === 'path.nat' || b.id === 'path.nat')) return true;
-  if (!(EXPLAINS.has(a.id) || EXPLAINS.has(b.id))) return false;
-  const ea = endpoints(a);
-  return endpoints(b).some((e) => ea.includes(e)) || ((a.id === 'path.nat' || b.id === 'path.nat') && fa.some((x) => fb.includes(x)) && fa.length > 1 && fb.length > 1);
-}
-
-/** Groups findings into stories (only groups of two or more); the findings list is not changed. */
+/**
+ * Groups findings into stories (only groups of two or more); the findings list is not changed.
+ * Links are found through indexes (stream in a capture, server endpoint), not by comparing
+ * every pair: a busy capture has thousands of findings.
+ */
 export function tellStories(findings: Finding[]): Story[] {
   const parent = findings.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
-  for (let i = 0; i < findings.length; i++) {
-    for (let j = i + 1; j < findings.length; j++) {
-      if (findings[i].severity === 'info' && findings[j].severity === 'info') continue;
-      if (linked(findings[i], findings[j])) parent[find(j)] = find(i);
+  const union = (i: number, j: number) => {
+    // Two notes (info) alone are no story.
+    if (findings[i].severity === 'info' && findings[j].severity === 'info') return;
+    parent[find(j)] = find(i);
+  };
+  /** Links every member of each bucket with its members that `lead`s (all of them when lead is undefined). */
+  const link = (buckets: Map<string, number[]>, lead?: (i: number) => boolean) => {
+    for (const members of buckets.values()) {
+      for (const i of members) {
+        if (lead && !lead(i)) continue;
+        for (const j of members) if (j !== i) union(i, j);
+        if (!lead) break; // linked to the first member; the rest follow through it
+      }
+    }
+  };
+  const add = (m: Map<string, number[]>, key: string, i: number) => {
+    const l = m.get(key);
+    if (!l) m.set(key, [i]);
+    else if (l[l.length - 1] !== i) l.push(i);
+  };
+  // The same stream number in the same capture (path.nat's evidence streams are not connections).
+  const byStream = new Map<string, number[]>();
+  // The same server endpoint, when one of the findings says where on the path or why.
+  const byEndpoint = new Map<string, number[]>();
+  const multiFile: number[] = [];
+  findings.forEach((f, i) => {
+    const files = f.evidence.files ?? [];
+    if (f.id !== 'path.nat') for (const file of files) for (const s of f.evidence.streams) add(byStream, `${file}\n${s}`, i);
+    for (const e of endpoints(f)) add(byEndpoint, e, i);
+    if (files.length > 1) multiFile.push(i);
+  });
+  // A bucket of findings that are all info has no lead besides info: union skips those pairs.
+  const firstLeads = new Map<string, number[]>();
+  for (const [k, members] of byStream) {
+    const lead = members.find((i) => findings[i].severity !== 'info');
+    if (lead !== undefined) firstLeads.set(k, [lead, ...members.filter((i) => i !== lead)]);
+  }
+  link(firstLeads);
+  link(byEndpoint, (i) => EXPLAINS.has(findings[i].id));
+  // path.nat with several captures: every other finding resting on the same captures.
+  for (const i of multiFile) {
+    for (const j of multiFile) {
+      if (i >= j || !(findings[i].id === 'path.nat' || findings[j].id === 'path.nat')) continue;
+      const fb = findings[j].evidence.files ?? [];
+      if ((findings[i].evidence.files ?? []).some((x) => fb.includes(x))) union(i, j);
     }
   }
   const groups = new Map<number, number[]>();
   findings.forEach((_, i) => {
     const r = find(i);
-    groups.set(r, [...(groups.get(r) ?? []), i]);
+    const g = groups.get(r);
+    if (g) g.push(i);
+    else groups.set(r, [i]);
   });
   const stories: Story[] = [];
   for (const members of groups.values()) {

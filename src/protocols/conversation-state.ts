@@ -39,6 +39,8 @@ export interface AppConversationState {
   /** What the application layer said, in one line, without secrets (`oracle: REDIRECT to …`). */
   readonly summary: string | undefined;
   summaryLevel: number;
+  /** Counts `setSummary` calls that changed the summary: a reader compares it instead of building the text. */
+  readonly revision: number;
   /** `addr:port` of the side acting as server, when the protocol tells (greeting, listener). */
   server: string | undefined;
   /** Protocol-specific state, owned by the protocol's module (which checks its class). */
@@ -59,6 +61,7 @@ class ConversationState implements AppConversationState {
   protocol: string | undefined = undefined;
   text: string | (() => string) | undefined = undefined;
   summaryLevel = -1;
+  revision = 0;
   server: string | undefined = undefined;
   data: unknown = undefined;
   lastFrame = 0;
@@ -337,9 +340,11 @@ export function mayUpdate(st: AppConversationState, p: Packet, layer: number): b
  */
 export function setSummary(st: AppConversationState, protocol: string, level: number, text: string | (() => string)): void {
   if (level < st.summaryLevel) return;
-  st.protocol = protocol;
-  st.summaryLevel = level;
-  (st as ConversationState).text = text;
+  const c = st as ConversationState;
+  if (c.text !== text || c.protocol !== protocol) c.revision++;
+  c.protocol = protocol;
+  c.summaryLevel = level;
+  c.text = text;
 }
 
 /**
