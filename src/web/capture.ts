@@ -223,7 +223,12 @@ export class Capture extends EventEmitter {
 
   private emitProgress(): void {
     this.lastEmit = Date.now();
-    this.emit('progress', { packets: this.index.count, complete: this.complete, progress: this.progress, error: this.error });
+    this.emit('progress', this.progressEvent());
+  }
+
+  /** What the `progress` event says: packets indexed, bytes of the file (growing while live), fraction done. */
+  progressEvent(): object {
+    return { packets: this.index.count, size: this.size, complete: this.complete, progress: this.progress, live: !!this.live?.active, ...(this.error ? { error: this.error } : {}) };
   }
 
   info(): object {

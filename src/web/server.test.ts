@@ -252,6 +252,13 @@ describe('paths and uploads', () => {
     const files = fs.readdirSync(server.dir).filter((f) => f.startsWith('upload-'));
     assert.equal(files.length, 1);
     assert.equal(fs.statSync(join(server.dir, files[0])).mode & 0o777, 0o600);
+    // Recent files list the upload by its original name, never by its private path.
+    const recent = (await call('GET', '/api/info')).json().recent as Array<{ name: string; path?: string; captureId?: string }>;
+    const mine = recent.find((e) => e.captureId === ok.json().id);
+    assert.equal(mine?.name, 'evil name.pcap');
+    assert.equal(mine?.path, undefined);
+    assert.ok(!JSON.stringify(recent).includes(server.dir), 'no private path in the recent list');
+    assert.ok(!JSON.stringify(recent).includes('upload-'));
     const bad = await call('POST', '/api/captures/upload', { body: 'not a capture at all', headers: { 'x-filename': 'x.pcap' } });
     assert.equal(bad.status, 201);
     const id = bad.json().id;

@@ -22,6 +22,12 @@ import { listPoints, pointCounters, startLive, type CapturePoint, type LiveCaptu
 
 export const VERSION = '0.1.0';
 
+/** How often the rates stream lists the capture points again (new containers, namespaces). */
+const POINTS_RELIST_MS = 3000;
+/** Shortest pause between two diagnoses of a running live capture, and the pause's least multiple of the last diagnosis' duration. */
+const LIVE_FINDINGS_MS = 5000;
+const FINDINGS_DUTY = 4;
+
 export interface ServerOptions {
   token: string;
   roots: string[];
@@ -113,13 +119,17 @@ interface LiveEntry {
   state: { active: boolean };
   timer?: NodeJS.Timeout;
   lastFindings?: string;
+  /** Packets indexed when the findings were last computed, and how long that took. */
+  findingsAt?: number;
+  findingsMs?: number;
 }
 
 export class UiServer {
   readonly captures = new Map<string, Capture>();
   readonly roots: Roots;
   readonly dir = privateDir();
-  private readonly recent: string[] = [];
+  /** Recently opened files, newest first; uploads keep their original name and no path. */
+  private readonly recent: Array<{ path: string; name: string; upload: boolean; captureId: string }> = [];
   private readonly lives = new Map<string, LiveEntry>();
   private points: CapturePoint[] | undefined;
   private uploadSerial = 0;
@@ -147,7 +157,7 @@ export class UiServer {
 
   async close(): Promise<void> {
     for (const l of this.lives.values()) {
-      clearInterval(l.timer);
+      clearTimeout(l.timer);
       await l.live.stop().catch(() => undefined);
       l.state.active = false;
     }
@@ -189,20 +199,25 @@ export class UiServer {
         gz.error = `cannot unpack ${name}: ${(e as Error).message}`;
         gz.complete = true;
       });
-      this.remember(path);
+      this.remember(path, name, id);
       return gz;
     }
     this.captures.set(id, c);
     void c.start();
-    this.remember(path);
+    this.remember(path, name, id);
     return c;
   }
 
-  private remember(path: string): void {
-    const i = this.recent.indexOf(path);
+  private remember(path: string, name: string, captureId: string): void {
+    const i = this.recent.findIndex((r) => r.path === path);
     if (i >= 0) this.recent.splice(i, 1);
-    this.recent.unshift(path);
+    this.recent.unshift({ path, name, captureId, upload: this.isPrivate(path) });
     this.recent.length = Math.min(this.recent.length, 20);
+  }
+
+  /** True for files in the server's private directory (uploads): their paths are never shown. */
+  private isPrivate(path: string): boolean {
+    return resolve(path).startsWith(resolve(this.dir) + sep);
   }
 
   private capture(id: string): Capture {
@@ -335,10 +350,12 @@ export class UiServer {
 
   private recentFiles(): object[] {
     const out = [];
-    for (const p of this.recent) {
+    for (const r of this.recent) {
+      // An upload is listed while its capture is open (its private file goes with it).
+      if (r.upload && !this.captures.has(r.captureId)) continue;
       try {
-        const st = fs.statSync(p);
-        out.push({ path: p, name: basename(p), size: st.size, mtime: st.mtime.toISOString() });
+        const st = fs.statSync(r.path);
+        out.push({ ...(r.upload ? { captureId: r.captureId } : { path: r.path }), name: r.upload ? r.name : basename(r.path), size: st.size, mtime: st.mtime.toISOString() });
       } catch {
         // gone since
       }
@@ -556,7 +573,7 @@ export class UiServer {
 
   private async captureEvents(req: IncomingMessage, res: ServerResponse, c: Capture): Promise<void> {
     const s = sse(req, res);
-    s.send('progress', { packets: c.index.count, complete: c.complete, progress: c.progress, ...(c.error ? { error: c.error } : {}) });
+    s.send('progress', c.progressEvent());
     const onProgress = (p: unknown) => s.send('progress', p);
     const onView = (v: unknown) => s.send('view', v);
     const onFindings = (f: unknown) => s.send('findings', f);
@@ -565,7 +582,7 @@ export class UiServer {
     c.on('findings', onFindings);
     // While a live capture grows, progress is sent every second even between index batches.
     const t = setInterval(() => {
-      if (c.live?.active) s.send('progress', { packets: c.index.count, complete: c.complete, progress: c.progress, live: true });
+      if (c.live?.active) s.send('progress', c.progressEvent());
     }, 1000);
     await s.closed;
     clearInterval(t);
@@ -574,22 +591,36 @@ export class UiServer {
     c.off('findings', onFindings);
   }
 
+  /**
+   * Packets per second of every capture point, each second. The points are listed again every
+   * few seconds: a container or namespace that appears later gets its rate too (and a `points`
+   * event tells the page to list it).
+   */
   private async rates(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const points = this.points ?? (this.points = await listPoints());
+    let points = this.points ?? (this.points = await listPoints());
     const s = sse(req, res);
     let prev = await pointCounters(points);
     let prevT = Date.now();
+    let listedAt = prevT;
     let open = true;
     void s.closed.then(() => { open = false; });
     while (open) {
       await new Promise((r) => setTimeout(r, 1000));
       if (!open) break;
+      if (Date.now() - listedAt >= POINTS_RELIST_MS) {
+        listedAt = Date.now();
+        const fresh = await listPoints().catch(() => points);
+        const key = (ps: CapturePoint[]) => ps.map((p) => p.id).join('\n');
+        if (key(fresh) !== key(points)) s.send('points', fresh.map((p) => p.id));
+        points = this.points = fresh;
+      }
       const now = await pointCounters(points);
       const t = Date.now();
       const rates: Record<string, number> = {};
       for (const [id, n] of now) {
         const before = prev.get(id);
-        if (before !== undefined) rates[id] = Math.max(0, Math.round(((n - before) * 1000) / Math.max(1, t - prevT)));
+        // A point first seen now has no earlier counter: its rate starts at the next round.
+        rates[id] = before === undefined ? 0 : Math.max(0, Math.round(((n - before) * 1000) / Math.max(1, t - prevT)));
       }
       prev = now;
       prevT = t;
@@ -635,17 +666,30 @@ export class UiServer {
     void capture.start();
     void live.done.then(() => {
       state.active = false;
-      clearInterval(entry.timer);
+      clearTimeout(entry.timer);
       void this.pushFindings(entry);
     });
-    // Findings are recomputed while the capture runs (every 5 s, when packets came in).
-    let seen = -1;
-    entry.timer = setInterval(() => {
-      if (capture.index.count === seen) return;
-      seen = capture.index.count;
-      void this.pushFindings(entry);
-    }, 5000);
+    this.scheduleFindings(entry, LIVE_FINDINGS_MS);
     sendJson(res, 201, { id, name });
+  }
+
+  /**
+   * Findings are recomputed while the capture runs, when packets came in. The diagnosis reads
+   * the whole capture so far, so its cost grows with it: the next round waits at least
+   * LIVE_FINDINGS_MS and at least FINDINGS_DUTY times as long as the last round took (the
+   * diagnosis never takes more than a fifth of the server's time, however long the capture).
+   */
+  private scheduleFindings(entry: LiveEntry, delay: number): void {
+    entry.timer = setTimeout(() => {
+      if (!entry.state.active) return;
+      if (entry.capture.index.count === entry.findingsAt) return this.scheduleFindings(entry, LIVE_FINDINGS_MS);
+      entry.findingsAt = entry.capture.index.count;
+      const t0 = Date.now();
+      void this.pushFindings(entry).then(() => {
+        entry.findingsMs = Date.now() - t0;
+        this.scheduleFindings(entry, Math.max(LIVE_FINDINGS_MS, FINDINGS_DUTY * entry.findingsMs));
+      });
+    }, delay);
   }
 
   private async pushFindings(entry: LiveEntry): Promise<void> {
@@ -664,7 +708,7 @@ export class UiServer {
   private async stopLive(res: ServerResponse, id: string): Promise<void> {
     const entry = this.lives.get(id);
     if (!entry) throw new HttpError(404, `no live capture ${id}`);
-    clearInterval(entry.timer);
+    clearTimeout(entry.timer);
     const summary = await entry.live.stop();
     entry.state.active = false;
     await entry.capture.indexed;

@@ -92,8 +92,9 @@ export function CaptureView(props: { id: string }) {
     const es = new EventSource(api.eventsUrl(id));
     es.addEventListener('progress', (ev) => {
       try {
-        const p = JSON.parse((ev as MessageEvent).data) as { packets: number; complete: boolean; progress: number };
-        setInfo((i) => (i ? { ...i, packets: p.packets, complete: p.complete, progress: p.progress } : i));
+        const p = JSON.parse((ev as MessageEvent).data) as { packets: number; complete: boolean; progress: number; size?: number };
+        // The file grows while a live capture runs: its size follows.
+        setInfo((i) => (i ? { ...i, packets: p.packets, complete: p.complete, progress: p.progress, ...(p.size !== undefined ? { size: p.size } : {}) } : i));
         if (!viewId) store.grow(p.packets, p.complete);
         if (p.complete) es.close();
       } catch { /* ignore malformed event */ }
@@ -382,7 +383,7 @@ export function CaptureView(props: { id: string }) {
         {info && !info.complete && !live && <span><Progress value={info.progress} /> loading {Math.round(info.progress * 100)}%</span>}
         {live && <span className="live-dot">● capturing</span>}
         <span data-testid="packet-counts">Packets: {formatCount(total)}{viewId ? ` · Displayed: ${formatCount(displayed)} (${total ? ((100 * displayed) / total).toFixed(1) : '0.0'}%)` : ''}</span>
-        {info && <span className="muted">{formatBytes(info.size)}</span>}
+        {info && <span className="muted" data-testid="file-size">{formatBytes(info.size)}</span>}
       </footer>
       {dialog?.kind === 'follow' && <FollowDialog captureId={id} proto={dialog.proto} stream={dialog.stream} onClose={() => setDialog(null)} onFilter={(f) => void applyFilter(f)} onFrame={gotoFrame} />}
       {dialog?.kind === 'flow' && <FlowGraphDialog captureId={id} source={dialog.source} selectedFrame={sel?.no ?? null} onClose={() => setDialog(null)} onFrame={gotoFrame} />}

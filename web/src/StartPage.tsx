@@ -44,7 +44,7 @@ function FileBrowser(props: { start: string | undefined; onPick: (path: string) 
 }
 
 /** Packets per second of each point, the last minute; reconnects when the list of points changes (the server rates the points it knows). */
-function usePointRates(pointsKey: string | null): Record<string, number[]> {
+function usePointRates(pointsKey: string | null, onNewPoints: () => void): Record<string, number[]> {
   const [rates, setRates] = useState<Record<string, number[]>>({});
   useEffect(() => {
     if (pointsKey === null) return;
@@ -60,6 +60,8 @@ function usePointRates(pointsKey: string | null): Record<string, number[]> {
       } catch { /* ignore a malformed event */ }
     };
     es.addEventListener('rates', onRates as EventListener);
+    // The server noticed a point come or go (a container started): list them again.
+    es.addEventListener('points', () => onNewPoints());
     es.onmessage = onRates;
     return () => es.close();
   }, [pointsKey]);
@@ -76,9 +78,9 @@ function LiveCapture() {
   const [ringSize, setRingSize] = useState('100');
   const [ringFiles, setRingFiles] = useState('5');
   const [starting, setStarting] = useState(false);
-  const rates = usePointRates(points ? points.map((p) => p.id).join(' ') : null);
   // The list follows interfaces, namespaces and containers as they come and go.
   const loadPoints = () => api.points().then((p) => { setPoints(p); setErr(null); }, (e) => setErr(errorMessage(e)));
+  const rates = usePointRates(points ? points.map((p) => p.id).join(' ') : null, () => void loadPoints());
   useEffect(() => {
     void loadPoints();
     const t = setInterval(() => void loadPoints(), 5000);
@@ -204,10 +206,12 @@ export function StartPage() {
             <h3>Recent capture files</h3>
             <ul className="recent" data-testid="recent">
               {info?.recent.map((r) => (
-                <li key={r.path}>
-                  <button className="link" onClick={() => void open(r.path)} title={r.path}>{r.name}</button>
+                <li key={r.path ?? r.captureId ?? r.name}>
+                  {/* Uploads have no path to show (they are stored privately): they reopen by their capture. */}
+                  <button className="link" onClick={() => (r.path ? void open(r.path) : r.captureId ? go(`/c/${encodeURIComponent(r.captureId)}`) : undefined)}
+                    title={r.path ?? `${r.name} (uploaded)`}>{r.name}</button>
                   <span className="muted"> ({formatBytes(r.size)}) {formatDate(r.mtime)}</span>
-                  <span className="muted small recent-path"> {r.path}</span>
+                  <span className="muted small recent-path"> {r.path ?? 'uploaded'}</span>
                 </li>
               ))}
               {info && info.recent.length === 0 && <li className="muted">None yet</li>}

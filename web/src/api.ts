@@ -57,7 +57,7 @@ export interface CompareResult {
   findings?: Finding[] | Findings;
 }
 export interface Point { id: string; kind: string; label: string; addresses?: string[]; up?: boolean }
-export interface Info { version: string; roots: string[]; maxUpload?: number; recent: { path: string; name: string; size: number; mtime: number | string }[] }
+export interface Info { version: string; roots: string[]; maxUpload?: number; recent: { path?: string; captureId?: string; name: string; size: number; mtime: number | string }[] }
 export interface BrowseResult { path: string; parent: string | null; entries: { name: string; dir: boolean; size: number; mtime: number | string }[] }
 
 const TOKEN_KEY = 'wiresage.token';
