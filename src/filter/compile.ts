@@ -24,6 +24,7 @@ import '../decode/protocols.js';
 import { lookupField, suggestFields, type FieldDef, type FieldType } from '../fields/field.js';
 import type { Value } from '../fields/value.js';
 import { canonicalText, opSymbol, type ArithOp, type CompareOp, type Entity, type Expr, type Span } from './ast.js';
+import { decodeNeeds, directProtocol, type DecodeNeeds, type DirectProtocol, type DirectRead } from './direct.js';
 import { FilterError } from './error.js';
 import { utf8Bytes, type RangeText } from './lexer.js';
 import { parseFilter } from './parser.js';
@@ -43,6 +44,12 @@ export interface CompiledFilter {
   readonly canonical: string;
   /** Every field and protocol the filter names, each once, in order of appearance. */
   readonly fields: readonly FieldDef[];
+  /**
+   * What the packets must have been through for the filter to see what tshark sees: the flow
+   * engine (`tcp.analysis.*`, `tcp.stream`), the application dissectors. A reader may skip what
+   * neither the filter nor its own output needs (`Decoder({ transportOnly: true })`).
+   */
+  readonly needs: DecodeNeeds;
   /** True when the packet passes the filter. */
   matches(p: Packet): boolean;
 }
@@ -62,22 +69,31 @@ interface Operand {
   signed?: boolean;
   /** A field read as stored (no layer restriction, values need no conversion): its view slot. */
   rawSlot?: number;
+  /** The field read straight from the bytes of layers of the common shape (direct.ts). */
+  direct?: DirectField;
   /** What kind of node it is (tshark's messages depend on it). */
   node: 'field' | 'slice' | 'function' | 'arithmetic' | 'constant' | 'reference';
   span: Span;
 }
 
+/** How a filter reads packets (tests compare the ways). */
+export interface CompileOptions {
+  /** Read header fields straight from the bytes where the layer allows it (direct.ts); default true. */
+  direct?: boolean;
+}
+
 /** Compiles filter text; throws a {@link FilterError} with position and message. */
-export function compileFilter(text: string): CompiledFilter {
+export function compileFilter(text: string, options: CompileOptions = {}): CompiledFilter {
   const ast = parseFilter(text);
-  if (ast === null) return { text, canonical: '', fields: [], matches: () => true };
-  const c = new Compiler(text);
+  if (ast === null) return { text, canonical: '', fields: [], needs: { applications: false, flows: false }, matches: () => true };
+  const c = new Compiler(text, options.direct ?? true);
   const test = c.test(ast);
   const view = c.view();
   return {
     text,
     canonical: canonicalText(ast),
     fields: c.named,
+    needs: decodeNeeds(c.named),
     matches(p: Packet): boolean {
       view.reset(p);
       return test(view);
@@ -109,10 +125,14 @@ class Compiler {
   readonly named: FieldDef[] = [];
   private packetView: PacketView | undefined;
 
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    /** Read header fields from the bytes where the layer allows it (direct.ts). */
+    private readonly direct: boolean,
+  ) {}
 
   view(): PacketView {
-    this.packetView ??= new PacketView(this.viewFields);
+    this.packetView ??= new PacketView(this.viewFields, this.direct);
     return this.packetView;
   }
 
@@ -269,7 +289,8 @@ class Compiler {
       return out;
     };
     const raw = !inLayer && (isInteger(f.type) || f.type === 'ipv4' || f.type === 'float' || f.type === 'double');
-    return { type: f.type, values, field: f, node: 'field', span, rawSlot: raw ? slot : undefined };
+    const direct = !inLayer && this.direct ? directField(f) : undefined;
+    return { type: f.type, values, field: f, node: 'field', span, rawSlot: raw ? slot : undefined, direct };
   }
 
   /** `#2`, `#[1-2]`, `#[2:]`: which layer numbers (1-based) pass. */
@@ -597,7 +618,11 @@ class Compiler {
       };
     }
     const slot = this.slot(f);
-    if (!inLayer) return (v) => v.get(slot).count > 0;
+    if (!inLayer) {
+      const viaView: Test = (v) => v.get(slot).count > 0;
+      const direct = this.direct ? directField(f) : undefined;
+      return direct ? directTest(direct, () => true, viaView) : viaView;
+    }
     return (v) => {
       const s = v.get(slot);
       for (let i = 0; i < s.count; i++) if (inLayer(s.layers[i])) return true;
@@ -856,6 +881,11 @@ type Pair = (a: FilterValue, b: FilterValue) => boolean;
 
 /** Some pair (or with `all`, every pair) of values of l and r satisfies `pair`; false when either side has none. */
 function relationTest(l: Operand, r: Operand, pair: Pair, all: boolean): Test {
+  if (r.constant && r.constant.length === 1 && l.direct && !all) {
+    // `header field op constant`: read at its offset where the layer allows, else as below.
+    const c = r.constant[0];
+    return directTest(l.direct, (x) => pair(x, c), relationTest({ ...l, direct: undefined }, r, pair, all));
+  }
   if (r.constant && r.constant.length === 1 && l.rawSlot !== undefined && !all) {
     // The common `field op constant`: straight over the collected values, nothing copied.
     const c = r.constant[0];
@@ -901,6 +931,46 @@ function relationTest(l: Operand, r: Operand, pair: Pair, all: boolean): Test {
   };
 }
 
+/** A field of a protocol with a direct reading (direct.ts): the layers to read and how. */
+interface DirectField {
+  /** Dissector id of the layers that carry the field. */
+  id: number;
+  protocol: DirectProtocol;
+  /** One read per occurrence in a layer; values in filter form. */
+  reads: readonly DirectRead[];
+}
+
+function directField(f: FieldDef): DirectField | undefined {
+  const protocol = directProtocol(f.protocol);
+  const reads = protocol?.fields.get(f.name);
+  const d = dissectorByName(f.protocol);
+  return protocol && reads && d ? { id: d.id, protocol, reads } : undefined;
+}
+
+/**
+ * "Some occurrence of the field satisfies `hit`", read from the bytes of each layer carrying
+ * it; a layer not of the common shape hands the whole packet to `viaView` (the tree). A hit in
+ * an earlier layer is final either way: the tree would add that same occurrence.
+ */
+function directTest(d: DirectField, hit: (x: FilterValue) => boolean, viaView: Test): Test {
+  const { id, protocol, reads } = d;
+  return (v) => {
+    const p = v.p;
+    for (let i = 0; i < p.layers; i++) {
+      if (p.proto[i] !== id) continue;
+      if (!protocol.simple(p, i)) return viaView(v);
+      const b = p.buffers[p.bufIndex[i]];
+      const o = p.start[i];
+      for (let k = 0; k < reads.length; k++) {
+        const x = reads[k](p, b, o, i);
+        if (x === undefined) break;
+        if (hit(x)) return true;
+      }
+    }
+    return false;
+  };
+}
+
 function domain(t: FieldType): 'number' | 'ipv4' | 'ipv6' | 'bytes' | 'string' | 'protocol' {
   switch (t) {
     case 'ipv4': return 'ipv4';
@@ -917,9 +987,9 @@ function order(t: FieldType): (a: FilterValue, b: FilterValue) => number {
   switch (domain(t)) {
     case 'ipv4':
       return (a, b) => {
-        const [x, bx] = a instanceof Prefixed ? [a.addr as number, a.bits] : [a as number, 32];
-        const [y, by] = b instanceof Prefixed ? [b.addr as number, b.bits] : [b as number, 32];
-        const bits = Math.min(bx, by);
+        const x = a instanceof Prefixed ? (a.addr as number) : (a as number);
+        const y = b instanceof Prefixed ? (b.addr as number) : (b as number);
+        const bits = Math.min(a instanceof Prefixed ? a.bits : 32, b instanceof Prefixed ? b.bits : 32);
         const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
         const p = (x & mask) >>> 0;
         const q = (y & mask) >>> 0;

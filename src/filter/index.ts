@@ -8,5 +8,6 @@
  * f.fields;    // [tcp.analysis.retransmission, ip.addr] — what the filter reads
  * f.canonical; // 'tcp.analysis.retransmission && ip.addr == 10.0.0.0/8'
  */
-export { checkFilter, compileFilter, type CompiledFilter } from './compile.js';
+export { checkFilter, compileFilter, type CompiledFilter, type CompileOptions } from './compile.js';
+export { decodeNeeds, type DecodeNeeds } from './direct.js';
 export { FilterError } from './error.js';

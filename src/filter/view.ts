@@ -6,6 +6,11 @@
  * == 80` never builds TCP items for packets from other hosts). Protocol presence (`tcp`, `ip`)
  * needs no tree at all: a protocol is present when one of the packet's layers is its dissector.
  *
+ * Header fields at fixed offsets (`ip.src`, `tcp.port`, `tcp.flags.syn`…) and the flow engine's
+ * TCP fields are read without the tree when the layer has its common shape (direct.ts): a
+ * protocol whose every named field can be read so collects them straight from the bytes, and
+ * falls back to the tree for a layer of another shape.
+ *
  * Fields whose protocol has no dissector of that name (unusual) make the view walk the whole
  * tree once per packet, as `-T fields` does.
  */
@@ -16,6 +21,7 @@ import type { Packet } from '../decode/packet.js';
 import { allFields, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { valueFromBytes, type Value } from '../fields/value.js';
+import { directProtocol, hookPoints, type DirectProtocol, type DirectRead, type HookPoint } from './direct.js';
 
 /** The occurrences of one field in the current packet, in tree order. */
 export class FieldValues {
@@ -44,6 +50,17 @@ interface Group {
   slots: FieldValues[];
   /** Serial of the packet the group was last collected for. */
   serial: number;
+  /** Set when every field of the group can be read directly from layers of the common shape. */
+  direct?: DirectGroup;
+}
+
+/** How a group reads its fields without the tree (see direct.ts). */
+interface DirectGroup {
+  protocol: DirectProtocol;
+  /** Slot and reads (one per occurrence) of each field read from the bytes. */
+  reads: Array<{ slot: FieldValues; reads: readonly DirectRead[] }>;
+  /** Hook points that add the group's engine fields, in tree order. */
+  points: HookPoint[];
 }
 
 /** The sink the trees write into: keeps the wanted fields, reads values only for them. */
@@ -106,7 +123,8 @@ export class PacketView {
   private readonly full: Group | undefined;
   readonly slots: FieldValues[];
 
-  constructor(readonly fields: readonly FieldDef[]) {
+  /** `direct`: read header fields from the bytes where the layer allows it (direct.ts). */
+  constructor(readonly fields: readonly FieldDef[], direct = true) {
     this.slots = fields.map((f) => new FieldValues(f.type === 'protocol'));
     this.sink = new CollectSink(fields, this.slots);
     const byProtocol = new Map<string, Group>();
@@ -126,6 +144,7 @@ export class PacketView {
       g.slots.push(this.slots[i]);
       return g;
     });
+    if (direct) for (const g of this.groups) if (g.dissector) g.direct = directGroup(g.dissector, fields, g.slots, this.slots);
   }
 
   /** Starts reading a new packet. */
@@ -161,6 +180,7 @@ export class PacketView {
       addPacketMarks(p, sink);
       return;
     }
+    if (g.direct !== undefined && this.collectDirect(g, g.direct, d.id)) return;
     let n = 0;
     for (let i = 0; i < p.layers; i++) {
       if (p.proto[i] !== d.id) continue;
@@ -173,4 +193,61 @@ export class PacketView {
       }
     }
   }
+
+  /**
+   * Reads the group's fields from every layer of protocol `id` directly; false (slots cleared)
+   * as soon as one layer is not of the common shape, for the tree to collect them instead.
+   */
+  private collectDirect(group: Group, g: DirectGroup, id: number): boolean {
+    const p = this.p;
+    const sink = this.sink;
+    const reads = g.reads;
+    let n = 0;
+    for (let i = 0; i < p.layers; i++) {
+      if (p.proto[i] !== id) continue;
+      if (!g.protocol.simple(p, i)) {
+        for (const s of group.slots) s.clear();
+        return false;
+      }
+      n++;
+      const b = p.buffers[p.bufIndex[i]];
+      const o = p.start[i];
+      for (let k = 0; k < reads.length; k++) {
+        const r = reads[k];
+        const s = r.slot;
+        for (let j = 0; j < r.reads.length; j++) {
+          const v = r.reads[j](p, b, o, i);
+          if (v === undefined) break;
+          const c = s.count++;
+          s.values[c] = v;
+          s.layers[c] = n;
+        }
+      }
+      if (g.points.length) {
+        sink.layer = n;
+        for (const at of g.points) g.protocol.hook!(p, i, sink, at);
+      }
+    }
+    return true;
+  }
+}
+
+/**
+ * The direct reading of a group, when its protocol has one and covers every field of the
+ * group; `all` are the view's slots, `slots` the group's.
+ */
+function directGroup(d: Dissector, fields: readonly FieldDef[], slots: readonly FieldValues[], all: readonly FieldValues[]): DirectGroup | undefined {
+  const protocol = directProtocol(d.protocol.name);
+  if (!protocol) return undefined;
+  const reads: DirectGroup['reads'] = [];
+  const points = new Set<HookPoint>();
+  for (const slot of slots) {
+    const f = fields[all.indexOf(slot)];
+    const r = protocol.fields.get(f.name);
+    const point = protocol.hooked?.get(f.name);
+    if (r) reads.push({ slot, reads: r });
+    else if (point) points.add(point);
+    else return undefined;
+  }
+  return { protocol, reads, points: hookPoints.filter((h) => points.has(h)) };
 }
