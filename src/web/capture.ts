@@ -228,7 +228,7 @@ export class Capture extends EventEmitter {
 
   /** What the `progress` event says: packets indexed, bytes of the file (growing while live), fraction done. */
   progressEvent(): object {
-    return { packets: this.index.count, size: this.size, complete: this.complete, progress: this.progress, live: !!this.live?.active, ...(this.error ? { error: this.error } : {}) };
+    return { packets: this.index.count, complete: this.complete, progress: this.progress, size: this.size, live: !!this.live?.active, ...(this.error ? { error: this.error } : {}) };
   }
 
   info(): object {

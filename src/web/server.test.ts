@@ -430,5 +430,7 @@ describe('packets', { skip: noTshark }, () => {
     const ev = await firstEvent(`/api/captures/${id}/events`);
     assert.equal(ev.status, 200);
     assert.match(ev.text, /event: progress\ndata: \{"packets":15,"complete":true/);
+    // The file's size comes with the progress (it grows during a live capture).
+    assert.match(ev.text, new RegExp(`"size":${fs.statSync(join(root(), 'seed-case-b-tns-redirect-blocked.pcap')).size}\\b`));
   });
 });
