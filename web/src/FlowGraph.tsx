@@ -6,6 +6,8 @@ import { Dialog, Spinner } from './ui';
 
 export type FlowSource = { stream: number } | { frames: number[]; label?: string } | { view: string; label?: string };
 
+/** Width of a character of the 11 px monospace labels. */
+const CHAR_W = 6.7;
 const COL = 200, ROW = 24, TOP = 40, LEFT = 96, RIGHT_PAD = 16, COMMENT_W = 260;
 
 /** Relative luminance of a `#rrggbb` colour (0 black … 1 white). */
@@ -101,7 +103,10 @@ export function FlowGraphDialog(props: {
               const color = strokeOf(e.color);
               const self = x1 === x2;
               const labelX = self ? x1 + 34 : (x1 + x2) / 2;
-              const labelW = Math.min(COL * 1.6, 7 * e.label.length + 8);
+              // Long labels (a TNS redirect's address) are cut to the box; the whole text is in the tooltip.
+              const maxChars = Math.floor((COL * 1.6 - 8) / CHAR_W);
+              const text = e.label.length > maxChars ? e.label.slice(0, maxChars - 1) + '…' : e.label;
+              const labelW = CHAR_W * text.length + 8;
               return (
                 <g key={i} className={'flow-ev' + (selected ? ' selected' : '')} data-frame={e.frame} data-color={e.color?.name ?? ''} data-stroke={color}
                   onClick={() => { setSel(e.frame); props.onFrame(e.frame); }}>
@@ -116,7 +121,7 @@ export function FlowGraphDialog(props: {
                       className="flow-label-bg" data-rule={e.color.name} />
                   )}
                   <text x={labelX} y={y - 4} textAnchor={self ? 'start' : 'middle'} className="flow-label" fill={e.color ? e.color.fg : color}>
-                    {e.label}
+                    {text}
                   </text>
                   {e.comment && <text x={LEFT + nodes.length * COL + 8} y={y + 4} className="flow-comment">{e.comment}</text>}
                   <title>{`Frame ${e.frame} (${e.proto}): ${name(e.from)} → ${name(e.to)}  ${e.label}${e.comment ? ` — ${e.comment}` : ''}${e.color ? ` [${e.color.name}]` : ''}`}</title>
