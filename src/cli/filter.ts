@@ -14,13 +14,7 @@ import { FilterError } from '../filter/error.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
 import { Output } from './output.js';
 
-/** The `-Y`/`--filter` option, to add to a command's options. */
-export const displayFilterOptionSpec: OptionSpec = {
-  name: 'filter', short: 'Y', kind: 'value', arg: 'FILTER', help: 'display filter (Wireshark syntax, e.g. "tcp.port == 443 && tcp.analysis.flags")',
-};
-
-/** tshark's long name for -Y (`--display-filter FILTER`), accepted beside `--filter` where a command lists it. */
-export const displayFilterLongSpec: OptionSpec = { name: 'display-filter', kind: 'value', arg: 'FILTER' };
+export { displayFilterLongSpec, displayFilterOptionSpec } from './filter-option.js';
 
 /**
  * The compiled `-Y` filter of parsed options, or undefined when none (or an empty one) was

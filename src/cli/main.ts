@@ -5,37 +5,36 @@
  */
 import { CaptureFileError } from '../file/types.js';
 import { optionHelp, parseArgs, UsageError, type OptionSpec, type Parsed } from './args.js';
-import { captureCommand, captureOptions } from './capture.js';
-import { fieldsCommand, fieldsOptions } from './fields.js';
-import { readCommand, readOptions } from './read.js';
-import { filterCommand, filterOptions } from './filter.js';
-import { convCommand, convOptions } from './conv.js';
-import { expertCommand, expertOptions } from './expert.js';
-import { followCommand, followOptions } from './follow.js';
-import { doctorCommand, doctorOptions } from './doctor.js';
-import { probeCommand, probeOptions } from './probe.js';
-import { ifacesCommand, ifacesOptions } from './ifaces.js';
-import { uiCommand, uiOptions } from '../web/command.js';
 
-interface Command {
-  summary: string;
-  usage: string;
+/** What a command module provides once loaded. */
+interface Loaded {
   options: OptionSpec[];
   run(parsed: Parsed): Promise<number>;
 }
 
+/**
+ * A subcommand. Its module is imported only when the command runs (or shows its help): Node
+ * compiles every module it imports, and `read` should not pay for the web server's or the
+ * capture code's start-up.
+ */
+interface Command {
+  summary: string;
+  usage: string;
+  load(): Promise<Loaded>;
+}
+
 const commands: Record<string, Command> = {
-  capture: { summary: 'capture packets live (tcpdump options), to files or printed; ring buffers and triggers', usage: 'wiresage capture [options] [BPF expression]', options: captureOptions, run: captureCommand },
-  ifaces: { summary: 'interfaces inside a capture target (host, container:, pod:, pid:, netns:) with addresses and veth peers; --targets lists them all', usage: 'wiresage ifaces [TARGET] [--json] | wiresage ifaces --targets', options: ifacesOptions, run: ifacesCommand },
-  read: { summary: 'print the packets of a capture file', usage: 'wiresage read [options] FILE', options: readOptions, run: readCommand },
-  fields: { summary: 'list the field registry (filter names, types, descriptions)', usage: 'wiresage fields [PREFIX]', options: fieldsOptions, run: fieldsCommand },
-  filter: { summary: 'check a display filter and print its canonical form (exit 2 when invalid)', usage: "wiresage filter --check 'EXPR' [--json]", options: filterOptions, run: filterCommand },
-  conv: { summary: 'TCP/UDP conversations (tshark -z conv numbers) with state, history, RTT, close', usage: 'wiresage conv FILE [--tcp|--udp|--ip] [--sort KEY] [--json]', options: convOptions, run: convCommand },
-  expert: { summary: 'expert information by severity and kind, with counts and first frames', usage: 'wiresage expert FILE [--json]', options: expertOptions, run: expertCommand },
-  doctor: { summary: 'diagnose the connections in captures: what failed, why, what to do next (exit 1 when problems are found)', usage: 'wiresage doctor FILE... [--json|--format md] [--lang zh]', options: doctorOptions, run: doctorCommand },
-  probe: { summary: 'connect to a service while capturing, speak its first steps (TNS redirects followed), diagnose each hop', usage: 'wiresage probe HOST:PORT [--proto oracle|mysql|postgres|redis|tls|http|tcp] [--via TARGET] [--json]', options: probeOptions, run: probeCommand },
-  follow: { summary: 'one TCP stream reassembled, both directions (ascii, hex, raw, json)', usage: 'wiresage follow FILE --stream N [--format ascii|hex|raw|json]', options: followOptions, run: followCommand },
-  ui: { summary: 'web UI: packet list, detail tree, findings, live capture (127.0.0.1, token in the printed URL)', usage: 'wiresage ui [FILE...] [--port N] [--host ADDR] [--root DIR]...', options: uiOptions, run: uiCommand },
+  capture: { summary: 'capture packets live (tcpdump options), to files or printed; ring buffers and triggers', usage: 'wiresage capture [options] [BPF expression]', load: async () => { const m = await import('./capture.js'); return { options: m.captureOptions, run: m.captureCommand }; } },
+  ifaces: { summary: 'interfaces inside a capture target (host, container:, pod:, pid:, netns:) with addresses and veth peers; --targets lists them all', usage: 'wiresage ifaces [TARGET] [--json] | wiresage ifaces --targets', load: async () => { const m = await import('./ifaces.js'); return { options: m.ifacesOptions, run: m.ifacesCommand }; } },
+  read: { summary: 'print the packets of a capture file', usage: 'wiresage read [options] FILE', load: async () => { const m = await import('./read.js'); return { options: m.readOptions, run: m.readCommand }; } },
+  fields: { summary: 'list the field registry (filter names, types, descriptions)', usage: 'wiresage fields [PREFIX]', load: async () => { const m = await import('./fields.js'); return { options: m.fieldsOptions, run: m.fieldsCommand }; } },
+  filter: { summary: 'check a display filter and print its canonical form (exit 2 when invalid)', usage: "wiresage filter --check 'EXPR' [--json]", load: async () => { const m = await import('./filter.js'); return { options: m.filterOptions, run: m.filterCommand }; } },
+  conv: { summary: 'TCP/UDP conversations (tshark -z conv numbers) with state, history, RTT, close', usage: 'wiresage conv FILE [--tcp|--udp|--ip] [--sort KEY] [--json]', load: async () => { const m = await import('./conv.js'); return { options: m.convOptions, run: m.convCommand }; } },
+  expert: { summary: 'expert information by severity and kind, with counts and first frames', usage: 'wiresage expert FILE [--json]', load: async () => { const m = await import('./expert.js'); return { options: m.expertOptions, run: m.expertCommand }; } },
+  doctor: { summary: 'diagnose the connections in captures: what failed, why, what to do next (exit 1 when problems are found)', usage: 'wiresage doctor FILE... [--json|--format md] [--lang zh]', load: async () => { const m = await import('./doctor.js'); return { options: m.doctorOptions, run: m.doctorCommand }; } },
+  probe: { summary: 'connect to a service while capturing, speak its first steps (TNS redirects followed), diagnose each hop', usage: 'wiresage probe HOST:PORT [--proto oracle|mysql|postgres|redis|tls|http|tcp] [--via TARGET] [--json]', load: async () => { const m = await import('./probe.js'); return { options: m.probeOptions, run: m.probeCommand }; } },
+  follow: { summary: 'one TCP stream reassembled, both directions (ascii, hex, raw, json)', usage: 'wiresage follow FILE --stream N [--format ascii|hex|raw|json]', load: async () => { const m = await import('./follow.js'); return { options: m.followOptions, run: m.followCommand }; } },
+  ui: { summary: 'web UI: packet list, detail tree, findings, live capture (127.0.0.1, token in the printed URL)', usage: 'wiresage ui [FILE...] [--port N] [--host ADDR] [--root DIR]...', load: async () => { const m = await import('../web/command.js'); return { options: m.uiOptions, run: m.uiCommand }; } },
 };
 
 function help(): string {
@@ -60,12 +59,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`wiresage: unknown command '${name}'\n${help()}\n`);
     return 2;
   }
+  const { options, run } = await cmd.load();
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`usage: ${cmd.usage}\n\n${optionHelp(cmd.options)}\n`);
+    process.stdout.write(`usage: ${cmd.usage}\n\n${optionHelp(options)}\n`);
     return 0;
   }
   try {
-    return await cmd.run(parseArgs(args, cmd.options));
+    return await run(parseArgs(args, options));
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`wiresage ${name}: ${e.message}\n`);

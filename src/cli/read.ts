@@ -4,17 +4,19 @@
  */
 import { Decoder, dissectTree, wsProtocolId } from '../decode/decoder.js';
 import { decodeAs, dissectorByName } from '../decode/dissector.js';
+import { isFrameRecordField, isHeaderField } from '../decode/header-fields.js';
 import { ipv4Preferences } from '../decode/ipv4.js';
 import type { Packet } from '../decode/packet.js';
 import { tcpPreferences } from '../decode/tcp.js';
 import { udpPreferences } from '../decode/udp.js';
 import { lookupField, suggestFields, type FieldDef } from '../fields/field.js';
 import { fieldText } from '../fields/format.js';
-import { FieldSink, TreeSink } from '../fields/sink.js';
+import { TreeSink } from '../fields/sink.js';
 import { openCapture } from '../file/open.js';
-import { FlowEngine } from '../flows/index.js';
+import type { CompiledFilter } from '../filter/index.js';
 import { intOption, UsageError, type OptionSpec, type Parsed } from './args.js';
-import { displayFilterOption, displayFilterOptionSpec } from './filter.js';
+import { FieldValues } from './field-values.js';
+import { displayFilterOptionSpec } from './filter-option.js';
 import { hexDump } from './hexdump.js';
 import { packetJson } from './json.js';
 import { packetSummary, timeText, type TimeStyle } from './line.js';
@@ -91,6 +93,52 @@ export function protocolIdOf(name: string): number | undefined {
   return dissectorByName(name)?.id;
 }
 
+/**
+ * How much of the pipeline a run needs: `walk` 'frame' reads the capture records only,
+ * 'transport' walks the layers up to the transport headers (no application dissectors), 'full'
+ * runs every dissector; `flows` tracks connections (`tcp.stream`, `tcp.analysis.*`,
+ * `udp.stream`…). A full walk always tracks them: application dissectors keep their state per
+ * connection, as in tshark's one pass.
+ */
+export interface ReadPlan {
+  walk: 'frame' | 'transport' | 'full';
+  flows: boolean;
+}
+
+const fullPlan: ReadPlan = { walk: 'full', flows: true };
+
+/**
+ * The plan for printing `fields`: frame fields of the capture record need no walk, header
+ * fields (src/decode/header-fields.ts) the L2–L4 walk, `flowFields` (those the flow engine
+ * fills) the walk and the engine; any other field (application protocols, `_ws.*`,
+ * `frame.protocols`, desegmentation) the full pass.
+ */
+export function fieldsPlan(fields: readonly FieldDef[], flowFields: ReadonlySet<FieldDef>): ReadPlan {
+  const plan: ReadPlan = { walk: 'frame', flows: false };
+  for (const f of fields) {
+    if (isFrameRecordField(f)) continue;
+    if (flowFields.has(f)) plan.flows = true;
+    else if (!isHeaderField(f)) return fullPlan;
+    plan.walk = 'transport';
+  }
+  return plan;
+}
+
+/** The fields the flow engine fills (loading the engine declares them). */
+async function flowEngineFields(): Promise<Set<FieldDef>> {
+  const [{ tcpFlowFields, expertFields }, { udpFlowFields }] = await Promise.all([import('../flows/tcp-tree.js'), import('../flows/udp-streams.js')]);
+  return new Set([...Object.values(tcpFlowFields), ...expertFields, ...Object.values(udpFlowFields)]);
+}
+
+/**
+ * The plan widened for a display filter: the application dissectors when it reads their fields,
+ * the flow engine when it reads the engine's, and at least the transport headers.
+ */
+function withFilterNeeds(plan: ReadPlan, filter: CompiledFilter): ReadPlan {
+  if (plan.walk === 'full' || filter.needs.applications) return fullPlan;
+  return { walk: 'transport', flows: plan.flows || filter.needs.flows };
+}
+
 function applyPreferences(prefs: string[] | undefined): void {
   for (const pref of prefs ?? []) {
     const m = /^([\w.]+):(.*)$/.exec(pref);
@@ -109,15 +157,21 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   const file = (opts.read as string | undefined) ?? rest.shift();
   if (!file) throw new UsageError('read needs a capture file: wiresage read FILE (or -r FILE, - for stdin)');
   if (rest.length) throw new UsageError(`unexpected words: ${rest.join(' ')}`);
-  const filter = displayFilterOption(opts);
-  const limit = intOption(opts['max-packets'], '-c', 1);
   const countOnly = !!opts.count;
+  const filterGiven = opts.filter !== undefined;
+  // Every field is declared once its module is loaded: the engine's (tcp.stream…) with the engine.
+  // Only a bare count looks no field up.
+  const engine = !countOnly || filterGiven ? await import('../flows/index.js') : undefined;
+  const filter = filterGiven ? (await import('./filter.js')).displayFilterOption(opts) : undefined;
+  const limit = intOption(opts['max-packets'], '-c', 1);
   const format = opts.json ? 'json' : ((opts.output as string | undefined) ?? 'text');
   if (!['text', 'fields', 'json'].includes(format)) throw new UsageError(`-T takes text, fields or json, not '${format}'`);
   const fieldNames = (opts.field as string[] | undefined) ?? [];
   if (format === 'fields' && !fieldNames.length) throw new UsageError('-T fields needs at least one -e FIELD');
+  const fields = format === 'fields' ? resolveFields(fieldNames) : [];
   applyPreferences(opts.option as string[] | undefined);
-  for (const d of (opts['decode-as'] as string[] | undefined) ?? []) {
+  const decodeAsSpecs = (opts['decode-as'] as string[] | undefined) ?? [];
+  for (const d of decodeAsSpecs) {
     try {
       decodeAs(d);
     } catch (e) {
@@ -132,29 +186,29 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   const verbose = !!opts.verbose;
   const quiet = !!opts.quiet || countOnly;
 
+  // What the run decodes. A port given to another dissector (-d) may put any layer above the
+  // transport header: decode everything then.
+  let plan: ReadPlan = countOnly ? { walk: 'transport', flows: false } : format === 'fields' ? fieldsPlan(fields, await flowEngineFields()) : fullPlan;
+  if (decodeAsSpecs.length) plan = fullPlan;
+  if (filter) plan = withFilterNeeds(plan, filter);
   const out = new Output();
-  const decoder = new Decoder();
-  const flows = new FlowEngine({ packetExperts: true }); // tcp.stream, tcp.analysis.*, udp.stream
-  // Connections tracked during the walk: application dissectors keep their state per connection.
-  if (!countOnly || filter) flows.attach(decoder);
+  const decoder = new Decoder({ transportOnly: plan.walk === 'transport', frameOnly: plan.walk === 'frame' });
+  const flows = plan.flows ? new engine!.FlowEngine({ packetExperts: true }) : undefined;
+  flows?.attach(decoder);
   let emit: (p: Packet) => void;
   let finish = () => {};
 
   if (format === 'fields') {
-    const fields = resolveFields(fieldNames);
     const layout = fieldsLayout(opts['field-option'] as string[] | undefined);
-    const sink = new FieldSink(fields, protocolIdOf);
-    sink.needProtocol(0); // the frame layer
+    const values = new FieldValues(fields, protocolIdOf);
     if (layout.header) out.line(fieldNames.join(layout.separator));
     const q = layout.quote;
     emit = (p) => {
-      sink.reset();
-      dissectTree(p, sink);
-      sink.finish();
+      const columns = values.of(p);
       let line = '';
       for (let i = 0; i < fields.length; i++) {
         if (i) line += layout.separator;
-        const vals = sink.values[i];
+        const vals = columns[i];
         if (!vals.length) continue;
         const f = fields[i];
         let text: string;
@@ -202,8 +256,7 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   try {
     await reader.forEach((r) => {
       const p = decoder.decode(r);
-      // Counting needs the decode pass only; everything else sees what one-pass tshark sees.
-      if (!countOnly || filter) flows.packet(p);
+      flows?.packet(p);
       seen++;
       if (!filter || filter.matches(p)) {
         emit(p);

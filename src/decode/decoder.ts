@@ -24,10 +24,17 @@ export class Decoder implements DecodeState {
   private prevSec = 0;
   private prevNsec = 0;
 
-  /** `transportOnly`: stop each walk at the transport layer (see `Packet.transportOnly`). */
-  constructor(opts: { transportOnly?: boolean } = {}) {
+  private readonly frameOnly: boolean;
+
+  /**
+   * `transportOnly`: stop each walk at the transport layer (see `Packet.transportOnly`).
+   * `frameOnly`: no walk at all, the packet has only its frame layer (for outputs that need
+   * nothing but what the capture record says: numbers, times, lengths, interface).
+   */
+  constructor(opts: { transportOnly?: boolean; frameOnly?: boolean } = {}) {
     this.packet.state = this;
     this.packet.transportOnly = opts.transportOnly ?? false;
+    this.frameOnly = opts.frameOnly ?? false;
   }
 
   /** Decodes one record into the shared Packet (valid until the next call). */
@@ -73,21 +80,18 @@ export class Decoder implements DecodeState {
     p.prevTsNsec = this.prevNsec;
     this.prevSec = r.tsSec;
     this.prevNsec = r.tsNsec;
-    walk(p, linkTypes.get(p.linkType));
+    if (this.frameOnly) pushFrame(p);
+    else walk(p, linkTypes.get(p.linkType));
     return p;
   }
 }
 
 /** Decodes the layers of `p` starting with dissector `first` over the whole frame. */
 export function walk(p: Packet, first: number): void {
-  p.pushLayer(frame.id, 0, p.data.length, 0, -1);
-  p.end[0] = 0;
+  let reported = pushFrame(p);
   let next = first === STOP ? data.id : first;
   let start = 0;
   let end = p.data.length;
-  // The wire length bounds what the layers may claim; it exceeds `end` on snaplen-cut frames.
-  let reported = Math.max(p.origLen, end);
-  p.reported[0] = reported;
   let buffer = 0;
   let parent = -1;
   while (next !== STOP) {
@@ -120,6 +124,16 @@ export function walk(p: Packet, first: number): void {
     next = following;
     if (start >= end && next === data.id) break;
   }
+}
+
+/** Pushes layer 0, the frame; returns its reported length. */
+function pushFrame(p: Packet): number {
+  p.pushLayer(frame.id, 0, p.data.length, 0, -1);
+  p.end[0] = 0;
+  // The wire length bounds what the layers may claim; it exceeds the captured length on snaplen-cut frames.
+  const reported = Math.max(p.origLen, p.data.length);
+  p.reported[0] = reported;
+  return reported;
 }
 
 /**

@@ -285,6 +285,6 @@ export class PcapReader implements CaptureReader {
   }
 
   close(): void {
-    this.input.source.close();
+    this.input.close();
   }
 }

@@ -591,6 +591,6 @@ export class PcapngReader implements CaptureReader {
   }
 
   close(): void {
-    this.input.source.close();
+    this.input.close();
   }
 }

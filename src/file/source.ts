@@ -123,8 +123,20 @@ export class StreamSource implements ByteSource {
 }
 
 /**
+ * Room kept before the data of a read-ahead buffer for the partial record carried over from
+ * the previous chunk (a 256 KiB snaplen record and its header fit). A longer carry takes the
+ * slow path: one copy into a grown buffer.
+ */
+const CARRY_ROOM = 256 * 1024 + 64;
+
+/**
  * The parse buffer: bytes buf[start, end) are buffered and not yet consumed; `base` is the
  * stream offset of buf[0].
+ *
+ * With read-ahead on (plain files, once records are parsed: `startReadAhead`), the next chunk is
+ * read into a second buffer while the current one is parsed, so the read's system time runs on
+ * another core instead of between chunks; `fill` then copies only the carried partial record
+ * in front of the new chunk and swaps the buffers.
  */
 export class ChunkInput {
   buf: Uint8Array;
@@ -135,10 +147,94 @@ export class ChunkInput {
   eof = false;
   /** Set when the source failed (I/O error, corrupt gzip): reported once the buffered records are out. */
   sourceError: unknown = undefined;
+  /** The read-ahead buffer (same size as `buf` when made) and its read in flight (bytes at CARRY_ROOM; -1: failed). */
+  private spare: Uint8Array | undefined;
+  private pending: Promise<number> | undefined;
+  private readAhead = false;
 
-  constructor(readonly source: ByteSource, readonly path: string, chunkSize = DEFAULT_CHUNK_SIZE) {
+  constructor(readonly source: ByteSource, readonly path: string, private readonly chunkSize = DEFAULT_CHUNK_SIZE) {
     this.buf = new Uint8Array(chunkSize);
     this.view = new DataView(this.buf.buffer);
+  }
+
+  /**
+   * Reads ahead from now on, for a plain file whose first chunk did not hold it all (a stream
+   * gains nothing: its bytes are copied from its own chunks anyway).
+   */
+  startReadAhead(): void {
+    if (this.source.size === undefined || this.eof || this.base + this.end >= this.source.size) return;
+    this.readAhead = true;
+    this.spare = new Uint8Array(CARRY_ROOM + this.chunkSize);
+    this.prefetch();
+  }
+
+  /** Starts reading the next chunk into the spare buffer. */
+  private prefetch(): void {
+    const spare = this.spare!;
+    this.pending = this.source.read(spare, CARRY_ROOM, spare.length - CARRY_ROOM).catch((err: unknown) => {
+      this.sourceError = err;
+      return -1;
+    });
+  }
+
+  /** Releases the source, once the read in flight (if any) is over. */
+  close(): void {
+    const pending = this.pending;
+    this.readAhead = false;
+    this.pending = undefined;
+    if (pending === undefined) this.source.close();
+    else void pending.then(() => this.source.close());
+  }
+
+  /**
+   * Takes the read-ahead chunk: the unconsumed tail goes in front of it and the buffers swap.
+   * When the tail does not fit in front (a record longer than CARRY_ROOM), the chunk is
+   * appended to the current buffer instead (grown as needed). Read-ahead resumes unless the
+   * stream ended.
+   */
+  private async takeReadAhead(): Promise<void> {
+    const count = await this.pending!;
+    this.pending = undefined;
+    if (count <= 0) {
+      // -1: the source failed (sourceError is set); 0: the end.
+      this.eof = true;
+      this.readAhead = false;
+      return;
+    }
+    const spare = this.spare!;
+    const tail = this.end - this.start;
+    if (tail <= CARRY_ROOM) {
+      spare.set(this.buf.subarray(this.start, this.end), CARRY_ROOM - tail);
+      this.base += this.end - CARRY_ROOM;
+      this.spare = this.buf;
+      this.buf = spare;
+      this.view = new DataView(spare.buffer);
+      this.start = CARRY_ROOM - tail;
+      this.end = CARRY_ROOM + count;
+      // A spare that grew for a long record is replaced by one of the usual size.
+      if (this.spare.length !== spare.length) this.spare = new Uint8Array(spare.length);
+    } else {
+      this.compact(tail + count);
+      this.buf.set(spare.subarray(CARRY_ROOM, CARRY_ROOM + count), this.end);
+      this.end += count;
+    }
+    this.prefetch();
+  }
+
+  /** Moves buf[start, end) to the front, growing the buffer to at least `capacity` bytes. */
+  private compact(capacity: number): void {
+    if (this.start > 0) {
+      this.buf.copyWithin(0, this.start, this.end);
+      this.base += this.start;
+      this.end -= this.start;
+      this.start = 0;
+    }
+    if (capacity > this.buf.length) {
+      const grown = new Uint8Array(Math.max(capacity, this.buf.length * 2));
+      grown.set(this.buf.subarray(0, this.end));
+      this.buf = grown;
+      this.view = new DataView(grown.buffer);
+    }
   }
 
   /** Stream offset of buf[start]. */
@@ -156,22 +252,12 @@ export class ChunkInput {
    * the buffer when one record is larger than it (never beyond what a known file size allows).
    */
   async fill(need: number): Promise<void> {
+    while (this.readAhead && this.available < need && !this.eof) await this.takeReadAhead();
     if (this.available >= need || this.eof) return;
-    if (this.start > 0) {
-      this.buf.copyWithin(0, this.start, this.end);
-      this.base += this.start;
-      this.end -= this.start;
-      this.start = 0;
-    }
     let capacity = need;
     const size = this.source.size;
-    if (size !== undefined) capacity = Math.min(capacity, Math.max(0, size - this.base));
-    if (capacity > this.buf.length) {
-      const grown = new Uint8Array(Math.max(capacity, this.buf.length * 2));
-      grown.set(this.buf.subarray(0, this.end));
-      this.buf = grown;
-      this.view = new DataView(grown.buffer);
-    }
+    if (size !== undefined) capacity = Math.min(capacity, Math.max(0, size - this.base - this.start));
+    this.compact(capacity);
     while (this.end - this.start < need) {
       if (this.end === this.buf.length) break; // only when a known size capped the buffer
       let count: number;
@@ -221,6 +307,7 @@ export interface ChunkParser {
  * truncation error when the stream ends inside a record, or the source's failure.
  */
 export async function drive(input: ChunkInput, parser: ChunkParser, onRecord: RecordCallback): Promise<ReadSummary> {
+  input.startReadAhead();
   for (;;) {
     const position = parser.parse(input.buf, input.view, input.start, input.end, input.base, onRecord);
     input.start = position;
