@@ -96,14 +96,24 @@ export function protocolsInFrame(p: Packet): string {
   let text = '';
   for (let i = 1; i < p.layers; i++) {
     const name = dissectorById(p.proto[i]).protocol.name;
-    // Wireshark's TLS dissector walks every record of a segment in one call: one `tls`.
-    if (name === 'tls' && p.proto[i - 1] === p.proto[i]) continue;
+    // Wireshark's stream dissectors walk every PDU of a segment (or of a reassembled PDU) in
+    // one call: one `tls`, `http`… per buffer, however many PDUs (and HTTP bodies) it holds.
+    if (pduWalkers.has(name) && seenInBuffer(p, i)) continue;
     text += text ? `:${name}` : name;
     if (name === 'ipv6') text += ipv6ExtensionNames(p, i);
     if (ethertypeCarriers.has(name) && i + 1 < p.layers && dissectorById(p.proto[i + 1]).protocol.name !== 'llc') text += ':ethertype';
   }
   if (p.malformed !== null) text += ':_ws.malformed';
   return text;
+}
+
+/** Stream protocols whose PDUs of one buffer Wireshark dissects in one call (tcp_dissect_pdus, TLS, HTTP). */
+const pduWalkers = new Set(['tls', 'http', 'dns', 'tns', 'mysql', 'pgsql', 'resp']);
+
+/** True when layer `i`'s protocol already has a layer in the same buffer since the last change of buffer. */
+function seenInBuffer(p: Packet, i: number): boolean {
+  for (let j = i - 1; j > 0 && p.bufIndex[j] === p.bufIndex[i]; j--) if (p.proto[j] === p.proto[i]) return true;
+  return false;
 }
 
 /** Wireshark dissects each IPv6 extension header as a protocol of its own. */

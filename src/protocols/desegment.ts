@@ -51,6 +51,7 @@ export const desegmentFields = defineFields('tcp', {
   'segment.count': { display: 'Segment count', type: 'uint32', base: 'dec' },
   'reassembled.length': { display: 'Reassembled TCP length', type: 'uint32', base: 'dec' },
   'reassembled.data': { display: 'Reassembled TCP Data', type: 'bytes' },
+  reassembled_in: { display: 'Reassembled PDU in frame', type: 'framenum' },
   'desegment.limit': {
     display: 'PDU not reassembled: limit reached', type: 'none',
     description: 'wiresage: a PDU larger than the per-direction reassembly limit, or dropped to keep memory bounded; its segments are dissected alone',

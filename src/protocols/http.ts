@@ -12,6 +12,8 @@ import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
 import { resumePdu } from './desegment.js';
+import { bodyLayer } from './media.js';
+import type { Packet } from '../decode/packet.js';
 import { conversationOf, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME, type AppConversationState } from './conversation-state.js';
 
 export const HTTP_PORTS = [80, 8080];
@@ -202,8 +204,9 @@ export const http = registerDissector({
     const length = pduLength(b, o, end - o, headOnly);
     const next = endPdu(p, layer, length, http.id);
     // A message held for reassembly (layer removed) is learnt from once it is whole.
-    if (p.layers > layer && st && h && mayUpdate(st, p, layer)) learn(st, h, b, o, end, response);
-    return next;
+    if (p.layers <= layer) return next;
+    if (st && h && mayUpdate(st, p, layer)) learn(st, h, b, o, end, response);
+    return length === undefined ? next : body(p, layer, b, o, Math.min(p.end[layer], end), next);
   },
   summary(p, layer) {
     const b = p.bufferOf(layer);
@@ -222,6 +225,41 @@ export const http = registerDissector({
     treeMessage(s, b, o, end);
   },
 });
+
+/**
+ * The layer after a whole message `b[o..msgEnd)`: its body by media type (de-chunked into a
+ * buffer of its own, as Wireshark's "De-chunked entity body"), else `next`.
+ */
+function body(p: Packet, layer: number, b: Uint8Array, o: number, msgEnd: number, next: number): number {
+  const he = headersEnd(b, o, msgEnd);
+  if (he < 0 || he >= msgEnd) return next;
+  let type: string | undefined;
+  let line = indexOfCrlf(b, o, he);
+  for (let n = 0; line >= 0 && line + 2 < he - 2 && n < MAX_HEADERS; n++) {
+    const at = line + 2;
+    const stop = indexOfCrlf(b, at, he);
+    if (stop - at > 13 && (b[at] | 0x20) === 0x63 && matchName(b, at, 'content-type:')) {
+      type = ascii(b, at + 13, stop).split(';')[0].trim().toLowerCase();
+      break;
+    }
+    line = stop;
+  }
+  if (!framing(b, o, he, scratch).chunked) return bodyLayer(p, layer, type, p.bufIndex[layer], he, msgEnd, next);
+  const sizes: Array<[number, number]> = [];
+  chunkedEnd(b, he, msgEnd, sizes);
+  let total = 0;
+  for (const [, size] of sizes) total += size;
+  const dechunked = new Uint8Array(total);
+  let at = 0;
+  for (const [pos, size] of sizes) {
+    const from = indexOfCrlf(b, pos, msgEnd) + 2;
+    const piece = b.subarray(from, Math.min(msgEnd, from + size));
+    dechunked.set(piece, at);
+    at += piece.length;
+  }
+  if (total === 0) return next;
+  return bodyLayer(p, layer, type, p.addBuffer(dechunked), 0, total, next);
+}
 
 function treeMessage(s: Sink, b: Uint8Array, o: number, end: number): void {
   const f = httpFields;

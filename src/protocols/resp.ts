@@ -111,7 +111,15 @@ export function pduLength(buf: Uint8Array, off: number, avail: number): number |
   }
   const e = valueEnd(buf, off, off + avail);
   if (e === -2) return avail;
-  return e < 0 ? undefined : e - off;
+  if (e >= 0) return e - off;
+  // A top-level bulk string tells its length in its first line (tshark then waits for exactly
+  // that many bytes); an aggregate's length is known only once every element is there.
+  if (first === 0x24 || first === 0x3d || first === 0x21) {
+    const line = indexOfCrlf(buf, off + 1, off + avail);
+    const n = line < 0 ? undefined : lengthOf(buf, off + 1, line);
+    if (n !== undefined && n >= 0) return line + 2 - off + n + 2;
+  }
+  return undefined;
 }
 
 function isTypeByte(c: number): boolean {
@@ -147,7 +155,15 @@ export const resp = registerDissector({
     const length = pduLength(b, o, end - o);
     const st = conversationOf(p);
     if (st && length !== undefined && o + length <= end && mayUpdate(st, p, layer)) learn(st, stateOf(st), b, o, o + length);
-    return endPdu(p, layer, length, resp.id);
+    const next = endPdu(p, layer, length, resp.id);
+    if (p.layers === layer) {
+      // Held for reassembly: tshark's RESP dissector adds its item and the elements it could read
+      // before asking for more bytes (and runs again over the gathered bytes while their length
+      // is unknown), so the layer stays; only the segments that merely continue it have none.
+      p.layers = layer + 1;
+      p.end[layer] = p.limit[layer];
+    }
+    return next;
   },
   summary: () => 'REdis Serialization Protocol',
   tree(p, layer, s) {
@@ -247,6 +263,8 @@ function treeValue(s: Sink, b: Uint8Array, at: number, end: number, depth: numbe
     case 0x24:
     case 0x3d: {
       const n = lengthOf(b, at + 1, lineEnd);
+      // A value cut before its CRLF shows nothing, as tshark (it reads the whole value first).
+      if (line < 0 || (n !== undefined && n >= 0 && next + n + 2 > end)) return end;
       const stop = n !== undefined && n >= 0 ? Math.min(end, next + n) : next;
       s.add(f.bulk_string, b, at, Math.min(end, stop + 2) - at);
       s.push();

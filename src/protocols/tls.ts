@@ -156,9 +156,9 @@ export const tls = registerDissector({
     const type = b[o];
     // Application data needs no state: the common case costs two checks.
     const next = endPdu(p, layer, length, tls.id);
-    if (p.layers === layer && (layer === 0 || p.proto[layer - 1] !== tls.id)) {
-      // Held for reassembly at the start of the segment: tshark has already added its (empty)
-      // TLS item when it finds the first record incomplete.
+    if (p.layers === layer && (p.proto[layer - 1] !== tls.id || p.bufIndex[layer - 1] !== p.bufIndex[layer])) {
+      // Held for reassembly as the first record of a range (the segment, or the rest of it after
+      // a reassembled record): tshark has already added its (empty) TLS item then.
       p.layers = layer + 1;
       p.end[layer] = p.start[layer];
       return STOP;
