@@ -21,12 +21,23 @@ interface Command {
   summary: string;
   usage: string;
   load(): Promise<Loaded>;
+  /** The command loads the field-declaring modules it needs itself (`read`: none for a bare count). */
+  ownRegistry?: boolean;
+}
+
+/**
+ * Loads every module that declares fields (the dissectors, the flow engine's `tcp.stream`,
+ * `tcp.analysis.*`, `udp.stream`…), for commands that look fields up by name (filters, `fields`).
+ */
+async function loadFieldRegistry(): Promise<void> {
+  await import('../decode/decoder.js');
+  await import('../flows/index.js');
 }
 
 const commands: Record<string, Command> = {
   capture: { summary: 'capture packets live (tcpdump options), to files or printed; ring buffers and triggers', usage: 'wiresage capture [options] [BPF expression]', load: async () => { const m = await import('./capture.js'); return { options: m.captureOptions, run: m.captureCommand }; } },
   ifaces: { summary: 'interfaces inside a capture target (host, container:, pod:, pid:, netns:) with addresses and veth peers; --targets lists them all', usage: 'wiresage ifaces [TARGET] [--json] | wiresage ifaces --targets', load: async () => { const m = await import('./ifaces.js'); return { options: m.ifacesOptions, run: m.ifacesCommand }; } },
-  read: { summary: 'print the packets of a capture file', usage: 'wiresage read [options] FILE', load: async () => { const m = await import('./read.js'); return { options: m.readOptions, run: m.readCommand }; } },
+  read: { summary: 'print the packets of a capture file', usage: 'wiresage read [options] FILE', load: async () => { const m = await import('./read.js'); return { options: m.readOptions, run: m.readCommand }; }, ownRegistry: true },
   fields: { summary: 'list the field registry (filter names, types, descriptions)', usage: 'wiresage fields [PREFIX]', load: async () => { const m = await import('./fields.js'); return { options: m.fieldsOptions, run: m.fieldsCommand }; } },
   filter: { summary: 'check a display filter and print its canonical form (exit 2 when invalid)', usage: "wiresage filter --check 'EXPR' [--json]", load: async () => { const m = await import('./filter.js'); return { options: m.filterOptions, run: m.filterCommand }; } },
   conv: { summary: 'TCP/UDP conversations (tshark -z conv numbers) with state, history, RTT, close', usage: 'wiresage conv FILE [--tcp|--udp|--ip] [--sort KEY] [--json]', load: async () => { const m = await import('./conv.js'); return { options: m.convOptions, run: m.convCommand }; } },
@@ -59,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`wiresage: unknown command '${name}'\n${help()}\n`);
     return 2;
   }
+  if (!cmd.ownRegistry) await loadFieldRegistry();
   const { options, run } = await cmd.load();
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`usage: ${cmd.usage}\n\n${optionHelp(options)}\n`);
