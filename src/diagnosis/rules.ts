@@ -28,9 +28,9 @@
  * @example
  * const findings = diagnose(await collectFacts('case.pcap'));
  */
-import { compareIndexes, packetAt, rowOf, type CaptureIndex, type Comparison } from './compare.js';
+import { compareIndexes, rowOf, type CaptureIndex, type Comparison } from './compare.js';
 import { type CaptureFacts, type ConnFacts, type SegmentEvent } from './facts.js';
-import { clockText, evidence, seconds, severityRank, type Finding } from './finding.js';
+import { clockText, evidence, MAX_FRAMES, seconds, severityRank, type Finding } from './finding.js';
 
 /** Initial TTLs in use (Linux/macOS 64, Windows 128, network appliances 255). */
 const INITIAL_TTLS = [64, 128, 255];
@@ -839,51 +839,70 @@ function pathDrop(here: CaptureFacts, there: CaptureFacts, idx: CaptureIndex, on
   const from = there.frames ? there.firstTime : Infinity;
   const to = there.frames ? there.lastTime - delay : -Infinity;
   const streams = streamsByTuple(here);
-  interface Missing { frame: number; time: number; syn: boolean; src: string; stream: number | undefined }
-  const lost: Array<Missing & { key: string }> = [];
-  const injected: Missing[] = [];
+  // Per flow of the index: its stream in this capture (looked up once, not per packet).
+  const streamOfFlow = new Map<number, number | undefined>();
+  /** Packets of one destination missing at the other point, aggregated (a capture may miss millions). */
+  interface Lost { proto: string; dst: string; port: number; count: number; syns: number; frames: number[]; first: number; last: number; clients: Set<string>; streams: Set<number> }
+  const lostBy = new Map<string, Lost>();
+  const injected: Array<{ frame: number; src: string; stream: number | undefined }> = [];
   for (const frame of only) {
-    const p = packetAt(idx, rowOf(idx, frame));
-    const t = p.time + offset;
+    const row = rowOf(idx, frame);
+    const t = idx.time[row] + offset;
     if (t < from || t > to) continue;
-    const stream = streams.get(`${p.proto} ${p.src} ${p.srcPort} ${p.dst} ${p.dstPort}`);
-    const syn = p.proto === 'tcp' && (p.flags & 0x12) === 0x02;
-    if (towardSet.has(p.dst) && !towardSet.has(p.src)) {
-      lost.push({ key: `${p.proto}|${p.dst}|${p.dstPort}`, frame, time: p.time, syn, src: p.src, stream });
-    } else if (toward.size && towardSet.has(p.src) && (ownSide.has(p.dst) || !ownSide.size) && p.proto === 'tcp' && p.flags & 0x04) {
-      injected.push({ frame, time: p.time, syn, src: p.src, stream });
+    const f = idx.flow[row];
+    const flow = f & 0x7fffffff;
+    const fl = idx.flows[flow];
+    const rev = f < 0;
+    const src = rev ? fl.dst : fl.src;
+    const dst = rev ? fl.src : fl.dst;
+    const dstPort = rev ? fl.srcPort : fl.dstPort;
+    const flags = idx.flags[row];
+    let stream = streamOfFlow.get(flow);
+    if (!streamOfFlow.has(flow)) streamOfFlow.set(flow, (stream = streams.get(`${fl.proto} ${fl.src} ${fl.srcPort} ${fl.dst} ${fl.dstPort}`)));
+    const syn = fl.proto === 'tcp' && (flags & 0x12) === 0x02;
+    if (towardSet.has(dst) && !towardSet.has(src)) {
+      const key = `${fl.proto}|${dst}|${dstPort}`;
+      let g = lostBy.get(key);
+      if (!g) lostBy.set(key, (g = { proto: fl.proto, dst, port: dstPort, count: 0, syns: 0, frames: [], first: idx.time[row], last: idx.time[row], clients: new Set(), streams: new Set() }));
+      g.count++;
+      if (syn) g.syns++;
+      if (g.frames.length < MAX_FRAMES) g.frames.push(frame);
+      g.last = idx.time[row];
+      if (g.clients.size < 64) g.clients.add(src);
+      if (stream !== undefined && g.streams.size < 1000) g.streams.add(stream);
+    } else if (toward.size && towardSet.has(src) && (ownSide.has(dst) || !ownSide.size) && fl.proto === 'tcp' && flags & 0x04 && injected.length < 10_000) {
+      injected.push({ frame, src, stream });
     }
   }
-  for (const [key, group] of groupBy(lost, (x) => x.key)) {
-    const syns = group.filter((x) => x.syn).length;
-    if (!syns && group.length < 2) continue;
-    const [proto, dst, port] = key.split('|');
-    const clients = [...new Set(group.map((x) => x.src))];
-    const rsts = injected.filter((x) => x.src === dst && group.some((g) => g.stream !== undefined && g.stream === x.stream));
+  for (const g of lostBy.values()) {
+    const { proto, dst, port, syns } = g;
+    if (!syns && g.count < 2) continue;
+    const clients = [...g.clients];
+    const rsts = injected.filter((x) => x.src === dst && x.stream !== undefined && g.streams.has(x.stream));
     const forged = rsts.length > 0;
-    const what = syns === group.length ? `${syns} SYN(s)` : `${group.length} ${proto.toUpperCase()} packet(s)${syns ? ` (${syns} SYN(s))` : ''}`;
+    const what = syns === g.count ? `${syns} SYN(s)` : `${g.count} ${proto.toUpperCase()} packet(s)${syns ? ` (${syns} SYN(s))` : ''}`;
     out.push({
       id: 'path.drop',
       severity: 'error',
       text: {
         en: {
-          title: `${what} from ${list(clients)} to ${dst}:${port} seen in ${here.file} never reached ${there.file} (from ${clockText(group[0].time)} on)`,
+          title: `${what} from ${list(clients)} to ${dst}:${port} seen in ${here.file} never reached ${there.file} (from ${clockText(g.first)} on)`,
           explanation: `The two captures were matched packet by packet (IP ID, TCP sequence and acknowledgement numbers, payload hash — not timestamps; ${matched} packets matched${offset ? `, clock offset ${offset.toFixed(6)} s` : ''}). `
-            + `${group.length} packet(s) from ${list(clients)} to ${dst}:${port} are in ${here.file} but not in ${there.file}, though ${there.file} was capturing at that time and sees this traffic's side of the network. `
+            + `${g.count} packet(s) from ${list(clients)} to ${dst}:${port} are in ${here.file} but not in ${there.file}, though ${there.file} was capturing at that time and sees this traffic's side of the network. `
             + (forged ? `The ${rsts.length} RST(s) ${list(clients)} received "from" ${dst} are not in ${there.file} either: ${dst} never saw those connections, so the RSTs could not come from ${dst}. A device between the two capture points answered in its name.`
               : 'They were dropped between the two capture points.'),
           nextSteps: [`Find the devices between the two capture points (firewalls, security groups, IPS, NAT) and their rules for ${list(clients)} → ${dst}:${port}.`],
         },
         zh: {
-          title: `${here.file} 中从 ${list(clients)} 发往 ${dst}:${port} 的 ${group.length} 个报文（${syns} 个 SYN）从未到达 ${there.file}（自 ${clockText(group[0].time)} 起）`,
+          title: `${here.file} 中从 ${list(clients)} 发往 ${dst}:${port} 的 ${g.count} 个报文（${syns} 个 SYN）从未到达 ${there.file}（自 ${clockText(g.first)} 起）`,
           explanation: `两份抓包按报文逐个匹配（IP ID、TCP 序号和确认号、载荷哈希——而不是时间戳；共匹配 ${matched} 个报文）。`
-            + `${group.length} 个从 ${list(clients)} 发往 ${dst}:${port} 的报文在 ${here.file} 中有、在 ${there.file} 中没有，而 ${there.file} 当时正在抓包并能看到这一侧的流量。`
+            + `${g.count} 个从 ${list(clients)} 发往 ${dst}:${port} 的报文在 ${here.file} 中有、在 ${there.file} 中没有，而 ${there.file} 当时正在抓包并能看到这一侧的流量。`
             + (forged ? `客户端收到的 ${rsts.length} 个"来自" ${dst} 的 RST 在 ${there.file} 中也没有：${dst} 根本没有看到这些连接，所以这些 RST 不可能来自 ${dst}，是两个抓包点之间的设备冒充它回复的。` : '它们在两个抓包点之间被丢弃了。'),
           nextSteps: [`找出两个抓包点之间的设备（防火墙、安全组、IPS、NAT）及其针对 ${list(clients)} → ${dst}:${port} 的规则。`],
         },
       },
-      evidence: evidence([...group.map((x) => x.frame), ...rsts.map((x) => x.frame)], group.flatMap((x) => (x.stream === undefined ? [] : [x.stream])), [...clients, `${dst}:${port}`, here.file, there.file],
-        group.map((x) => x.time), { packets_missing_there: group.length, syns_missing_there: syns, rsts_not_sent_by_server: rsts.length, matched_packets: matched }),
+      evidence: evidence([...g.frames, ...rsts.map((x) => x.frame)], [...g.streams], [...clients, `${dst}:${port}`, here.file, there.file],
+        [g.first, g.last], { packets_missing_there: g.count, syns_missing_there: syns, rsts_not_sent_by_server: rsts.length, matched_packets: matched }),
     });
   }
   return out;
