@@ -4,10 +4,8 @@
  * doctor) so the UI and the commands agree; results are cached per capture by the caller.
  */
 import { macToString } from '../decode/bytes.js';
-import { Decoder, dissectTree } from '../decode/decoder.js';
+import { Decoder } from '../decode/decoder.js';
 import { dissectorById } from '../decode/dissector.js';
-import type { Packet } from '../decode/packet.js';
-import { TreeSink, type TreeNode } from '../fields/sink.js';
 import { openCapture } from '../file/open.js';
 import { fileSink, PcapngWriter } from '../file/writer.js';
 import { FlowEngine } from '../flows/index.js';
@@ -18,7 +16,6 @@ import { collectAddressPairs, collectConversations, type ConvRow } from '../cli/
 import { collectFacts, diagnoseAll, toJson, type CaptureFacts } from '../diagnosis/index.js';
 import { A_FAST_RETRANSMISSION, A_RETRANSMISSION, A_SPURIOUS_RETRANSMISSION } from '../flows/tcp-analysis.js';
 import type { Capture } from './capture.js';
-import { NO_STREAM } from './frame-index.js';
 import { addressColumns } from './columns.js';
 
 /** Conversation types of the Conversations/Endpoints dialogs. */
