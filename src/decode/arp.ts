@@ -492,6 +492,7 @@ arp.info = (p, layer, col) => {
     case 5: col.set(`Who is ${hw(tha)}? Tell ${hw(sha)}`); break;
     case 6: col.set(`${hw(tha)} is at ${proto(tpa)}`); break;
     case 7: col.set('DRARP Error'); break;
+    case 0: case 0xffff: col.set(`Reserved opcode ${op}`); break;
     case 9: col.set(`${hw(sha)} is at ${proto(spa)}`); break;
     default: col.set(arpInfo(b, o));
   }

@@ -662,8 +662,7 @@ import { ipProtocolName } from './ipv4.js';
 
 /** Extension headers as their dissectors name themselves in the Info column. */
 const extensionNames: Record<number, string> = {
-  [HOP_BY_HOP]: 'IPv6 hop-by-hop options', [ROUTING]: 'IPv6 routing', [FRAGMENT]: 'IPv6 fragment',
-  [DESTINATION_OPTIONS]: 'IPv6 destination options', [AUTHENTICATION]: 'Authentication Header',
+  [HOP_BY_HOP]: 'IPv6 hop-by-hop options', [ROUTING]: 'IPv6 routing', [DESTINATION_OPTIONS]: 'IPv6 destination options', [AUTHENTICATION]: 'Authentication Header',
 };
 
 /**
@@ -690,8 +689,8 @@ ipv6.info = (p, layer, col) => {
   let at = o + IPV6_HEADER;
   for (;;) {
     if (next === HOP_BY_HOP || next === DESTINATION_OPTIONS || next === ROUTING || next === AUTHENTICATION) {
-      // Each extension header's dissector names it; the transport replaces the name.
-      col.set(extensionNames[next]);
+      // The first extension header's dissector names it (tshark stops there when it is cut); the transport replaces the name.
+      if (at === o + IPV6_HEADER) col.set(extensionNames[next]);
       if (end - at < 2) return;
       const len = next === AUTHENTICATION ? (b[at + 1] + 2) * 4 : (b[at + 1] + 1) * 8;
       next = b[at];
@@ -699,7 +698,6 @@ ipv6.info = (p, layer, col) => {
       continue;
     }
     if (next === FRAGMENT) {
-      col.set(extensionNames[next]);
       if (end - at < 8) return;
       const offsetAndFlag = u16(b, at + 2);
       if ((offsetAndFlag & 0xfff9) !== 0 && (following < 0 || p.bufIndex[following] === p.bufIndex[layer])) {

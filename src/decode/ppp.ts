@@ -71,3 +71,18 @@ pppProtocols.add(0x0281, mpls);
 pppProtocols.add(0x0283, mpls);
 linkTypes.add(9, ppp);
 linkTypes.add(50, ppp);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/** Protocol `PPP`; a protocol number no dissector takes names itself as packet-ppp.c does (`PPP Unknown (0x3030)`). */
+ppp.info = (p, layer, col) => {
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  col.setProtocol('PPP');
+  const pf = protocolAt(b, o, Math.min(p.limit[layer], b.length));
+  if (!pf) return;
+  const proto = pf[1] === 1 ? b[pf[0]] : u16(b, pf[0]);
+  if (pppProtocols.get(proto) !== STOP) return;
+  const hex = `0x${proto.toString(16).padStart(4, '0')}`;
+  col.setProtocol(hex);
+  col.set(`PPP Unknown (${hex})`);
+};

@@ -474,9 +474,12 @@ tcp.info = (p, layer, col) => {
   if (hl > MIN_HEADER) text += optionsInfo(b, o + MIN_HEADER, hl - MIN_HEADER, cap, n ? (n.ackRaw - n.ack) >>> 0 : undefined);
   col.append(text);
   if (n && n.analysis) col.prependFence(tcpAnalysisText(n.analysis, n.dupackFrame, n.dupackNum));
-  if (seglen > 0) col.defer(() => heldSegmentInfo(p, layer, col));
-  // packet-tcp.c shows the payload of a RST as its reset cause: no application dissector writes.
-  if (flags & 0x04 && seglen > 0) col.writable = false;
+  if (seglen <= 0) return;
+  // packet-tcp.c shows the payload of a RST as its reset cause, and does not hand retransmitted
+  // bytes to the application dissector again: no application dissector writes, nothing is held.
+  const resent = n !== null && (n.analysis & (A_RETRANSMISSION | A_FAST_RETRANSMISSION | A_SPURIOUS_RETRANSMISSION)) !== 0;
+  if (flags & 0x04 || resent) col.writable = false;
+  else col.defer(() => heldSegmentInfo(p, layer, col));
 };
 
 /**

@@ -451,3 +451,12 @@ function loginText(m: MysqlState): string {
 
 tcpPorts.add(MYSQL_PORT, mysql);
 tcpHeuristics.push({ dissector: mysql, test: looksLikeMysqlGreeting });
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/**
+ * Protocol `MySQL` as Wireshark names it. The Info text is not written yet: the frame keeps
+ * TCP's (tshark writes the message types, which wiresage does not compare yet).
+ */
+mysql.info = (_p, _layer, col) => {
+  col.setProtocol('MySQL');
+};

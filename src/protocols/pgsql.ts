@@ -432,3 +432,12 @@ function loginText(m: PgsqlState): string {
 
 tcpPorts.add(PGSQL_PORT, pgsql);
 tcpHeuristics.push({ dissector: pgsql, test: looksLikePgsqlStartup });
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/**
+ * Protocol `PGSQL` as Wireshark names it. The Info text is not written yet: the frame keeps
+ * TCP's (tshark writes the message types, which wiresage does not compare yet).
+ */
+pgsql.info = (_p, _layer, col) => {
+  col.setProtocol('PGSQL');
+};

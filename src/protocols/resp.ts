@@ -335,3 +335,12 @@ function learn(st: AppConversationState, m: RespState, b: Uint8Array, o: number,
 }
 
 tcpPorts.add(REDIS_PORT, resp);
+
+// ---- Packet-list columns (Wireshark's Info text) ----
+/**
+ * Protocol `RESP` as Wireshark names it. The Info text is not written yet: the frame keeps
+ * TCP's (tshark writes the message types, which wiresage does not compare yet).
+ */
+resp.info = (_p, _layer, col) => {
+  col.setProtocol('RESP');
+};

@@ -16,7 +16,7 @@ export const columnNames = ['_ws.col.Protocol', '_ws.col.Info', '_ws.col.Source'
  * Protocols in tshark's chain that write no column text: the media types an HTTP body is shown
  * as. A frame with one of them is comparable when the rest of its chain is.
  */
-const columnNeutral: ReadonlySet<string> = new Set(['data-text-lines', 'media', 'json', 'xml', 'png', 'image-gif', 'image-jfif', 'urlencoded-form']);
+const columnNeutral: ReadonlySet<string> = new Set(['data-text-lines', 'media', 'png', 'image-jfif', 'urlencoded-form']);
 
 /** One frame as each tool shows it. */
 export interface ColumnRow {
@@ -26,10 +26,15 @@ export interface ColumnRow {
   ours: string[];
 }
 
-/** Both tools' columns for one capture file (one run each; tshark in one pass, as `wiresage read`). */
-export async function readColumns(file: string): Promise<{ rows: ColumnRow[]; errors: string[] }> {
+/**
+ * Both tools' columns for one capture file (one run each; tshark in one pass, as `wiresage
+ * read`). `decodeAs` (`tcp.port==8443,tls`) goes to both.
+ */
+export async function readColumns(file: string, decodeAs: readonly string[] = []): Promise<{ rows: ColumnRow[]; errors: string[] }> {
   const fields = ['frame.protocols', ...columnNames];
-  const args = (first: string[]) => [...first, '-n', '-r', file, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])];
+  const args = (first: string[]) => [
+    ...first, '-n', '-r', file, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f]), ...decodeAs.flatMap((d) => ['-d', d]),
+  ];
   const [t, w] = await Promise.all([
     run('tshark', args([]), { timeoutMs: 300_000 }),
     run(process.execPath, args([join(repoRoot, 'dist/cli/main.js'), 'read']), { timeoutMs: 300_000 }),
@@ -65,6 +70,8 @@ export interface ProtocolTally {
   frames: number;
   /** Frames whose Protocol and Info both equal tshark's. */
   agreed: number;
+  /** Frames that differ in a known way (src/testing/column-differences.ts). */
+  explained: number;
   /** Frames whose Source and Destination equal tshark's. */
   addressesAgreed: number;
   examples: string[];
@@ -97,10 +104,10 @@ export function tallyColumns(
     }
     const key = r.tshark[0] || '(none)';
     let p = t.byProtocol.get(key);
-    if (!p) t.byProtocol.set(key, (p = { frames: 0, agreed: 0, addressesAgreed: 0, examples: [] }));
+    if (!p) t.byProtocol.set(key, (p = { frames: 0, agreed: 0, explained: 0, addressesAgreed: 0, examples: [] }));
     p.frames++;
-    const same = r.tshark[0] === r.ours[0] && r.tshark[1] === r.ours[1];
-    if (same || accepted(r)) p.agreed++;
+    if (r.tshark[0] === r.ours[0] && r.tshark[1] === r.ours[1]) p.agreed++;
+    else if (accepted(r)) p.explained++;
     else if (p.examples.length < maxExamples) {
       p.examples.push(`${origin ? origin(r.frame) : `${label} frame ${r.frame}`}: tshark ${JSON.stringify(`${r.tshark[0]} | ${r.tshark[1]}`)} ours ${JSON.stringify(`${r.ours[0]} | ${r.ours[1]}`)}`);
     }
@@ -108,17 +115,19 @@ export function tallyColumns(
   }
 }
 
-/** Frames compared and agreeing over every protocol. */
-export function totals(t: ColumnTally): { frames: number; agreed: number; addressesAgreed: number } {
+/** Frames compared, agreeing, differing in a known way, and differing otherwise, over every protocol. */
+export function totals(t: ColumnTally): { frames: number; agreed: number; explained: number; unexplained: number; addressesAgreed: number } {
   let frames = 0;
   let agreed = 0;
+  let explained = 0;
   let addressesAgreed = 0;
   for (const p of t.byProtocol.values()) {
     frames += p.frames;
     agreed += p.agreed;
+    explained += p.explained;
     addressesAgreed += p.addressesAgreed;
   }
-  return { frames, agreed, addressesAgreed };
+  return { frames, agreed, explained, unexplained: frames - agreed - explained, addressesAgreed };
 }
 
 /** The report lines: one per protocol (frames, Protocol+Info agreement, address agreement), then examples. */
@@ -126,9 +135,14 @@ export function formatColumnTally(t: ColumnTally, title: string): string[] {
   const out: string[] = [];
   const all = totals(t);
   const pct = (a: number, n: number) => (n ? ((100 * a) / n).toFixed(1) : '-');
-  out.push(`${title}: ${all.agreed}/${all.frames} frames (${pct(all.agreed, all.frames)}%) with tshark's Protocol and Info; addresses ${pct(all.addressesAgreed, all.frames)}%; ${t.notComparable} frames not comparable (a protocol wiresage does not dissect)`);
+  out.push(
+    `${title}: ${all.agreed}/${all.frames} frames (${pct(all.agreed, all.frames)}%) with tshark's Protocol and Info, ${all.explained} known differences, ` +
+      `${all.unexplained} others; Source/Destination ${pct(all.addressesAgreed, all.frames)}%; ${t.notComparable} frames not comparable (a protocol wiresage does not dissect)`,
+  );
   const sorted = [...t.byProtocol.entries()].sort((a, b) => b[1].frames - a[1].frames);
-  for (const [name, p] of sorted) out.push(`  ${name.padEnd(14)} ${String(p.agreed).padStart(6)}/${String(p.frames).padEnd(6)} ${pct(p.agreed, p.frames).padStart(5)}%  addresses ${pct(p.addressesAgreed, p.frames)}%`);
+  for (const [name, p] of sorted) {
+    out.push(`  ${name.padEnd(14)} ${String(p.agreed).padStart(6)}/${String(p.frames).padEnd(6)} ${pct(p.agreed, p.frames).padStart(5)}%  known ${p.explained}  addresses ${pct(p.addressesAgreed, p.frames)}%`);
+  }
   for (const [name, p] of sorted) for (const e of p.examples) out.push(`  differs (${name}) ${e}`);
   for (const e of t.errors) out.push(`  error: ${e}`);
   return out;

@@ -1,44 +1,17 @@
 /**
- * Packet-list columns of the web UI as Wireshark fills them: Source/Destination from the
- * outermost network layer that is not quoted (MAC addresses when there is none), Protocol
- * from the highest layer, and the TCP analysis tags Wireshark puts in front of the Info text.
+ * Packet-list columns of the web UI as Wireshark fills them: Protocol and Info written by the
+ * dissectors' info hooks (src/decode/columns.ts, the same text as `_ws.col.Protocol` and
+ * `_ws.col.Info`), Source/Destination from the outermost network layer that is not quoted
+ * (MAC addresses when there is none), and the TCP analysis tags in front of the Info text.
  */
 import { ipv4ToString, ipv6ToString, macToString, u32 } from '../decode/bytes.js';
+import { packetColumns } from '../decode/columns.js';
 import { dissectorById } from '../decode/dissector.js';
 import type { Packet } from '../decode/packet.js';
-import {
-  A_ACK_LOST_PACKET, A_DUPLICATE_ACK, A_FAST_RETRANSMISSION, A_KEEP_ALIVE, A_KEEP_ALIVE_ACK, A_LOST_PACKET, A_OUT_OF_ORDER,
-  A_RETRANSMISSION, A_REUSED_PORTS, A_SPURIOUS_RETRANSMISSION, A_WINDOW_FULL, A_WINDOW_UPDATE, A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE,
-  A_ZERO_WINDOW_PROBE_ACK,
-} from '../flows/tcp-analysis.js';
+import { tcpAnalysisText } from '../decode/tcp.js';
 
-/** Wireshark's Info prefixes, in the order packet-tcp.c adds them. */
-const tags: Array<[number, string]> = [
-  [A_REUSED_PORTS, 'TCP Port numbers reused'],
-  [A_LOST_PACKET, 'TCP Previous segment not captured'],
-  [A_ACK_LOST_PACKET, 'TCP ACKed unseen segment'],
-  [A_KEEP_ALIVE, 'TCP Keep-Alive'],
-  [A_DUPLICATE_ACK, 'TCP Dup ACK'],
-  [A_ZERO_WINDOW, 'TCP ZeroWindow'],
-  [A_ZERO_WINDOW_PROBE, 'TCP ZeroWindowProbe'],
-  [A_ZERO_WINDOW_PROBE_ACK, 'TCP ZeroWindowProbeAck'],
-  [A_KEEP_ALIVE_ACK, 'TCP Keep-Alive ACK'],
-  [A_SPURIOUS_RETRANSMISSION, 'TCP Spurious Retransmission'],
-  [A_FAST_RETRANSMISSION, 'TCP Fast Retransmission'],
-  [A_OUT_OF_ORDER, 'TCP Out-Of-Order'],
-  [A_WINDOW_UPDATE, 'TCP Window Update'],
-  [A_WINDOW_FULL, 'TCP Window Full'],
-];
-
-/** The tags of a frame's TCP analysis bits (`[TCP Retransmission] `…), empty when none. */
-export function analysisText(a: number): string {
-  if (!a) return '';
-  let s = '';
-  for (const [bit, text] of tags) if (a & bit) s += `[${text}] `;
-  // A plain retransmission is tagged only when no more specific kind is.
-  if (a & A_RETRANSMISSION && !(a & (A_FAST_RETRANSMISSION | A_SPURIOUS_RETRANSMISSION))) s = `[TCP Retransmission] ${s}`;
-  return s;
-}
+/** The tags of a frame's TCP analysis bits (`[TCP Retransmission] `…), empty when none: TCP's own Info tags. */
+export const analysisText = (a: number): string => tcpAnalysisText(a);
 
 /** The names of a frame's TCP analysis bits (for JSON consumers). */
 export function analysisNames(a: number): string[] {
@@ -72,10 +45,41 @@ const display: Record<string, string> = {
   http: 'HTTP', tls: 'TLS', tns: 'TNS', mysql: 'MySQL', pgsql: 'PGSQL', resp: 'RESP', vlan: 'VLAN', sll: 'SLL', data: 'Data',
 };
 
-/** Wireshark's Protocol column: the highest protocol of the frame (not the payload `data`). */
-export function protocolColumn(p: Packet): string {
+/** The highest protocol of the frame by its layers (for frames no info hook named). */
+function topProtocol(p: Packet): string {
   let top = p.layers - 1;
   while (top > 1 && (p.isQuoted(top) || protoName(p, top) === 'data' || protoName(p, top).includes('.'))) top--;
+  if (top < 0) return '';
   const name = protoName(p, top);
   return display[name] ?? name.toUpperCase();
+}
+
+/** The last packet's columns: a row asks for Protocol and Info of the same decoded packet. */
+const memo = { packet: null as Packet | null, data: null as Uint8Array | null, number: -1, protocol: '', info: '' };
+
+function columnsOf(p: Packet): typeof memo {
+  if (memo.packet !== p || memo.data !== p.data || memo.number !== p.number) {
+    const c = packetColumns(p);
+    memo.packet = p;
+    memo.data = p.data;
+    memo.number = p.number;
+    memo.protocol = c.protocol || topProtocol(p);
+    memo.info = c.info;
+  }
+  return memo;
+}
+
+/** Wireshark's Protocol column (`TCP`, `TLSv1.3`, `HTTP/JSON`…), as `_ws.col.Protocol`. */
+export function protocolColumn(p: Packet): string {
+  return columnsOf(p).protocol;
+}
+
+/**
+ * Wireshark's Info column, as `_ws.col.Info`. A frame decoded out of order (a page of the
+ * packet list) has no flow-engine note: its analysis bits from the frame index `analysis` are
+ * put in front as TCP puts them, and TCP shows raw sequence numbers.
+ */
+export function infoColumn(p: Packet, analysis = 0): string {
+  const info = columnsOf(p).info;
+  return p.flow === null && analysis ? tcpAnalysisText(analysis) + info : info;
 }
