@@ -10,7 +10,8 @@ import type { Packet } from '../decode/packet.js';
 import { tcpPreferences } from '../decode/tcp.js';
 import { udpPreferences } from '../decode/udp.js';
 import { lookupField, suggestFields, type FieldDef } from '../fields/field.js';
-import { fieldText } from '../fields/format.js';
+import { fieldFormatter, numberTextKind } from '../fields/format.js';
+import type { Value } from '../fields/value.js';
 import { TreeSink } from '../fields/sink.js';
 import { openCapture } from '../file/open.js';
 import type { CompiledFilter } from '../filter/index.js';
@@ -71,6 +72,47 @@ function fieldsLayout(opts: string[] | undefined): FieldsLayout {
     }
   }
   return layout;
+}
+
+/**
+ * Writes the columns of one packet as tshark's `-T fields` line: values joined by the
+ * aggregator (or only the first or last), columns by the separator, each quoted if asked.
+ * Decimal numbers and IPv4 addresses go to the output as bytes, without a string each.
+ */
+function fieldsLineWriter(fields: readonly FieldDef[], layout: FieldsLayout, out: Output): (columns: Value[][]) => void {
+  const kinds = fields.map(numberTextKind);
+  const texts = fields.map(fieldFormatter);
+  const { separator, aggregator, quote, occurrence } = layout;
+  const separatorByte = separator.length === 1 && separator.charCodeAt(0) < 0x80 ? separator.charCodeAt(0) : -1;
+  const value = (i: number, v: Value) => {
+    if (typeof v === 'number') {
+      const kind = kinds[i];
+      if (kind === 'decimal') return out.decimal(v);
+      if (kind === 'ipv4') return out.ipv4(v);
+    }
+    out.write(texts[i](v));
+  };
+  return (columns) => {
+    for (let i = 0; i < columns.length; i++) {
+      if (i) {
+        if (separatorByte >= 0) out.byte(separatorByte);
+        else out.write(separator);
+      }
+      const vals = columns[i];
+      if (!vals.length) continue;
+      if (quote) out.write(quote);
+      if (occurrence === 'f' || vals.length === 1) value(i, vals[0]);
+      else if (occurrence === 'l') value(i, vals[vals.length - 1]);
+      else {
+        for (let k = 0; k < vals.length; k++) {
+          if (k) out.write(aggregator);
+          value(i, vals[k]);
+        }
+      }
+      if (quote) out.write(quote);
+    }
+    out.newline();
+  };
 }
 
 /** Resolves -e names to fields, or throws a UsageError listing the bad ones with suggestions. */
@@ -201,25 +243,9 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   if (format === 'fields') {
     const layout = fieldsLayout(opts['field-option'] as string[] | undefined);
     const values = new FieldValues(fields, protocolIdOf);
+    const writeLine = fieldsLineWriter(fields, layout, out);
     if (layout.header) out.line(fieldNames.join(layout.separator));
-    const q = layout.quote;
-    emit = (p) => {
-      const columns = values.of(p);
-      let line = '';
-      for (let i = 0; i < fields.length; i++) {
-        if (i) line += layout.separator;
-        const vals = columns[i];
-        if (!vals.length) continue;
-        const f = fields[i];
-        let text: string;
-        if (layout.occurrence === 'f') text = fieldText(f, vals[0]);
-        else if (layout.occurrence === 'l') text = fieldText(f, vals[vals.length - 1]);
-        else if (vals.length === 1) text = fieldText(f, vals[0]);
-        else text = vals.map((v) => fieldText(f, v)).join(layout.aggregator);
-        line += q + text + q;
-      }
-      out.line(line);
-    };
+    emit = (p) => writeLine(values.of(p));
   } else if (format === 'json') {
     let first = true;
     out.write('[\n');

@@ -83,6 +83,46 @@ export function fieldText(f: FieldDef, v: Value): string {
   }
 }
 
+/** Decimal text of 0..255, for dotted quads without a number-to-string conversion per byte. */
+const decimalByte: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+/**
+ * How `fieldText` prints the numbers of field `f`: 'decimal' (`String(v)`), 'ipv4' (a dotted
+ * quad of the unsigned 32-bit value), or 'text' (anything else: read `fieldText`). Values that
+ * are not numbers always take `fieldText`.
+ */
+export function numberTextKind(f: FieldDef): 'decimal' | 'ipv4' | 'text' {
+  switch (f.type) {
+    case 'ipv4':
+      return 'ipv4';
+    case 'uint8': case 'uint16': case 'uint24': case 'uint32': case 'uint48': case 'framenum':
+    case 'int8': case 'int16': case 'int32':
+      return f.base === undefined || f.base === 'dec' || f.base === 'none' || f.base === 'dec_hex' ? 'decimal' : 'text';
+    default:
+      return 'text';
+  }
+}
+
+/**
+ * The `fieldText` of field `f` as a function of the value alone, with the common cases (decimal
+ * integers, IPv4 addresses) decided once instead of per value. Gives exactly what
+ * `fieldText(f, v)` gives.
+ *
+ * @example
+ * const text = fieldFormatter(lookupField('ip.src')!);
+ * text(0x0a000001); // '10.0.0.1'
+ */
+export function fieldFormatter(f: FieldDef): (v: Value) => string {
+  switch (numberTextKind(f)) {
+    case 'ipv4':
+      return (v) => (typeof v === 'number' ? `${decimalByte[v >>> 24]}.${decimalByte[(v >>> 16) & 255]}.${decimalByte[(v >>> 8) & 255]}.${decimalByte[v & 255]}` : fieldText(f, v));
+    case 'decimal':
+      return (v) => (typeof v === 'number' ? String(v) : fieldText(f, v));
+    default:
+      return (v) => fieldText(f, v);
+  }
+}
+
 /** Escapes control bytes as Wireshark does in field text (`\x01`, `\n`…). */
 function escapeString(s: string): string {
   // eslint-disable-next-line no-control-regex
