@@ -113,6 +113,25 @@ export interface ResegmentOptions {
   reorder?: number;
   /** Largest segment. */
   maxSegment?: number;
+  /**
+   * By server port: the protocol's PDU framing and a header length no cut may fall into. tshark
+   * 4.0 does not reassemble a TNS packet whose 8-byte header is split across segments (the first
+   * part gets a `tns` item, the rest `data`), a quirk the comparison leaves out this way.
+   */
+  protect?: Record<number, { pduLength: (buf: Uint8Array, off: number, avail: number) => number | undefined; header: number }>;
+}
+
+/** Offsets of `bytes` no cut may fall on: inside the first `header` bytes of each PDU. */
+function protectedCuts(bytes: Uint8Array, rule: NonNullable<ResegmentOptions['protect']>[number] | undefined): Set<number> {
+  const out = new Set<number>();
+  if (!rule) return out;
+  for (let at = 0; at < bytes.length; ) {
+    const n = rule.pduLength(bytes, at, bytes.length - at);
+    if (n === undefined || n <= 0) break;
+    for (let i = 1; i < rule.header; i++) out.add(at + i);
+    at += n;
+  }
+  return out;
 }
 
 /**
@@ -138,9 +157,12 @@ export function resegment(convs: Conversation[], rand: () => number, o: Resegmen
     for (const turn of c.turns) {
       const dir = turn.fromClient ? 0 : 1;
       const pieces: Array<{ s: number; bytes: Uint8Array }> = [];
+      const avoid = protectedCuts(turn.bytes, o.protect?.[c.serverPort]);
       for (let at = 0; at < turn.bytes.length; ) {
         const size = rand() < 0.2 ? 1 + Math.floor(rand() * 8) : 1 + Math.floor(rand() * max);
-        const bytes = turn.bytes.subarray(at, Math.min(turn.bytes.length, at + size));
+        let cut = Math.min(turn.bytes.length, at + size);
+        while (avoid.has(cut)) cut++;
+        const bytes = turn.bytes.subarray(at, cut);
         pieces.push({ s: (seq[dir] + at) >>> 0, bytes });
         at += bytes.length;
       }

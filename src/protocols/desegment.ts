@@ -78,13 +78,30 @@ class HeldPdu {
   /** The bytes, contiguous from the PDU start up to `have`. */
   data: Uint8Array = new Uint8Array(0);
   have = 0;
-  /** Segments that contributed, in order: frame numbers and byte counts. */
+  /** Segments that contributed (retransmitted ones too, as tshark lists them): frames, byte counts, offsets. */
   readonly frames: number[] = [];
   readonly lengths: number[] = [];
+  readonly offsets: number[] = [];
   /** Pieces beyond a hole (a segment the capture lost or that comes late), by offset. */
-  later: Array<{ offset: number; bytes: Uint8Array; frame: number }> = [];
+  later: Array<{ offset: number; bytes: Uint8Array }> = [];
   /** Addresses and ports of the direction (hash collisions are told apart by them). */
   constructor(readonly key: number, readonly tuple: Uint8Array) {}
+
+  /** Records a contributing segment. */
+  contributed(frame: number, length: number, offset: number): void {
+    this.frames.push(frame);
+    this.lengths.push(length);
+    this.offsets.push(offset);
+  }
+
+  /** The contributing segments in offset order (a retransmission after its original), as tshark's fragment list. */
+  sortedSegments(): { frames: number[]; lengths: number[] } {
+    let sorted = true;
+    for (let i = 1; i < this.offsets.length && sorted; i++) sorted = this.offsets[i - 1] <= this.offsets[i];
+    if (sorted) return { frames: this.frames, lengths: this.lengths };
+    const order = this.frames.map((_, i) => i).sort((a, b) => this.offsets[a] - this.offsets[b] || a - b);
+    return { frames: order.map((i) => this.frames[i]), lengths: order.map((i) => this.lengths[i]) };
+  }
 
   get held(): number {
     let n = this.data.length;
@@ -96,9 +113,10 @@ class HeldPdu {
   append(bytes: Uint8Array, offset: number): void {
     const end = offset + bytes.length;
     if (end > this.data.length) {
+      // A known length is allocated once; an unknown one grows by doubling.
       let size = Math.max(this.data.length * 2, 4096);
       while (size < end) size *= 2;
-      if (this.need >= 0) size = Math.max(end, Math.min(size, this.need));
+      if (this.need >= 0) size = Math.max(end, this.need);
       const grown = new Uint8Array(size);
       grown.set(this.data.subarray(0, this.have));
       this.data = grown;
@@ -110,11 +128,7 @@ class HeldPdu {
       const l = this.later[i];
       if (l.offset <= this.have) {
         this.later.splice(i, 1);
-        if (l.offset + l.bytes.length > this.have) {
-          this.frames.push(l.frame);
-          this.lengths.push(l.bytes.length);
-          this.append(l.bytes.subarray(this.have - l.offset), this.have);
-        }
+        if (l.offset + l.bytes.length > this.have) this.append(l.bytes.subarray(this.have - l.offset), this.have);
         i = 0;
       } else i++;
     }
@@ -143,6 +157,21 @@ class Desegmenter {
   /** Held PDUs by direction hash, oldest first. */
   readonly held = new Map<number, HeldPdu>();
   heldBytes = 0;
+  /** The per-packet note, reused. */
+  readonly note: SegmentNote = { segmentData: [], buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1 };
+  /** The last PDU each direction completed (its range), for retransmissions of its bytes. */
+  readonly done = new Map<number, { tuple: Uint8Array; seq: number; length: number }>();
+
+  remember(key: number, tuple: Uint8Array, seq: number, length: number): void {
+    this.forget(key);
+    this.done.set(key, { tuple, seq, length });
+    remembered += 1;
+    if (this.done.size > MAX_DONE) this.forget(this.done.keys().next().value as number);
+  }
+
+  forget(key: number): void {
+    if (this.done.delete(key)) remembered -= 1;
+  }
 
   release(h: HeldPdu): void {
     if (this.held.get(h.key) === h) {
@@ -153,8 +182,25 @@ class Desegmenter {
   }
 }
 
-/** Number of PDUs held over all decoders: 0 keeps every check to one comparison. */
+/** Number of PDUs held or remembered over all decoders: 0 keeps every check to one comparison. */
 let active = 0;
+/** Completed PDUs remembered over all decoders (for retransmissions of their bytes). */
+let remembered = 0;
+
+/** Directions whose last reassembled PDU is remembered, at most (oldest forgotten first). */
+const MAX_DONE = 65536;
+
+/**
+ * TCP analysis flags of old data sent again (src/flows/tcp-analysis.ts: retransmission, fast and
+ * spurious retransmission, out-of-order): only such a segment can lie in a reassembled PDU.
+ */
+const RETRANSMISSION_FLAGS = 0x0001 | 0x0200 | 0x0400 | 0x4000;
+
+/** True when the flow engine's analysis calls the segment a retransmission. */
+function isRetransmission(p: Packet): boolean {
+  const note = p.flow as { analysis?: number } | null;
+  return note !== null && typeof note.analysis === 'number' && (note.analysis & RETRANSMISSION_FLAGS) !== 0;
+}
 
 const states = new WeakMap<DecodeState, Desegmenter>();
 let lastDecodeState: DecodeState | undefined;
@@ -193,8 +239,10 @@ function directionKey(p: Packet, tl: number, reverse: boolean): number {
   const to = p.start[tl];
   const first = reverse ? dst : src;
   const second = reverse ? src : dst;
-  tupleScratch.set(b.subarray(first, first + size), 0);
-  tupleScratch.set(b.subarray(second, second + size), size);
+  for (let i = 0; i < size; i++) {
+    tupleScratch[i] = b[first + i];
+    tupleScratch[size + i] = b[second + i];
+  }
   const sport = u16(t, to);
   const dport = u16(t, to + 2);
   const pa = reverse ? dport : sport;
@@ -210,16 +258,16 @@ function directionKey(p: Packet, tl: number, reverse: boolean): number {
   return h >>> 0;
 }
 
-function sameTuple(h: HeldPdu): boolean {
-  if (h.tuple.length !== tupleLength) return false;
-  for (let i = 0; i < tupleLength; i++) if (h.tuple[i] !== tupleScratch[i]) return false;
+function sameTuple(tuple: Uint8Array): boolean {
+  if (tuple.length !== tupleLength) return false;
+  for (let i = 0; i < tupleLength; i++) if (tuple[i] !== tupleScratch[i]) return false;
   return true;
 }
 
 /** The held PDU of the packet's direction (directionKey just computed), or undefined. */
 function heldFor(d: Desegmenter, key: number): HeldPdu | undefined {
   const h = d.held.get(key);
-  return h && sameTuple(h) ? h : undefined;
+  return h && sameTuple(h.tuple) ? h : undefined;
 }
 
 /**
@@ -243,10 +291,18 @@ function noteOf(p: Packet): SegmentNote | undefined {
   return p.notes.size === 0 ? undefined : (p.notes.get(NOTE) as SegmentNote | undefined);
 }
 
-function makeNote(p: Packet): SegmentNote {
+/** The packet's note, made from its decoder's reused one (one packet is decoded at a time per decoder). */
+function makeNote(p: Packet, d: Desegmenter): SegmentNote {
   let n = noteOf(p);
   if (!n) {
-    n = { segmentData: [], buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1 };
+    n = d.note;
+    n.segmentData.length = 0;
+    n.frames = undefined;
+    n.lengths = undefined;
+    n.buffer = -1;
+    n.baseSeq = 0;
+    n.restStart = -1;
+    n.restEnd = -1;
     p.notes.set(NOTE, n);
   }
   return n;
@@ -260,48 +316,54 @@ function makeNote(p: Packet): SegmentNote {
  * `p.bufferOf(layer)` after this call) and false is returned, as for any other segment.
  */
 export function resumePdu(p: Packet, layer: number): boolean {
-  if (active === 0) return false;
+  if (active === 0 && (remembered === 0 || !isRetransmission(p))) return false;
   const tl = p.transportLayer;
   if (tl < 0 || p.bufIndex[layer] !== p.bufIndex[tl] || p.start[layer] !== p.end[tl] || !applies(p, layer)) return false;
   const d = stateOf(p);
+  if (d.held.size === 0 && (d.done.size === 0 || !isRetransmission(p))) return false;
   const key = directionKey(p, tl, false);
-  const h = key < 0 ? undefined : heldFor(d, key);
-  if (!h) return false;
+  if (key < 0) return false;
   const t = p.bufferOf(tl);
   const to = p.start[tl];
+  const seq = u32(t, to + 4);
+  if (d.done.size !== 0 && isRetransmission(p)) {
+    // Bytes of a PDU already reassembled: tshark adds them to nothing and shows no layer.
+    const r = d.done.get(key);
+    if (r && sameTuple(r.tuple) && ((seq - r.seq) | 0) >= 0 && ((seq - r.seq) | 0) < r.length) {
+      p.layers = layer;
+      return true;
+    }
+  }
+  const h = heldFor(d, key);
+  if (!h) return false;
   const flags = t[to + 13];
   const start = p.start[layer];
   const end = p.limit[layer];
-  const rel = (u32(t, to + 4) - h.seq) | 0;
+  const rel = (seq - h.seq) | 0;
   const segLen = end - start;
   // Bytes before the PDU, or beyond it (a hole left it incomplete): not part of it, dissected alone.
   if (rel < 0 || (h.need >= 0 && rel >= h.need)) return false;
   // An unknown length takes the next segment only (Wireshark's msp ends one byte after the last).
-  if (h.need < 0 && rel > h.have) {
-    d.release(h);
-    return false;
-  }
+  if (h.need < 0 && rel > h.have) return false;
   const take = h.need >= 0 ? Math.min(segLen, h.need - rel) : segLen;
-  const note = makeNote(p);
+  const note = makeNote(p, d);
   note.segmentData.push(start, take);
-  if (rel + take > h.have) {
+  h.contributed(p.number, take, rel);
+  const added = rel + take > h.have;
+  if (added) {
     if (h.need < 0 && h.have + take > desegmentLimits.maxPduBytes) {
       limitReached(p, layer, d, h, `PDU longer than ${desegmentLimits.maxPduBytes} bytes: not reassembled`);
       return false;
     }
     const bytes = p.bufferOf(layer).subarray(start, start + take);
     const before = h.held;
-    if (rel <= h.have) {
-      h.frames.push(p.number);
-      h.lengths.push(take);
-      h.append(bytes, rel);
-    } else {
-      h.later.push({ offset: rel, bytes: bytes.slice(), frame: p.number });
-    }
+    if (rel <= h.have) h.append(bytes, rel);
+    else h.later.push({ offset: rel, bytes: bytes.slice() });
     d.heldBytes += h.held - before;
     bound(p, layer, d);
   }
-  const complete = h.need >= 0 ? h.have >= h.need : rel <= h.have;
+  const complete = h.need >= 0 ? h.have >= h.need : added;
+  if (flags & (FIN | RST)) d.forget(key);
   if (!complete || d.held.get(h.key) !== h) {
     if (flags & (FIN | RST)) d.release(h);
     p.layers = layer;
@@ -310,9 +372,11 @@ export function resumePdu(p: Packet, layer: number): boolean {
   // Complete: the layer moves onto the reassembled PDU.
   d.release(h);
   const total = h.need >= 0 ? h.need : h.have;
+  if (!(flags & (FIN | RST))) d.remember(key, h.tuple, h.seq, total);
   const buffer = p.addBuffer(h.data.subarray(0, total));
-  note.frames = h.frames;
-  note.lengths = h.lengths;
+  const segments = h.sortedSegments();
+  note.frames = segments.frames;
+  note.lengths = segments.lengths;
   note.buffer = buffer;
   note.baseSeq = h.seq;
   note.restStart = take < segLen ? start + take : -1;
@@ -349,31 +413,35 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
   }
   const old = heldFor(d, key) ?? d.held.get(key);
   if (old) d.release(old);
-  const note = makeNote(p);
+  const note = makeNote(p, d);
   const h = new HeldPdu(key, tupleScratch.slice(0, tupleLength));
   const inSegment = p.bufIndex[layer] === p.bufIndex[tl];
   if (inSegment) {
     h.seq = (u32(t, to + 4) + (o - p.end[tl])) >>> 0;
-    h.frames.push(p.number);
-    h.lengths.push(end - o);
+    h.contributed(p.number, end - o, 0);
     note.segmentData.push(o, end - o);
   } else {
     // The rest of a reassembled buffer: its segments stay with it when it is the whole buffer.
     h.seq = (note.baseSeq + o) >>> 0;
-    const frames = note.frames ?? [];
-    const lengths = note.lengths ?? [];
-    if (o === 0) {
-      h.frames.push(...frames);
-      h.lengths.push(...lengths);
-      note.frames = undefined;
-      note.lengths = undefined;
-    } else {
-      h.frames.push(p.number);
-      h.lengths.push(end - o);
-    }
+    if (o === 0 && note.frames && note.lengths) {
+      let at = 0;
+      for (let i = 0; i < note.frames.length; i++) {
+        h.contributed(note.frames[i], note.lengths[i], at);
+        at += note.lengths[i];
+      }
+    } else h.contributed(p.number, end - o, 0);
+    note.frames = undefined;
+    note.lengths = undefined;
   }
   h.need = length ?? -1;
   h.append(p.bufferOf(layer).subarray(o, end), 0);
+  if (!inSegment && note.restStart >= 0) {
+    // Bytes after the reassembled PDU in this segment continue the held one.
+    h.append(p.bufferOf(tl).subarray(note.restStart, note.restEnd), h.have);
+    h.contributed(p.number, note.restEnd - note.restStart, h.have);
+    note.segmentData.push(note.restStart, note.restEnd - note.restStart);
+    note.restStart = -1;
+  }
   p.layers = layer;
   // A direction that ends here sends nothing more: nothing to keep.
   if (flags & (FIN | RST)) return true;
@@ -414,9 +482,9 @@ function bound(p: Packet, layer: number, d: Desegmenter): void {
 }
 
 /** Held PDUs of a decoder (for tests: memory bounded by live connections). */
-export function heldPdus(state: DecodeState): { count: number; bytes: number } {
+export function heldPdus(state: DecodeState): { count: number; bytes: number; remembered: number } {
   const d = states.get(state);
-  return { count: d?.held.size ?? 0, bytes: d?.heldBytes ?? 0 };
+  return { count: d?.held.size ?? 0, bytes: d?.heldBytes ?? 0, remembered: d?.done.size ?? 0 };
 }
 
 /**
@@ -424,7 +492,7 @@ export function heldPdus(state: DecodeState): { count: number; bytes: number } {
  * one on the same ports (SYN): what it held can never complete.
  */
 function closeDirection(p: Packet, layer: number): void {
-  if (active === 0 || p.isQuoted(layer)) return;
+  if ((active === 0 && remembered === 0) || p.isQuoted(layer)) return;
   const b = p.bufferOf(layer);
   const flags = b[p.start[layer] + 13];
   if (!(flags & (FIN | RST | SYN))) return;
@@ -433,6 +501,7 @@ function closeDirection(p: Packet, layer: number): void {
     const key = directionKey(p, layer, reverse);
     const h = key < 0 ? undefined : heldFor(d, key);
     if (h) d.release(h);
+    if (key >= 0 && d.done.get(key) && sameTuple(d.done.get(key)!.tuple)) d.forget(key);
   }
 }
 

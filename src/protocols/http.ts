@@ -11,7 +11,7 @@ import { defineFields, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
-import { resumePdu } from './desegment.js';
+import { holdPdu, resumePdu } from './desegment.js';
 import { bodyLayer } from './media.js';
 import type { Packet } from '../decode/packet.js';
 import { conversationOf, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME, type AppConversationState } from './conversation-state.js';
@@ -86,6 +86,12 @@ export function startsMessage(b: Uint8Array, o: number, end: number): boolean {
 
 function isResponse(b: Uint8Array, o: number): boolean {
   return b[o] === 0x48 && b[o + 1] === 0x54 && b[o + 2] === 0x54 && b[o + 3] === 0x50 && b[o + 4] === 0x2f;
+}
+
+/** True when `b[o..end)` holds a line end (tvb_find_line_end: LF, or CR not last). */
+function hasLineEnd(b: Uint8Array, o: number, end: number): boolean {
+  for (let i = o; i < end; i++) if (b[i] === 10 || (b[i] === 13 && i + 1 < end)) return true;
+  return false;
 }
 
 /** Index just past the blank line ending the headers, or -1. */
@@ -192,6 +198,8 @@ export const http = registerDissector({
     const b = p.bufferOf(layer);
     const o = p.start[layer];
     const end = capturedEnd(p, layer);
+    // Without a whole first line packet-http.c asks for more bytes before deciding anything.
+    if (!hasLineEnd(b, o, end) && holdPdu(p, layer, undefined)) return STOP;
     if (!startsMessage(b, o, end)) {
       // Body bytes of a message begun in an earlier segment.
       p.end[layer] = p.limit[layer];
