@@ -13,6 +13,7 @@
 import { openCapture } from '../file/open.js';
 import type { CompiledFilter } from '../filter/index.js';
 import type { ConnectionSummary } from '../flows/conversation.js';
+import { zeekFooter, zeekHeader, zeekJson, zeekLine } from '../flows/zeek.js';
 import { FlowEngine } from '../flows/index.js';
 import { FlowPacket, fromDecoded, Walk } from '../flows/headers.js';
 import { filteredPass } from '../flows/pass.js';
@@ -33,6 +34,7 @@ export const convOptions: OptionSpec[] = [
   { name: 'sort', kind: 'value', arg: 'KEY', help: 'frames (default, as tshark), bytes, start, duration, stream, rtt' },
   { name: 'json', kind: 'flag', help: 'one JSON object per conversation' },
   { name: 'tshark', kind: 'flag', help: "tshark's table only, without the extra columns" },
+  { name: 'zeek', kind: 'flag', help: "Zeek's conn.log (TCP and UDP, ASCII TSV with its # header lines; with --json Zeek's JSON lines)" },
   { ...displayFilterOptionSpec, help: "count only packets matching this display filter (tshark's -z conv,tcp,FILTER); streams, TCP analysis and the extra columns still come from every packet; also --display-filter" },
   displayFilterLongSpec,
 ];
@@ -166,15 +168,32 @@ export function convTable(title: string, rows: ConvRow[], ports: boolean, extras
 export async function collectConversations(file: string, proto: 'tcp' | 'udp', full = true, app = true, filter?: CompiledFilter): Promise<ConvRow[]> {
   const byStream = new Map<number, ConvRow>();
   const decoder = new Decoder({ transportOnly: !app && !filter });
-  const engine = new FlowEngine({
-    onSummary: (s) => {
-      // The connection is released: take its application state with it (memory stays bounded).
-      const st = streamState(s.proto, s.stream, decoder, true);
-      if (st?.summary !== undefined) s.app = st.summary;
-      if (s.proto === proto) byStream.set(s.stream, rowOf(s, byStream.get(s.stream), full));
-    },
+  const engine = appEngine(decoder, (s) => {
+    if (s.proto === proto) byStream.set(s.stream, rowOf(s, byStream.get(s.stream), full));
   });
   if (filter) return filteredRows(file, proto, decoder, engine, filter, byStream);
+  await runEngine(file, decoder, engine);
+  return [...byStream.values()];
+}
+
+/**
+ * A flow engine whose released summaries carry what their application said (`app`) and the
+ * protocol it was recognised as (`appProtocol`), taken from the decoder's per-connection state
+ * as the connection is released (memory stays bounded).
+ */
+function appEngine(decoder: Decoder, each: (s: ConnectionSummary) => void): FlowEngine {
+  return new FlowEngine({
+    onSummary: (s) => {
+      const st = streamState(s.proto, s.stream, decoder, true);
+      if (st?.summary !== undefined) s.app = st.summary;
+      if (st?.protocol !== undefined) s.appProtocol = st.protocol;
+      each(s);
+    },
+  });
+}
+
+/** One pass of `decoder` and the attached `engine` over the file. */
+async function runEngine(file: string, decoder: Decoder, engine: FlowEngine): Promise<void> {
   engine.attach(decoder);
   const reader = await openCapture(file);
   try {
@@ -183,7 +202,17 @@ export async function collectConversations(file: string, proto: 'tcp' | 'udp', f
     reader.close();
   }
   engine.finish();
-  return [...byStream.values()];
+}
+
+/**
+ * Every TCP and UDP connection summary of the file in Zeek's conn.log order (by start time),
+ * with the application protocol each was recognised as (Zeek's `service`).
+ */
+export async function collectZeekConnections(file: string): Promise<ConnectionSummary[]> {
+  const out: ConnectionSummary[] = [];
+  const decoder = new Decoder();
+  await runEngine(file, decoder, appEngine(decoder, (s) => out.push(s)));
+  return out.sort((a, b) => a.startRelNs - b.startRelNs || a.firstFrame - b.firstFrame);
 }
 
 /** Relative time of a record to the capture's first one, in nanoseconds. */
@@ -298,6 +327,19 @@ export async function convCommand({ opts, rest }: Parsed): Promise<number> {
   const filter = displayFilterOption(opts);
   const title = filter?.text;
   const out = new Output();
+  if (opts.zeek) {
+    if (filter || kinds.length) throw new UsageError('--zeek writes every TCP and UDP connection: no --tcp/--udp/--ip or -Y');
+    const conns = await collectZeekConnections(file);
+    if (opts.json) {
+      for (const s of conns) out.write(zeekJson(s));
+    } else {
+      out.write(zeekHeader(new Date()));
+      for (const s of conns) out.write(zeekLine(s));
+      out.write(zeekFooter(new Date()));
+    }
+    out.flush();
+    return 0;
+  }
   if (kind === 'ip') {
     const { v4, v6 } = await collectAddressPairs(file, filter);
     if (opts.json) {

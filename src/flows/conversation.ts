@@ -19,6 +19,7 @@
 import { ipv4ToString, ipv6ToString } from '../decode/bytes.js';
 import { DOUBLE_ZERO } from './seq.js';
 import type { Instant } from './tcp-analysis.js';
+import { ZeekEndpoint } from './zeek.js';
 
 /** Zeek's TCP endpoint states (TCP_INACTIVE … TCP_RESET). */
 export const enum EndpointState {
@@ -178,11 +179,29 @@ export interface ConnectionSummary {
   reason: 'closed' | 'idle' | 'reused' | 'end';
   /** True when this summary continues a stream whose earlier part was already summarised (released, then seen again). */
   resumed: boolean;
+  /** Zeek conn.log values that need per-packet bookkeeping (see zeek.ts). */
+  zeek?: ZeekSummary;
+  /** The application protocol recognised on the connection (`http`, `tls`, `mysql`…), set by the caller with `app`. */
+  appProtocol?: string;
   /**
    * What the application layer said, in one line, without secrets (`mysql: login 'app'
    * failed 1045 …`), when the application dissectors ran (`wiresage conv`); set by the caller.
    */
   app?: string;
+}
+
+/** The conn.log values kept per connection beside tshark's (zeek.ts explains each rule). */
+export interface ZeekSummary {
+  /** Payload bytes by sequence numbers (TCP), UDP payload bytes (UDP). */
+  origBytes: number;
+  respBytes: number;
+  missedBytes: number;
+  /** IP total lengths. */
+  origIpBytes: number;
+  respIpBytes: number;
+  /** First packet to the last one before both sides had closed, in ns and in seconds as Zeek's double. */
+  durationNs: number;
+  duration: number;
 }
 
 const MAX_RSTS = 8;
@@ -234,6 +253,12 @@ export class ConnStats {
   rstFromLow = -1;
   rsts: RstSeen[] | null = null;
   resumed = false;
+  /** Zeek's sequence bookkeeping per endpoint (low, high) and the last time that counts for the duration. */
+  readonly z0 = new ZeekEndpoint();
+  readonly z1 = new ZeekEndpoint();
+  zLastRel = DOUBLE_ZERO;
+  zLastSec = DOUBLE_ZERO;
+  zLastNsec = 0;
 
   /** True once the first counted packet set the originator and start time. */
   started = false;
@@ -256,6 +281,9 @@ export class ConnStats {
     this.startNsec = now.nsec;
     this.startRel = rel;
     this.endRel = rel;
+    this.zLastRel = rel;
+    this.zLastSec = now.sec;
+    this.zLastNsec = now.nsec;
   }
 
   private letter(fromOrig: boolean, c: string): void {
@@ -265,13 +293,25 @@ export class ConnStats {
   /**
    * Counts a TCP segment. `analysis` is the packet's `tcp.analysis` bitmask (for T, W, G).
    */
-  updateTcp(fromLow: boolean, frame: number, now: Instant, frameLen: number, ttl: number,
-    flags: number, packet: { readonly seqRaw: number }, seglen: number, window: number, analysis: number): void {
+  updateTcp(fromLow: boolean, frame: number, now: Instant, frameLen: number, ttl: number, ipLen: number,
+    flags: number, packet: { readonly seqRaw: number; readonly ackRaw: number }, seglen: number, window: number, analysis: number): void {
     const seq = packet.seqRaw;
     this.count(fromLow, frame, now, frameLen, ttl, seglen);
-    const fromOrig = fromLow === this.origIsLow;
+    // Zeek: the duration stops at the last packet seen before both sides had closed.
+    const z = fromLow ? this.z0 : this.z1;
+    const zp = fromLow ? this.z1 : this.z0;
+    if (!(z.closed && zp.closed)) this.zeekLast(now);
+    if (flags & 0x10) zp.acked(fromLow ? this.state1 : this.state0, packet.ackRaw, flags);
+    z.segment(fromLow ? this.state0 : this.state1, seq, flags, seglen, ipLen);
     const h = fromLow ? this.h0 : this.h1;
     const SYN = 0x02, FIN = 0x01, RST = 0x04, ACK = 0x10;
+    // Most segments are ACKs or data of an established connection whose A/D letters are
+    // written: nothing below would change (no letter, no state, no handshake).
+    if (!(flags & (SYN | FIN | RST)) && window !== 0 && !(analysis & 0x4403)
+      && this.state0 === EndpointState.Established && this.state1 === EndpointState.Established
+      && (this.handshake || !(this.sawSyn && this.sawSynAck))
+      && (seglen > 0 ? h.once & H_DATA : !(flags & ACK) || h.once & H_ACK)) return;
+    const fromOrig = fromLow === this.origIsLow;
     if (flags & SYN) {
       if (flags & ACK) {
         this.sawSynAck = true;
@@ -334,6 +374,7 @@ export class ConnStats {
     const packed = fromLow
       ? nextStates(this.state0, this.state1, flags, seglen)
       : nextStates(this.state1, this.state0, flags, seglen);
+    const s0 = this.state0, s1 = this.state1;
     if (fromLow) {
       this.state0 = packed & 15;
       this.state1 = packed >> 4;
@@ -341,11 +382,21 @@ export class ConnStats {
       this.state1 = packed & 15;
       this.state0 = packed >> 4;
     }
+    if (this.state0 !== s0) this.z0.prevState = s0;
+    if (this.state1 !== s1) this.z1.prevState = s1;
+  }
+
+  private zeekLast(now: Instant): void {
+    this.zLastRel = now.rel;
+    this.zLastSec = now.sec;
+    this.zLastNsec = now.nsec;
   }
 
   /** Counts a UDP datagram. */
-  updateUdp(fromLow: boolean, frame: number, now: Instant, frameLen: number, ttl: number, payload: number): void {
+  updateUdp(fromLow: boolean, frame: number, now: Instant, frameLen: number, ttl: number, ipLen: number, payload: number): void {
     this.count(fromLow, frame, now, frameLen, ttl, payload);
+    (fromLow ? this.z0 : this.z1).ipBytes += ipLen;
+    this.zeekLast(now);
     const fromOrig = fromLow === this.origIsLow;
     const h = fromLow ? this.h0 : this.h1;
     if (!(h.once & H_DATA)) {
@@ -446,6 +497,16 @@ export class ConnStats {
       rsts: this.rsts ?? [],
       reason,
       resumed: this.resumed,
+      zeek: {
+        origBytes: proto === 'tcp' ? (o ? this.z0 : this.z1).size(oS, rS) : oP,
+        respBytes: proto === 'tcp' ? (o ? this.z1 : this.z0).size(rS, oS) : rP,
+        missedBytes: proto === 'tcp' ? this.z0.missed() + this.z1.missed() : 0,
+        origIpBytes: (o ? this.z0 : this.z1).ipBytes,
+        respIpBytes: (o ? this.z1 : this.z0).ipBytes,
+        durationNs: this.zLastRel - this.startRel,
+        // As Zeek computes it: the difference of two timestamps as doubles.
+        duration: (this.zLastSec + this.zLastNsec / 1e9) - (this.startSec + this.startNsec / 1e9),
+      },
     };
   }
 }

@@ -35,8 +35,9 @@ import { FlowPacket, fromLayers, fromQuoted, transportIds as ids, Walk } from '.
 import {
   A_ACK_LOST_PACKET, A_DUPLICATE_ACK, A_FAST_RETRANSMISSION, A_KEEP_ALIVE, A_KEEP_ALIVE_ACK, A_LOST_PACKET,
   A_OUT_OF_ORDER, A_RETRANSMISSION, A_REUSED_PORTS, A_SPURIOUS_RETRANSMISSION, A_WINDOW_FULL, A_WINDOW_UPDATE,
-  A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, analyzeSequence, timeDelta, C_ACK, C_DATA, C_FIN, C_RST, C_SYNACK,
-  C_SYNSENT, Instant, S_BASE_SEQ_SET, SegmentPool, TcpConversation, TcpFlow, TcpNote, TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_URG,
+  A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, analyzeSequence, deltaNsec, deltaSec, C_ACK, C_DATA, C_FIN, C_RST, C_SYNACK,
+  C_SYNSENT, Instant, R_ACK_NONZERO, R_DSACK, R_EOL_PADDING, R_MSS_ABSENT, R_MSS_PRESENT, R_NOP_RUN,
+  R_URGENT_NONZERO, R_WSCALE_INVALID, S_BASE_SEQ_SET, SegmentPool, TcpConversation, TcpFlow, TcpNote, TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_URG,
 } from './tcp-analysis.js';
 import { DOUBLE_ZERO, seqGe, seqLe, seqLt } from './seq.js';
 import { warmUpRecords } from './synthetic.js';
@@ -501,8 +502,12 @@ export class FlowEngine {
     fwd.numSackRanges = 0;
     note.timeRelNs = rel - conn.tsFirst;
     note.timeDeltaNs = rel - conn.tsPrev;
-    timeDelta(note, 0, now, conn);
-    timeDelta(note, 1, now, conn);
+    note.nowSec = now.sec;
+    note.nowNsec = now.nsec;
+    note.firstSec = conn.firstSec;
+    note.firstNsec = conn.firstNsec;
+    note.prevSec = conn.prevSec;
+    note.prevNsec = conn.prevNsec;
     conn.tsPrev = rel;
     conn.prevSec = now.sec;
     conn.prevNsec = now.nsec;
@@ -558,7 +563,7 @@ export class FlowEngine {
     }
     conn.completeness = c;
 
-    if (!(flags & TH_ACK) && ack !== 0) note.ackNonzero = true;
+    if (!(flags & TH_ACK) && ack !== 0) note.remarks |= R_ACK_NONZERO;
     if (flags & TH_SYN) {
       if (flags & TH_ACK) {
         conn.serverPort = sport;
@@ -581,9 +586,8 @@ export class FlowEngine {
     if ((flags & (TH_SYN | TH_ACK)) === TH_ACK) {
       if (conn.tsMruSyn !== -Infinity && conn.firstRtt === 0) {
         conn.firstRtt = rel - conn.tsMruSyn;
-        timeDelta(note, 3, now, conn);
-        conn.firstRttSec = note.irttSec;
-        conn.firstRttNsec = note.irttNsec;
+        conn.firstRttSec = deltaSec(now.sec, now.nsec, conn.mruSynSec, conn.mruSynNsec);
+        conn.firstRttNsec = deltaNsec(now.sec, now.nsec, conn.mruSynSec, conn.mruSynNsec);
       }
       if (fwd.isFirstAck) fwd.isFirstAck = false;
     }
@@ -592,7 +596,7 @@ export class FlowEngine {
     if (captured < 20) {
       note.cut = 1;
     } else {
-      if (!(flags & TH_URG) && ((b[o + 18] << 8) | b[o + 19]) !== 0) note.urgentNonzero = true;
+      if (!(flags & TH_URG) && ((b[o + 18] << 8) | b[o + 19]) !== 0) note.remarks |= R_URGENT_NONZERO;
       if (hlen > 20 && !this.tcpOptions(b, o + 20, o + hlen, o + captured, flags, fwd, rev, note)) note.cut = 2;
     }
     if (flags & TH_SYN && note.cut === 0) {
@@ -611,7 +615,7 @@ export class FlowEngine {
     if (!quoted) {
       const st = conn.stats;
       if (!st.started) st.begin(fromLow, flags, frame, now);
-      st.updateTcp(fromLow, frame, now, frameLen, fp.ttl, flags, note, seglen, window, note.analysis);
+      st.updateTcp(fromLow, frame, now, frameLen, fp.ttl, fp.ipLen, flags, note, seglen, window, note.analysis);
       if (this.onTcpSegment && note.haveSeglen && note.cut === 0) {
         this.onTcpSegment(conn, fromLow, frame, seq, ack, flags, b, o + hlen, seglen, Math.max(0, Math.min(seglen, captured - hlen)));
       }
@@ -634,14 +638,14 @@ export class FlowEngine {
         if (end > capEnd) return false;
         for (let i = at + 1; i < end; i++) {
           if (b[i] !== 0) {
-            note.eolPadding = true;
+            note.remarks |= R_EOL_PADDING;
             break;
           }
         }
         break;
       }
       if (kind === 1) {
-        if (++nops === 4) note.nopRun = true;
+        if (++nops === 4) note.remarks |= R_NOP_RUN;
         at++;
         continue;
       }
@@ -656,7 +660,7 @@ export class FlowEngine {
       } else if (kind === 3 && len === 3) {
         let shift = b[at + 2];
         if (shift > 14) {
-          note.wscaleInvalid = true;
+          note.remarks |= R_WSCALE_INVALID;
           shift = 14;
         }
         fwd.winScale = shift;
@@ -666,9 +670,9 @@ export class FlowEngine {
       at += len;
     }
     if (flags & TH_SYN) {
-      if (!mss) note.mssAbsent = true;
+      if (!mss) note.remarks |= R_MSS_ABSENT;
     } else if (mss) {
-      note.mssPresent = true;
+      note.remarks |= R_MSS_PRESENT;
     }
     return true;
   }
@@ -695,7 +699,7 @@ export class FlowEngine {
     }
     // RFC 2883 D-SACK: the first block is below the ACK, or inside the second block.
     if (seqLe(r0, ackCmp) || (n > 1 && seqLt(l1, r0) && seqGe(r1, r0))) {
-      note.dsack = true;
+      note.remarks |= R_DSACK;
       note.dsackLeft = l0;
       note.dsackRight = r0;
     }
@@ -704,9 +708,11 @@ export class FlowEngine {
 
   /** Expert items of a TCP packet, in the order tshark's tree shows them. */
   private tcpExperts(note: TcpNote, dport: number, sport: number, frame: number): void {
+    const f = note.flags;
+    // Most segments raise nothing: no SYN/FIN/RST, no remark, no analysis flag.
+    if (!(f & (TH_SYN | TH_FIN | TH_RST)) && note.remarks === 0 && (!note.hasTa || note.analysis === 0)) return;
     this.tallyOn = this.experts !== undefined && !note.quoted;
     if (!this.tallyOn && !(this.packetExperts && this.pkt !== null)) return;
-    const f = note.flags;
     if (note.ackNonzero) this.emit(Expert.AckNonzero, 0, frame);
     if (f & TH_RST) this.emit(Expert.Rst, 0, frame);
     if (f & TH_SYN) this.emit(f & TH_ACK ? Expert.SynAck : Expert.Syn, f & TH_ACK ? sport : dport, frame);
@@ -901,7 +907,7 @@ export class FlowEngine {
     if (!fp.quoted) {
       const st = conn.stats;
       if (!st.started) st.begin(fromLow, 0, frame, now);
-      st.updateUdp(fromLow, frame, now, frameLen, fp.ttl, fp.reportedLen >= 8 ? fp.reportedLen - 8 : 0);
+      st.updateUdp(fromLow, frame, now, frameLen, fp.ttl, fp.ipLen, fp.reportedLen >= 8 ? fp.reportedLen - 8 : 0);
     }
     const un = this.udpNote;
     un.valid = true;

@@ -36,6 +36,8 @@ export class FlowPacket {
   dst6 = 0;
   /** IP TTL or hop limit. */
   ttl = 0;
+  /** IP total length (IPv4 header field; IPv6 payload length + 40), Zeek's ip_bytes. */
+  ipLen = 0;
   /** An IP header was found (set even when the walk answers None or Fallback, for address-pair statistics). */
   ipValid = false;
   /**
@@ -84,6 +86,7 @@ export function fromLayers(fp: FlowPacket, p: Packet, n: number, t: number): Wal
     fp.src4 = ((nb[no + 12] << 24) | (nb[no + 13] << 16) | (nb[no + 14] << 8) | nb[no + 15]) >>> 0;
     fp.dst4 = ((nb[no + 16] << 24) | (nb[no + 17] << 16) | (nb[no + 18] << 8) | nb[no + 19]) >>> 0;
     fp.ttl = nb[no + 8];
+    fp.ipLen = (nb[no + 2] << 8) | nb[no + 3];
   } else if (nid === transportIds.ipv6) {
     if (nb.length < no + 40) return Walk.None;
     fp.family = 6;
@@ -91,6 +94,7 @@ export function fromLayers(fp: FlowPacket, p: Packet, n: number, t: number): Wal
     fp.src6 = no + 8;
     fp.dst6 = no + 24;
     fp.ttl = nb[no + 7];
+    fp.ipLen = ((nb[no + 4] << 8) | nb[no + 5]) + 40;
   } else {
     return Walk.None;
   }

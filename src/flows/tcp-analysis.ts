@@ -219,6 +219,16 @@ export const C_DATA = 0x08;
 export const C_FIN = 0x10;
 export const C_RST = 0x20;
 
+// Header remark bits (TcpNote.remarks).
+export const R_ACK_NONZERO = 0x01;
+export const R_URGENT_NONZERO = 0x02;
+export const R_MSS_ABSENT = 0x04;
+export const R_MSS_PRESENT = 0x08;
+export const R_NOP_RUN = 0x10;
+export const R_EOL_PADDING = 0x20;
+export const R_WSCALE_INVALID = 0x40;
+export const R_DSACK = 0x80;
+
 /**
  * What the analysis found for the current packet: the values behind `tcp.stream`,
  * `tcp.seq`, `tcp.analysis.*`… One instance is reused for every packet.
@@ -241,11 +251,16 @@ export class TcpNote {
   scaleFactor = Number.NaN;
   timeRelNs = DOUBLE_ZERO;
   timeDeltaNs = DOUBLE_ZERO;
-  /** Exact forms of the times shown (seconds and nanoseconds of one sign, as Wireshark's nstime_delta). */
-  relSec = DOUBLE_ZERO;
-  relNsec = 0;
-  deltaSec = DOUBLE_ZERO;
-  deltaNsec = 0;
+  /**
+   * The packet's time and the stream's first and previous frames' times (exact seconds and
+   * nanoseconds); `relSec`… are derived from them only when asked (tree, fields).
+   */
+  nowSec = DOUBLE_ZERO;
+  nowNsec = 0;
+  firstSec = DOUBLE_ZERO;
+  firstNsec = 0;
+  prevSec = DOUBLE_ZERO;
+  prevNsec = 0;
   rttSec = DOUBLE_ZERO;
   rttNsec = 0;
   irttSec = DOUBLE_ZERO;
@@ -262,17 +277,14 @@ export class TcpNote {
   irttNs = DOUBLE_ZERO;
   /** 1: this FIN initiates the close, 2: it answers one. */
   finRole = 0;
-  dsack = false;
+  /**
+   * Header remarks as `R_*` bits (one number to clear per packet): ACK number set without the
+   * ACK flag, urgent pointer without URG, MSS on a non-SYN / none on a SYN, 4 NOPs, non-zero
+   * padding after EOL, window scale above 14, D-SACK.
+   */
+  remarks = 0;
   dsackLeft = DOUBLE_ZERO;
   dsackRight = DOUBLE_ZERO;
-  /** Header remarks: ACK number set without ACK flag, urgent pointer without URG, MSS on a non-SYN / none on a SYN, 4 NOPs. */
-  ackNonzero = false;
-  urgentNonzero = false;
-  mssAbsent = false;
-  mssPresent = false;
-  nopRun = false;
-  eolPadding = false;
-  wscaleInvalid = false;
   /** The header quoted in an ICMP error: stream only, no analysis. */
   quoted = false;
   /** Quoted in an ICMPv4 error: tshark shows the sequence number early and no `tcp.seq_raw`. */
@@ -282,6 +294,56 @@ export class TcpNote {
    * (no timestamps, options or analysis shown), 2 inside the options (no analysis shown).
    */
   cut = 0;
+
+  /** Time since the stream's first frame, as Wireshark's nstime_delta (seconds and nanoseconds of one sign). */
+  get relSec(): number {
+    return deltaSec(this.nowSec, this.nowNsec, this.firstSec, this.firstNsec);
+  }
+
+  get relNsec(): number {
+    return deltaNsec(this.nowSec, this.nowNsec, this.firstSec, this.firstNsec);
+  }
+
+  /** Time since the stream's previous frame. */
+  get deltaSec(): number {
+    return deltaSec(this.nowSec, this.nowNsec, this.prevSec, this.prevNsec);
+  }
+
+  get deltaNsec(): number {
+    return deltaNsec(this.nowSec, this.nowNsec, this.prevSec, this.prevNsec);
+  }
+
+  get ackNonzero(): boolean {
+    return (this.remarks & R_ACK_NONZERO) !== 0;
+  }
+
+  get urgentNonzero(): boolean {
+    return (this.remarks & R_URGENT_NONZERO) !== 0;
+  }
+
+  get mssAbsent(): boolean {
+    return (this.remarks & R_MSS_ABSENT) !== 0;
+  }
+
+  get mssPresent(): boolean {
+    return (this.remarks & R_MSS_PRESENT) !== 0;
+  }
+
+  get nopRun(): boolean {
+    return (this.remarks & R_NOP_RUN) !== 0;
+  }
+
+  get eolPadding(): boolean {
+    return (this.remarks & R_EOL_PADDING) !== 0;
+  }
+
+  get wscaleInvalid(): boolean {
+    return (this.remarks & R_WSCALE_INVALID) !== 0;
+  }
+
+  get dsack(): boolean {
+    return (this.remarks & R_DSACK) !== 0;
+  }
 
   reset(): void {
     this.quoted = false;
@@ -299,14 +361,7 @@ export class TcpNote {
     this.dupackFrame = 0;
     this.irttNs = DOUBLE_ZERO;
     this.finRole = 0;
-    this.dsack = false;
-    this.ackNonzero = false;
-    this.urgentNonzero = false;
-    this.mssAbsent = false;
-    this.mssPresent = false;
-    this.nopRun = false;
-    this.eolPadding = false;
-    this.wscaleInvalid = false;
+    this.remarks = 0;
     this.scaleFactor = Number.NaN;
   }
 }
@@ -623,32 +678,24 @@ function bytesInFlight(fwd: TcpFlow, rev: TcpFlow, pool: SegmentPool, note: TcpN
 }
 
 /**
- * Wireshark's `nstime_delta(now - then)` on exact (seconds, nanoseconds) times, stored in the
- * note: which 0 relative, 1 delta, 3 iRTT. The result has seconds and nanoseconds of one sign,
- * as tshark prints relative times. `then` is read from the connection by `which`.
+ * Seconds of Wireshark's `nstime_delta(now - then)` on exact (seconds, nanoseconds) times: the
+ * result has seconds and nanoseconds of one sign, as tshark prints relative times.
  */
-export function timeDelta(note: TcpNote, which: number, now: Instant, conv: TcpConversation): void {
-  const aSec = which === 0 ? conv.firstSec : which === 1 ? conv.prevSec : conv.mruSynSec;
-  const aNsec = which === 0 ? conv.firstNsec : which === 1 ? conv.prevNsec : conv.mruSynNsec;
-  let sec = now.sec - aSec;
-  let nsec = now.nsec - aNsec;
-  if (sec > 0 && nsec < 0) {
-    nsec += 1e9;
-    sec--;
-  } else if (sec < 0 && nsec > 0) {
-    nsec -= 1e9;
-    sec++;
-  }
-  if (which === 0) {
-    note.relSec = sec;
-    note.relNsec = nsec;
-  } else if (which === 1) {
-    note.deltaSec = sec;
-    note.deltaNsec = nsec;
-  } else {
-    note.irttSec = sec;
-    note.irttNsec = nsec;
-  }
+export function deltaSec(nowSec: number, nowNsec: number, thenSec: number, thenNsec: number): number {
+  const sec = nowSec - thenSec;
+  const nsec = nowNsec - thenNsec;
+  if (sec > 0 && nsec < 0) return sec - 1;
+  if (sec < 0 && nsec > 0) return sec + 1;
+  return sec;
+}
+
+/** Nanoseconds of the same difference. */
+export function deltaNsec(nowSec: number, nowNsec: number, thenSec: number, thenNsec: number): number {
+  const sec = nowSec - thenSec;
+  const nsec = nowNsec - thenNsec;
+  if (sec > 0 && nsec < 0) return nsec + 1e9;
+  if (sec < 0 && nsec > 0) return nsec - 1e9;
+  return nsec;
 }
 
 /** Text of an exact relative time as tshark prints it (`-1.000000500`, `0.000874000`). */
