@@ -359,7 +359,7 @@ export class Capture extends EventEmitter {
     const plan = scanPlan(filter.fields, filter.text);
     view.kind = plan.kind;
     try {
-      if (plan.kind === 'index') await this.scanIndexed(view, filter, plan.masks);
+      if (plan.kind === 'index') await this.scanIndexed(view, filter, plan.masks, plan.streams);
       else await this.scanOrdered(view, filter, plan.kind === 'transport');
     } catch (e) {
       view.error = (e as Error).message;
@@ -380,9 +380,9 @@ export class Capture extends EventEmitter {
   /**
    * The `index` scan (see scan.ts): frames read back by offset in batches, decoded to the
    * transport layer with the index's stream and analysis bits as their TCP note; frames whose
-   * bits cannot satisfy `masks` are not read. Follows the index while it grows.
+   * bits cannot satisfy `masks`, or outside `streams`, are not read. Follows the index while it grows.
    */
-  private async scanIndexed(view: View, filter: CompiledFilter, masks: readonly number[]): Promise<void> {
+  private async scanIndexed(view: View, filter: CompiledFilter, masks: readonly number[], streams?: ReadonlySet<number>): Promise<void> {
     const idx = this.index;
     const decoder = new Decoder({ transportOnly: true });
     const note = new IndexNote();
@@ -397,8 +397,8 @@ export class Capture extends EventEmitter {
         continue;
       }
       let n = 0;
-      if (masks.length) {
-        for (let k = i; k < end; k++) if (mayMatch(masks, idx.analysis[k])) batch[n++] = k + 1;
+      if (masks.length || streams) {
+        for (let k = i; k < end; k++) if (mayMatch(masks, idx.analysis[k]) && (!streams || streams.has(idx.stream[k]))) batch[n++] = k + 1;
       } else {
         for (let k = i; k < end; k++) batch[n++] = k + 1;
       }

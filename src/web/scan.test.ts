@@ -13,7 +13,7 @@ import { parseFilter } from '../filter/parser.js';
 import { A_DUPLICATE_ACK, A_FAST_RETRANSMISSION, A_RETRANSMISSION, A_SPURIOUS_RETRANSMISSION } from '../flows/tcp-analysis.js';
 import { generateCapture, noTshark, repoRoot, tsharkFields } from '../testing/tshark.js';
 import { Capture } from './capture.js';
-import { mayMatch, requiredAnalysis, scanPlan } from './scan.js';
+import { mayMatch, requiredAnalysis, requiredStreams, scanPlan } from './scan.js';
 
 const plan = (f: string) => scanPlan(compileFilter(f).fields, f);
 const RETRANS = A_RETRANSMISSION | A_FAST_RETRANSMISSION | A_SPURIOUS_RETRANSMISSION;
@@ -48,6 +48,20 @@ describe('scan plans', () => {
     assert.equal(mayMatch([RETRANS, A_DUPLICATE_ACK], A_FAST_RETRANSMISSION), false);
     assert.equal(mayMatch([], 0), true);
   });
+
+  it('prunes to the streams a match must belong to', () => {
+    const streams = (f: string) => { const r = requiredStreams(parseFilter(f)!); return r ? [...r].sort((a, b) => a - b) : null; };
+    assert.deepEqual(streams('tcp.stream == 3'), [3]);
+    assert.deepEqual(streams('tcp.stream in {1, 4, 6..8}'), [1, 4, 6, 7, 8]);
+    assert.deepEqual(streams('tcp.stream == 3 && tcp.flags.reset == 1'), [3]);
+    assert.deepEqual(streams('tcp.stream == 3 || tcp.stream == 5'), [3, 5]);
+    assert.equal(streams('tcp.stream == 3 || tcp.port == 80'), null);
+    assert.equal(streams('tcp.stream != 3'), null);
+    assert.equal(streams('tcp.stream > 3'), null);
+    assert.equal(streams('tcp.stream not in {3}'), null);
+    assert.equal(streams('!(tcp.stream == 3)'), null);
+    assert.deepEqual(plan('tcp.stream in {2, 9}').streams && [...plan('tcp.stream in {2, 9}').streams!], [2, 9]);
+  });
 });
 
 describe('views equal tshark -Y whatever the scan', { skip: noTshark }, () => {
@@ -79,6 +93,7 @@ describe('views equal tshark -Y whatever the scan', { skip: noTshark }, () => {
     ['gen', 'tcp.analysis.flags && tcp.len > 0', 'transport'],
     ['gen', 'tcp.flags.reset == 1', 'index'],
     ['gen', 'tcp.stream == 5 && !tcp.analysis.flags', 'index'],
+    ['gen', 'tcp.stream in {2, 7..9} || (tcp.stream == 40 && tcp.flags.syn == 1)', 'index'],
     ['gen', 'tcp.seq == 1 && tcp.len > 0', 'transport'],
     ['gen', 'udp.stream == 1', 'transport'],
     ['gen', 'dns.flags.response == 1', 'full'],

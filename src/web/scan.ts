@@ -92,6 +92,8 @@ export interface ScanPlan {
    * analysis bits share a bit with it. Empty: every frame is read.
    */
   masks: number[];
+  /** Index pruning (kind `index` only): when set, only frames of these TCP streams can match. */
+  streams?: Set<number>;
 }
 
 /** Chooses how to scan for a compiled filter's `fields` and its text. */
@@ -104,7 +106,68 @@ export function scanPlan(fields: readonly FieldDef[], text: string): ScanPlan {
   }
   if (kind !== 'index') return { kind, masks: [] };
   const ast = parseFilter(text);
-  return { kind, masks: ast ? requiredAnalysis(ast) ?? [] : [] };
+  if (!ast) return { kind, masks: [] };
+  const streams = requiredStreams(ast);
+  return { kind, masks: requiredAnalysis(ast) ?? [], ...(streams ? { streams } : {}) };
+}
+
+/** Most streams a `tcp.stream in {a..b}` range prunes to (beyond: no pruning). */
+const MAX_STREAMS = 100_000;
+
+/** The number an entity is when it is a plain decimal constant. */
+function constantOf(e: Entity | undefined): number | undefined {
+  return e?.k === 'word' && /^\d+$/.test(e.text) ? Number(e.text) : undefined;
+}
+
+function isStreamField(e: Entity): boolean {
+  return e.k === 'word' && !e.dotted && !e.layers && e.text === 'tcp.stream';
+}
+
+/**
+ * The TCP streams a packet matching `e` must belong to (null: any). `tcp.stream == N` and
+ * `tcp.stream in {…}` (the UI's "filter on these streams") name them; `&&` keeps the streams
+ * of one side that names them, `||` the union when both sides do. The index holds the stream
+ * of each frame's TCP layer (the one whose `tcp.stream` the tree shows), so this is sound.
+ */
+export function requiredStreams(e: Expr): Set<number> | null {
+  switch (e.k) {
+    case 'paren':
+      return requiredStreams(e.a);
+    case 'compare': {
+      if (e.quant || e.op !== 'any_eq') return null;
+      const n = isStreamField(e.a) ? constantOf(e.b) : isStreamField(e.b) ? constantOf(e.a) : undefined;
+      return n === undefined ? null : new Set([n]);
+    }
+    case 'in': {
+      if (e.quant || e.negated || !isStreamField(e.a)) return null;
+      const out = new Set<number>();
+      for (const item of e.items) {
+        const lo = constantOf(item.lo);
+        const hi = item.hi === undefined ? lo : constantOf(item.hi);
+        if (lo === undefined || hi === undefined || hi - lo + out.size > MAX_STREAMS) return null;
+        for (let n = lo; n <= hi; n++) out.add(n);
+      }
+      return out;
+    }
+    case 'and': {
+      for (const item of e.items) {
+        const r = requiredStreams(item);
+        if (r) return r;
+      }
+      return null;
+    }
+    case 'or': {
+      const out = new Set<number>();
+      for (const item of e.items) {
+        const r = requiredStreams(item);
+        if (!r) return null;
+        for (const n of r) out.add(n);
+      }
+      return out;
+    }
+    default:
+      return null;
+  }
 }
 
 /** The analysis flag field an entity names directly (no layer index), if any. */
