@@ -137,6 +137,8 @@ export class Fingerprinter {
   private readonly flows: IndexedFlow[] = [];
   /** tuple → flow index; per flow the first sequence number of each direction. */
   private readonly flowIds = new Map<string, number>();
+  /** Caller's connection key → flow index (see `add`). */
+  private readonly connIds = new Map<number, number>();
   private readonly base: Array<[number | null, number | null]> = [];
   frames = 0;
   firstTime = 0;
@@ -150,8 +152,13 @@ export class Fingerprinter {
     this.lastTime = time;
   }
 
-  /** Adds a packet whose transport header `fromDecoded` found (not quoted ones). */
-  add(frameNo: number, time: number, fp: FlowPacket): void {
+  /**
+   * Adds a packet whose transport header `fromDecoded` found (not quoted ones). A caller that
+   * already knows the packet's connection (the doctor's pass: the flow engine's stream) passes
+   * a number unique to it and the sender as text: the flow is then found without building the
+   * 5-tuple text of every packet.
+   */
+  add(frameNo: number, time: number, fp: FlowPacket, connKey = -1, knownSrc = ''): void {
     if (fp.quoted || (fp.proto !== 6 && fp.proto !== 17)) return;
     const b = fp.buf;
     const o = fp.off;
@@ -160,13 +167,28 @@ export class Fingerprinter {
     const ipId = fp.family === 4 ? ipv4Id(fp) : 0;
     const sport = (b[o] << 8) | b[o + 1];
     const dport = (b[o + 2] << 8) | b[o + 3];
-    const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
-    const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
-    const fwd = `${fp.proto} ${src} ${sport} ${dst} ${dport}`;
+    let id = connKey >= 0 ? this.connIds.get(connKey) : undefined;
+    let reverse = false;
+    if (id !== undefined) {
+      const fl = this.flows[id];
+      reverse = fl.srcPort !== sport || fl.src !== knownSrc;
+    } else {
+      const src = fp.family === 4 ? ipv4ToString(fp.src4) : ipv6ToString(fp.addrBuf, fp.src6);
+      const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
+      [id, reverse] = this.flowOf(tcp, src, sport, dst, dport);
+      if (connKey >= 0) this.connIds.set(connKey, id);
+    }
+    this.addRow(frameNo, time, fp, id, reverse, ipId, tcp);
+  }
+
+  /** The flow of a 5-tuple (either direction), made on first sight; and whether the packet goes dst → src. */
+  private flowOf(tcp: boolean, src: string, sport: number, dst: string, dport: number): [number, boolean] {
+    const proto = tcp ? 6 : 17;
+    const fwd = `${proto} ${src} ${sport} ${dst} ${dport}`;
     let id = this.flowIds.get(fwd);
     let reverse = false;
     if (id === undefined) {
-      id = this.flowIds.get(`${fp.proto} ${dst} ${dport} ${src} ${sport}`);
+      id = this.flowIds.get(`${proto} ${dst} ${dport} ${src} ${sport}`);
       if (id === undefined) {
         id = this.flows.length;
         this.flows.push({ proto: tcp ? 'tcp' : 'udp', src, srcPort: sport, dst, dstPort: dport });
@@ -174,6 +196,12 @@ export class Fingerprinter {
         this.flowIds.set(fwd, id);
       } else reverse = true;
     }
+    return [id, reverse];
+  }
+
+  private addRow(frameNo: number, time: number, fp: FlowPacket, id: number, reverse: boolean, ipId: number, tcp: boolean): void {
+    const b = fp.buf;
+    const o = fp.off;
     let hl = 8;
     let flags = 0;
     let seq = 0;

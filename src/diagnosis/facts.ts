@@ -299,10 +299,7 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
     facts.lastTime = time;
     if (progress && (facts.frames & 0xffff) === 0) progress(facts.frames);
     const walk = fromDecoded(fp, p);
-    if (prints) {
-      prints.frameSeen(time);
-      if (walk === Walk.Found) prints.add(p.number, time, fp);
-    }
+    prints?.frameSeen(time);
     if (walk !== Walk.Found) return;
     const b = fp.buf;
     const o = fp.off;
@@ -322,7 +319,10 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
       }
       return;
     }
-    if (!note.valid) return;
+    if (!note.valid) {
+      prints?.add(p.number, time, fp);
+      return;
+    }
     const lives = isTcp ? liveTcp : liveUdp;
     let w = lives.get(note.stream);
     let fwd = true;
@@ -346,6 +346,8 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
     if (matched) w.selected = true;
     const c = w.c;
     const src = fwd ? w.a : w.b;
+    // The packet's connection is known: its fingerprint needs no 5-tuple text.
+    prints?.add(p.number, time, fp, isTcp ? note.stream * 2 : note.stream * 2 + 1, src);
     const srcPort = fwd ? w.aPort : w.bPort;
     const previousFrame = c.lastFrame;
     const previousTime = c.lastTime;

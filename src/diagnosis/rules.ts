@@ -807,15 +807,24 @@ export function diagnoseAcross(all: CaptureFacts[]): Finding[] {
   return sortFindings(out);
 }
 
+/** Below this share of the smaller capture's packets matched, two captures are of different traffic. */
+const UNRELATED_SHARE = 0.01;
+
 /** path.drop and path.nat from one comparison of captures A and B. */
 export function diagnoseComparison(a: CaptureFacts, b: CaptureFacts, cmp: Comparison): Finding[] {
   const out: Finding[] = [];
-  const offset = cmp.clockOffset?.seconds ?? 0;
+  // Captures of the same traffic share a good part of the smaller one's packets; a handful of
+  // chance matches (identical keys of unrelated packets) tells neither the sides of the path nor
+  // a NAT: then the captures are compared as if nothing matched.
+  const chance = cmp.matchedCount < UNRELATED_SHARE * Math.min(cmp.a.count, cmp.b.count);
+  const none = new Set<string>();
+  const clock = chance ? null : cmp.clockOffset;
+  const offset = clock?.seconds ?? 0;
   // A packet still on its way when the other capture's last packet was taken proves nothing.
-  const delay = Math.max(0, cmp.clockOffset?.oneWayDelay ?? 0);
-  out.push(...pathDrop(a, b, cmp.a, cmp.onlyA, new Set(cmp.sideB), new Set(cmp.sideA), offset, delay, cmp.matchedCount));
-  out.push(...pathDrop(b, a, cmp.b, cmp.onlyB, new Set(cmp.sideAatB), new Set(cmp.sideBatB), -offset, delay, cmp.matchedCount));
-  out.push(...pathNat(a, b, cmp));
+  const delay = Math.max(0, clock?.oneWayDelay ?? 0);
+  out.push(...pathDrop(a, b, cmp.a, cmp.onlyA, chance ? none : new Set(cmp.sideB), chance ? none : new Set(cmp.sideA), offset, delay, cmp.matchedCount));
+  out.push(...pathDrop(b, a, cmp.b, cmp.onlyB, chance ? none : new Set(cmp.sideAatB), chance ? none : new Set(cmp.sideBatB), -offset, delay, cmp.matchedCount));
+  if (!chance) out.push(...pathNat(a, b, cmp));
   return out;
 }
 
@@ -845,8 +854,13 @@ function pathDrop(here: CaptureFacts, there: CaptureFacts, idx: CaptureIndex, on
   interface Lost { proto: string; dst: string; port: number; count: number; syns: number; frames: number[]; first: number; last: number; clients: Set<string>; streams: Set<number> }
   const lostBy = new Map<string, Lost>();
   const injected: Array<{ frame: number; src: string; stream: number | undefined }> = [];
+  // Per flow and direction: 1 toward the other point (lost there), 2 from its side (a RST may be forged), 3 neither.
+  const sideOf = new Uint8Array(idx.flows.length * 2);
+  // `only` is in frame order, as the index rows: one cursor walks both.
+  let row = 0;
   for (const frame of only) {
-    const row = rowOf(idx, frame);
+    while (row < idx.count && idx.frame[row] < frame) row++;
+    if (idx.frame[row] !== frame) row = rowOf(idx, frame);
     const t = idx.time[row] + offset;
     if (t < from || t > to) continue;
     const f = idx.flow[row];
@@ -860,7 +874,9 @@ function pathDrop(here: CaptureFacts, there: CaptureFacts, idx: CaptureIndex, on
     let stream = streamOfFlow.get(flow);
     if (!streamOfFlow.has(flow)) streamOfFlow.set(flow, (stream = streams.get(`${fl.proto} ${fl.src} ${fl.srcPort} ${fl.dst} ${fl.dstPort}`)));
     const syn = fl.proto === 'tcp' && (flags & 0x12) === 0x02;
-    if (towardSet.has(dst) && !towardSet.has(src)) {
+    const side = 2 * flow + (rev ? 1 : 0);
+    if (!sideOf[side]) sideOf[side] = towardSet.has(dst) && !towardSet.has(src) ? 1 : toward.size && towardSet.has(src) && (ownSide.has(dst) || !ownSide.size) ? 2 : 3;
+    if (sideOf[side] === 1) {
       const key = `${fl.proto}|${dst}|${dstPort}`;
       let g = lostBy.get(key);
       if (!g) lostBy.set(key, (g = { proto: fl.proto, dst, port: dstPort, count: 0, syns: 0, frames: [], first: idx.time[row], last: idx.time[row], clients: new Set(), streams: new Set() }));
@@ -870,7 +886,7 @@ function pathDrop(here: CaptureFacts, there: CaptureFacts, idx: CaptureIndex, on
       g.last = idx.time[row];
       if (g.clients.size < 64) g.clients.add(src);
       if (stream !== undefined && g.streams.size < 1000) g.streams.add(stream);
-    } else if (toward.size && towardSet.has(src) && (ownSide.has(dst) || !ownSide.size) && fl.proto === 'tcp' && flags & 0x04 && injected.length < 10_000) {
+    } else if (sideOf[side] === 2 && fl.proto === 'tcp' && flags & 0x04 && injected.length < 10_000) {
       injected.push({ frame, src, stream });
     }
   }

@@ -91,8 +91,9 @@ export function tellStories(findings: Finding[]): Story[] {
   link(byEndpoint, (i) => EXPLAINS.has(findings[i].id));
   // path.nat with several captures: every other finding resting on the same captures.
   for (const i of multiFile) {
+    if (findings[i].id !== 'path.nat') continue;
     for (const j of multiFile) {
-      if (i >= j || !(findings[i].id === 'path.nat' || findings[j].id === 'path.nat')) continue;
+      if (i === j) continue;
       const fb = findings[j].evidence.files ?? [];
       if ((findings[i].evidence.files ?? []).some((x) => fb.includes(x))) union(i, j);
     }
