@@ -49,9 +49,11 @@ describe('Columns: Wireshark column utilities', () => {
     assert.equal(c.info, '[TCP Retransmission] GET / HTTP/1.1 ');
     c.clear();
     assert.equal(c.info, '[TCP Retransmission] ');
+    // col_append_sep_str looks at the whole text, fenced part included (tshark prints
+    // `[TCP Fast Retransmission] , Application Data`).
     c.appendSep(', ', 'Client Hello');
     c.appendSep(', ', 'Application Data');
-    assert.equal(c.info, '[TCP Retransmission] Client Hello, Application Data');
+    assert.equal(c.info, '[TCP Retransmission] , Client Hello, Application Data');
   });
 
   it('a read-only column ignores writes; quiet() hides a layer\'s malformed mark', () => {

@@ -110,9 +110,9 @@ export class Columns {
     if (this.writable) this.info += text;
   }
 
-  /** Appends `text`, preceded by `sep` when the column (after the fence) is not empty. */
+  /** Appends `text`, preceded by `sep` when the column is not empty (fenced text counts, as in Wireshark). */
   appendSep(sep: string, text: string): void {
-    if (this.writable) this.info += this.info.length > this.fence ? sep + text : text;
+    if (this.writable) this.info += this.info.length > 0 ? sep + text : text;
   }
 
   /** Keeps what is written so far: later `set`/`clear` only replace what follows. */

@@ -476,8 +476,9 @@ tcp.info = (p, layer, col) => {
   if (n && n.analysis) col.prependFence(tcpAnalysisText(n.analysis, n.dupackFrame, n.dupackNum));
   if (seglen <= 0) return;
   // packet-tcp.c shows the payload of a RST as its reset cause, and does not hand retransmitted
-  // bytes to the application dissector again: no application dissector writes, nothing is held.
-  const resent = n !== null && (n.analysis & (A_RETRANSMISSION | A_FAST_RETRANSMISSION | A_SPURIOUS_RETRANSMISSION)) !== 0;
+  // bytes to the application dissector again (a fast retransmission it does): no application
+  // dissector writes, nothing is held.
+  const resent = n !== null && (n.analysis & (A_RETRANSMISSION | A_SPURIOUS_RETRANSMISSION)) !== 0;
   if (flags & 0x04 || resent) col.writable = false;
   else col.defer(() => heldSegmentInfo(p, layer, col));
 };
