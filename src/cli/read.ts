@@ -2,11 +2,11 @@
  * `wiresage read`: packets of a capture file as tcpdump-like lines, a tshark-like detail tree
  * (-V), tshark's `-T fields` columns or `-T json`.
  */
-import { Decoder, dissectTree, wsProtocolId } from '../decode/decoder.js';
-import { decodeAs, dissectorByName } from '../decode/dissector.js';
+import { decodeAs, dissectorByName, wsProtocolId } from '../decode/dissector.js';
 import { isFrameRecordField, isHeaderField } from '../decode/header-fields.js';
 import { ipv4Preferences } from '../decode/ipv4.js';
 import type { Packet } from '../decode/packet.js';
+import { Decoder } from '../decode/walker.js';
 import { tcpPreferences } from '../decode/tcp.js';
 import { udpPreferences } from '../decode/udp.js';
 import { lookupField, suggestFields, type FieldDef } from '../fields/field.js';
@@ -16,7 +16,7 @@ import { TreeSink } from '../fields/sink.js';
 import { openCapture } from '../file/open.js';
 import type { CompiledFilter } from '../filter/index.js';
 import { intOption, UsageError, type OptionSpec, type Parsed } from './args.js';
-import { FieldValues } from './field-values.js';
+import type { FieldValues } from './field-values.js';
 import { displayFilterOptionSpec } from './filter-option.js';
 import { hexDump } from './hexdump.js';
 import { packetJson } from './json.js';
@@ -201,9 +201,12 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
   if (rest.length) throw new UsageError(`unexpected words: ${rest.join(' ')}`);
   const countOnly = !!opts.count;
   const filterGiven = opts.filter !== undefined;
-  // Every field is declared once its module is loaded: the engine's (tcp.stream…) with the engine.
-  // Only a bare count looks no field up.
-  const engine = !countOnly || filterGiven ? await import('../flows/index.js') : undefined;
+  // Every field is declared once its module is loaded: the application protocols' with the
+  // decoder module, the engine's (tcp.stream…) with the engine. A bare count (a walk that stops
+  // at the transport layer) loads neither.
+  const bareCount = countOnly && !filterGiven && opts['decode-as'] === undefined;
+  const decoderModule = bareCount ? undefined : await import('../decode/decoder.js');
+  const engine = bareCount ? undefined : await import('../flows/index.js');
   const filter = filterGiven ? (await import('./filter.js')).displayFilterOption(opts) : undefined;
   const limit = intOption(opts['max-packets'], '-c', 1);
   const format = opts.json ? 'json' : ((opts.output as string | undefined) ?? 'text');
@@ -242,11 +245,13 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
 
   if (format === 'fields') {
     const layout = fieldsLayout(opts['field-option'] as string[] | undefined);
-    const values = new FieldValues(fields, protocolIdOf);
+    // Loaded here: it brings the display filter's direct readers and the engine's note types.
+    const values: FieldValues = new (await import('./field-values.js')).FieldValues(fields, protocolIdOf);
     const writeLine = fieldsLineWriter(fields, layout, out);
     if (layout.header) out.line(fieldNames.join(layout.separator));
     emit = (p) => writeLine(values.of(p));
   } else if (format === 'json') {
+    const { dissectTree } = decoderModule!;
     let first = true;
     out.write('[\n');
     emit = (p) => {
@@ -257,11 +262,12 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
     };
     finish = () => out.write('\n]\n');
   } else {
+    const dissectTree = decoderModule?.dissectTree;
     emit = (p) => {
       if (quiet) return;
       if (verbose) {
         const t = new TreeSink();
-        dissectTree(p, t);
+        dissectTree!(p, t);
         out.line(treeText(t.roots).join('\n'));
         if (hex) out.line(hexDump(p.data, 0, p.data.length, true));
         out.line('');

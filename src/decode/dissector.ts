@@ -12,6 +12,9 @@ import type { Packet } from './packet.js';
 /** Returned by `decode` when nothing follows. */
 export const STOP = -1;
 
+/** Pseudo protocol id under which sinks ask for `_ws.*` fields. */
+export const wsProtocolId = -2;
+
 export interface Dissector {
   /** Dense id assigned at registration. */
   readonly id: number;

@@ -15,6 +15,8 @@
  * isHeaderField(lookupField('tcp.stream')!); // false: the flow engine fills it
  */
 import { fieldById, type FieldDef } from '../fields/field.js';
+// First, so the dissectors register in their usual order whoever loads this module first.
+import './header-dissectors.js';
 import * as arp from './arp.js';
 import * as chdlc from './chdlc.js';
 import * as ethernet from './ethernet.js';
