@@ -19,7 +19,6 @@
  * for (const s of summaries) out += zeekLine(s, names);   // after zeekHeader(new Date())
  */
 import type { ConnectionSummary } from './conversation.js';
-import { DOUBLE_ZERO } from './seq.js';
 
 /** Zeek's TOO_LARGE_SEQ_DELTA: SYN/RST sequence numbers this far off are not trusted. */
 const TOO_LARGE_SEQ_DELTA = 1048576;
@@ -35,29 +34,33 @@ export class ZeekEndpoint {
   started = false;
   /** An ACK from the peer set the numbering before this endpoint sent anything. */
   seeded = false;
-  startRaw = DOUBLE_ZERO;
-  /** last_seq and ack_seq: raw values and their distance from start_seq (may pass 2^32). */
-  lastRaw = DOUBLE_ZERO;
-  lastRel = DOUBLE_ZERO;
-  ackRaw = DOUBLE_ZERO;
-  ackRel = DOUBLE_ZERO;
+  /**
+   * Sequence numbers are kept as signed 32-bit values (`| 0`: small integers stored in the
+   * object, no boxed doubles: this state exists for every live connection); only differences
+   * are compared. last_seq and ack_seq also as their distance from start_seq (may pass 2^31).
+   */
+  startRaw = 0;
+  lastRaw = 0;
+  lastRel = 0;
+  ackRaw = 0;
+  ackRel = 0;
   fin = false;
   /** Sent a FIN or a RST (Zeek's did_close). */
   closed = false;
   /** The state before the current one (Zeek's prev_state). */
   prevState = 0;
   /** IP total lengths sent (orig_ip_bytes / resp_ip_bytes). */
-  ipBytes = DOUBLE_ZERO;
+  ipBytes = 0;
   /** Unfilled holes in the sequence space, as [from, to) relative pairs, and gaps beyond the limit. */
   holes: number[] | null = null;
   overflowGap = 0;
 
   /** (Re)starts the numbering at `raw` with last_seq at `lastRaw`. */
   init(raw: number, lastRaw: number): void {
-    this.startRaw = raw >>> 0;
-    this.ackRaw = raw >>> 0;
+    this.startRaw = raw | 0;
+    this.ackRaw = raw | 0;
     this.ackRel = 0;
-    this.lastRaw = lastRaw >>> 0;
+    this.lastRaw = lastRaw | 0;
     this.lastRel = ((lastRaw - raw) | 0);
     this.holes = null;
     this.overflowGap = 0;
@@ -122,14 +125,14 @@ export class ZeekEndpoint {
     }
     if (flags & RST && len > 0) seqLen = 0;
     if (flags & (FIN | RST)) this.closed = true;
-    const last = (seq + seqLen) >>> 0;
+    const last = (seq + seqLen) | 0;
     if (!this.started && state === INACTIVE) {
       this.started = true;
-      this.init(flags & SYN ? seq : (seq - 1) >>> 0, last);
+      this.init(flags & SYN ? seq : seq - 1, last);
       return;
     }
     if (flags & SYN && (state === ESTABLISHED || state === PARTIAL
-      || ((state === SYN_SENT || state === SYN_ACK_SENT) && seq !== this.startRaw))) {
+      || ((state === SYN_SENT || state === SYN_ACK_SENT) && (seq | 0) !== this.startRaw))) {
       // A SYN inside the connection, or with another ISN: Zeek restarts the numbering.
       this.started = true;
       this.init(seq, last);
@@ -137,7 +140,7 @@ export class ZeekEndpoint {
     }
     if (!this.started && !this.seeded) {
       this.started = true;
-      this.init(flags & SYN ? seq : (seq - 1) >>> 0, last);
+      this.init(flags & SYN ? seq : seq - 1, last);
       return;
     }
     this.started = true;
@@ -174,7 +177,7 @@ export class ZeekEndpoint {
     if (state === INACTIVE && !this.started) {
       // Zeek numbers a silent endpoint from the ACKs it receives, as if it had sent a SYN.
       this.seeded = true;
-      this.init((ack - 1) >>> 0, (ack - 1) >>> 0);
+      this.init(ack - 1, ack - 1);
       return;
     }
     if (flags & RST) return;
@@ -182,7 +185,7 @@ export class ZeekEndpoint {
     if (ack === 0 && delta > TOO_LARGE_SEQ_DELTA) return;
     if (delta > 0) {
       this.ackRel += delta;
-      this.ackRaw = ack >>> 0;
+      this.ackRaw = ack | 0;
       // What the ACK covers is no longer expected: holes below it stay holes (content gaps).
     }
   }
