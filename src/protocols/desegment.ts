@@ -424,14 +424,15 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
     // The rest of a reassembled buffer: its segments stay with it when it is the whole buffer.
     h.seq = (note.baseSeq + o) >>> 0;
     if (o === 0 && note.frames && note.lengths) {
+      // The whole reassembled PDU is still too short: no reassembly shown in this frame.
       let at = 0;
       for (let i = 0; i < note.frames.length; i++) {
         h.contributed(note.frames[i], note.lengths[i], at);
         at += note.lengths[i];
       }
+      note.frames = undefined;
+      note.lengths = undefined;
     } else h.contributed(p.number, end - o, 0);
-    note.frames = undefined;
-    note.lengths = undefined;
   }
   h.need = length ?? -1;
   h.append(p.bufferOf(layer).subarray(o, end), 0);

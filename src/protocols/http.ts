@@ -47,6 +47,7 @@ export const httpFields = defineFields('http', {
   'request.full_uri': { display: 'Full request URI', type: 'string' },
   chunk_size: { display: 'Chunk size', type: 'uint32', base: 'dec' },
   file_data: { display: 'File Data', type: 'string' },
+  chat: { display: 'Request or status line (expert)', type: 'none' },
 });
 
 export const httpPduFields = definePduFields('http');
@@ -213,6 +214,9 @@ export const http = registerDissector({
     const next = endPdu(p, layer, length, http.id);
     // A message held for reassembly (layer removed) is learnt from once it is whole.
     if (p.layers <= layer) return next;
+    // packet-http.c's Chat item on each request and status line (`tshark -z expert` counts them).
+    const first = indexOfCrlf(b, o, end);
+    if (first > o) p.expert(layer, 'chat', 'sequence', 'http.chat', `${ascii(b, o, first)}\\r\\n`);
     if (st && h && mayUpdate(st, p, layer)) learn(st, h, b, o, end, response);
     return length === undefined ? next : body(p, layer, b, o, Math.min(p.end[layer], end), next);
   },

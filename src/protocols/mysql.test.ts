@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Decoder } from '../decode/decoder.js';
+import { columnMismatches } from '../testing/column-compare.js';
 import { noTshark, wiresage } from '../testing/tshark.js';
 import { compareWithTshark, decodeBytes, decodeFile, fuzzFrames, mismatchText, tcpFrame, values } from './_compare.js';
 import { Lab, missing, noLab } from './_lab.js';
@@ -97,6 +98,11 @@ test('real MariaDB server and mariadb client: right and wrong password, a failin
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(bad.stderr, /ERROR 1045/);
     assert.match(query.stderr, /ERROR 1146/);
+
+    // Every frame's packet-list Protocol and Info as tshark writes them.
+    const columns = await columnMismatches(file);
+    t.diagnostic(`columns: ${columns.frames - columns.mismatches.length}/${columns.frames} frames with tshark's Protocol and Info`);
+    assert.deepEqual(columns.mismatches, []);
 
     const fields = [
       'mysql.packet_length', 'mysql.packet_number', 'mysql.protocol', 'mysql.version', 'mysql.thread_id', 'mysql.server_language',

@@ -454,9 +454,87 @@ tcpHeuristics.push({ dissector: mysql, test: looksLikeMysqlGreeting });
 
 // ---- Packet-list columns (Wireshark's Info text) ----
 /**
- * Protocol `MySQL` as Wireshark names it. The Info text is not written yet: the frame keeps
- * TCP's (tshark writes the message types, which wiresage does not compare yet).
+ * packet-mysql.c's Info text: `Server Greeting  proto=10 version=… `, `Login Request user=… db=… `,
+ * `Request Query`, `Response  OK `, `Response  Error 1045 `, `Response TABULAR Response ` (a
+ * result set: its header fences the text, each following packet of the segment writes
+ * `Response ` after it). Several packets in one segment: the last one's text stays, as
+ * tcp_dissect_pdus calls the dissector for each.
  */
-mysql.info = (_p, _layer, col) => {
+mysql.info = (p, layer, col) => {
   col.setProtocol('MySQL');
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const end = Math.min(p.end[layer], b.length);
+  if (end - o < 5) return;
+  const st = conversationOf(p, false);
+  const m = st?.data instanceof MysqlState ? st.data : undefined;
+  const kind = (p.notes.get(`mysql.kind.${layer}`) as Kind | undefined) ?? classify(b, o, end, isFromServer(p, m), m);
+  const at = o + HEADER;
+  switch (kind) {
+    case 'greeting':
+      // MariaDB's version behind the `5.5.5-` it sends for old clients, as tshark shows it.
+      col.set(`Server Greeting  proto=${b[at]} version=${ascii(b, at + 1, cstring(b, at + 1, end)).replace(/^5\.5\.5-(?=.*MariaDB)/, '')} `);
+      return;
+    case 'login':
+    case 'ssl': {
+      col.set('Login Request ');
+      if (kind === 'ssl') return;
+      const { user, schema } = loginNames(b, at, end);
+      col.append(`user=${user} `);
+      if (schema !== undefined) col.append(`db=${schema} `);
+      return;
+    }
+    case 'command':
+      col.set(`Request ${commandNames[b[at]] ?? `Unknown (${b[at]})`}`);
+      return;
+    case 'ok':
+    case 'err':
+    case 'eof':
+    case 'response':
+    case 'auth_switch':
+    case 'auth_more':
+      col.set('Response ');
+      if (inResultSet(p, layer)) return;
+      if (kind === 'ok') col.append(' OK ');
+      else if (kind === 'err') col.append(` Error ${end - at >= 3 ? u16le(b, at + 1) : 0} `);
+      else if (kind === 'eof') col.append(' EOF ');
+      else if (kind === 'auth_switch') col.append(' Auth Switch Request ');
+      else if (isResultHeader(b, o, end)) {
+        col.append('TABULAR ');
+        col.setFence();
+      }
+      return;
+    default:
+      col.set('Request ');
+  }
 };
+
+/**
+ * A result set's first packet: sequence 1, its payload a length-encoded column count (MariaDB
+ * adds one metadata-follows byte).
+ */
+function isResultHeader(b: Uint8Array, o: number, end: number): boolean {
+  if (b[o + 3] !== 1) return false;
+  const n = lenenc(b, o + HEADER, end);
+  return n !== undefined && n[0] > 0 && end - (o + HEADER + n[1]) <= 1;
+}
+
+/** True when an earlier MySQL packet of this frame started a result set (this one is a field, row or EOF of it). */
+function inResultSet(p: Packet, layer: number): boolean {
+  for (let i = layer - 1; i >= 0 && p.proto[i] === mysql.id; i--) {
+    const b = p.bufferOf(i);
+    if (isResultHeader(b, p.start[i], Math.min(p.end[i], b.length))) return true;
+  }
+  return false;
+}
+
+/** The user and (with CLIENT_CONNECT_WITH_DB) database of a login request whose payload starts at `at`. */
+function loginNames(b: Uint8Array, at: number, end: number): { user: string; schema: string | undefined } {
+  const caps = u32le(b, at);
+  const u = cstring(b, at + 32, end);
+  let x = u + 1;
+  const l = caps & CLIENT_PLUGIN_AUTH_LENENC ? lenenc(b, x, end) : caps & CLIENT_SECURE_CONNECTION && x < end ? ([b[x], 1] as [number, number]) : undefined;
+  x = l ? x + l[0] + l[1] : cstring(b, x, end) + 1;
+  const schema = caps & CLIENT_CONNECT_WITH_DB && x < end ? ascii(b, x, cstring(b, x, end)) : undefined;
+  return { user: ascii(b, at + 32, u), schema };
+}

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Decoder } from '../decode/decoder.js';
+import { columnMismatches } from '../testing/column-compare.js';
 import { noTshark } from '../testing/tshark.js';
 import { compareWithTshark, decodeBytes, decodeFile, fuzzFrames, mismatchText, tcpFrame, values } from './_compare.js';
 import { Lab, missing, noLab } from './_lab.js';
@@ -113,6 +114,11 @@ test('real PostgreSQL and psql: SCRAM right/wrong password, md5, unknown databas
     assert.match(bad.stderr, /password authentication failed/);
     assert.equal(md5.status, 0, md5.stderr);
     assert.match(nodb.stderr, /does not exist/);
+
+    // Every frame's packet-list Protocol and Info as tshark writes them.
+    const columns = await columnMismatches(file);
+    t.diagnostic(`columns: ${columns.frames - columns.mismatches.length}/${columns.frames} frames with tshark's Protocol and Info`);
+    assert.deepEqual(columns.mismatches, []);
 
     const fields = [
       'pgsql.type', 'pgsql.length', 'pgsql.frontend', 'pgsql.version_major', 'pgsql.version_minor', 'pgsql.parameter_name', 'pgsql.parameter_value',

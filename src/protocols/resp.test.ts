@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Decoder } from '../decode/decoder.js';
+import { columnMismatches } from '../testing/column-compare.js';
+import { secretMasked } from '../testing/column-differences.js';
 import { noTshark } from '../testing/tshark.js';
 import { compareWithTshark, decodeBytes, decodeFile, fuzzFrames, mismatchText, tcpFrame, values } from './_compare.js';
 import { Lab, missing, noLab } from './_lab.js';
@@ -71,6 +73,12 @@ test('real Redis 7 and redis-cli: right and wrong password, no password; fields 
     assert.match(bad.stdout + bad.stderr, /WRONGPASS|NOAUTH/);
     assert.match(none.stdout + none.stderr, /NOAUTH/);
     assert.match(resp3.stdout, /v/);
+
+    // Every frame's packet-list Protocol and Info as tshark writes them.
+    const columns = await columnMismatches(file, secretMasked);
+    t.diagnostic(`columns: ${columns.frames - columns.accepted - columns.mismatches.length}/${columns.frames} frames with tshark's Protocol and Info, ${columns.accepted} with the AUTH password masked`);
+    assert.ok(columns.accepted >= 3, 'the AUTH frames mask the password');
+    assert.deepEqual(columns.mismatches, []);
 
     const fields = ['resp.string', 'resp.error', 'resp.bulk_string.length', 'resp.bulk_string.value', 'resp.integer', 'resp.array.length'];
     const cmp = compareWithTshark(file, fields);

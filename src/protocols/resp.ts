@@ -9,11 +9,12 @@
  */
 import { registerDissector, STOP, tcpPorts } from '../decode/dissector.js';
 import { defineFields } from '../fields/field.js';
+import type { Columns } from '../decode/columns.js';
 import type { Sink } from '../fields/sink.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
 import { resumePdu } from './desegment.js';
 import {
-  conversationOf, endpoints, type EndpointId, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
+  conversationOf, endpoints, type EndpointId, mayUpdate, packetEndpoints, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
   type AppConversationState,
 } from './conversation-state.js';
 
@@ -338,9 +339,102 @@ tcpPorts.add(REDIS_PORT, resp);
 
 // ---- Packet-list columns (Wireshark's Info text) ----
 /**
- * Protocol `RESP` as Wireshark names it. The Info text is not written yet: the frame keeps
- * TCP's (tshark writes the message types, which wiresage does not compare yet).
+ * `Request: SET k v`, `Response: OK`, `Response: Error: NOAUTH …`, `Response: Array(3)`: tshark
+ * 4.0's packet-resp.c text. Its dissector reads a whole segment (or reassembled buffer) line by
+ * line, so the text starts at the first RESP layer of a buffer and the following layers (the
+ * next pipelined values) append to it. AUTH and HELLO … AUTH arguments are masked as in the
+ * tree (tshark prints them).
  */
-resp.info = (_p, _layer, col) => {
+resp.info = (p, layer, col) => {
   col.setProtocol('RESP');
+  const prev = layer - 1;
+  const first = p.proto[prev] !== resp.id || p.bufIndex[prev] !== p.bufIndex[layer];
+  packetEndpoints(p);
+  const dir: Direction = { request: endpoints.dstPort === REDIS_PORT, response: endpoints.srcPort === REDIS_PORT };
+  if (first) col.set(dir.response ? 'Response:' : 'Request:');
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const end = Math.min(p.end[layer], b.length);
+  const mask: Mask = { from: dir.request ? firstSecret(b, o, end) : Infinity, index: 0 };
+  if (infoLoop(b, o, end, 0, -1, dir, mask, col) < 0) col.append(' [continuation]');
 };
+
+/** Which of packet-resp.c's `RESP_REQUEST` / `RESP_RESPONSE` hold (both when both ports are 6379). */
+interface Direction {
+  request: boolean;
+  response: boolean;
+}
+
+/**
+ * packet-resp.c's `dissect_resp_loop` for the column: `expected` values (all, when negative) from
+ * `at`; returns where it stopped, or -1 where tshark asks for more bytes. Tshark 4.0 knows the
+ * RESP2 types only: a RESP3 line is a ` [fragment]` and its elements are read as top-level values.
+ */
+function infoLoop(b: Uint8Array, at: number, end: number, depth: number, expected: number, dir: Direction, mask: Mask, col: Columns): number {
+  for (let done = 0; at < end; done++) {
+    if (expected >= 0 && done === expected) return at;
+    let eol = at;
+    while (eol < end && b[eol] !== 0x0d && b[eol] !== 0x0a) eol++;
+    if (eol === end) return -1;
+    const used = infoValue(b, at, eol - at, end, depth, dir, mask, col);
+    if (used < 0) return -1;
+    if (depth === 1) mask.index++;
+    at += used;
+  }
+  return at;
+}
+
+/** One value of `infoLoop` (`dissect_resp_message`), its first line `len` bytes long; returns its bytes or -1. */
+function infoValue(b: Uint8Array, at: number, len: number, end: number, depth: number, dir: Direction, mask: Mask, col: Columns): number {
+  const line = () => ascii(b, at + 1, at + len);
+  const top = depth === 0;
+  switch (b[at]) {
+    case 0x2b: // + simple string
+      if (dir.response && top) col.append(` ${line()}`);
+      return len + 2;
+    case 0x2d: // - error
+      col.append(` Error: ${line()}`);
+      return len + 2;
+    case 0x3a: // : integer
+      if (dir.response && top) col.append(` ${strtoll(line())}`);
+      return len + 2;
+    case 0x24: { // $ bulk string
+      const n = Number(BigInt.asIntN(32, strtoll(line())));
+      if (n < 0) return len + 2;
+      const data = at + len + 2;
+      if (end - data < n + 2) return -1;
+      // tshark reads the value as a C string: up to a NUL, ASCII or not shown.
+      let stop = data;
+      let isAscii = true;
+      for (; stop < data + n && b[stop] !== 0; stop++) if (b[stop] >= 0x80) isAscii = false;
+      if (isAscii && dir.request && depth === 1) {
+        const secret = mask.index >= mask.from;
+        col.append(n < 100 ? ` ${secret ? MASK : ascii(b, data, stop)}` : ` BulkString(${n})`);
+      } else if (isAscii && dir.response && top && n < 100) col.append(` ${ascii(b, data, stop)}`);
+      else if (top) col.append(` BulkString(${n})`);
+      return len + 2 + n + 2;
+    }
+    case 0x2a: { // * array
+      const n = strtoll(line());
+      if (n <= 0n) return len + 2;
+      if (depth > 30) return len + 2;
+      if (at + len + 2 >= end) return -1;
+      if (dir.response && top) col.append(` Array(${n})`);
+      const stop = infoLoop(b, at + len + 2, end, depth + 1, Number(n), dir, mask, col);
+      return stop < 0 ? -1 : stop - at;
+    }
+    default:
+      if (len === 0) return 2;
+      col.append(' [fragment]');
+      return len + 2;
+  }
+}
+
+/** `g_ascii_strtoll(text, NULL, 10)`: leading blanks, a sign and the digits that follow; 0 for none. */
+function strtoll(text: string): bigint {
+  const m = /^\s*([+-]?\d+)/.exec(text);
+  if (!m) return 0n;
+  const v = BigInt(m[1]);
+  const max = 2n ** 63n - 1n;
+  return v > max ? max : v < -max - 1n ? -max - 1n : v;
+}

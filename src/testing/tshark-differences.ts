@@ -227,3 +227,48 @@ export const acceptedDifferences: readonly AcceptedDifference[] = [
     applies: (c) => c.protocols[0] === 'atm' && /^\d+$/.test(c.tshark) && Number(c.ours) === Number(c.tshark) + 4,
   },
 ];
+
+/**
+ * Where wiresage's TCP desegmentation and the stream dissectors it feeds (src/protocols/desegment.ts)
+ * differ from tshark 4.0, each with its reason; src/protocols/desegment.test.ts compares everything
+ * else field by field and counts these.
+ */
+export const desegmentationDifferences: ReadonlyArray<{ id: string; reason: string }> = [
+  {
+    id: 'tns-data-payload',
+    reason:
+      'tshark hands the TTC payload of TNS DATA packets it does not parse (Return Status…) to the `data` dissector ' +
+      '(frame.protocols `…:tns:data`, data.len); wiresage keeps it inside the TNS layer.',
+  },
+  {
+    id: 'tns-split-header',
+    reason:
+      'tshark 4.0 does not reassemble a TNS packet whose 8-byte header is split across segments: the first part gets ' +
+      'an empty `tns` item and the rest is `data`. wiresage reassembles it; the resegmentation tests do not cut TNS headers.',
+  },
+  {
+    id: 'retransmission-fragment-list',
+    reason:
+      'With retransmitted segments inside or after a PDU, tshark\'s fragment table decides case by case whether the ' +
+      'retransmission joins tcp.segment and whether it shows tcp.segment_data (a retransmitted middle segment shows none, ' +
+      'a retransmitted last one does). wiresage lists a retransmission inside a PDU after its original and shows no layer ' +
+      'for bytes of an already reassembled PDU; the reassembled PDUs (tcp.reassembled.length) are the same.',
+  },
+  {
+    id: 'pipelined-head',
+    reason:
+      'tshark 4.0 pairs every response to requests pipelined in one segment with the last of them; when that one is a ' +
+      'HEAD it reads no body and shows the next response as malformed. wiresage pairs them in order (RFC 9112 §9.3.2).',
+  },
+  {
+    id: 'text-control-characters',
+    reason:
+      '`-T fields` escapes control characters in text fields (`\\x1c`) where tshark writes the raw byte (http.file_data of a binary body).',
+  },
+  {
+    id: 'tcp-reassembled-in',
+    reason:
+      'tcp.reassembled_in is declared (filters accept it) but never shown: in one pass tshark 4.0 showed it in none of the ' +
+      'compared captures (retransmissions of reassembled bytes included).',
+  },
+];
