@@ -165,13 +165,17 @@ export async function tsharkKnownFields(): Promise<Set<string>> {
 
 export async function tsharkFieldTable(file: string, fields: readonly string[]): Promise<FieldTable> {
   const args = ['-n', '-r', file, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', '-E', 'separator=\t', '-e', 'frame.number', '-e', 'frame.protocols'];
-  for (const f of fields) args.push('-e', f);
+  // tshark prints an empty column for every copy of a field given twice: ask for each once.
+  const fixed = ['frame.number', 'frame.protocols'];
+  const extra = [...new Set(fields.filter((f) => !fixed.includes(f)))];
+  for (const f of extra) args.push('-e', f);
+  const column = fields.map((f) => (fixed.includes(f) ? fixed.indexOf(f) : 2 + extra.indexOf(f)));
   const r = await run('tshark', args);
   const rows = new Map<number, { values: string[]; protocols: string[] }>();
   for (const line of r.stdout.split('\n')) {
     if (!line) continue;
     const cols = line.split('\t');
-    rows.set(Number(cols[0]), { protocols: cols[1].split(':'), values: cols.slice(2) });
+    rows.set(Number(cols[0]), { protocols: cols[1].split(':'), values: column.map((c) => cols[c] ?? '') });
   }
   return { fields, rows };
 }

@@ -8,7 +8,10 @@
  * @example
  * writeCraftedCapture('/tmp/crafted.pcap'); // then compare `tshark -Y` and wiresage on it
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusDir, generateCapture, repoRoot } from '../testing/tshark.js';
 
 const mac = (s: string) => s.split(':').map((h) => parseInt(h, 16));
 const ip4 = (s: string) => s.split('.').map(Number);
@@ -131,4 +134,32 @@ export function writeCraftedCapture(path: string): string {
   });
   writeFileSync(path, Buffer.concat(parts));
   return path;
+}
+
+/** tcpdump corpus files the filter tests merge into one capture: QinQ, ARP, IPv6, ICMP/ICMPv6, DNS, HTTP, SLL, MPLS, truncations. */
+const corpusFiles = [
+  '802.1ad_QinQ.pcap', 'LINKTYPE_IPV6.pcap', 'arp-too-long-tha.pcap', 'dns_tcp.pcap', 'dns_udp.pcap', 'icmp-rfc5837.pcap', 'icmpv6.pcap',
+  'icmpv6-ns-nonce.pcap', 'ipv4_tcp_http_xml.pcap', 'ipv4_tcp_http_xml_tso.pcap', 'mpls-traceroute.pcap', 'mptcp-v1.pcap', 'ntp.pcap',
+  'esp_truncated.pcap', 'heapoverflow-tcp_print.pcap', 'icmp-cksum-oobr-1.pcap', 'ip6_frag_asan.pcap', 'quic_handshake_truncated.pcap',
+  'babel.pcap', 'bgp-4byte-asn.pcap', 'afs.pcap', 'mpls-over-udp.pcap',
+];
+
+/**
+ * The captures the filter tests run over, made in `dir`: the sample capture, the crafted one,
+ * generated ones (normal, `generated` packets, and with `--stress`) and a merge of tcpdump
+ * corpus files (left out when the corpus or mergecap is missing).
+ */
+export function filterTestCaptures(dir: string, generated = 6000): Array<{ label: string; file: string }> {
+  const captures = [
+    { label: 'examples/web-and-dns.pcap', file: join(repoRoot, 'examples/web-and-dns.pcap') },
+    { label: 'crafted (_fixtures.ts)', file: writeCraftedCapture(join(dir, 'crafted.pcap')) },
+    { label: 'generated seed 7', file: generateCapture(join(dir, 'gen.pcap'), generated, 7) },
+    { label: 'generated seed 3 --stress 5', file: generateCapture(join(dir, 'stress.pcap'), 4000, 3, ['--stress', '5']) },
+  ];
+  const files = corpusFiles.map((f) => join(corpusDir, f)).filter((f) => existsSync(f));
+  const merged = join(dir, 'corpus.pcapng');
+  if (files.length && spawnSync('mergecap', ['-a', '-F', 'pcapng', '-w', merged, ...files], { stdio: 'ignore' }).status === 0) {
+    captures.push({ label: `tcpdump corpus (${files.length} files merged)`, file: merged });
+  }
+  return captures;
 }

@@ -684,18 +684,28 @@ class Compiler {
     if (r.k !== 'field') throw this.error(r.span, 'Only a field may be tested for membership in a set.');
     const all = x.quant === 'all';
     const tests: Test[] = [];
+    // Constant members of a set on a directly read field: one read per occurrence for them all.
+    const members: Array<(value: FilterValue) => boolean> = [];
+    let direct: DirectField | undefined;
+    const constant = (o: Operand) => o.constant?.length === 1 ? o.constant[0] : undefined;
     for (const item of x.items) {
       if (item.lo.k === 'slice' || item.hi?.k === 'slice') throw this.error(item.lo.k === 'slice' ? item.lo : item.hi!, 'A slice may not appear inside a set.');
       const l = this.lhs(x.a, 'in', canEq, false);
+      direct = l.direct;
       if (!item.hi) {
         const [ll, lo] = this.setRhs(l, item.lo, canEq);
-        tests.push(relationTest(ll, lo, comparator('eq', ll.type, lo), all));
+        const eq = comparator('eq', ll.type, lo);
+        tests.push(relationTest({ ...ll, direct: undefined }, lo, eq, all));
+        const c = constant(lo);
+        if (c !== undefined) members.push((value) => eq(value, c));
         continue;
       }
       const [ll, lo] = this.setRhs(l, item.lo, canOrder);
       const [, hi] = this.setRhs(ll, item.hi, canOrder);
       const ge = comparator('ge', ll.type, lo);
       const le = comparator('le', ll.type, hi);
+      const [a, b] = [constant(lo), constant(hi)];
+      if (a !== undefined && b !== undefined) members.push((value) => ge(value, a) && le(value, b));
       // In a range, each value must lie between the bounds (one value, both tests).
       tests.push((v) => {
         const A = ll.values(v);
@@ -706,10 +716,15 @@ class Compiler {
         return all ? A.every(within) : A.some(within);
       });
     }
-    return (v) => {
+    const viaView: Test = (v) => {
       for (const t of tests) if (t(v)) return true;
       return false;
     };
+    if (!direct || all || members.length !== x.items.length) return viaView;
+    return directTest(direct, (value) => {
+      for (let i = 0; i < members.length; i++) if (members[i](value)) return true;
+      return false;
+    }, viaView);
   }
 
   private setRhs(l: Operand, e: Entity, can: (t: FieldType) => boolean): [Operand, Operand] {

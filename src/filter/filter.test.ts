@@ -9,28 +9,19 @@
  * Environment: WIRESAGE_FILTER_REPORT=1 prints each attributed difference.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lookupField, type FieldDef } from '../fields/field.js';
-import { corpusDir, generateCapture, noTshark, repoRoot, wiresage } from '../testing/tshark.js';
+import { noTshark, repoRoot, wiresage } from '../testing/tshark.js';
 import {
   dissectionDifference, needsDashY, tsharkByTaps, tsharkByYAll, tsharkFieldTable, tsharkKnownFields, wiresageFieldTable, wiresageVerdicts,
   type TsharkVerdict,
 } from './_differential.js';
-import { writeCraftedCapture } from './_fixtures.js';
+import { filterTestCaptures } from './_fixtures.js';
 import { compileFilter } from './compile.js';
 import { acceptedFilters, rejectedFilters } from './filters.corpus.js';
-
-/** tcpdump corpus files merged into one capture: QinQ, ARP, IPv6, ICMP/ICMPv6, DNS, HTTP, SLL, MPLS, truncations. */
-const corpusFiles = [
-  '802.1ad_QinQ.pcap', 'LINKTYPE_IPV6.pcap', 'arp-too-long-tha.pcap', 'dns_tcp.pcap', 'dns_udp.pcap', 'icmp-rfc5837.pcap', 'icmpv6.pcap',
-  'icmpv6-ns-nonce.pcap', 'ipv4_tcp_http_xml.pcap', 'ipv4_tcp_http_xml_tso.pcap', 'mpls-traceroute.pcap', 'mptcp-v1.pcap', 'ntp.pcap',
-  'esp_truncated.pcap', 'heapoverflow-tcp_print.pcap', 'icmp-cksum-oobr-1.pcap', 'ip6_frag_asan.pcap', 'quic_handshake_truncated.pcap',
-  'babel.pcap', 'bgp-4byte-asn.pcap', 'afs.pcap', 'mpls-over-udp.pcap',
-];
 
 interface Capture {
   label: string;
@@ -42,16 +33,7 @@ describe('display filters: the same frames as tshark -Y', { skip: noTshark }, ()
   const captures: Capture[] = [];
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'wiresage-filter-test-'));
-    captures.push({ label: 'examples/web-and-dns.pcap', file: join(repoRoot, 'examples/web-and-dns.pcap') });
-    captures.push({ label: 'crafted (_fixtures.ts)', file: writeCraftedCapture(join(dir, 'crafted.pcap')) });
-    captures.push({ label: 'generated seed 7', file: generateCapture(join(dir, 'gen.pcap'), 6000, 7) });
-    captures.push({ label: 'generated seed 3 --stress 5', file: generateCapture(join(dir, 'stress.pcap'), 4000, 3, ['--stress', '5']) });
-    const files = corpusFiles.map((f) => join(corpusDir, f)).filter((f) => existsSync(f));
-    if (files.length) {
-      const merged = join(dir, 'corpus.pcapng');
-      const r = spawnSync('mergecap', ['-a', '-F', 'pcapng', '-w', merged, ...files], { stdio: 'ignore' });
-      if (r.status === 0) captures.push({ label: `tcpdump corpus (${files.length} files merged)`, file: merged });
-    }
+    captures.push(...filterTestCaptures(dir));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
