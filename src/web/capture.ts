@@ -18,11 +18,12 @@ import { TreeSink } from '../fields/sink.js';
 import { openCapture, readerFromStream } from '../file/open.js';
 import type { CaptureReader, InterfaceDescription } from '../file/types.js';
 import { compileFilter, type CompiledFilter } from '../filter/index.js';
+import { u32 } from '../decode/bytes.js';
 import { FlowEngine } from '../flows/index.js';
-import { packetSummary } from '../cli/line.js';
+import { TcpNote } from '../flows/tcp-analysis.js';
 import { rowColor, type RowColor } from './colors.js';
 import { FrameIndex, NO_STREAM, readFrames, recordLayout, type RecordLayout } from './frame-index.js';
-import { addressColumns, analysisText, protocolColumn } from './columns.js';
+import { addressColumns, infoColumn, protocolColumn } from './columns.js';
 import { IndexNote, mayMatch, scanPlan, type ScanKind } from './scan.js';
 import { treeJson, type TreeJsonNode } from './tree.js';
 
@@ -119,6 +120,10 @@ let nextViewId = 1;
 /** Frames an index scan reads between two turns of the event loop. */
 const SCAN_BATCH = 4096;
 
+/** Earlier frames of a row's connection decoded again for its Info text, at most, and of a page's. */
+const ROW_HISTORY = 5000;
+const ROW_HISTORY_TOTAL = 20_000;
+
 /** Frames decoded before a detail frame whatever their stream (IP fragments reassemble). */
 const NEARBY = 200;
 
@@ -198,6 +203,7 @@ export class Capture extends EventEmitter {
             stream = -(udp.stream + 2);
           }
           idx.push(r.offset, r.tsSec, r.tsNsec, r.capLen, r.origLen, r.iface.id, analysis, stream);
+          if (tcp.valid) idx.setTcp(tcp.seq, tcp.ack, tcp.window, tcp.dupackFrame, tcp.dupackNum);
           this.bytesRead = r.offset + r.capLen;
           if ((idx.count & 0x3ff) === 0) this.maybeEmit();
         });
@@ -273,13 +279,29 @@ export class Capture extends EventEmitter {
     }
   }
 
-  /** Rows for frames `numbers` (1-based). */
+  /**
+   * Rows for frames `numbers` (1-based, ascending). As Wireshark fills its columns in a
+   * sequential pass, the earlier frames of the rows' connections are decoded again first
+   * (through the flow engine and the application dissectors' state: relative Seq/Ack, TLS
+   * versions, reassembled PDUs), up to ROW_HISTORY frames a connection and ROW_HISTORY_TOTAL a
+   * page; a longer connection takes its TCP numbers from the index instead.
+   */
   rows(numbers: ArrayLike<number>): Row[] {
     const idx = this.index;
     const rows: Row[] = [];
-    this.decodeFrames(numbers, (p, i) => {
-      const { src, dst } = addressColumns(p);
+    if (!numbers.length) return rows;
+    const wanted = new Set<number>();
+    for (let k = 0; k < numbers.length; k++) wanted.add(numbers[k]);
+    const { frames, partial } = this.rowHistory(numbers);
+    const decoder = new Decoder();
+    const engine = new FlowEngine();
+    engine.attach(decoder);
+    this.decodeFrames(frames, (p, i) => {
+      engine.packet(p);
+      if (!wanted.has(i + 1)) return;
       const a = idx.analysis[i];
+      const info = this.infoText(p, i, partial.has(idx.stream[i]));
+      const { src, dst } = addressColumns(p);
       rows.push({
         no: i + 1,
         time: idx.timeText(i),
@@ -289,12 +311,70 @@ export class Capture extends EventEmitter {
         dst,
         proto: protocolColumn(p),
         len: idx.origLen[i],
-        info: analysisText(a) + packetSummary(p),
+        info,
         color: rowColor(p, a),
         point: idx.iface[i],
       });
-    });
+    }, decoder);
     return rows;
+  }
+
+  /** The frames to decode for rows `numbers`: theirs and their connections' earlier ones. */
+  private rowHistory(numbers: ArrayLike<number>): { frames: Uint32Array; partial: Set<number> } {
+    const idx = this.index;
+    const first = numbers[0] - 1;
+    const counts = new Map<number, number>();
+    for (let k = 0; k < numbers.length; k++) {
+      const s = idx.stream[numbers[k] - 1];
+      if (s !== NO_STREAM) counts.set(s, 0);
+    }
+    for (let k = 0; k < first; k++) {
+      const c = counts.get(idx.stream[k]);
+      if (c !== undefined) counts.set(idx.stream[k], c + 1);
+    }
+    const partial = new Set<number>();
+    let total = 0;
+    for (const [s, c] of counts) {
+      if (c > ROW_HISTORY || total + c > ROW_HISTORY_TOTAL) partial.add(s);
+      else total += c;
+    }
+    const frames = new Uint32Array(total + numbers.length);
+    let n = 0;
+    if (total) {
+      for (let k = 0; k < first; k++) {
+        const s = idx.stream[k];
+        if (counts.has(s) && !partial.has(s)) frames[n++] = k + 1;
+      }
+    }
+    for (let k = 0; k < numbers.length; k++) frames[n++] = numbers[k];
+    return { frames, partial };
+  }
+
+  /**
+   * Wireshark's Info text of frame i (0-based). When its connection's start was not decoded
+   * again (`fromIndex`), the index's TCP numbers stand in for the flow engine's note (relative
+   * Seq/Ack, scaled Win, analysis tags).
+   */
+  private infoText(p: Packet, i: number, fromIndex: boolean): string {
+    const idx = this.index;
+    const a = idx.analysis[i];
+    if (fromIndex && idx.stream[i] >= 0 && p.transportLayer >= 0) {
+      const n = new TcpNote();
+      n.valid = true;
+      n.stream = idx.stream[i];
+      n.seq = idx.relSeq[i];
+      n.ack = idx.relAck[i];
+      n.window = idx.window[i];
+      n.analysis = a;
+      const t = p.transportLayer;
+      const b = p.bufferOf(t);
+      // SACK edges are shown relative to the peer's first sequence number.
+      if (p.start[t] + 12 <= b.length) n.ackRaw = u32(b, p.start[t] + 8);
+      const dup = idx.dupAcks.get(i);
+      if (dup) [n.dupackFrame, n.dupackNum] = dup;
+      p.flow = n;
+    }
+    return infoColumn(p, a);
   }
 
   /** Frame numbers of a page: of the whole capture, or of a view. */

@@ -1,8 +1,8 @@
 /**
  * The server-side packet index of the web UI: per frame, where its record is in the file, its
- * times and lengths, its interface, its TCP analysis bits and its stream — about 36 bytes a
- * frame in growing typed arrays, so a million-packet file costs ~36 MB and the browser only
- * ever asks for pages. Frames are read back by offset (one positioned read per page) and
+ * times and lengths, its interface, its TCP analysis bits, its stream and the TCP numbers of
+ * its Info text — about 52 bytes a frame in growing typed arrays, so a million-packet file
+ * costs ~52 MB and the browser only ever asks for pages. Frames are read back by offset (one positioned read per page) and
  * decoded again for the rows, the detail tree and the bytes.
  */
 import * as fs from 'node:fs';
@@ -23,6 +23,15 @@ export class FrameIndex {
   analysis = new Uint16Array(1024);
   /** tcp.stream (>= 0), udp.stream as -(stream + 2), or NO_STREAM. */
   stream = new Int32Array(1024);
+  /**
+   * What the flow engine said of a TCP frame for its Info text (Wireshark's relative `Seq=`,
+   * `Ack=` and scaled `Win=`), since rows are decoded again out of order, without the engine.
+   */
+  relSeq = new Uint32Array(1024);
+  relAck = new Uint32Array(1024);
+  window = new Float64Array(1024);
+  /** Duplicate ACKs: frame index → the ACK they repeat and which repeat (`[TCP Dup ACK 5#1]`). */
+  readonly dupAcks = new Map<number, readonly [frame: number, num: number]>();
 
   push(offset: number, tsSec: number, tsNsec: number, capLen: number, origLen: number, iface: number, analysis: number, stream: number): void {
     const i = this.count;
@@ -36,6 +45,15 @@ export class FrameIndex {
     this.analysis[i] = analysis;
     this.stream[i] = stream;
     this.count = i + 1;
+  }
+
+  /** Adds the TCP numbers of the frame pushed last. */
+  setTcp(seq: number, ack: number, window: number, dupAckFrame: number, dupAckNum: number): void {
+    const i = this.count - 1;
+    this.relSeq[i] = seq;
+    this.relAck[i] = ack;
+    this.window[i] = window;
+    if (dupAckNum) this.dupAcks.set(i, [dupAckFrame, dupAckNum]);
   }
 
   private grow(): void {
@@ -53,11 +71,14 @@ export class FrameIndex {
     this.iface = g(this.iface, (k) => new Uint16Array(k));
     this.analysis = g(this.analysis, (k) => new Uint16Array(k));
     this.stream = g(this.stream, (k) => new Int32Array(k));
+    this.relSeq = g(this.relSeq, (k) => new Uint32Array(k));
+    this.relAck = g(this.relAck, (k) => new Uint32Array(k));
+    this.window = g(this.window, (k) => new Float64Array(k));
   }
 
   /** Bytes held by the arrays. */
   get bytes(): number {
-    return this.offset.length * (8 + 8 + 4 + 4 + 4 + 2 + 2 + 4);
+    return this.offset.length * (8 + 8 + 4 + 4 + 4 + 2 + 2 + 4 + 4 + 4 + 8) + this.dupAcks.size * 48;
   }
 
   /** Time of frame i (0-based) minus time of frame j, in seconds, as text with 9 decimals. */
