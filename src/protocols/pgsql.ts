@@ -17,7 +17,7 @@ import { HIDDEN } from '../fields/value.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfByte, MASK } from './_pdu.js';
 import { resumePdu } from './desegment.js';
 import {
-  conversationOf, endpoints, type EndpointId, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
+  conversationOf, endpoints, type EndpointId, mayUpdate, packetEndpoints, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME,
   type AppConversationState,
 } from './conversation-state.js';
 
@@ -435,9 +435,30 @@ tcpHeuristics.push({ dissector: pgsql, test: looksLikePgsqlStartup });
 
 // ---- Packet-list columns (Wireshark's Info text) ----
 /**
- * Protocol `PGSQL` as Wireshark names it. The Info text is not written yet: the frame keeps
- * TCP's (tshark writes the message types, which wiresage does not compare yet).
+ * packet-pgsql.c's Info text: `>` for the frontend's segments, `<` for the backend's, then the
+ * type byte of each complete message of the segment, `/`-separated (`<R/S/S/K/Z`, `>Q`). Messages
+ * without a type byte (StartupMessage, SSLRequest) and the one-byte SSL answer add nothing.
  */
-pgsql.info = (_p, _layer, col) => {
+pgsql.info = (p, layer, col) => {
   col.setProtocol('PGSQL');
+  const prev = layer - 1;
+  const first = p.proto[prev] !== pgsql.id || p.bufIndex[prev] !== p.bufIndex[layer];
+  if (first) {
+    packetEndpoints(p);
+    const st = conversationOf(p, false);
+    const frontend = endpoints.dstPort === PGSQL_PORT || (endpoints.srcPort !== PGSQL_PORT && isFrontend(st?.data instanceof PgsqlState ? st.data : undefined));
+    col.set(frontend ? '>' : '<');
+  }
+  const b = p.bufferOf(layer);
+  const o = p.start[layer];
+  const end = Math.min(p.end[layer], b.length);
+  if (end - o < 5 || b[o] === 0 || p.notes.get(`pgsql.ssl.${layer}`)) return;
+  const length = pduLength(b, o, end - o);
+  if (length === undefined || o + length > end) return;
+  const typed = (i: number) => p.bufferOf(i)[p.start[i]] !== 0 && !p.notes.get(`pgsql.ssl.${i}`);
+  // The separator follows the first typed message of the buffer.
+  let earlier = false;
+  for (let i = prev; i >= 0 && p.proto[i] === pgsql.id && p.bufIndex[i] === p.bufIndex[layer] && !earlier; i--) earlier = typed(i);
+  const c = b[o];
+  col.append(`${earlier ? '/' : ''}${c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '?'}`);
 };

@@ -147,3 +147,25 @@ export function formatColumnTally(t: ColumnTally, title: string): string[] {
   for (const e of t.errors) out.push(`  error: ${e}`);
   return out;
 }
+
+/**
+ * The frames of one capture whose Protocol or Info column differs from tshark's, one line each
+ * (a tool's failure is a line too), how many frames were read and how many differed in the
+ * `accepted` way: for tests that want every frame of a capture as tshark shows it.
+ */
+export async function columnMismatches(
+  file: string, accepted: (r: ColumnRow) => boolean = () => false, decodeAs: readonly string[] = [],
+): Promise<{ frames: number; accepted: number; mismatches: string[] }> {
+  const { rows, errors } = await readColumns(file, decodeAs);
+  const mismatches = [...errors];
+  let n = 0;
+  for (const r of rows) {
+    if (r.tshark[0] === r.ours[0] && r.tshark[1] === r.ours[1]) continue;
+    if (accepted(r)) {
+      n++;
+      continue;
+    }
+    mismatches.push(`frame ${r.frame}: tshark ${JSON.stringify(`${r.tshark[0]} | ${r.tshark[1]}`)} ours ${JSON.stringify(`${r.ours[0]} | ${r.ours[1]}`)}`);
+  }
+  return { frames: rows.length, accepted: n, mismatches };
+}
