@@ -350,33 +350,37 @@ resp.info = (p, layer, col) => {
   const prev = layer - 1;
   const first = p.proto[prev] !== resp.id || p.bufIndex[prev] !== p.bufIndex[layer];
   packetEndpoints(p);
-  const dir: Direction = { request: endpoints.dstPort === REDIS_PORT, response: endpoints.srcPort === REDIS_PORT };
-  if (first) col.set(dir.response ? 'Response:' : 'Request:');
   const b = p.bufferOf(layer);
+  // TCP lets the dissector ask for more bytes unless the capture cut the segment.
+  const cx: InfoContext = { request: endpoints.dstPort === REDIS_PORT, response: endpoints.srcPort === REDIS_PORT, desegment: p.reported[layer] <= b.length };
+  if (first) col.set(cx.response ? 'Response:' : 'Request:');
   const o = p.start[layer];
   const end = Math.min(p.end[layer], b.length);
-  const mask: Mask = { from: dir.request ? firstSecret(b, o, end) : Infinity, index: 0 };
-  if (infoLoop(b, o, end, 0, -1, dir, mask, col) < 0) col.append(' [continuation]');
+  const mask: Mask = { from: cx.request ? firstSecret(b, o, end) : Infinity, index: 0 };
+  if (infoLoop(b, o, end, 0, -1, cx, mask, col) < 0) col.append(' [continuation]');
 };
 
-/** Which of packet-resp.c's `RESP_REQUEST` / `RESP_RESPONSE` hold (both when both ports are 6379). */
-interface Direction {
+/** Which of packet-resp.c's `RESP_REQUEST` / `RESP_RESPONSE` hold (both when both ports are 6379), and `DESEGMENT_ENABLED`. */
+interface InfoContext {
   request: boolean;
   response: boolean;
+  desegment: boolean;
 }
 
 /**
  * packet-resp.c's `dissect_resp_loop` for the column: `expected` values (all, when negative) from
- * `at`; returns where it stopped, or -1 where tshark asks for more bytes. Tshark 4.0 knows the
+ * `at`; returns where it stopped, or -1 where tshark asks for more bytes (a bulk string or an
+ * array whose elements are not all there). Tshark 4.0 knows the
  * RESP2 types only: a RESP3 line is a ` [fragment]` and its elements are read as top-level values.
  */
-function infoLoop(b: Uint8Array, at: number, end: number, depth: number, expected: number, dir: Direction, mask: Mask, col: Columns): number {
+function infoLoop(b: Uint8Array, at: number, end: number, depth: number, expected: number, cx: InfoContext, mask: Mask, col: Columns): number {
   for (let done = 0; at < end; done++) {
     if (expected >= 0 && done === expected) return at;
     let eol = at;
     while (eol < end && b[eol] !== 0x0d && b[eol] !== 0x0a) eol++;
-    if (eol === end) return -1;
-    const used = infoValue(b, at, eol - at, end, depth, dir, mask, col);
+    // Without desegmenting, a line without its end runs to the end of the bytes.
+    if (eol === end && cx.desegment) return -1;
+    const used = infoValue(b, at, eol - at, end, depth, cx, mask, col);
     if (used < 0) return -1;
     if (depth === 1) mask.index++;
     at += used;
@@ -385,42 +389,47 @@ function infoLoop(b: Uint8Array, at: number, end: number, depth: number, expecte
 }
 
 /** One value of `infoLoop` (`dissect_resp_message`), its first line `len` bytes long; returns its bytes or -1. */
-function infoValue(b: Uint8Array, at: number, len: number, end: number, depth: number, dir: Direction, mask: Mask, col: Columns): number {
+function infoValue(b: Uint8Array, at: number, len: number, end: number, depth: number, cx: InfoContext, mask: Mask, col: Columns): number {
   const line = () => ascii(b, at + 1, at + len);
   const top = depth === 0;
   switch (b[at]) {
     case 0x2b: // + simple string
-      if (dir.response && top) col.append(` ${line()}`);
+      if (cx.response && top) col.append(` ${line()}`);
       return len + 2;
     case 0x2d: // - error
       col.append(` Error: ${line()}`);
       return len + 2;
     case 0x3a: // : integer
-      if (dir.response && top) col.append(` ${strtoll(line())}`);
+      if (cx.response && top) col.append(` ${strtoll(line())}`);
       return len + 2;
     case 0x24: { // $ bulk string
       const n = Number(BigInt.asIntN(32, strtoll(line())));
       if (n < 0) return len + 2;
       const data = at + len + 2;
-      if (end - data < n + 2) return -1;
+      let taken = n + 2;
+      if (end - data < n + 2) {
+        if (cx.desegment) return -1;
+        taken = Math.max(0, end - data);
+        col.append(' [partial]');
+      }
       // tshark reads the value as a C string: up to a NUL, ASCII or not shown.
       let stop = data;
       let isAscii = true;
-      for (; stop < data + n && b[stop] !== 0; stop++) if (b[stop] >= 0x80) isAscii = false;
-      if (isAscii && dir.request && depth === 1) {
+      for (; stop < data + Math.min(n, taken) && b[stop] !== 0; stop++) if (b[stop] >= 0x80) isAscii = false;
+      if (isAscii && cx.request && depth === 1) {
         const secret = mask.index >= mask.from;
         col.append(n < 100 ? ` ${secret ? MASK : ascii(b, data, stop)}` : ` BulkString(${n})`);
-      } else if (isAscii && dir.response && top && n < 100) col.append(` ${ascii(b, data, stop)}`);
+      } else if (isAscii && cx.response && top && n < 100) col.append(` ${ascii(b, data, stop)}`);
       else if (top) col.append(` BulkString(${n})`);
-      return len + 2 + n + 2;
+      return len + 2 + taken;
     }
     case 0x2a: { // * array
       const n = strtoll(line());
       if (n <= 0n) return len + 2;
       if (depth > 30) return len + 2;
-      if (at + len + 2 >= end) return -1;
-      if (dir.response && top) col.append(` Array(${n})`);
-      const stop = infoLoop(b, at + len + 2, end, depth + 1, Number(n), dir, mask, col);
+      if (at + len + 2 >= end && cx.desegment) return -1;
+      if (cx.response && top) col.append(` Array(${n})`);
+      const stop = infoLoop(b, at + len + 2, end, depth + 1, Number(n), cx, mask, col);
       return stop < 0 ? -1 : stop - at;
     }
     default:
