@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { packetColumns } from '../decode/columns.js';
 import { Decoder } from '../decode/decoder.js';
 import { columnMismatches } from '../testing/column-compare.js';
 import { secretMasked } from '../testing/column-differences.js';
@@ -27,6 +28,22 @@ test('Redis AUTH is masked, WRONGPASS is an error, the summary says AUTH failed'
   const e = decodeBytes(d, tcpFrame(wrongpass, S, 6379, C, 43000)).tree;
   assert.deepEqual(values(e, 'resp.error'), ['WRONGPASS invalid username-password pair or user is disabled.']);
   assert.equal([...appStates(d)][0].summary, 'redis: AUTH failed WRONGPASS invalid username-password pair or user is disabled.');
+});
+
+test('RESP Info column: pipelined replies, long and binary bulk strings, RESP3 as tshark 4.0 reads it, masked HELLO AUTH', () => {
+  const d = new Decoder();
+  const info = (bytes: string | Buffer, from: 'client' | 'server', port: number) => {
+    const frame = from === 'client' ? tcpFrame(Buffer.from(bytes), C, port, S, 6379) : tcpFrame(Buffer.from(bytes), S, 6379, C, port);
+    const col = packetColumns(decodeBytes(d, frame).p);
+    return `${col.protocol} | ${col.info}`;
+  };
+  assert.equal(info('+OK\r\n:42\r\n$-1\r\n*2\r\n$1\r\na\r\n:1\r\n', 'server', 43010), 'RESP | Response: OK 42 Array(2)');
+  assert.equal(info(`$100\r\n${'x'.repeat(100)}\r\n`, 'server', 43011), 'RESP | Response: BulkString(100)');
+  assert.equal(info(Buffer.concat([Buffer.from('$2\r\n'), Buffer.from([0xc3, 0xa9]), Buffer.from('\r\n')]), 'server', 43012), 'RESP | Response: BulkString(2)');
+  assert.equal(info('%1\r\n$5\r\nproto\r\n:3\r\n', 'server', 43013), 'RESP | Response: [fragment] proto 3');
+  assert.equal(info('PING\r\n', 'client', 43014), 'RESP | Request: [fragment]');
+  const hello = info('*5\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$4\r\nuser\r\n$6\r\nsecret\r\n', 'client', 43015);
+  assert.equal(hello, 'RESP | Request: HELLO 3 AUTH ******** ********');
 });
 
 test('RESP framing: complete values, pipelined replies, RESP3 types, cut values, bounded nesting', () => {
