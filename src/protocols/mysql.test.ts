@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Decoder } from '../decode/decoder.js';
+import { writePcap } from '../flows/synthetic.js';
 import { columnMismatches } from '../testing/column-compare.js';
 import { noTshark, wiresage } from '../testing/tshark.js';
 import { compareWithTshark, decodeBytes, decodeFile, fuzzFrames, mismatchText, tcpFrame, values } from './_compare.js';
@@ -139,6 +140,32 @@ test('real MariaDB server and mariadb client: right and wrong password, a failin
 function explained(_field: string, _ours: string, _tshark: string): boolean {
   return false;
 }
+
+test('MySQL Info column: auth switch, auth more data, OK, commands as tshark writes them', { skip: noTshark }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wiresage-mysql-col-'));
+  try {
+    const sw = packet(2, Buffer.concat([Buffer.from([0xfe]), Buffer.from('caching_sha2_password\0'), Buffer.alloc(20, 0x41), Buffer.from([0])]));
+    const ok = (seq: number) => packet(seq, Buffer.from([0, 0, 0, 2, 0, 0, 0]));
+    const steps: Array<[Buffer, boolean]> = [
+      [greeting, true], [login, false], [sw, true], [packet(3, Buffer.alloc(32, 0x42)), false], [packet(4, Buffer.from([1, 3])), true], [ok(5), true],
+      [packet(0, Buffer.from('\x03DO 1')), false], [ok(1), true], [packet(0, Buffer.from([14])), false], [ok(1), true],
+    ];
+    const seq = { client: 1000, server: 5000 };
+    const frames = steps.map(([payload, server], i) => {
+      const data = server ? tcpFrame(payload, S, 3306, C, 41000, seq.server) : tcpFrame(payload, C, 41000, S, 3306, seq.client);
+      if (server) seq.server += payload.length;
+      else seq.client += payload.length;
+      return { ts: 1 + i / 100, data };
+    });
+    const file = join(dir, 'handshake.pcap');
+    writePcap(file, frames);
+    const columns = await columnMismatches(file);
+    assert.equal(columns.frames, steps.length);
+    assert.deepEqual(columns.mismatches, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('MySQL TLS upgrade: after the SSL request the conversation is handed to TLS', () => {
   const d = new Decoder();

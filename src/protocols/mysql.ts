@@ -455,7 +455,7 @@ tcpHeuristics.push({ dissector: mysql, test: looksLikeMysqlGreeting });
 // ---- Packet-list columns (Wireshark's Info text) ----
 /**
  * packet-mysql.c's Info text: `Server Greeting  proto=10 version=… `, `Login Request user=… db=… `,
- * `Request Query`, `Response  OK `, `Response  Error 1045 `, `Response TABULAR Response ` (a
+ * `Auth Switch Request `, `Request Query`, `Response  OK `, `Response  Error 1045 `, `Response TABULAR Response ` (a
  * result set: its header fences the text, each following packet of the segment writes
  * `Response ` after it). Several packets in one segment: the last one's text stays, as
  * tcp_dissect_pdus calls the dissector for each.
@@ -487,18 +487,22 @@ mysql.info = (p, layer, col) => {
     case 'command':
       col.set(`Request ${commandNames[b[at]] ?? `Unknown (${b[at]})`}`);
       return;
+    case 'auth_switch':
+      col.set('Auth Switch Request ');
+      return;
+    case 'auth_response':
+      col.set('Auth Switch Response ');
+      return;
     case 'ok':
     case 'err':
     case 'eof':
     case 'response':
-    case 'auth_switch':
     case 'auth_more':
       col.set('Response ');
       if (inResultSet(p, layer)) return;
       if (kind === 'ok') col.append(' OK ');
       else if (kind === 'err') col.append(` Error ${end - at >= 3 ? u16le(b, at + 1) : 0} `);
       else if (kind === 'eof') col.append(' EOF ');
-      else if (kind === 'auth_switch') col.append(' Auth Switch Request ');
       else if (isResultHeader(b, o, end)) {
         col.append('TABULAR ');
         col.setFence();
