@@ -26,25 +26,14 @@ export const expertOptions: OptionSpec[] = [
 const rank = { error: 3, warn: 2, note: 1, chat: 0 } as const;
 
 /**
- * Counts the expert items of a capture (engine fast path; unusual frames through the Decoder).
- * With a filter every packet is dissected and analysed, and the items of matching packets counted.
+ * Counts the expert items of a capture as `tshark -q -z expert` does: every packet dissected
+ * (application protocols included) and analysed. With a filter, the items of matching packets.
  */
 export async function collectExperts(file: string, filter?: CompiledFilter): Promise<ExpertGroupRow[]> {
   const tally = new ExpertTally();
-  if (filter) {
-    await filteredPass(file, new Decoder(), new FlowEngine({ packetExperts: true }), filter, (p, matched) => {
-      if (matched) tallyPacketExperts(tally, p);
-    });
-    return tally.rows();
-  }
-  const engine = new FlowEngine({ experts: tally });
-  const reader = await openCapture(file);
-  try {
-    await reader.forEach((r) => engine.record(r));
-  } finally {
-    reader.close();
-  }
-  engine.finish();
+  await filteredPass(file, new Decoder(), new FlowEngine({ packetExperts: true }), filter, (p, matched) => {
+    if (matched) tallyPacketExperts(tally, p);
+  });
   return tally.rows();
 }
 

@@ -4,6 +4,7 @@
  */
 import { defineFields } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
+import { dissectorById } from './dissector.js';
 import { GENERATED } from '../fields/value.js';
 import type { ExpertItem, Packet } from './packet.js';
 
@@ -43,5 +44,30 @@ export function addPacketMarks(p: Packet, s: Sink): void {
   }
   if (p.malformed !== null) {
     s.add(wsFields.malformed, p.data, 0, 0, null, GENERATED, s.wantsLabels ? `[Malformed Packet: ${p.malformed}]` : undefined);
+  }
+}
+
+/** A sink that keeps nothing: walks a layer's tree only for the expert items it raises. */
+const discard: Sink = {
+  wantsProtocol: () => false,
+  wants: () => false,
+  wantsLabels: false,
+  add: () => {},
+  push: () => {},
+  pop: () => {},
+};
+
+/**
+ * Raises the expert items some dissectors find only while building their tree (checksums they
+ * check there, TTL and traceroute remarks), as Wireshark's taps see every item: for filters on
+ * `_ws.expert*` and expert tallies. An item raised again later (by an output's tree walk) is kept once.
+ */
+export function raiseTreeExperts(p: Packet): void {
+  for (let i = 0; i < p.layers; i++) {
+    try {
+      dissectorById(p.proto[i]).tree(p, i, discard);
+    } catch {
+      // A dissector bug: an output's tree walk marks the packet.
+    }
   }
 }

@@ -9,6 +9,7 @@ import { ipv4ToString, onesComplementSum, u16, u32 } from './bytes.js';
 import { dissectorByName, etherTypes, ipProtocols, linkTypes, registerDissector, STOP } from './dissector.js';
 import { data } from './data.js';
 import { checksumStatus, ipProtocolNames, OptionWalk, walkOptions } from './ip-common.js';
+import type { Packet } from './packet.js';
 
 const field = { versionIhl: 0, tos: 1, totalLength: 2, id: 4, flagsFragment: 6, ttl: 8, protocol: 9, checksum: 10, src: 12, dst: 16 } as const;
 const MIN_HEADER = 20;
@@ -172,7 +173,7 @@ export const ipv4 = registerDissector({
     if (o + total > reportedEnd) {
       // Quoted in an ICMP error the datagram is cut on purpose: tshark adds no expert there.
       if (!p.isQuoted(layer)) {
-        p.expert(layer, 'error', 'malformed', 'ip.len', `IPv4 total length exceeds packet length (${reportedEnd - o} bytes)`);
+        p.expert(layer, 'error', 'protocol', 'ip.len', `IPv4 total length exceeds packet length (${reportedEnd - o} bytes)`);
         p.markMalformed(layer, `IPv4 total length ${total} exceeds packet length ${reportedEnd - o}`);
       }
     } else {
@@ -268,6 +269,7 @@ export const ipv4 = registerDissector({
     s.add(f.frag_offset, b, o + 6, 2);
     if (cap < o + 9) return;
     s.add(f.ttl, b, o + 8, 1);
+    ttlExpert(p, layer, b[o + 8], u32(b, o + 16), b[o + 9]);
     if (cap < o + 10) return;
     s.add(f.proto, b, o + 9, 1);
     if (cap < o + 12) return;
@@ -386,3 +388,26 @@ ipv4.info = (p, layer, col) => {
     col.set(`${ipProtocolName(proto)} (${proto})`);
   }
 };
+
+/** Local Network Control Block groups (224.0.0.0/24) whose senders use another TTL than 1 (packet-ip.c). */
+const controlBlockTtl = new Map<number, number>([
+  [0xe0000012, 255], // VRRP (RFC 3768)
+  [0xe0000066, 255], // Cisco GLBP
+  [0xe00000fb, 255], // mDNS
+  [0xe00000fc, -1], // LLMNR (RFC 4795): any TTL
+]);
+
+/**
+ * packet-ip.c's TTL remarks: a datagram to the Local Network Control Block must have the
+ * group's TTL (1 unless listed), a unicast one with a TTL under 5 (not PIM or OSPF) is noted.
+ */
+function ttlExpert(p: Packet, layer: number, ttl: number, dst: number, protocol: number): void {
+  if (dst >>> 8 === 0xe00000) {
+    const valid = controlBlockTtl.get(dst) ?? 1;
+    if (valid !== -1 && ttl !== valid) {
+      p.expert(layer, 'warn', 'sequence', 'ip.ttl.lncb', `"Time To Live" != ${valid} for a packet sent to the Local Network Control Block (see RFC 3171)`);
+    }
+  } else if (ttl < 5 && dst >>> 28 !== 0xe && protocol !== 103 && protocol !== 89) {
+    p.expert(layer, 'note', 'sequence', 'ip.ttl.too_small', `"Time To Live" only ${ttl}`);
+  }
+}

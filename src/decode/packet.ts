@@ -194,7 +194,12 @@ export class Packet {
     }
   }
 
+  /**
+   * Raises an expert item on a layer. Raising the same item again (a layer's tree built twice:
+   * by a filter, then by the output) keeps one.
+   */
   expert(layer: number, severity: ExpertSeverity, group: ExpertGroup, field: string, message: string): void {
+    for (const e of this.experts) if (e.layer === layer && e.field === field && e.message === message) return;
     this.experts.push({ layer, severity, group, field, message });
   }
 }

@@ -108,7 +108,9 @@ export const udp = registerDissector({
     const cap = Math.min(b.length, p.limit[layer]);
     if (cap < o + 4) return;
     s.add(f.srcport, b, o, 2);
+    tracerouteExpert(p, layer, u16(b, o));
     s.add(f.dstport, b, o + 2, 2);
+    tracerouteExpert(p, layer, u16(b, o + 2));
     s.add(f.port, b, o, 2, undefined, HIDDEN);
     s.add(f.port, b, o + 2, 2, undefined, HIDDEN);
     if (cap < o + 6) return;
@@ -119,7 +121,11 @@ export const udp = registerDissector({
     if (length < HEADER || cap < o + 8) return;
     s.add(f.checksum, b, o + 6, 2);
     // A zero checksum is "not present" over IPv4 (and in ICMP quotes), "illegal" over IPv6 (RFC 8200 §8.1).
-    if (u16(b, o + 6) === 0) s.add(f['checksum.status'], b, o + 6, 0, overIpv6 && !p.isQuoted(layer) ? 4 : 3, GENERATED);
+    if (u16(b, o + 6) === 0) {
+      const illegal = overIpv6 && !p.isQuoted(layer);
+      if (illegal) p.expert(layer, 'error', 'checksum', 'udp.checksum.zero', 'Illegal checksum value (0)');
+      s.add(f['checksum.status'], b, o + 6, 0, illegal ? 4 : 3, GENERATED);
+    }
     else if (udpPreferences.verifyChecksum && udpChecksumVerifiable(p, layer, length)) {
       const c = verifyTransportChecksum(p, layer, 17, 6);
       if (c.calculated !== undefined) {
@@ -170,3 +176,12 @@ udp.info = (p, layer, col) => {
   }
   col.append(` Len=${length - HEADER}`);
 };
+
+/**
+ * packet-udp.c's remark on ports 33435–33464, LBL traceroute's probes (base 32768 + 666, three
+ * attempts a hop).
+ */
+function tracerouteExpert(p: Packet, layer: number, port: number): void {
+  const n = port - 32768 - 666 - 1;
+  if (n >= 0 && n < 30) p.expert(layer, 'chat', 'sequence', 'udp.possible_traceroute', `Possible traceroute: hop #${Math.floor(n / 3) + 1}, attempt #${(n % 3) + 1}`);
+}

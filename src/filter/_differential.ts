@@ -131,6 +131,7 @@ export async function wiresageVerdicts(file: string, filters: readonly string[])
   });
   const decoder = new Decoder();
   const flows = new FlowEngine({ packetExperts: true });
+  flows.attach(decoder); // application dissectors keep their state per connection, as in read -Y
   const reader = await openCapture(file);
   try {
     await reader.forEach((r) => {
@@ -185,6 +186,7 @@ export async function wiresageFieldTable(file: string, fields: readonly FieldDef
   sink.needProtocol(0);
   const decoder = new Decoder();
   const flows = new FlowEngine({ packetExperts: true });
+  flows.attach(decoder); // application dissectors keep their state per connection, as in read -Y
   const reader = await openCapture(file);
   const rows = new Map<number, { values: string[]; protocols: string[] }>();
   try {
@@ -219,6 +221,8 @@ export function dissectionDifference(filter: CompiledFilter, frame: number, tsha
   const o = ours.rows.get(frame);
   if (!t || !o) return 'frame missing';
   for (const f of filter.fields) {
+    // Expert items come from every layer: a layer one tool lacks (BGP…) explains their difference.
+    if (f.protocol === '_ws' && t.protocols.join(':') !== o.protocols.join(':')) return `${f.name} (layers differ)`;
     const d = dissectorByName(f.name);
     if (d && d.protocol === f) {
       const count = (list: string[]) => list.filter((x) => x === f.name).length;

@@ -16,7 +16,7 @@
  */
 import { dissectTree } from '../decode/decoder.js';
 import { dissectorByName, type Dissector } from '../decode/dissector.js';
-import { addExpert, addPacketMarks } from '../decode/expert.js';
+import { addExpert, addPacketMarks, raiseTreeExperts } from '../decode/expert.js';
 import type { Packet } from '../decode/packet.js';
 import { allFields, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
@@ -174,7 +174,9 @@ export class PacketView {
     }
     const d = g.dissector;
     if (d === undefined) {
-      // `_ws.*`: expert items of every layer, then the short/malformed marks (as dissectTree adds them).
+      // `_ws.*`: expert items of every layer (those raised while building trees too), then the
+      // short/malformed marks (as dissectTree adds them).
+      raiseTreeExperts(p);
       sink.layer = 1;
       for (const e of p.experts) addExpert(e, sink, p.bufferOf(e.layer));
       addPacketMarks(p, sink);

@@ -1045,7 +1045,7 @@ function readFlow(u: Uint32Array, o: number, f: TcpFlow): void {
   f.nextseqFrame = u[o + 9];
 }
 
-const shortNames: Record<string, string> = { ip: 'IPv4', ipv6: 'IPv6', udp: 'UDP', tcp: 'TCP', eth: 'ETH', vlan: 'VLAN', frame: 'Frame' };
+const shortNames: Record<string, string> = { ip: 'IPv4', ipv6: 'IPv6', icmpv6: 'ICMPv6', udp: 'UDP', tcp: 'TCP', eth: 'ETH', vlan: 'VLAN', frame: 'Frame', mysql: 'MySQL' };
 
 /** Wireshark's short protocol name for an expert row (`IPv4`, `UDP`…). */
 export function protocolShortName(name: string): string {

@@ -11,6 +11,7 @@
  * await filteredPass(file, decoder, engine, filter, (p, matched) => { if (matched) count(p); });
  */
 import { dissectorById } from '../decode/dissector.js';
+import { raiseTreeExperts } from '../decode/expert.js';
 import type { Decoder } from '../decode/decoder.js';
 import type { Packet } from '../decode/packet.js';
 import { openCapture } from '../file/open.js';
@@ -41,7 +42,9 @@ export async function filteredPass(file: string, decoder: Decoder, engine: FlowE
   engine.finish();
 }
 
-/** Counts the expert items recorded on a packet (engine `packetExperts` and dissectors'). */
+/** Counts the expert items of a packet (engine `packetExperts`, dissectors', their trees'), as tshark's expert tap. */
 export function tallyPacketExperts(tally: ExpertTally, p: Packet): void {
-  for (const e of p.experts) tally.addItem(e, protocolShortName(dissectorById(p.proto[e.layer])?.protocol.name ?? ''), p.number);
+  raiseTreeExperts(p);
+  // Items inside a packet quoted by an ICMP error are in its tree but not in Wireshark's expert tap.
+  for (const e of p.experts) if (!p.isQuoted(e.layer)) tally.addItem(e, protocolShortName(dissectorById(p.proto[e.layer])?.protocol.name ?? ''), p.number);
 }
