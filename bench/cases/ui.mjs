@@ -54,7 +54,8 @@ function cpuSeconds(pid) {
 
 const FILTER = 'tcp.analysis.retransmission';
 /** A filter for each kind of scan (src/web/scan.ts). */
-const VIEW_FILTERS = [FILTER, 'tcp.flags.reset == 1', 'dns.flags.response == 1'];
+// The last one needs the application dissectors over reassembled HTTP messages.
+const VIEW_FILTERS = [FILTER, 'tcp.flags.reset == 1', 'dns.flags.response == 1', 'http.response.code == 404'];
 
 /** Starts the server on `file` and measures; returns the figures. */
 export async function measureUi(file) {
