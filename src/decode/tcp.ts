@@ -83,9 +83,14 @@ export const tcpPreferences = { verifyChecksum: false };
 
 /**
  * Where connection state plugs into the TCP tree. The flow engine sets `fn`; it is called at
- * each point and returns true when it replaced the default items of that point.
+ * each point and returns true when it replaced the default items of that point. `numbers`
+ * gives the sequence and acknowledgment numbers the tree shows (relative ones when the engine
+ * tracked the segment), for the layer's summary line.
  */
-export const tcpAnalysisHook: { fn?: (p: Packet, layer: number, s: Sink, at: 'ports' | 'seq' | 'window' | 'end') => boolean } = {};
+export const tcpAnalysisHook: {
+  fn?: (p: Packet, layer: number, s: Sink, at: 'ports' | 'seq' | 'window' | 'end') => boolean;
+  numbers?: (p: Packet, layer: number) => { seq: number; ack: number } | undefined;
+} = {};
 
 /**
  * Where TCP desegmentation (src/protocols/desegment.ts) plugs in: `close` sees each segment
@@ -159,8 +164,10 @@ export const tcp = registerDissector({
     const o = p.start[layer];
     if (b.length < o + 4) return 'Transmission Control Protocol';
     let text = `Transmission Control Protocol, Src Port: ${u16(b, o)}, Dst Port: ${u16(b, o + 2)}`;
-    if (b.length >= o + 14) text += `, Seq: ${u32(b, o + 4)}`;
-    if (b.length >= o + 14 && b[o + 13] & 0x10) text += `, Ack: ${u32(b, o + 8)}`;
+    // As the tree's items: relative numbers on a segment the flow engine tracked.
+    const tracked = b.length >= o + 14 ? tcpAnalysisHook.numbers?.(p, layer) : undefined;
+    if (b.length >= o + 14) text += `, Seq: ${tracked ? tracked.seq : u32(b, o + 4)}`;
+    if (b.length >= o + 14 && b[o + 13] & 0x10) text += `, Ack: ${tracked ? tracked.ack : u32(b, o + 8)}`;
     if (b.length >= o + 13) text += `, Len: ${segmentLength(p, layer)}`;
     return text;
   },

@@ -203,3 +203,7 @@ function treeEnd(n: TcpNote, b: Uint8Array, o: number, s: Sink, L: boolean): voi
 }
 
 tcpAnalysisHook.fn = tcpTree;
+tcpAnalysisHook.numbers = (p, layer) => {
+  const n = p.flow;
+  return n instanceof TcpNote && n.valid && p.transportLayer === layer ? { seq: n.seq, ack: n.ack } : undefined;
+};
