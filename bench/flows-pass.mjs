@@ -22,7 +22,8 @@ if (!file) {
 const t0 = performance.now();
 const tally = new ExpertTally();
 const tcp = new Map();
-const decoder = app ? new Decoder() : null;
+// As `wiresage conv` (no display filter): the opaque bytes of reassembled PDUs are counted, not copied.
+const decoder = app ? new Decoder({ elideOpaque: true }) : null;
 const engine = new FlowEngine({
   experts: tally,
   onSummary: (s) => {

@@ -167,7 +167,7 @@ export function convTable(title: string, rows: ConvRow[], ports: boolean, extras
  */
 export async function collectConversations(file: string, proto: 'tcp' | 'udp', full = true, app = true, filter?: CompiledFilter): Promise<ConvRow[]> {
   const byStream = new Map<number, ConvRow>();
-  const decoder = new Decoder({ transportOnly: !app && !filter });
+  const decoder = new Decoder({ transportOnly: !app && !filter, elideOpaque: !filter });
   const engine = appEngine(decoder, (s) => {
     if (s.proto === proto) byStream.set(s.stream, rowOf(s, byStream.get(s.stream), full));
   });
@@ -210,7 +210,7 @@ async function runEngine(file: string, decoder: Decoder, engine: FlowEngine): Pr
  */
 export async function collectZeekConnections(file: string): Promise<ConnectionSummary[]> {
   const out: ConnectionSummary[] = [];
-  const decoder = new Decoder();
+  const decoder = new Decoder({ elideOpaque: true });
   await runEngine(file, decoder, appEngine(decoder, (s) => out.push(s)));
   return out.sort((a, b) => a.startRelNs - b.startRelNs || a.firstFrame - b.firstFrame);
 }

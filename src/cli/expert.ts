@@ -31,7 +31,8 @@ const rank = { error: 3, warn: 2, note: 1, chat: 0 } as const;
  */
 export async function collectExperts(file: string, filter?: CompiledFilter): Promise<ExpertGroupRow[]> {
   const tally = new ExpertTally();
-  await filteredPass(file, new Decoder(), new FlowEngine({ packetExperts: true }), filter, (p, matched) => {
+  // Without a filter no byte of a reassembled PDU's opaque part is read: it is not copied (Packet.elideOpaque).
+  await filteredPass(file, new Decoder({ elideOpaque: !filter }), new FlowEngine({ packetExperts: true }), filter, (p, matched) => {
     if (matched) tallyPacketExperts(tally, p);
   });
   return tally.rows();

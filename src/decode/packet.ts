@@ -105,7 +105,17 @@ export class Packet {
   nextParent = -1;
 
   /** Per-packet annotations that later stages attach (TCP analysis, app protocol state). */
-  readonly notes = new Map<string, unknown>();
+  readonly notes = new Notes();
+
+  /**
+   * Bytes no output of the run will show may be left out (`Decoder` option `elideOpaque`): a
+   * PDU gathered over several segments keeps only the bytes its dissector parses, its opaque
+   * part (an HTTP body, a TLS record's encrypted data) is counted, not copied, and reads as
+   * zeros in the reassembled buffer. Layers, lengths, frame attribution, summaries and expert
+   * items stay those of the full mode; only byte values inside the opaque part differ. For the
+   * passes that show no bytes (conv, expert, doctor); it stays for the run.
+   */
+  elideOpaque = false;
 
   /**
    * What the flow engine (src/flows) found for this packet's transport layer — its reused
@@ -134,7 +144,7 @@ export class Packet {
     this.transportLayer = -1;
     this.flow = null;
     this.udpFlow = null;
-    if (this.notes.size) this.notes.clear();
+    if (this.notes.size !== 0) this.notes.clear();
   }
 
   /** Appends a layer; returns its index, or -1 when the stack is full (marked malformed). */
@@ -214,4 +224,60 @@ export interface ExpertItem {
   /** Filter name of the expert field, e.g. `tcp.analysis.retransmission`. */
   field: string;
   message: string;
+}
+
+/**
+ * The per-packet notes: a few string-keyed values, as a Map's `get`/`set`/`size`/`clear`
+ * but cleared without allocating (a Map's `clear` allocates a new table, once per packet
+ * that had a note: most TCP segments of a desegmenting pass).
+ */
+export class Notes {
+  private readonly keys: string[] = [];
+  private readonly values: unknown[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(key: string): unknown {
+    for (let i = 0; i < this.count; i++) if (this.keys[i] === key) return this.values[i];
+    return undefined;
+  }
+
+  has(key: string): boolean {
+    for (let i = 0; i < this.count; i++) if (this.keys[i] === key) return true;
+    return false;
+  }
+
+  set(key: string, value: unknown): this {
+    for (let i = 0; i < this.count; i++) {
+      if (this.keys[i] === key) {
+        this.values[i] = value;
+        return this;
+      }
+    }
+    this.keys[this.count] = key;
+    this.values[this.count] = value;
+    this.count++;
+    return this;
+  }
+
+  delete(key: string): boolean {
+    for (let i = 0; i < this.count; i++) {
+      if (this.keys[i] !== key) continue;
+      this.count--;
+      this.keys[i] = this.keys[this.count];
+      this.values[i] = this.values[this.count];
+      this.values[this.count] = undefined;
+      return true;
+    }
+    return false;
+  }
+
+  /** Forgets every note (the values are dropped, the slots kept). */
+  clear(): void {
+    for (let i = 0; i < this.count; i++) this.values[i] = undefined;
+    this.count = 0;
+  }
 }

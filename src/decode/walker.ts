@@ -32,10 +32,13 @@ export class Decoder implements DecodeState {
    * `transportOnly`: stop each walk at the transport layer (see `Packet.transportOnly`).
    * `frameOnly`: no walk at all, the packet has only its frame layer (for outputs that need
    * nothing but what the capture record says: numbers, times, lengths, interface).
+   * `elideOpaque`: PDUs reassembled over segments keep only the bytes dissectors parse (see
+   * `Packet.elideOpaque`), for passes that show no bytes.
    */
-  constructor(opts: { transportOnly?: boolean; frameOnly?: boolean } = {}) {
+  constructor(opts: { transportOnly?: boolean; frameOnly?: boolean; elideOpaque?: boolean } = {}) {
     this.packet.state = this;
     this.packet.transportOnly = opts.transportOnly ?? false;
+    this.packet.elideOpaque = opts.elideOpaque ?? false;
     this.frameOnly = opts.frameOnly ?? false;
   }
 

@@ -69,21 +69,54 @@ export interface DesegmentLimits {
 /** Defaults: large enough for any certificate chain or result set seen in practice. */
 export const desegmentLimits: DesegmentLimits = { maxPduBytes: 16 * 1024 * 1024, maxHeldBytes: 256 * 1024 * 1024 };
 
+/**
+ * Where a PDU's opaque part starts (bytes from the PDU start), for a PDU of `length` bytes
+ * beginning at `buf[off]` of which `buf[off..end)` is there; -1 when the dissector parses all
+ * of it. Opaque bytes are those no dissector reads in `decode` (an HTTP body handed to
+ * data/media, a TLS record's encrypted data): with `Packet.elideOpaque` they are counted, not
+ * copied, while the PDU is gathered.
+ */
+export type OpaqueStart = (buf: Uint8Array, off: number, end: number, length: number) => number;
+
+/** The opaque-part rule of each stream dissector, by dissector id. */
+const opaqueRules: Array<OpaqueStart | undefined> = [];
+
+/** Declares where the PDUs of dissector `id` become opaque (see {@link OpaqueStart}). */
+export function registerOpaqueStart(id: number, rule: OpaqueStart): void {
+  opaqueRules[id] = rule;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** No opaque part: every byte is kept. */
+const KEEP_ALL = 0x7fffffff;
+
+/** Where the PDU of `length` bytes at `p.start[layer]` stops being kept: KEEP_ALL outside elision. */
+function keptBytes(p: Packet, layer: number, length: number | undefined): number {
+  if (!p.elideOpaque || length === undefined) return KEEP_ALL;
+  const rule = opaqueRules[p.proto[layer]];
+  if (rule === undefined) return KEEP_ALL;
+  const at = rule(p.bufferOf(layer), p.start[layer], p.limit[layer], length);
+  return at >= 0 && at < length ? at : KEEP_ALL;
+}
+
 /** A PDU being gathered for one direction of one connection (Wireshark's msp). */
 class HeldPdu {
   /** Raw sequence number of the PDU's first byte. */
   seq = 0;
   /** Bytes the PDU needs in all; -1 while unknown (then whole segments are taken). */
   need = -1;
-  /** The bytes, contiguous from the PDU start up to `have`. */
-  data: Uint8Array = new Uint8Array(0);
+  /** Bytes kept from the PDU start; those beyond are opaque and only counted (`Packet.elideOpaque`). */
+  keep = KEEP_ALL;
+  /** The bytes, contiguous from the PDU start up to `have` (up to `keep`). */
+  data: Uint8Array = EMPTY;
   have = 0;
   /** Segments that contributed (retransmitted ones too, as tshark lists them): frames, byte counts, offsets. */
   readonly frames: number[] = [];
   readonly lengths: number[] = [];
   readonly offsets: number[] = [];
-  /** Pieces beyond a hole (a segment the capture lost or that comes late), by offset. */
-  later: Array<{ offset: number; bytes: Uint8Array }> = [];
+  /** Pieces beyond a hole (a segment the capture lost or that comes late), by offset: `length` bytes, the kept ones in `bytes`. */
+  later: Array<{ offset: number; length: number; bytes: Uint8Array }> = [];
   /** Addresses and ports of the direction (hash collisions are told apart by them). */
   constructor(readonly key: number, readonly tuple: Uint8Array) {}
 
@@ -109,31 +142,49 @@ class HeldPdu {
     return n;
   }
 
-  /** Appends `bytes` at `offset` (at most `have`), growing the buffer by doubling. */
-  append(bytes: Uint8Array, offset: number): void {
-    const end = offset + bytes.length;
-    if (end > this.data.length) {
-      // A known length is allocated once; an unknown one grows by doubling.
-      let size = Math.max(this.data.length * 2, 4096);
-      while (size < end) size *= 2;
-      if (this.need >= 0) size = Math.max(end, this.need);
-      const grown = new Uint8Array(size);
-      grown.set(this.data.subarray(0, this.have));
-      this.data = grown;
+  /**
+   * Appends `length` bytes at `offset` (at most `have`), of which `bytes` holds at least those
+   * below `keep`; grows the buffer by doubling.
+   */
+  append(bytes: Uint8Array, offset: number, length = bytes.length): void {
+    const end = offset + length;
+    const stored = Math.min(end, this.keep);
+    if (stored > offset) {
+      if (stored > this.data.length) {
+        // A known length is allocated once; an unknown one grows by doubling.
+        let size = Math.max(this.data.length * 2, 4096);
+        while (size < stored) size *= 2;
+        if (this.need >= 0) size = Math.max(stored, Math.min(this.need, this.keep));
+        const grown = new Uint8Array(size);
+        grown.set(this.data.subarray(0, Math.min(this.have, this.keep)));
+        this.data = grown;
+      }
+      this.data.set(stored - offset === bytes.length ? bytes : bytes.subarray(0, stored - offset), offset);
     }
-    this.data.set(bytes, offset);
     if (end > this.have) this.have = end;
     // Pieces that waited for this one.
+    if (this.later.length !== 0) this.takeLater();
+  }
+
+  /** Keeps a piece beyond a hole: its bytes below `keep` are copied (the segment's buffer is reused). */
+  addLater(bytes: Uint8Array, offset: number, length = bytes.length): void {
+    const kept = Math.max(0, Math.min(length, this.keep - offset));
+    this.later.push({ offset, length, bytes: kept === 0 ? EMPTY : bytes.slice(0, kept) });
+  }
+
+  private takeLater(): void {
     for (let i = 0; i < this.later.length; ) {
       const l = this.later[i];
       if (l.offset <= this.have) {
         this.later.splice(i, 1);
-        if (l.offset + l.bytes.length > this.have) this.append(l.bytes.subarray(this.have - l.offset), this.have);
+        const skip = this.have - l.offset;
+        if (l.length > skip) this.append(l.bytes.subarray(Math.min(skip, l.bytes.length)), this.have, l.length - skip);
         i = 0;
       } else i++;
     }
   }
 }
+
 
 /** What desegmentation did in the packet being decoded (kept in `p.notes`). */
 interface SegmentNote {
@@ -152,21 +203,66 @@ interface SegmentNote {
 
 const NOTE = 'tcp.desegment';
 
+/**
+ * A note's empty segment data, shared: emptying a reused array (`length = 0`) drops its
+ * storage, which the next push allocates again, once per segment.
+ */
+const NO_SEGMENT_DATA: number[] = Object.freeze([]) as unknown as number[];
+
+/** Records that `length` bytes at `start` of the segment went into a held PDU. */
+function addSegmentData(n: SegmentNote, start: number, length: number): void {
+  if (n.segmentData === NO_SEGMENT_DATA) n.segmentData = [start, length];
+  else n.segmentData.push(start, length);
+}
+
 /** The desegmentation state of one decoder. */
 class Desegmenter {
   /** Held PDUs by direction hash, oldest first. */
   readonly held = new Map<number, HeldPdu>();
   heldBytes = 0;
   /** The per-packet note, reused. */
-  readonly note: SegmentNote = { segmentData: [], buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1 };
+  readonly note: SegmentNote = { segmentData: NO_SEGMENT_DATA, buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1 };
   /** The last PDU each direction completed (its range), for retransmissions of its bytes. */
   readonly done = new Map<number, { tuple: Uint8Array; seq: number; length: number }>();
+  /**
+   * The reassembled buffer of a PDU with an elided opaque part (`Packet.elideOpaque`): its
+   * kept bytes, then zeros; reused by the next such PDU (a packet completes one PDU at most,
+   * and its buffers are valid until the next packet is decoded).
+   */
+  private scratch: Uint8Array = EMPTY;
+  /** Bytes of `scratch` that may be non-zero. */
+  private dirty = 0;
 
   remember(key: number, tuple: Uint8Array, seq: number, length: number): void {
-    this.forget(key);
+    const old = this.done.get(key);
+    if (old !== undefined) {
+      // The direction's entry, reused: it becomes the newest.
+      this.done.delete(key);
+      old.tuple = tuple;
+      old.seq = seq;
+      old.length = length;
+      this.done.set(key, old);
+      return;
+    }
     this.done.set(key, { tuple, seq, length });
     remembered += 1;
     if (this.done.size > MAX_DONE) this.forget(this.done.keys().next().value as number);
+  }
+
+  /** The reassembled bytes of a complete PDU of `total` bytes: its own buffer, or the zero-filled scratch when its opaque part was elided. */
+  reassembled(h: HeldPdu, total: number): Uint8Array {
+    if (h.keep >= total) return h.data.subarray(0, total);
+    if (this.scratch.length < total) {
+      let size = Math.max(this.scratch.length * 2, 65536);
+      while (size < total) size *= 2;
+      this.scratch = new Uint8Array(size);
+      this.dirty = 0;
+    }
+    const kept = Math.min(h.keep, h.data.length);
+    this.scratch.set(h.data.subarray(0, kept));
+    if (this.dirty > kept) this.scratch.fill(0, kept, this.dirty);
+    this.dirty = kept;
+    return this.scratch.subarray(0, total);
   }
 
   forget(key: number): void {
@@ -296,7 +392,7 @@ function makeNote(p: Packet, d: Desegmenter): SegmentNote {
   let n = noteOf(p);
   if (!n) {
     n = d.note;
-    n.segmentData.length = 0;
+    n.segmentData = NO_SEGMENT_DATA;
     n.frames = undefined;
     n.lengths = undefined;
     n.buffer = -1;
@@ -347,7 +443,7 @@ export function resumePdu(p: Packet, layer: number): boolean {
   if (h.need < 0 && rel > h.have) return false;
   const take = h.need >= 0 ? Math.min(segLen, h.need - rel) : segLen;
   const note = makeNote(p, d);
-  note.segmentData.push(start, take);
+  addSegmentData(note, start, take);
   h.contributed(p.number, take, rel);
   const added = rel + take > h.have;
   if (added) {
@@ -355,10 +451,11 @@ export function resumePdu(p: Packet, layer: number): boolean {
       limitReached(p, layer, d, h, `PDU longer than ${desegmentLimits.maxPduBytes} bytes: not reassembled`);
       return false;
     }
-    const bytes = p.bufferOf(layer).subarray(start, start + take);
+    // Bytes of an opaque part are counted only (`Packet.elideOpaque`): no view of them is made.
+    const bytes = rel >= h.keep ? EMPTY : p.bufferOf(layer).subarray(start, start + take);
     const before = h.held;
-    if (rel <= h.have) h.append(bytes, rel);
-    else h.later.push({ offset: rel, bytes: bytes.slice() });
+    if (rel <= h.have) h.append(bytes, rel, take);
+    else h.addLater(bytes, rel, take);
     d.heldBytes += h.held - before;
     bound(p, layer, d);
   }
@@ -373,7 +470,7 @@ export function resumePdu(p: Packet, layer: number): boolean {
   d.release(h);
   const total = h.need >= 0 ? h.need : h.have;
   if (!(flags & (FIN | RST))) d.remember(key, h.tuple, h.seq, total);
-  const buffer = p.addBuffer(h.data.subarray(0, total));
+  const buffer = p.addBuffer(d.reassembled(h, total));
   const segments = h.sortedSegments();
   note.frames = segments.frames;
   note.lengths = segments.lengths;
@@ -419,7 +516,7 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
   if (inSegment) {
     h.seq = (u32(t, to + 4) + (o - p.end[tl])) >>> 0;
     h.contributed(p.number, end - o, 0);
-    note.segmentData.push(o, end - o);
+    addSegmentData(note, o, end - o);
   } else {
     // The rest of a reassembled buffer: its segments stay with it when it is the whole buffer.
     h.seq = (note.baseSeq + o) >>> 0;
@@ -435,12 +532,13 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
     } else h.contributed(p.number, end - o, 0);
   }
   h.need = length ?? -1;
+  h.keep = keptBytes(p, layer, length);
   h.append(p.bufferOf(layer).subarray(o, end), 0);
   if (!inSegment && note.restStart >= 0) {
     // Bytes after the reassembled PDU in this segment continue the held one.
     h.append(p.bufferOf(tl).subarray(note.restStart, note.restEnd), h.have);
     h.contributed(p.number, note.restEnd - note.restStart, h.have);
-    note.segmentData.push(note.restStart, note.restEnd - note.restStart);
+    addSegmentData(note, note.restStart, note.restEnd - note.restStart);
     note.restStart = -1;
   }
   p.layers = layer;

@@ -11,8 +11,8 @@ import { defineFields, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
-import { holdPdu, resumePdu } from './desegment.js';
-import { bodyLayer } from './media.js';
+import { holdPdu, registerOpaqueStart, resumePdu } from './desegment.js';
+import { bodyLayer, bodyReadsBytes } from './media.js';
 import type { Packet } from '../decode/packet.js';
 import { conversationOf, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME, type AppConversationState } from './conversation-state.js';
 
@@ -245,17 +245,7 @@ export const http = registerDissector({
 function body(p: Packet, layer: number, b: Uint8Array, o: number, msgEnd: number, next: number): number {
   const he = headersEnd(b, o, msgEnd);
   if (he < 0 || he >= msgEnd) return next;
-  let type: string | undefined;
-  let line = indexOfCrlf(b, o, he);
-  for (let n = 0; line >= 0 && line + 2 < he - 2 && n < MAX_HEADERS; n++) {
-    const at = line + 2;
-    const stop = indexOfCrlf(b, at, he);
-    if (stop - at > 13 && (b[at] | 0x20) === 0x63 && matchName(b, at, 'content-type:')) {
-      type = ascii(b, at + 13, stop).split(';')[0].trim().toLowerCase();
-      break;
-    }
-    line = stop;
-  }
+  const type = contentType(b, o, he);
   if (!framing(b, o, he, scratch).chunked) return bodyLayer(p, layer, type, p.bufIndex[layer], he, msgEnd, next);
   const sizes: Array<[number, number]> = [];
   chunkedEnd(b, he, msgEnd, sizes);
@@ -271,6 +261,18 @@ function body(p: Packet, layer: number, b: Uint8Array, o: number, msgEnd: number
   }
   if (total === 0) return next;
   return bodyLayer(p, layer, type, p.addBuffer(dechunked), 0, total, next);
+}
+
+/** The media type of the message whose headers are `b[o..he)`: Content-Type without its parameters, in lower case. */
+function contentType(b: Uint8Array, o: number, he: number): string | undefined {
+  let line = indexOfCrlf(b, o, he);
+  for (let n = 0; line >= 0 && line + 2 < he - 2 && n < MAX_HEADERS; n++) {
+    const at = line + 2;
+    const stop = indexOfCrlf(b, at, he);
+    if (stop - at > 13 && (b[at] | 0x20) === 0x63 && matchName(b, at, 'content-type:')) return ascii(b, at + 13, stop).split(';')[0].trim().toLowerCase();
+    line = stop;
+  }
+  return undefined;
 }
 
 function treeMessage(s: Sink, b: Uint8Array, o: number, end: number): void {
@@ -395,6 +397,20 @@ function learn(st: AppConversationState, h: HttpState, b: Uint8Array, o: number,
 }
 
 for (const port of HTTP_PORTS) tcpPorts.add(port, http);
+
+/**
+ * A message held for its body is opaque from the end of its headers when the body goes whole
+ * to a layer that reads none of its bytes (data, media, line-based text): a body by
+ * Content-Length (a chunked one is held only until its chunks are all there, and its chunk
+ * lines are parsed).
+ */
+registerOpaqueStart(http.id, (b, o, end) => {
+  const he = headersEnd(b, o, end);
+  if (he < 0) return -1;
+  const fr = framing(b, o, he, scratch);
+  if (fr.chunked || fr.contentLength < 0) return -1;
+  return bodyReadsBytes(contentType(b, o, he)) ? -1 : he - o;
+});
 
 // ---- Packet-list columns (Wireshark's Info text) ----
 import { u16 } from '../decode/bytes.js';

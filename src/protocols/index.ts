@@ -9,6 +9,7 @@
 import { dissectorByName } from '../decode/dissector.js';
 import type { PduLength } from './_pdu.js';
 import { registerTransportName } from './conversation-state.js';
+import { registerOpaqueStart } from './desegment.js';
 import { pduLength as dnsPduLength } from './dns.js';
 import { pduLength as httpPduLength } from './http.js';
 import { pduLength as mysqlPduLength } from './mysql.js';
@@ -32,3 +33,13 @@ export const pduLengths: Readonly<Record<string, PduLength>> = {
 };
 
 export { appSummary, appStates, conversationKey, clearAppStates, streamState, type AppConversationState } from './conversation-state.js';
+
+/**
+ * A TLS record held for reassembly is opaque after its 5-byte header when it is application
+ * data (TLS 1.3 sends its encrypted handshake so too): tls.ts reads nothing of it without keys.
+ * Declared here, with the other per-protocol tables, rather than in tls.ts.
+ */
+const TLS_APPLICATION_DATA = 23;
+const TLS_RECORD_HEADER = 5;
+const tlsDissector = dissectorByName('tls');
+if (tlsDissector) registerOpaqueStart(tlsDissector.id, (b, o) => (b[o] === TLS_APPLICATION_DATA ? TLS_RECORD_HEADER : -1));

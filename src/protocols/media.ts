@@ -78,6 +78,17 @@ export function bodyDissector(contentType: string | undefined): number {
 }
 
 /**
+ * True when the layer a body of `contentType` gets reads its bytes while decoding: none of
+ * wiresage's body layers does (data, media and line-based text only span them), so a held
+ * body's bytes may be elided (src/protocols/desegment.ts, `Packet.elideOpaque`). A body
+ * dissector that parses (JSON, XML…) must be named here.
+ */
+export function bodyReadsBytes(contentType: string | undefined): boolean {
+  const id = bodyDissector(contentType);
+  return id !== STOP && id !== data.id && id !== media.id && id !== dataTextLines.id;
+}
+
+/**
  * Called by a message's decode whose body is `buffer[start..end)`: returns the body's dissector
  * and parks the walk's next step (`next`, set up in `p.next*` by `endPdu`) for after it; returns
  * `next` untouched when the body gets no layer. `data` ends the walk, so it is used only for the
