@@ -5,8 +5,10 @@
 import { defineFields } from '../fields/field.js';
 import { HIDDEN } from '../fields/value.js';
 import { u16, macToString } from './bytes.js';
-import { etherTypes, linkTypes, registerDissector, STOP } from './dissector.js';
+import type { Sink } from '../fields/sink.js';
+import { dissectorById, etherTypes, linkTypes, registerDissector, STOP } from './dissector.js';
 import { data } from './data.js';
+import type { Packet } from './packet.js';
 
 const HEADER = 14;
 
@@ -30,6 +32,8 @@ export const ethFields = defineFields('eth', {
   ig: addressFlags.ig,
   type: { display: 'Type', type: 'uint16', base: 'hex', values: {} },
   len: { display: 'Length', type: 'uint16', base: 'dec' },
+  padding: { display: 'Padding', type: 'bytes', description: 'Ethernet Padding' },
+  trailer: { display: 'Trailer', type: 'bytes', description: 'Ethernet Trailer or Checksum' },
 });
 
 /** Names of common ethertypes, for the tree and the Protocol column. */
@@ -40,12 +44,12 @@ export const etherTypeNames: Record<number, string> = {
   0x8809: 'Slow Protocols', 0x88f7: 'PTPv2 over Ethernet (IEEE1588)', 0x9000: 'Configuration Test Protocol (loopback)',
 };
 
-function addAddress(buf: Uint8Array, off: number, which: 'dst' | 'src', s: import('../fields/sink.js').Sink): void {
+function addAddress(buf: Uint8Array, off: number, which: 'dst' | 'src', s: Sink): void {
   const f = ethFields;
   if (which === 'dst') s.add(f.dst, buf, off, 6, undefined, 0, s.wantsLabels ? `Destination: ${macToString(buf, off)}` : undefined);
   else s.add(f.src, buf, off, 6, undefined, 0, s.wantsLabels ? `Source: ${macToString(buf, off)}` : undefined);
   s.push();
-  s.add(f.addr, buf, off, 6, undefined, HIDDEN);
+  s.add(f.addr, buf, off, 6);
   s.add(which === 'dst' ? f['dst.oui'] : f['src.oui'], buf, off, 3, undefined, HIDDEN);
   s.add(f['addr.oui'], buf, off, 3, undefined, HIDDEN);
   s.add(which === 'dst' ? f['dst.lg'] : f['src.lg'], buf, off, 3);
@@ -101,7 +105,9 @@ export const ethernet = registerDissector({
     const o = p.start[layer];
     if (b.length < o + 12) return 'Ethernet II';
     const type = u16(b, o + 12);
-    return `${type < 0x0600 ? 'IEEE 802.3 Ethernet' : 'Ethernet II'}, Src: ${macToString(b, o + 6)}, Dst: ${macToString(b, o)}`;
+    // packet-eth.c gives an 802.3 frame no addresses in its summary (the text keeps its space).
+    if (type < 0x0600) return 'IEEE 802.3 Ethernet ';
+    return `Ethernet II, Src: ${macToString(b, o + 6)}, Dst: ${macToString(b, o)}`;
   },
   tree(p, layer, s) {
     const b = p.bufferOf(layer);
@@ -112,10 +118,65 @@ export const ethernet = registerDissector({
     addAddress(b, o, 'dst', s);
     addAddress(b, o + 6, 'src', s);
     const type = u16(b, o + 12);
-    if (type < 0x0600) s.add(ethFields.len, b, o + 12, 2);
-    else s.add(ethFields.type, b, o + 12, 2, undefined, 0, s.wantsLabels ? `Type: ${etherTypeNames[type] ?? 'Unknown'} (0x${type.toString(16).padStart(4, '0')})` : undefined);
+    if (type < 0x0600) {
+      s.add(ethFields.len, b, o + 12, 2);
+      addTrailer(p, layer, s, Math.min(p.reported[layer], o + HEADER + type));
+    } else {
+      s.add(ethFields.type, b, o + 12, 2, undefined, 0, s.wantsLabels ? `Type: ${etherTypeNames[type] ?? 'Unknown'} (0x${type.toString(16).padStart(4, '0')})` : undefined);
+      addPayloadTrailer(p, layer, s);
+    }
   },
 });
+
+/** Layers that hand their payload on through the ethertype table and show its trailer. */
+const trailerCarriers = new Set(['eth', 'vlan', 'ieee8021ad']);
+
+/**
+ * The padding and trailer behind the payload of ethertype carrier `layer` (Ethernet II or an
+ * 802.1Q tag): the bytes after the end its payload layer claims (IP total length, ARP message).
+ * A carrier whose payload is another tag leaves them to that tag.
+ */
+export function addPayloadTrailer(p: Packet, layer: number, s: Sink): void {
+  const next = layer + 1;
+  if (next >= p.layers || p.parent[next] !== p.parent[layer] || p.bufIndex[next] !== p.bufIndex[layer]) return;
+  if (p.reported[next] >= p.reported[layer] || trailerCarriers.has(dissectorById(p.proto[next]).protocol.name)) return;
+  addTrailer(p, layer, s, p.reported[next]);
+}
+
+/**
+ * packet-eth.c's `add_ethernet_trailer` as Wireshark 4.0 shows it by default (padding of
+ * zeros, no FCS assumed): bytes up to the 60-byte minimum frame are `Padding` when all zero,
+ * the rest `Trailer`; a trailer where padding was possible but not all zeros gets a note.
+ */
+function addTrailer(p: Packet, layer: number, s: Sink, payloadEnd: number): void {
+  const b = p.bufferOf(layer);
+  const trailerReported = p.reported[layer] - payloadEnd;
+  if (trailerReported <= 0 || payloadEnd < p.start[layer]) return;
+  let captured = Math.max(0, Math.min(b.length, p.limit[layer]) - payloadEnd);
+  const frameLen = p.origLen;
+  const maybePadded = frameLen >= 60 && frameLen - trailerReported < 60;
+  let padding = 0;
+  if (maybePadded) {
+    padding = 60 - (frameLen - trailerReported);
+    // Reading a padding byte that was not captured stops Wireshark's tree here.
+    if (padding > captured) return;
+    for (let i = 0; i < padding; i++) {
+      if (b[payloadEnd + i] !== 0) {
+        padding = 0;
+        break;
+      }
+    }
+    if (padding > 0) {
+      s.add(ethFields.padding, b, payloadEnd, padding);
+      captured -= padding;
+    }
+  }
+  if (captured <= 0) return;
+  s.add(ethFields.trailer, b, payloadEnd + padding, captured);
+  if (maybePadded && padding === 0) {
+    p.expert(layer, 'note', 'protocol', 'eth.padding_bad', "Didn't find padding of zeros, and an undecoded trailer exists. There may be padding of non-zeros.");
+  }
+}
 
 linkTypes.add(1, ethernet);
 

@@ -7,12 +7,35 @@ import { GENERATED, type AbsTime } from '../fields/value.js';
 import { dissectorById, registerDissector, STOP } from './dissector.js';
 import type { Packet } from './packet.js';
 
+/**
+ * Wiretap encapsulation types by pcap link type: Wireshark's `frame.encap_type` holds the
+ * wiretap number (WTAP_ENCAP_*), not the link type, and names it (`Ethernet (1)`).
+ */
+const wtapByLinkType: Record<number, number> = {
+  0: 15, 1: 1, 8: 3, 9: 4, 12: 7, 14: 7, 50: 4, 100: 10, 101: 7, 104: 28, 105: 20, 106: 11, 107: 26, 108: 15,
+  113: 25, 123: 13, 127: 23, 129: 9, 137: 67, 149: 47, 160: 58, 178: 83, 195: 104, 226: 124, 228: 129, 229: 130,
+  231: 146, 239: 141, 242: 180, 258: 171, 276: 210,
+};
+
+/** Names of the wiretap encapsulations (wtap.c's encap_table_base descriptions). */
+const encapNames: Record<number, string> = {
+  1: 'Ethernet', 3: 'SLIP', 4: 'PPP', 7: 'Raw IP', 9: 'Linux ARCNET', 10: 'RFC 1483 ATM', 11: 'Linux ATM CLIP',
+  13: 'ATM PDUs', 15: 'NULL/Loopback', 20: 'IEEE 802.11 Wireless LAN', 23: 'IEEE 802.11 plus radiotap radio header',
+  25: 'Linux cooked-mode capture v1', 26: 'Frame Relay', 28: 'Cisco HDLC', 47: 'USER 2', 58: 'USER 13',
+  67: 'Juniper ATM1', 83: 'Juniper Ethernet', 104: 'IEEE 802.15.4 Wireless PAN', 124: 'Solaris IPNET',
+  129: 'Raw IPv4', 130: 'Raw IPv6', 141: 'NFLOG', 146: 'D-Bus', 171: 'Apple PKTAP', 180: 'IP over IB',
+  210: 'Linux cooked-mode capture v2',
+};
+
 export const frameFields = defineFields('frame', {
+  section_number: { display: 'Section number', type: 'uint32', base: 'dec' },
   interface_id: { display: 'Interface id', type: 'uint32', base: 'dec' },
   interface_name: { display: 'Interface name', type: 'string' },
   interface_description: { display: 'Interface description', type: 'string' },
   comment: { display: 'Comment', type: 'string' },
+  encap_type: { display: 'Encapsulation type', type: 'int16', base: 'dec', values: encapNames },
   time: { display: 'Arrival Time', type: 'abstime' },
+  offset_shift: { display: 'Time shift for this packet', type: 'reltime', unit: 'seconds' },
   time_epoch: { display: 'Epoch Time', type: 'reltime', unit: 'seconds' },
   time_delta: { display: 'Time delta from previous captured frame', type: 'reltime', unit: 'seconds' },
   time_delta_displayed: { display: 'Time delta from previous displayed frame', type: 'reltime', unit: 'seconds' },
@@ -56,16 +79,23 @@ export const frame = registerDissector({
     // tshark 4.0 shows an interface only for pcapng records (a pcap file has none), and numbers
     // it within its section (multi-section files restart at 0).
     if (p.iface && p.iface.section !== undefined) {
-      s.add(f.interface_id, b, 0, 0, p.iface.sectionInterfaceId ?? p.iface.id);
+      // Sections are numbered from 1 in the tree.
+      s.add(f.section_number, b, 0, 0, p.iface.section + 1);
+      const id = p.iface.sectionInterfaceId ?? p.iface.id;
+      s.add(f.interface_id, b, 0, 0, id, 0, s.wantsLabels && p.iface.name ? `Interface id: ${id} (${p.iface.name})` : undefined);
       s.push();
       if (p.iface.name) s.add(f.interface_name, b, 0, 0, p.iface.name);
       if (p.iface.description) s.add(f.interface_description, b, 0, 0, p.iface.description);
       s.pop();
     }
     for (const c of p.comments) s.add(f.comment, b, 0, 0, c);
+    const wtap = wtapByLinkType[p.linkType];
+    if (wtap !== undefined) s.add(f.encap_type, b, 0, 0, wtap);
     if (s.wants(f.time) || s.wants(f.time_epoch)) {
       const abs = { sec: p.tsSec, nsec: p.tsNsec };
       s.add(f.time, b, 0, 0, abs);
+      // No time shift is ever applied here (editcap/Wireshark's Time Shift): always 0.
+      s.add(f.offset_shift, b, 0, 0, 0, GENERATED);
       s.add(f.time_epoch, b, 0, 0, abs);
     }
     if (s.wants(f.time_delta) || s.wants(f.time_delta_displayed)) {
@@ -75,11 +105,12 @@ export const frame = registerDissector({
     }
     if (s.wants(f.time_relative)) s.add(f.time_relative, b, 0, 0, timeDifference(p.tsSec, p.tsNsec, p.firstTsSec, p.firstTsNsec), GENERATED);
     s.add(f.number, b, 0, 0, p.number);
-    s.add(f.len, b, 0, 0, p.origLen);
-    s.add(f.cap_len, b, 0, 0, p.capLen);
+    const L = s.wantsLabels;
+    s.add(f.len, b, 0, 0, p.origLen, 0, L ? `Frame Length: ${p.origLen} bytes (${p.origLen * 8} bits)` : undefined);
+    s.add(f.cap_len, b, 0, 0, p.capLen, 0, L ? `Capture Length: ${p.capLen} bytes (${p.capLen * 8} bits)` : undefined);
     s.add(f.marked, b, 0, 0, false, GENERATED);
     s.add(f.ignored, b, 0, 0, false, GENERATED);
-    if (s.wants(f.protocols)) s.add(f.protocols, b, 0, 0, protocolsInFrame(p));
+    if (s.wants(f.protocols)) s.add(f.protocols, b, 0, 0, protocolsInFrame(p), GENERATED);
   },
 });
 

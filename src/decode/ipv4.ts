@@ -8,7 +8,7 @@ import { GENERATED, HIDDEN } from '../fields/value.js';
 import { ipv4ToString, onesComplementSum, u16, u32 } from './bytes.js';
 import { dissectorByName, etherTypes, ipProtocols, linkTypes, registerDissector, STOP } from './dissector.js';
 import { data } from './data.js';
-import { checksumStatus, ipProtocolNames, OptionWalk, walkOptions } from './ip-common.js';
+import { checksumStatus, dscpNames, dsfieldText, ecnNames, ipProtocolNames, OptionWalk, walkOptions } from './ip-common.js';
 import type { Packet } from './packet.js';
 
 const field = { versionIhl: 0, tos: 1, totalLength: 2, id: 4, flagsFragment: 6, ttl: 8, protocol: 9, checksum: 10, src: 12, dst: 16 } as const;
@@ -18,8 +18,8 @@ export const ipFields = defineFields('ip', {
   version: { display: 'Version', type: 'uint8', base: 'dec', mask: 0xf0 },
   hdr_len: { display: 'Header Length', type: 'uint8', base: 'dec', unit: 'bytes' },
   dsfield: { display: 'Differentiated Services Field', type: 'uint8', base: 'hex' },
-  'dsfield.dscp': { display: 'Differentiated Services Codepoint', type: 'uint8', base: 'dec', mask: 0xfc },
-  'dsfield.ecn': { display: 'Explicit Congestion Notification', type: 'uint8', base: 'dec', mask: 0x03 },
+  'dsfield.dscp': { display: 'Differentiated Services Codepoint', type: 'uint8', base: 'dec', mask: 0xfc, values: dscpNames },
+  'dsfield.ecn': { display: 'Explicit Congestion Notification', type: 'uint8', base: 'dec', mask: 0x03, values: ecnNames },
   len: { display: 'Total Length', type: 'uint16', base: 'dec' },
   id: { display: 'Identification', type: 'uint16', base: 'hex_dec' },
   flags: { display: 'Flags', type: 'uint8', base: 'hex', mask: 0xe0 },
@@ -242,7 +242,7 @@ export const ipv4 = registerDissector({
     const hl = (b[o] & 0x0f) * 4;
     s.add(f.hdr_len, b, o, 1, hl, 0, s.wantsLabels ? `.... ${((b[o] & 15) >>> 0).toString(2).padStart(4, '0')} = Header Length: ${hl} bytes (${hl / 4})` : undefined);
     if (hl < MIN_HEADER || cap < o + 2) return;
-    s.add(f.dsfield, b, o + 1, 1);
+    s.add(f.dsfield, b, o + 1, 1, undefined, 0, s.wantsLabels ? `Differentiated Services Field: 0x${b[o + 1].toString(16).padStart(2, '0')} ${dsfieldText(b[o + 1])}` : undefined);
     s.push();
     s.add(f['dsfield.dscp'], b, o + 1, 1);
     s.add(f['dsfield.ecn'], b, o + 1, 1);
@@ -260,7 +260,7 @@ export const ipv4 = registerDissector({
     if (cap < o + 6) return;
     s.add(f.id, b, o + 4, 2);
     if (cap < o + 8) return;
-    s.add(f.flags, b, o + 6, 1);
+    s.add(f.flags, b, o + 6, 1, undefined, 0, s.wantsLabels ? flagsLabel(b[o + 6]) : undefined);
     s.push();
     s.add(f['flags.rb'], b, o + 6, 1);
     s.add(f['flags.df'], b, o + 6, 1);
@@ -273,8 +273,10 @@ export const ipv4 = registerDissector({
     if (cap < o + 10) return;
     s.add(f.proto, b, o + 9, 1);
     if (cap < o + 12) return;
-    s.add(f.checksum, b, o + 10, 2);
     const verify = ipv4Preferences.verifyChecksum && cap >= o + hl;
+    // Unverified, packet-ip.c says why: `0x35b0 [validation disabled]`.
+    const why = ipv4Preferences.verifyChecksum ? 'not all data available' : 'validation disabled';
+    s.add(f.checksum, b, o + 10, 2, undefined, 0, s.wantsLabels && !verify ? `Header Checksum: 0x${u16(b, o + 10).toString(16).padStart(4, '0')} [${why}]` : undefined);
     if (verify) {
       const sum = onesComplementSum(b, o, hl);
       const stored = u16(b, o + 10);
@@ -315,6 +317,20 @@ export const ipv4 = registerDissector({
     }
   },
 });
+
+/**
+ * The flags item as proto_tree_add_bitmask_with_flags (BMT_NO_FALSE | BMT_NO_TFS | BMT_NO_INT)
+ * writes it: `010. .... = Flags: 0x2, Don't fragment`, naming the set flags.
+ */
+function flagsLabel(byte: number): string {
+  const v = byte >> 5;
+  const names: string[] = [];
+  if (byte & 0x80) names.push('Reserved bit');
+  if (byte & 0x40) names.push("Don't fragment");
+  if (byte & 0x20) names.push('More fragments');
+  const bits = `${(v >> 2) & 1}${(v >> 1) & 1}${v & 1}. ....`;
+  return `${bits} = Flags: 0x${v.toString(16)}${names.length ? `, ${names.join(', ')}` : ''}`;
+}
 
 /**
  * The final destination inside a source route option (Wireshark's dissect_ipopt_route adds

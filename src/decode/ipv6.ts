@@ -21,9 +21,14 @@ import { ipv6ToString, u16, u32 } from './bytes.js';
 import { etherTypes, ipProtocols, linkTypes, registerDissector, STOP } from './dissector.js';
 import { data } from './data.js';
 import { ethernet } from './ethernet.js';
-import { ipProtocolNames } from './ip-common.js';
+import { dscpNames, dsfieldText, ecnNames, ipProtocolNames } from './ip-common.js';
 import { ipFields } from './ipv4.js';
 import { MAX_LAYERS, type Packet } from './packet.js';
+
+/** Four bits as `0101`. */
+function bits4(v: number): string {
+  return v.toString(2).padStart(4, '0');
+}
 
 const field = { versionClassFlow: 0, flow: 1, payloadLength: 4, nextHeader: 6, hopLimit: 7, src: 8, dst: 24 } as const;
 export const IPV6_HEADER = 40;
@@ -46,8 +51,8 @@ const nextHeaderNames: Record<number, string> = {
 export const ipv6Fields = defineFields('ipv6', {
   version: { display: 'Version', type: 'uint8', base: 'dec', mask: 0xf0 },
   tclass: { display: 'Traffic Class', type: 'uint32', base: 'hex', mask: 0x0ff00000 },
-  'tclass.dscp': { display: 'Differentiated Services Codepoint', type: 'uint32', base: 'dec', mask: 0x0fc00000 },
-  'tclass.ecn': { display: 'Explicit Congestion Notification', type: 'uint32', base: 'dec', mask: 0x00300000 },
+  'tclass.dscp': { display: 'Differentiated Services Codepoint', type: 'uint32', base: 'dec', mask: 0x0fc00000, values: dscpNames },
+  'tclass.ecn': { display: 'Explicit Congestion Notification', type: 'uint32', base: 'dec', mask: 0x00300000, values: ecnNames },
   flow: { display: 'Flow Label', type: 'uint24', base: 'hex', mask: 0x0fffff },
   plen: { display: 'Payload Length', type: 'uint16', base: 'dec' },
   nxt: { display: 'Next Header', type: 'uint8', base: 'dec', values: nextHeaderNames },
@@ -322,7 +327,8 @@ export const ipv6 = registerDissector({
     s.add(ipFields.version, b, o, 1, version, HIDDEN);
     if (version !== 6) return;
     if (end < o + 4) return;
-    s.add(f.tclass, b, o, 4);
+    const tclass = ((b[o] & 15) << 4) | (b[o + 1] >> 4);
+    s.add(f.tclass, b, o, 4, undefined, 0, s.wantsLabels ? `.... ${bits4(b[o] & 15)} ${bits4(b[o + 1] >> 4)} .... .... .... .... .... = Traffic Class: 0x${tclass.toString(16).padStart(2, '0')} ${dsfieldText(tclass)}` : undefined);
     s.push();
     s.add(f['tclass.dscp'], b, o, 4);
     s.add(f['tclass.ecn'], b, o, 4);

@@ -107,14 +107,6 @@ export function tcpFlagString(flags: number): string {
   return s;
 }
 
-const flagNames: Array<[number, string]> = [[0x100, 'AE'], [0x80, 'CWR'], [0x40, 'ECE'], [0x20, 'URG'], [0x10, 'ACK'], [0x08, 'PSH'], [0x04, 'RST'], [0x02, 'SYN'], [0x01, 'FIN']];
-
-/** `SYN, ACK` style list of set flags. */
-export function tcpFlagNames(flags: number): string {
-  const set = flagNames.filter(([bit]) => flags & bit).map(([, n]) => n);
-  return set.length ? set.join(', ') : '<None>';
-}
-
 export const tcp = registerDissector({
   name: 'tcp',
   display: 'Transmission Control Protocol',
@@ -213,7 +205,7 @@ export const tcp = registerDissector({
     }
     hdrLen();
     const flags = u16(b, o + 12) & 0x0fff;
-    s.add(f.flags, b, o + 12, 2, undefined, 0, s.wantsLabels ? `Flags: 0x${flags.toString(16).padStart(3, '0')} (${tcpFlagNames(flags)})` : undefined);
+    s.add(f.flags, b, o + 12, 2, undefined, 0, s.wantsLabels ? `Flags: 0x${flags.toString(16).padStart(3, '0')} (${infoFlags(flags)})` : undefined);
     s.push();
     s.add(f['flags.res'], b, o + 12, 2);
     s.add(f['flags.ae'], b, o + 12, 2);
@@ -230,9 +222,10 @@ export const tcp = registerDissector({
     s.add(f.window_size_value, b, o + 14, 2);
     hook?.(p, layer, s, 'window');
     if (cap < o + 18) return;
-    s.add(f.checksum, b, o + 16, 2);
     // tshark verifies only a segment it has whole, outside an un-reassembled fragment.
-    if (tcpPreferences.verifyChecksum && !(p.fragmentedBy >= 0 && p.fragmentedBy < layer) && cap >= p.reported[layer]) {
+    const verify = tcpPreferences.verifyChecksum && !(p.fragmentedBy >= 0 && p.fragmentedBy < layer) && cap >= p.reported[layer];
+    s.add(f.checksum, b, o + 16, 2, undefined, 0, s.wantsLabels && !verify ? `Checksum: 0x${u16(b, o + 16).toString(16).padStart(4, '0')} [unverified]` : undefined);
+    if (verify) {
       const c = verifyTransportChecksum(p, layer, 6, 16);
       // RFC 1624: 0xffff is -0, never a computed checksum; tshark calls it bad (should be 0x0000).
       if (c.status === 1 && u16(b, o + 16) === 0xffff) {
@@ -251,12 +244,17 @@ export const tcp = registerDissector({
     s.add(f.urgent_pointer, b, o + 18, 2);
     if (hl > MIN_HEADER) {
       const shown = Math.max(0, Math.min(o + hl, cap) - (o + MIN_HEADER));
-      s.add(f.options, b, o + MIN_HEADER, shown, undefined, 0, s.wantsLabels ? `Options: (${hl - MIN_HEADER} bytes)` : undefined);
+      s.add(f.options, b, o + MIN_HEADER, shown, undefined, 0, s.wantsLabels ? `Options: (${hl - MIN_HEADER} bytes)${optionsSummary(b, o + MIN_HEADER, hl - MIN_HEADER, cap)}` : undefined);
       s.push();
       treeOptions(b, o + MIN_HEADER, hl - MIN_HEADER, cap, u32(b, o + 8), s);
       s.pop();
     }
     hook?.(p, layer, s, 'end');
+    // packet-tcp.c's `TCP payload (N bytes)` over what follows the header.
+    const seglen = tsharkSegmentLength(p, layer);
+    if (seglen > 0 && o + hl <= cap) {
+      s.add(f.payload, b, o + hl, cap - (o + hl), undefined, 0, s.wantsLabels ? `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})` : undefined);
+    }
     tcpDesegmentHook.tree?.(p, layer, s);
   },
 });
@@ -350,6 +348,16 @@ function optionValues(b: Uint8Array, kind: number, at: number, len: number, cap:
       if (!(kind in optionItems) && len > 2) s.add(f['options.unknown.payload'], b, at + 2, len - 2);
       return true;
   }
+}
+
+/** `, Maximum segment size, No-Operation (NOP)…`: the option names the Options item lists (as far as they were captured). */
+function optionsSummary(b: Uint8Array, start: number, length: number, cap: number): string {
+  let text = '';
+  walkOptions(b, start, length, cap, false, (kind) => {
+    text += `, ${optionNames[kind]?.[1] ?? 'Unknown'}`;
+    return true;
+  });
+  return text;
 }
 
 function optionLabel(b: Uint8Array, kind: number, at: number, len: number): string {

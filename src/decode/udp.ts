@@ -119,14 +119,18 @@ export const udp = registerDissector({
     // RFC 2675 jumbogram: length 0 over IPv6 means "the IPv6 payload length".
     const length = u16(b, o + 4) === 0 && overIpv6 ? p.reported[layer] - o : u16(b, o + 4);
     if (length < HEADER || cap < o + 8) return;
-    s.add(f.checksum, b, o + 6, 2);
+    const zero = u16(b, o + 6) === 0;
+    const verify = !zero && udpPreferences.verifyChecksum && udpChecksumVerifiable(p, layer, length);
+    // Unverified, packet-udp.c says why: `[zero-value ignored]` or `[unverified]`.
+    const why = zero ? 'zero-value ignored' : 'unverified';
+    s.add(f.checksum, b, o + 6, 2, undefined, 0, s.wantsLabels && !verify ? `Checksum: 0x${u16(b, o + 6).toString(16).padStart(4, '0')} [${why}]` : undefined);
     // A zero checksum is "not present" over IPv4 (and in ICMP quotes), "illegal" over IPv6 (RFC 8200 §8.1).
     if (u16(b, o + 6) === 0) {
       const illegal = overIpv6 && !p.isQuoted(layer);
       if (illegal) p.expert(layer, 'error', 'checksum', 'udp.checksum.zero', 'Illegal checksum value (0)');
       s.add(f['checksum.status'], b, o + 6, 0, illegal ? 4 : 3, GENERATED);
     }
-    else if (udpPreferences.verifyChecksum && udpChecksumVerifiable(p, layer, length)) {
+    else if (verify) {
       const c = verifyTransportChecksum(p, layer, 17, 6);
       if (c.calculated !== undefined) {
         s.push();
@@ -139,7 +143,10 @@ export const udp = registerDissector({
     udpStreamHook.fn?.(p, layer, s);
     // "UDP payload (N bytes)": what is captured of the datagram's payload.
     const payloadEnd = Math.min(cap, o + length);
-    if (payloadEnd > o + HEADER) s.add(f.payload, b, o + HEADER, payloadEnd - o - HEADER);
+    if (payloadEnd > o + HEADER) {
+      const n = payloadEnd - o - HEADER;
+      s.add(f.payload, b, o + HEADER, n, undefined, 0, s.wantsLabels ? `UDP payload (${n} byte${n === 1 ? '' : 's'})` : undefined);
+    }
   },
 });
 

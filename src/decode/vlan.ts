@@ -8,12 +8,18 @@ import { defineFields } from '../fields/field.js';
 import { u16 } from './bytes.js';
 import { etherTypes, registerDissector, STOP } from './dissector.js';
 import { data } from './data.js';
-import { etherTypeNames } from './ethernet.js';
+import { addPayloadTrailer, etherTypeNames } from './ethernet.js';
 
 const HEADER = 4;
 
+/** IEEE 802.1Q priority code points (packet-vlan.c's `pri_vals`). */
+export const priorityNames: Record<number, string> = {
+  0: 'Best Effort (default)', 1: 'Background', 2: 'Excellent Effort', 3: 'Critical Applications',
+  4: 'Video, < 100ms latency and jitter', 5: 'Voice, < 10ms latency and jitter', 6: 'Internetwork Control', 7: 'Network Control',
+};
+
 export const vlanFields = defineFields('vlan', {
-  priority: { display: 'Priority', type: 'uint16', base: 'dec', mask: 0xe000 },
+  priority: { display: 'Priority', type: 'uint16', base: 'dec', mask: 0xe000, values: priorityNames },
   dei: { display: 'DEI', type: 'bool', mask: 0x1000, bits: 16, trueFalse: ['Eligible', 'Ineligible'] },
   id: { display: 'ID', type: 'uint16', base: 'dec', mask: 0x0fff },
   etype: { display: 'Type', type: 'uint16', base: 'hex' },
@@ -58,7 +64,10 @@ export const vlan = registerDissector({
     if (b.length < o + 4) return;
     const type = u16(b, o + 2);
     if (type < 0x0600) s.add(vlanFields.len, b, o + 2, 2);
-    else s.add(vlanFields.etype, b, o + 2, 2, undefined, 0, s.wantsLabels ? `Type: ${etherTypeNames[type] ?? 'Unknown'} (0x${type.toString(16).padStart(4, '0')})` : undefined);
+    else {
+      s.add(vlanFields.etype, b, o + 2, 2, undefined, 0, s.wantsLabels ? `Type: ${etherTypeNames[type] ?? 'Unknown'} (0x${type.toString(16).padStart(4, '0')})` : undefined);
+      addPayloadTrailer(p, layer, s);
+    }
   },
 });
 

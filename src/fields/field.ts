@@ -92,6 +92,12 @@ export function defineFields<K extends string>(
   return out;
 }
 
+/**
+ * Wireshark's text-only items (`proto_tree_add_subtree`, no field of their own), such as TCP's
+ * `[Timestamps]`: the label carries the text.
+ */
+export const textItem = defineField({ name: '_ws.text', display: 'Text item', type: 'none' });
+
 export function lookupField(name: string): FieldDef | undefined {
   return byName.get(name);
 }

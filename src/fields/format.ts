@@ -29,7 +29,8 @@ export function absTimeText(t: AbsTime): string {
   const d = new Date(t.sec * 1000);
   const zone = Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
   const two = (n: number) => String(n).padStart(2, '0');
-  return `${months[d.getMonth()]} ${two(d.getDate())}, ${d.getFullYear()} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(t.nsec).padStart(9, '0')} ${zone === 'GMT' ? 'UTC' : zone}`;
+  // Wireshark pads the day with a space (`Jan  9, 2010`), as strftime's %e.
+  return `${months[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')}, ${d.getFullYear()} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(t.nsec).padStart(9, '0')} ${zone === 'GMT' ? 'UTC' : zone}`;
 }
 
 /** Integer text by the field's base, as tshark's `-T fields`. */
@@ -164,8 +165,14 @@ export function displayText(n: TreeNode): string {
   if (f.type === 'bool') {
     text = v ? (f.trueFalse?.[0] ?? 'True') : (f.trueFalse?.[1] ?? 'False');
   } else if (typeof v === 'number' && f.valueNames) {
-    const name = f.valueNames.get(v);
-    text = `${name ?? 'Unknown'} (${fieldText(f, v)})`;
+    const name = f.valueNames.get(v) ?? 'Unknown';
+    // BASE_NONE with a value string shows the name alone (checksum status: `Unverified`).
+    text = f.base === 'none' ? name : `${name} (${fieldText(f, v)})`;
+  } else if (typeof v === 'number' && (f.base === 'hex_dec' || f.base === 'dec_hex')) {
+    // BASE_HEX_DEC / BASE_DEC_HEX show both forms: `0x1234 (4660)`, `4660 (0x1234)`.
+    const hex = `0x${v.toString(16).padStart(hexWidth[f.type] ?? 2, '0')}`;
+    text = f.base === 'hex_dec' ? `${hex} (${v})` : `${v} (${hex})`;
+    if (f.unit) text += ` ${f.unit}`;
   } else if (f.type === 'string') {
     text = escapeString(String(v ?? ''));
   } else {

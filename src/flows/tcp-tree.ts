@@ -14,7 +14,7 @@
  */
 import { tcpAnalysisHook, tcpFields } from '../decode/tcp.js';
 import type { Packet } from '../decode/packet.js';
-import { defineFields, type FieldDef } from '../fields/field.js';
+import { defineFields, textItem, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { expertKinds, Expert } from './expert.js';
@@ -104,6 +104,14 @@ function addFlag(s: Sink, f: FieldDef, b: Uint8Array, o: number, label: string |
   s.add(f, b, o, 0, true, GENERATED, label);
 }
 
+/**
+ * An expert item's own field (`tcp.connection.syn`…): kept for filters and fields, hidden in the
+ * tree, where Wireshark shows it only inside the item's expert subtree.
+ */
+function addExpertField(s: Sink, f: FieldDef, b: Uint8Array, o: number): void {
+  s.add(f, b, o, 0, true, GENERATED | HIDDEN);
+}
+
 /** The hook body; exported for tests. */
 export function tcpTree(p: Packet, layer: number, s: Sink, at: 'ports' | 'seq' | 'window' | 'end'): boolean {
   const n = p.flow;
@@ -125,7 +133,7 @@ export function tcpTree(p: Packet, layer: number, s: Sink, at: 'ports' | 'seq' |
       if (rel) s.add(F.nxtseq, b, o, 0, n.nxtseq, GENERATED, L ? `[Next Sequence Number: ${n.nxtseq}    (relative sequence number)]` : undefined);
       const hasAck = (n.flags & TH_ACK) !== 0;
       s.add(F.ack, b, o + 8, 4, n.ack, 0, L ? `Acknowledgment Number: ${n.ack}${hasAck && rel ? '    (relative ack number)' : ''}` : undefined);
-      s.add(tcpFields.ack_raw, b, o + 8, 4, n.ackRaw, hasAck ? 0 : HIDDEN);
+      s.add(tcpFields.ack_raw, b, o + 8, 4, n.ackRaw);
       return true;
     }
     case 'window':
@@ -147,28 +155,31 @@ function treeEnd(n: TcpNote, b: Uint8Array, o: number, s: Sink, L: boolean): voi
   const E = expertFields;
   const fl = n.flags;
   // Connection and header remarks (expert fields of the header items).
-  if (n.ackNonzero) addFlag(s, E[Expert.AckNonzero], b, o, undefined);
-  if (fl & TH_RST) addFlag(s, E[Expert.Rst], b, o, undefined);
-  if (fl & TH_SYN) addFlag(s, E[fl & TH_ACK ? Expert.SynAck : Expert.Syn], b, o, undefined);
+  if (n.ackNonzero) addExpertField(s, E[Expert.AckNonzero], b, o);
+  if (fl & TH_RST) addExpertField(s, E[Expert.Rst], b, o);
+  if (fl & TH_SYN) addExpertField(s, E[fl & TH_ACK ? Expert.SynAck : Expert.Syn], b, o);
   if (fl & TH_FIN) {
-    addFlag(s, E[Expert.Fin], b, o, undefined);
-    addFlag(s, E[n.finRole === 1 ? Expert.FinActive : Expert.FinPassive], b, o, undefined);
+    addExpertField(s, E[Expert.Fin], b, o);
+    addExpertField(s, E[n.finRole === 1 ? Expert.FinActive : Expert.FinPassive], b, o);
   }
-  if (n.urgentNonzero) addFlag(s, E[Expert.UrgentNonzero], b, o, undefined);
-  if (n.nopRun) addFlag(s, E[Expert.Nop], b, o, undefined);
-  if (n.eolPadding) addFlag(s, E[Expert.NonZeroPadding], b, o, undefined);
-  if (n.wscaleInvalid) addFlag(s, E[Expert.WscaleInvalid], b, o, undefined);
+  if (n.urgentNonzero) addExpertField(s, E[Expert.UrgentNonzero], b, o);
+  if (n.nopRun) addExpertField(s, E[Expert.Nop], b, o);
+  if (n.eolPadding) addExpertField(s, E[Expert.NonZeroPadding], b, o);
+  if (n.wscaleInvalid) addExpertField(s, E[Expert.WscaleInvalid], b, o);
   if (n.dsack) {
     s.add(F['options.sack.dsack_le'], b, o, 0, n.dsackLeft, GENERATED, L ? `[D-SACK Left Edge = ${n.dsackLeft} (relative)]` : undefined);
     s.add(F['options.sack.dsack_re'], b, o, 0, n.dsackRight, GENERATED, L ? `[D-SACK Right Edge = ${n.dsackRight} (relative)]` : undefined);
-    addFlag(s, E[Expert.Dsack], b, o, undefined);
+    addExpertField(s, E[Expert.Dsack], b, o);
   }
-  if (n.mssAbsent) addFlag(s, E[Expert.MssAbsent], b, o, undefined);
-  if (n.mssPresent) addFlag(s, E[Expert.MssPresent], b, o, undefined);
+  if (n.mssAbsent) addExpertField(s, E[Expert.MssAbsent], b, o);
+  if (n.mssPresent) addExpertField(s, E[Expert.MssPresent], b, o);
   // Timestamps relative to the stream (not when a snaplen cut stopped tshark before them).
   if (n.cut === 1) return;
+  s.add(textItem, b, o, 0, null, GENERATED, L ? '[Timestamps]' : undefined);
+  s.push();
   s.add(F.time_relative, b, o, 0, timeValue(n.relSec, n.relNsec), GENERATED, L ? `[Time since first frame in this TCP stream: ${pairText(n.relSec, n.relNsec)} seconds]` : undefined);
   s.add(F.time_delta, b, o, 0, timeValue(n.deltaSec, n.deltaNsec), GENERATED, L ? `[Time since previous frame in this TCP stream: ${pairText(n.deltaSec, n.deltaNsec)} seconds]` : undefined);
+  s.pop();
   if (!n.hasTa || n.cut) return;
   addFlag(s, F.analysis, b, o, L ? '[SEQ/ACK analysis]' : undefined);
   s.push();
