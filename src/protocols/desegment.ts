@@ -117,8 +117,10 @@ class HeldPdu {
   readonly offsets: number[] = [];
   /** Pieces beyond a hole (a segment the capture lost or that comes late), by offset: `length` bytes, the kept ones in `bytes`. */
   later: Array<{ offset: number; length: number; bytes: Uint8Array }> = [];
-  /** Addresses and ports of the direction (hash collisions are told apart by them). */
-  constructor(readonly key: number, readonly tuple: Uint8Array) {}
+  /** Bytes held in memory: the buffer and the pieces beyond a hole. */
+  held = 0;
+  /** The direction's key and its addresses and ports (hash collisions are told apart by them). */
+  constructor(readonly key: number, readonly dir: Direction) {}
 
   /** Records a contributing segment. */
   contributed(frame: number, length: number, offset: number): void {
@@ -136,12 +138,6 @@ class HeldPdu {
     return { frames: order.map((i) => this.frames[i]), lengths: order.map((i) => this.lengths[i]) };
   }
 
-  get held(): number {
-    let n = this.data.length;
-    for (const l of this.later) n += l.bytes.length;
-    return n;
-  }
-
   /**
    * Appends `length` bytes at `offset` (at most `have`), of which `bytes` holds at least those
    * below `keep`; grows the buffer by doubling.
@@ -157,6 +153,7 @@ class HeldPdu {
         if (this.need >= 0) size = Math.max(stored, Math.min(this.need, this.keep));
         const grown = new Uint8Array(size);
         grown.set(this.data.subarray(0, Math.min(this.have, this.keep)));
+        this.held += size - this.data.length;
         this.data = grown;
       }
       this.data.set(stored - offset === bytes.length ? bytes : bytes.subarray(0, stored - offset), offset);
@@ -170,6 +167,7 @@ class HeldPdu {
   addLater(bytes: Uint8Array, offset: number, length = bytes.length): void {
     const kept = Math.max(0, Math.min(length, this.keep - offset));
     this.later.push({ offset, length, bytes: kept === 0 ? EMPTY : bytes.slice(0, kept) });
+    this.held += kept;
   }
 
   private takeLater(): void {
@@ -177,6 +175,7 @@ class HeldPdu {
       const l = this.later[i];
       if (l.offset <= this.have) {
         this.later.splice(i, 1);
+        this.held -= l.bytes.length;
         const skip = this.have - l.offset;
         if (l.length > skip) this.append(l.bytes.subarray(Math.min(skip, l.bytes.length)), this.have, l.length - skip);
         i = 0;
@@ -190,6 +189,8 @@ class HeldPdu {
 interface SegmentNote {
   /** Bytes of the segment that went into a held PDU: offset and length pairs in buffer 0. */
   segmentData: number[];
+  /** The note's own array for segment data of one range (most segments), reused. */
+  readonly onePiece: number[];
   /** The PDU this segment completed, and where its buffer is. */
   frames?: number[];
   lengths?: number[];
@@ -211,7 +212,12 @@ const NO_SEGMENT_DATA: number[] = Object.freeze([]) as unknown as number[];
 
 /** Records that `length` bytes at `start` of the segment went into a held PDU. */
 function addSegmentData(n: SegmentNote, start: number, length: number): void {
-  if (n.segmentData === NO_SEGMENT_DATA) n.segmentData = [start, length];
+  const one = n.onePiece;
+  if (n.segmentData === NO_SEGMENT_DATA) {
+    one[0] = start;
+    one[1] = length;
+    n.segmentData = one;
+  } else if (n.segmentData === one) n.segmentData = [one[0], one[1], start, length];
   else n.segmentData.push(start, length);
 }
 
@@ -221,9 +227,9 @@ class Desegmenter {
   readonly held = new Map<number, HeldPdu>();
   heldBytes = 0;
   /** The per-packet note, reused. */
-  readonly note: SegmentNote = { segmentData: NO_SEGMENT_DATA, buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1 };
+  readonly note: SegmentNote = { segmentData: NO_SEGMENT_DATA, onePiece: [0, 0], buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1 };
   /** The last PDU each direction completed (its range), for retransmissions of its bytes. */
-  readonly done = new Map<number, { tuple: Uint8Array; seq: number; length: number }>();
+  readonly done = new Map<number, { dir: Direction; seq: number; length: number }>();
   /**
    * The reassembled buffer of a PDU with an elided opaque part (`Packet.elideOpaque`): its
    * kept bytes, then zeros; reused by the next such PDU (a packet completes one PDU at most,
@@ -233,18 +239,18 @@ class Desegmenter {
   /** Bytes of `scratch` that may be non-zero. */
   private dirty = 0;
 
-  remember(key: number, tuple: Uint8Array, seq: number, length: number): void {
+  remember(key: number, dir: Direction, seq: number, length: number): void {
     const old = this.done.get(key);
     if (old !== undefined) {
       // The direction's entry, reused: it becomes the newest.
       this.done.delete(key);
-      old.tuple = tuple;
+      old.dir = dir;
       old.seq = seq;
       old.length = length;
       this.done.set(key, old);
       return;
     }
-    this.done.set(key, { tuple, seq, length });
+    this.done.set(key, { dir, seq, length });
     remembered += 1;
     if (this.done.size > MAX_DONE) this.forget(this.done.keys().next().value as number);
   }
@@ -259,7 +265,8 @@ class Desegmenter {
       this.dirty = 0;
     }
     const kept = Math.min(h.keep, h.data.length);
-    this.scratch.set(h.data.subarray(0, kept));
+    if (kept <= 64) for (let i = 0; i < kept; i++) this.scratch[i] = h.data[i];
+    else this.scratch.set(h.data.subarray(0, kept));
     if (this.dirty > kept) this.scratch.fill(0, kept, this.dirty);
     this.dirty = kept;
     return this.scratch.subarray(0, total);
@@ -314,56 +321,81 @@ function stateOf(p: Packet): Desegmenter {
   return d;
 }
 
-/** Bytes of the direction key (source address, destination address, ports), reused. */
-const tupleScratch = new Uint8Array(36);
-let tupleLength = 0;
+/**
+ * A direction of a connection: IPv4 addresses and ports as numbers, or (IPv6) the bytes of
+ * both addresses and the ports.
+ */
+interface Direction {
+  readonly a: number;
+  readonly b: number;
+  readonly ports: number;
+  readonly v6: Uint8Array | null;
+}
+
+/** The direction `directionKey` computed last. */
+let curA = 0;
+let curB = 0;
+let curPorts = 0;
+let curV6 = false;
+/** IPv6 addresses and ports of that direction, reused. */
+const v6Scratch = new Uint8Array(36);
 
 /**
- * Fills `tupleScratch` with the packet's direction (network layer addresses, TCP ports; with
- * `reverse` the other direction) and returns its hash, or -1 when there is no IP layer.
+ * Sets the packet's direction (network layer addresses, TCP ports; with `reverse` the other
+ * direction) as the current one and returns its hash, or -1 when there is no IP layer.
  */
 function directionKey(p: Packet, tl: number, reverse: boolean): number {
   const net = p.netLayer;
   if (net < 0) return -1;
   const b = p.bufferOf(net);
   const o = p.start[net];
-  const v6 = b[o] >> 4 === 6;
-  const size = v6 ? 16 : 4;
-  const src = o + (v6 ? 8 : 12);
-  const dst = src + size;
   const t = p.bufferOf(tl);
   const to = p.start[tl];
-  const first = reverse ? dst : src;
-  const second = reverse ? src : dst;
-  for (let i = 0; i < size; i++) {
-    tupleScratch[i] = b[first + i];
-    tupleScratch[size + i] = b[second + i];
-  }
   const sport = u16(t, to);
   const dport = u16(t, to + 2);
-  const pa = reverse ? dport : sport;
-  const pb = reverse ? sport : dport;
-  tupleScratch[2 * size] = pa >> 8;
-  tupleScratch[2 * size + 1] = pa & 255;
-  tupleScratch[2 * size + 2] = pb >> 8;
-  tupleScratch[2 * size + 3] = pb & 255;
-  tupleLength = 2 * size + 4;
-  // FNV-1a over the tuple.
+  curPorts = reverse ? (dport << 16) | sport : (sport << 16) | dport;
+  if (b[o] >> 4 !== 6) {
+    const src = u32(b, o + 12);
+    const dst = u32(b, o + 16);
+    curV6 = false;
+    curA = reverse ? dst : src;
+    curB = reverse ? src : dst;
+    return (Math.imul(curA ^ Math.imul(curB, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(curPorts, 0xc2b2ae35)) >>> 0;
+  }
+  curV6 = true;
+  curA = 0;
+  curB = 0;
+  const first = reverse ? o + 24 : o + 8;
+  const second = reverse ? o + 8 : o + 24;
+  for (let i = 0; i < 16; i++) {
+    v6Scratch[i] = b[first + i];
+    v6Scratch[16 + i] = b[second + i];
+  }
+  // FNV-1a over the addresses, then the ports.
   let h = 0x811c9dc5;
-  for (let i = 0; i < tupleLength; i++) h = Math.imul(h ^ tupleScratch[i], 0x01000193);
-  return h >>> 0;
+  for (let i = 0; i < 32; i++) h = Math.imul(h ^ v6Scratch[i], 0x01000193);
+  return (Math.imul(h ^ curPorts, 0x01000193)) >>> 0;
 }
 
-function sameTuple(tuple: Uint8Array): boolean {
-  if (tuple.length !== tupleLength) return false;
-  for (let i = 0; i < tupleLength; i++) if (tuple[i] !== tupleScratch[i]) return false;
+/** The current direction, kept (with a held or a completed PDU). */
+function currentDirection(): Direction {
+  return { a: curA, b: curB, ports: curPorts, v6: curV6 ? v6Scratch.slice(0, 32) : null };
+}
+
+/** True when `dir` is the current direction. */
+function sameDirection(dir: Direction): boolean {
+  if (dir.ports !== curPorts || dir.a !== curA || dir.b !== curB) return false;
+  const v6 = dir.v6;
+  if (v6 === null) return !curV6;
+  if (!curV6) return false;
+  for (let i = 0; i < 32; i++) if (v6[i] !== v6Scratch[i]) return false;
   return true;
 }
 
 /** The held PDU of the packet's direction (directionKey just computed), or undefined. */
 function heldFor(d: Desegmenter, key: number): HeldPdu | undefined {
   const h = d.held.get(key);
-  return h && sameTuple(h.tuple) ? h : undefined;
+  return h && sameDirection(h.dir) ? h : undefined;
 }
 
 /**
@@ -425,7 +457,7 @@ export function resumePdu(p: Packet, layer: number): boolean {
   if (d.done.size !== 0 && isRetransmission(p)) {
     // Bytes of a PDU already reassembled: tshark adds them to nothing and shows no layer.
     const r = d.done.get(key);
-    if (r && sameTuple(r.tuple) && ((seq - r.seq) | 0) >= 0 && ((seq - r.seq) | 0) < r.length) {
+    if (r && sameDirection(r.dir) && ((seq - r.seq) | 0) >= 0 && ((seq - r.seq) | 0) < r.length) {
       p.layers = layer;
       return true;
     }
@@ -456,8 +488,10 @@ export function resumePdu(p: Packet, layer: number): boolean {
     const before = h.held;
     if (rel <= h.have) h.append(bytes, rel, take);
     else h.addLater(bytes, rel, take);
-    d.heldBytes += h.held - before;
-    bound(p, layer, d);
+    if (h.held !== before) {
+      d.heldBytes += h.held - before;
+      bound(p, layer, d);
+    }
   }
   const complete = h.need >= 0 ? h.have >= h.need : added;
   if (flags & (FIN | RST)) d.forget(key);
@@ -469,7 +503,7 @@ export function resumePdu(p: Packet, layer: number): boolean {
   // Complete: the layer moves onto the reassembled PDU.
   d.release(h);
   const total = h.need >= 0 ? h.need : h.have;
-  if (!(flags & (FIN | RST))) d.remember(key, h.tuple, h.seq, total);
+  if (!(flags & (FIN | RST))) d.remember(key, h.dir, h.seq, total);
   const buffer = p.addBuffer(d.reassembled(h, total));
   const segments = h.sortedSegments();
   note.frames = segments.frames;
@@ -511,7 +545,7 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
   const old = heldFor(d, key) ?? d.held.get(key);
   if (old) d.release(old);
   const note = makeNote(p, d);
-  const h = new HeldPdu(key, tupleScratch.slice(0, tupleLength));
+  const h = new HeldPdu(key, currentDirection());
   const inSegment = p.bufIndex[layer] === p.bufIndex[tl];
   if (inSegment) {
     h.seq = (u32(t, to + 4) + (o - p.end[tl])) >>> 0;
@@ -596,12 +630,18 @@ function closeDirection(p: Packet, layer: number): void {
   const flags = b[p.start[layer] + 13];
   if (!(flags & (FIN | RST | SYN))) return;
   const d = stateOf(p);
-  for (const reverse of flags & FIN && !(flags & (RST | SYN)) ? [false] : [false, true]) {
-    const key = directionKey(p, layer, reverse);
-    const h = key < 0 ? undefined : heldFor(d, key);
-    if (h) d.release(h);
-    if (key >= 0 && d.done.get(key) && sameTuple(d.done.get(key)!.tuple)) d.forget(key);
-  }
+  closeOne(d, p, layer, false);
+  if (!(flags & FIN) || (flags & (RST | SYN))) closeOne(d, p, layer, true);
+}
+
+/** Releases what one direction of the packet's connection held and forgets its last PDU. */
+function closeOne(d: Desegmenter, p: Packet, layer: number, reverse: boolean): void {
+  const key = directionKey(p, layer, reverse);
+  if (key < 0) return;
+  const h = heldFor(d, key);
+  if (h) d.release(h);
+  const r = d.done.get(key);
+  if (r && sameDirection(r.dir)) d.forget(key);
 }
 
 /** The TCP tree's desegmentation items: segment data, and the reassembled PDU's segments. */
