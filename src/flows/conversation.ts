@@ -224,17 +224,20 @@ export class ConnStats {
   flipped = false;
   firstFrame = 0;
   lastFrame = 0;
-  startSec = DOUBLE_ZERO;
+  // Epoch seconds and byte counts start as small integers (stored in the object, where a double
+  // is a separate boxed heap object, one more cache miss per packet); a count past 2^31 turns
+  // the field double, still exact.
+  startSec = 0;
   startNsec = 0;
   startRel = DOUBLE_ZERO;
   endRel = DOUBLE_ZERO;
   // Per side, index 0 = low endpoint, 1 = high.
   pkts0 = 0;
   pkts1 = 0;
-  bytes0 = DOUBLE_ZERO;
-  bytes1 = DOUBLE_ZERO;
-  payload0 = DOUBLE_ZERO;
-  payload1 = DOUBLE_ZERO;
+  bytes0 = 0;
+  bytes1 = 0;
+  payload0 = 0;
+  payload1 = 0;
   ttlMin0 = 256;
   ttlMax0 = -1;
   ttlMin1 = 256;
@@ -257,7 +260,7 @@ export class ConnStats {
   readonly z0 = new ZeekEndpoint();
   readonly z1 = new ZeekEndpoint();
   zLastRel = DOUBLE_ZERO;
-  zLastSec = DOUBLE_ZERO;
+  zLastSec = 0;
   zLastNsec = 0;
 
   /** True once the first counted packet set the originator and start time. */

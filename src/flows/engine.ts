@@ -477,7 +477,7 @@ export class FlowEngine {
     let rev = fromLow ? conn.fwdHigh : conn.fwdLow;
 
     // A SYN with a new ISN on a live tuple: the old connection ends, a new stream begins.
-    if (pureSyn && fwd.staticFlags & S_BASE_SEQ_SET && seq !== fwd.baseSeq) {
+    if (pureSyn && fwd.staticFlags & S_BASE_SEQ_SET && (seq | 0) !== fwd.baseSeq) {
       this.setKey(fp, 6, sport, dport); // the cached path did not fill the key
       this.releaseTcp(conn, 'reused', false);
       conn = this.newTcp(this.tcpStreams++);
@@ -490,8 +490,8 @@ export class FlowEngine {
     }
     this.cache.handle = fp.family === 4 ? conn.handle : -1;
     // A SYN-ACK with another ISN than before: Wireshark adopts it and flags reused ports.
-    if ((flags & (TH_SYN | TH_ACK)) === (TH_SYN | TH_ACK) && fwd.staticFlags & S_BASE_SEQ_SET && seq !== fwd.baseSeq) {
-      fwd.baseSeq = seq;
+    if ((flags & (TH_SYN | TH_ACK)) === (TH_SYN | TH_ACK) && fwd.staticFlags & S_BASE_SEQ_SET && (seq | 0) !== fwd.baseSeq) {
+      fwd.baseSeq = seq | 0;
       note.hasTa = true;
       note.analysis |= A_REUSED_PORTS;
     }
@@ -1028,18 +1028,18 @@ function writeFlow(u: Uint32Array, o: number, f: TcpFlow): void {
 }
 
 function readFlow(u: Uint32Array, o: number, f: TcpFlow): void {
-  f.baseSeq = u[o];
+  f.baseSeq = u[o] | 0;
   const m = u[o + 1];
   f.staticFlags = m & 0xff;
   f.isFirstAck = (m & 0x100) !== 0;
   f.validBif = (m & 0x200) !== 0;
   f.closingInitiator = (m & 0x400) !== 0;
   f.winScale = ((m >>> 16) & 0xff) - 2;
-  f.nextseq = u[o + 2];
-  f.lastack = u[o + 3];
-  f.maxseqtobeacked = u[o + 4];
+  f.nextseq = u[o + 2] | 0;
+  f.lastack = u[o + 3] | 0;
+  f.maxseqtobeacked = u[o + 4] | 0;
   f.window = u[o + 5];
-  f.dupacknum = u[o + 6];
+  f.dupacknum = u[o + 6] | 0;
   f.lastnondupack = u[o + 7];
   f.lastSegmentFlags = u[o + 8];
   f.nextseqFrame = u[o + 9];

@@ -137,14 +137,20 @@ export class SegmentPool {
 /** One direction of a connection (Wireshark's `tcp_flow_t` with its `tcp_analyze_seq_info`). */
 export class TcpFlow {
   staticFlags = 0;
-  baseSeq = DOUBLE_ZERO;
+  /**
+   * Sequence numbers of the flow (base, last ACK, next, max to be ACKed) are kept as signed
+   * 32-bit values (`| 0`): small integers stored in the object, not boxed doubles each a
+   * separate heap object (a cache miss per field on every packet). Only differences (`| 0`)
+   * and equality with other `| 0` values are taken; `>>> 0` turns them back into unsigned.
+   */
+  baseSeq = 0;
   /** Last window value seen (unscaled, as in the header). */
   window = 0;
   /** -1 unknown, -2 no scaling, else the shift count. */
   winScale = -1;
   isFirstAck = false;
   validBif = true;
-  pushBytesSent = DOUBLE_ZERO;
+  pushBytesSent = 0;
   pushSetLast = false;
   closingInitiator = false;
   lastSegmentFlags = 0;
@@ -155,12 +161,12 @@ export class TcpFlow {
   segTail = -1;
   segCount = 0;
   segSorted = true;
-  lastack = DOUBLE_ZERO;
+  lastack = 0;
   lastackTime = UNSET_TIME;
   lastnondupack = 0;
-  dupacknum = DOUBLE_ZERO;
-  nextseq = DOUBLE_ZERO;
-  maxseqtobeacked = DOUBLE_ZERO;
+  dupacknum = 0;
+  nextseq = 0;
+  maxseqtobeacked = 0;
   nextseqFrame = 0;
   nextseqTime = UNSET_TIME;
   /**
@@ -180,13 +186,14 @@ export class TcpConversation {
   tsPrev = DOUBLE_ZERO;
   tsMruSyn = UNSET_TIME;
   // The same instants as exact absolute times (seconds, nanoseconds), for display.
-  firstSec = DOUBLE_ZERO;
+  // Epoch seconds fit a small integer (until 2038: the field then turns double, still exact).
+  firstSec = 0;
   firstNsec = 0;
-  prevSec = DOUBLE_ZERO;
+  prevSec = 0;
   prevNsec = 0;
-  mruSynSec = DOUBLE_ZERO;
+  mruSynSec = 0;
   mruSynNsec = 0;
-  firstRttSec = DOUBLE_ZERO;
+  firstRttSec = 0;
   firstRttNsec = 0;
   /** iRTT in ns; 0 = not known (Wireshark's zero nstime). */
   firstRtt = DOUBLE_ZERO;
@@ -381,16 +388,16 @@ export function analyzeSequence(
   // Base sequence numbers: the SYN's, or seq-1 when the SYN was not seen (Wireshark bug 1542).
   if (!(fwd.staticFlags & S_BASE_SEQ_SET)) {
     if (flags & TH_SYN) {
-      fwd.baseSeq = seq;
+      fwd.baseSeq = seq | 0;
       fwd.staticFlags |= flags & TH_ACK ? S_SAW_SYNACK : S_SAW_SYN;
     } else {
-      fwd.baseSeq = (seq - 1) >>> 0;
+      fwd.baseSeq = (seq - 1) | 0;
     }
     fwd.staticFlags |= S_BASE_SEQ_SET;
   }
   // The reverse ISN comes from the first ACK seen (ack-1), never from a SYN's ACK field.
   if (!(rev.staticFlags & S_BASE_SEQ_SET) && flags & TH_ACK) {
-    rev.baseSeq = (ack - 1) >>> 0;
+    rev.baseSeq = (ack - 1) | 0;
     rev.staticFlags |= S_BASE_SEQ_SET;
   }
   if (flags & TH_ACK) rev.validBif = true;
@@ -405,8 +412,9 @@ export function analyzeSequence(
  * (split from the bookkeeping so each part compiles and re-optimises on its own).
  */
 function checkFlags(conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, note: TcpNote, frame: number, seglen: number, flags: number, window: number, now: Instant): void {
-  const seq = note.seqRaw;
-  const ack = note.ackRaw;
+  // Signed 32-bit forms, as the flow keeps its sequence numbers.
+  const seq = note.seqRaw | 0;
+  const ack = note.ackRaw | 0;
   const ts = now.rel;
   let a = note.analysis;
   let ta = note.hasTa;
@@ -431,7 +439,7 @@ function checkFlags(conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, note: Tcp
       fwd.validBif = false;
     }
     // KEEP ALIVE: 0 or 1 byte one before the next expected sequence number.
-    if ((seglen === 0 || seglen === 1) && seq === ((fwd.nextseq - 1) >>> 0) && noSynFinRst) {
+    if ((seglen === 0 || seglen === 1) && seq === ((fwd.nextseq - 1) | 0) && noSynFinRst) {
       ta = true;
       a |= A_KEEP_ALIVE;
     }
@@ -464,7 +472,7 @@ function checkFlags(conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, note: Tcp
     }
     // DUPLICATE ACK
     if (seglen === 0 && window && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack && noSynFinRst) {
-      fwd.dupacknum = (fwd.dupacknum + 1) >>> 0;
+      fwd.dupacknum = (fwd.dupacknum + 1) | 0;
       ta = true;
       a |= A_DUPLICATE_ACK;
       note.dupackNum = fwd.dupacknum;
@@ -475,7 +483,7 @@ function checkFlags(conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, note: Tcp
   // finished_fwd: a new ACK number resets the duplicate-ACK counter.
   if (ack !== fwd.lastack) {
     fwd.lastnondupack = frame;
-    fwd.dupacknum = DOUBLE_ZERO;
+    fwd.dupacknum = 0;
   }
 
   // ACKED LOST PACKET: ACKs data beyond what was seen from the other side. Wireshark 4.0 then
@@ -490,7 +498,7 @@ function checkFlags(conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, note: Tcp
   if ((seglen > 0 || flags & (TH_SYN | TH_FIN)) && !(ta && a & A_KEEP_ALIVE)) {
     let seqNotAdvanced = fwd.nextseq !== 0 && ((seq - fwd.nextseq) | 0) < 0;
     // More than one byte starting one before nextseq adds new data (after a zero-window probe).
-    if (seglen > 1 && ((fwd.nextseq - 1) >>> 0) === seq) seqNotAdvanced = false;
+    if (seglen > 1 && ((fwd.nextseq - 1) | 0) === seq) seqNotAdvanced = false;
     retrans: {
       if (seglen > 0 && rev.lastack && ((((seq + seglen) >>> 0) - rev.lastack) | 0) <= 0) {
         ta = true;
@@ -507,7 +515,7 @@ function checkFlags(conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, note: Tcp
       t = ts - fwd.nextseqTime;
       const oooThreshold = conv.firstRtt === 0 ? 3e6 : conv.firstRtt;
       if (seqNotAdvanced && t >= 0 && t < oooThreshold
-        && fwd.nextseq !== ((seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0)) {
+        && fwd.nextseq !== ((seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) | 0)) {
         ta = true;
         a |= A_OUT_OF_ORDER;
         break retrans;
@@ -560,16 +568,16 @@ function trackSegments(fwd: TcpFlow, rev: TcpFlow, pool: SegmentPool, note: TcpN
   const zwp = ta && (a & A_ZERO_WINDOW_PROBE) !== 0;
   if (((nextseq - fwd.nextseq) | 0) > 0 || !fwd.nextseq) {
     if (!zwp) {
-      fwd.nextseq = nextseq;
+      fwd.nextseq = nextseq | 0;
       fwd.nextseqFrame = frame;
       fwd.nextseqTime = ts;
     }
   }
-  if (seq === fwd.maxseqtobeacked || !fwd.maxseqtobeacked) {
+  if ((seq | 0) === fwd.maxseqtobeacked || !fwd.maxseqtobeacked) {
     if (!zwp) fwd.maxseqtobeacked = fwd.nextseq;
   }
   fwd.window = window;
-  fwd.lastack = ack;
+  fwd.lastack = ack | 0;
   fwd.lastackTime = ts;
   fwd.lastSegmentFlags = ta ? a : 0;
 
