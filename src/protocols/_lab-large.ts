@@ -91,6 +91,11 @@ function tsharkReassembly(file: string, decodeAs: readonly string[]): { reassemb
   return { reassembled, maxSegments };
 }
 
+/** One field's value per frame as wiresage prints it (`read -T fields -e FIELD`), index 0 = frame 1. */
+export function oursColumn(file: string, field: string): string[] {
+  return wiresage(['read', '-T', 'fields', '-e', field, file]).stdout.split('\n').slice(0, -1);
+}
+
 /** One line summing up a lab comparison, for the test's diagnostics. */
 export function labSummary(label: string, r: LabResult): string {
   const cells = Object.values(r.fields.cells).reduce((a, b) => a + b, 0);

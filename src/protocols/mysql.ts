@@ -91,6 +91,9 @@ const mariadbServerLanguage = defineField({ name: 'mariadb.server_language', dis
 
 const enum Phase { Start, Greeted, LoginSent, Command }
 
+/** Note on an EOF packet that ends part of a result set (`mysql.result_eof.LAYER`). */
+const RESULT_EOF_NOTE = 'mysql.result_eof.';
+
 export class MysqlState {
   server: EndpointId | undefined;
   phase = Phase.Start;
@@ -100,6 +103,8 @@ export class MysqlState {
   tlsAfterFrame = 0;
   tlsLayer = -1;
   loggedIn = false;
+  /** EOF packets still to come in the result set the server is sending (after the column definitions, after the rows). */
+  resultEofs = 0;
   version: string | undefined;
 }
 
@@ -388,6 +393,14 @@ function learn(st: AppConversationState, m: MysqlState, p: Packet, layer: number
   const fromServer = isFromServer(p, m);
   const kind = classify(b, o, end, fromServer, m);
   p.notes.set(`mysql.kind.${layer}`, kind);
+  // An EOF that ends a result set begun in an earlier frame writes no ` EOF ` (packet-mysql.c
+  // is in its row state), as one in the header's own frame.
+  if (!fromServer) m.resultEofs = 0;
+  else if (kind === 'response' && isResultHeader(b, o, end)) m.resultEofs = 2;
+  else if (kind === 'eof' && m.resultEofs > 0) {
+    m.resultEofs--;
+    p.notes.set(`${RESULT_EOF_NOTE}${layer}`, true);
+  } else if (kind === 'ok' || kind === 'err') m.resultEofs = 0;
   const at = o + HEADER;
   switch (kind) {
     case 'greeting': {
@@ -462,6 +475,9 @@ tcpHeuristics.push({ dissector: mysql, test: looksLikeMysqlGreeting });
  */
 mysql.info = (p, layer, col) => {
   col.setProtocol('MySQL');
+  // desegment_tcp fences the Info column after a reassembled PDU when more of its last segment
+  // follows: the packets after it write their text behind it (`Response Response `).
+  if (layer > 0 && p.proto[layer - 1] === mysql.id && p.bufIndex[layer - 1] !== p.bufIndex[layer]) col.setFence();
   const b = p.bufferOf(layer);
   const o = p.start[layer];
   const end = Math.min(p.end[layer], b.length);
@@ -499,7 +515,7 @@ mysql.info = (p, layer, col) => {
     case 'response':
     case 'auth_more':
       col.set('Response ');
-      if (inResultSet(p, layer)) return;
+      if (inResultSet(p, layer) || (kind === 'eof' && p.notes.get(`${RESULT_EOF_NOTE}${layer}`))) return;
       if (kind === 'ok') col.append(' OK ');
       else if (kind === 'err') col.append(` Error ${end - at >= 3 ? u16le(b, at + 1) : 0} `);
       else if (kind === 'eof') col.append(' EOF ');

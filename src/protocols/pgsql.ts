@@ -11,6 +11,7 @@
 import { u16, u32 } from '../decode/bytes.js';
 import { dissectorByName, registerDissector, STOP, tcpHeuristics, tcpPorts } from '../decode/dissector.js';
 import type { Packet } from '../decode/packet.js';
+import { tcpHeldPduInfo } from '../decode/tcp.js';
 import { defineFields } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { HIDDEN } from '../fields/value.js';
@@ -172,7 +173,11 @@ export const pgsql = registerDissector({
       return STOP;
     }
     if (st && m && length !== undefined && o + length <= end && mayUpdate(st, p, layer)) learn(st, m, p, layer, b, o, o + length, frontend);
-    return endPdu(p, layer, length, pgsql.id);
+    const next = endPdu(p, layer, length, pgsql.id);
+    // The segment's first message is held for reassembly: packet-pgsql.c wrote `>`/`<` before.
+    const tl = p.transportLayer;
+    if (p.layers === layer && tl >= 0 && o === p.end[tl] && p.bufIndex[layer] === p.bufIndex[tl]) p.notes.set(HELD_NOTE, frontend ? '>' : '<');
+    return next;
   },
   summary: () => 'PostgreSQL',
   tree(p, layer, s) {
@@ -439,11 +444,25 @@ tcpHeuristics.push({ dissector: pgsql, test: looksLikePgsqlStartup });
  * type byte of each complete message of the segment, `/`-separated (`<R/S/S/K/Z`, `>Q`). Messages
  * without a type byte (StartupMessage, SSLRequest) and the one-byte SSL answer add nothing.
  */
+/** Note on a segment whose first message pgsql held for reassembly: the direction mark packet-pgsql.c writes. */
+const HELD_NOTE = 'pgsql.held';
+
+// dissect_pgsql writes `>` or `<` before tcp_dissect_pdus asks for more bytes: TCP's remark follows it.
+tcpHeldPduInfo.push((p, _layer, _start, _end, col) => {
+  const mark = p.notes.size ? (p.notes.get(HELD_NOTE) as string | undefined) : undefined;
+  if (mark === undefined) return false;
+  col.set(mark);
+  return true;
+});
+
 pgsql.info = (p, layer, col) => {
   col.setProtocol('PGSQL');
   const prev = layer - 1;
   const first = p.proto[prev] !== pgsql.id || p.bufIndex[prev] !== p.bufIndex[layer];
   if (first) {
+    // desegment_tcp fences the Info column after a reassembled PDU when more of its last
+    // segment follows: the messages after it start again behind it (`<D<D/D/D`).
+    if (p.proto[prev] === pgsql.id) col.setFence();
     packetEndpoints(p);
     const st = conversationOf(p, false);
     const frontend = endpoints.dstPort === PGSQL_PORT || (endpoints.srcPort !== PGSQL_PORT && isFrontend(st?.data instanceof PgsqlState ? st.data : undefined));

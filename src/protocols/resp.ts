@@ -10,6 +10,7 @@
 import { registerDissector, STOP, tcpPorts } from '../decode/dissector.js';
 import { defineFields } from '../fields/field.js';
 import type { Columns } from '../decode/columns.js';
+import type { Packet } from '../decode/packet.js';
 import type { Sink } from '../fields/sink.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
 import { resumePdu } from './desegment.js';
@@ -43,6 +44,9 @@ export const respFields = defineFields('resp', {
   command: { display: 'Command', type: 'string', description: 'wiresage: the command name of a request' },
   inline: { display: 'Inline command', type: 'string' },
   secret: { display: 'Secret (masked)', type: 'string', description: 'wiresage: AUTH/HELLO password, never shown' },
+  // packet-resp.c's expert items.
+  partial: { display: 'Field is only partially decoded', type: 'none' },
+  reassembled_in_next_frame: { display: 'Array is partially decoded. Re-assembled array is in the next frame', type: 'none' },
 });
 
 export const respPduFields = definePduFields('resp');
@@ -157,6 +161,7 @@ export const resp = registerDissector({
     const st = conversationOf(p);
     if (st && length !== undefined && o + length <= end && mayUpdate(st, p, layer)) learn(st, stateOf(st), b, o, o + length);
     const next = endPdu(p, layer, length, resp.id);
+    if (length === undefined || o + length > end) partialNotes(p, layer, b, o, end);
     if (p.layers === layer) {
       // Held for reassembly: tshark's RESP dissector adds its item and the elements it could read
       // before asking for more bytes (and runs again over the gathered bytes while their length
@@ -360,11 +365,33 @@ resp.info = (p, layer, col) => {
   if (infoLoop(b, o, end, 0, -1, cx, mask, col) < 0) col.append(' [continuation]');
 };
 
-/** Which of packet-resp.c's `RESP_REQUEST` / `RESP_RESPONSE` hold (both when both ports are 6379), and `DESEGMENT_ENABLED`. */
+/**
+ * Which of packet-resp.c's `RESP_REQUEST` / `RESP_RESPONSE` hold (both when both ports are 6379),
+ * `DESEGMENT_ENABLED`, and the expert items the walk met: arrays whose elements are not all
+ * there (`ei_resp_reassembled_in_next_frame`, raised when tshark asks for more bytes), values
+ * cut where it cannot (`ei_resp_partial`).
+ */
 interface InfoContext {
   request: boolean;
   response: boolean;
   desegment: boolean;
+  arraysInNextFrame?: number;
+  partial?: number;
+}
+
+/**
+ * packet-resp.c's notes on a value its bytes do not complete (`start..end`, the layer's value):
+ * the walk of the Info column counts them, as `dissect_resp_loop` raises them. Raised on every
+ * frame the dissector runs over the value: the segment that starts it and, while its length is
+ * unknown, each segment that adds to the gathered bytes.
+ */
+function partialNotes(p: Packet, layer: number, b: Uint8Array, start: number, end: number): void {
+  const cx: InfoContext = { request: false, response: false, desegment: p.reported[layer] <= b.length, arraysInNextFrame: 0, partial: 0 };
+  infoLoop(b, start, end, 0, 1, cx, { from: Infinity, index: 0 }, undefined);
+  // A layer keeps one item per kind (Packet.expert): nested arrays cut together count once here,
+  // once per level in tshark.
+  if (cx.arraysInNextFrame) p.expert(layer, 'note', 'undecoded', 'resp.reassembled_in_next_frame', respFields.reassembled_in_next_frame.display);
+  if (cx.partial) p.expert(layer, 'note', 'undecoded', 'resp.partial', respFields.partial.display);
 }
 
 /**
@@ -373,7 +400,7 @@ interface InfoContext {
  * array whose elements are not all there). Tshark 4.0 knows the
  * RESP2 types only: a RESP3 line is a ` [fragment]` and its elements are read as top-level values.
  */
-function infoLoop(b: Uint8Array, at: number, end: number, depth: number, expected: number, cx: InfoContext, mask: Mask, col: Columns): number {
+function infoLoop(b: Uint8Array, at: number, end: number, depth: number, expected: number, cx: InfoContext, mask: Mask, col: Columns | undefined): number {
   for (let done = 0; at < end; done++) {
     if (expected >= 0 && done === expected) return at;
     let eol = at;
@@ -389,18 +416,18 @@ function infoLoop(b: Uint8Array, at: number, end: number, depth: number, expecte
 }
 
 /** One value of `infoLoop` (`dissect_resp_message`), its first line `len` bytes long; returns its bytes or -1. */
-function infoValue(b: Uint8Array, at: number, len: number, end: number, depth: number, cx: InfoContext, mask: Mask, col: Columns): number {
+function infoValue(b: Uint8Array, at: number, len: number, end: number, depth: number, cx: InfoContext, mask: Mask, col: Columns | undefined): number {
   const line = () => ascii(b, at + 1, at + len);
   const top = depth === 0;
   switch (b[at]) {
     case 0x2b: // + simple string
-      if (cx.response && top) col.append(` ${line()}`);
+      if (cx.response && top) col?.append(` ${line()}`);
       return len + 2;
     case 0x2d: // - error
-      col.append(` Error: ${line()}`);
+      col?.append(` Error: ${line()}`);
       return len + 2;
     case 0x3a: // : integer
-      if (cx.response && top) col.append(` ${strtoll(line())}`);
+      if (cx.response && top) col?.append(` ${strtoll(line())}`);
       return len + 2;
     case 0x24: { // $ bulk string
       const n = Number(BigInt.asIntN(32, strtoll(line())));
@@ -410,7 +437,8 @@ function infoValue(b: Uint8Array, at: number, len: number, end: number, depth: n
       if (end - data < n + 2) {
         if (cx.desegment) return -1;
         taken = Math.max(0, end - data);
-        col.append(' [partial]');
+        col?.append(' [partial]');
+        if (cx.partial !== undefined) cx.partial++;
       }
       // tshark reads the value as a C string: up to a NUL, ASCII or not shown.
       let stop = data;
@@ -418,23 +446,27 @@ function infoValue(b: Uint8Array, at: number, len: number, end: number, depth: n
       for (; stop < data + Math.min(n, taken) && b[stop] !== 0; stop++) if (b[stop] >= 0x80) isAscii = false;
       if (isAscii && cx.request && depth === 1) {
         const secret = mask.index >= mask.from;
-        col.append(n < 100 ? ` ${secret ? MASK : ascii(b, data, stop)}` : ` BulkString(${n})`);
-      } else if (isAscii && cx.response && top && n < 100) col.append(` ${ascii(b, data, stop)}`);
-      else if (top) col.append(` BulkString(${n})`);
+        col?.append(n < 100 ? ` ${secret ? MASK : ascii(b, data, stop)}` : ` BulkString(${n})`);
+      } else if (isAscii && cx.response && top && n < 100) col?.append(` ${ascii(b, data, stop)}`);
+      else if (top) col?.append(` BulkString(${n})`);
       return len + 2 + taken;
     }
     case 0x2a: { // * array
       const n = strtoll(line());
       if (n <= 0n) return len + 2;
       if (depth > 30) return len + 2;
-      if (at + len + 2 >= end && cx.desegment) return -1;
-      if (cx.response && top) col.append(` Array(${n})`);
+      if (at + len + 2 >= end) {
+        if (cx.desegment) return -1;
+        if (cx.partial !== undefined) cx.partial++;
+      }
+      if (cx.response && top) col?.append(` Array(${n})`);
       const stop = infoLoop(b, at + len + 2, end, depth + 1, Number(n), cx, mask, col);
+      if (stop < 0 && cx.arraysInNextFrame !== undefined) cx.arraysInNextFrame++;
       return stop < 0 ? -1 : stop - at;
     }
     default:
       if (len === 0) return 2;
-      col.append(' [fragment]');
+      col?.append(' [fragment]');
       return len + 2;
   }
 }

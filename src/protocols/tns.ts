@@ -685,7 +685,7 @@ const dataFunctionNames: Record<number, string> = {
   0x13: 'Flush Out Bind data in DML/w RETURN when error',
 };
 
-/** `Request, Connect (1)`, `Response, Data (6), Return Status`: direction, packet type, SQL*Net function. */
+/** `Request, Connect (1)`, `Response, Data (6), Return Status`: direction, packet type, SQL*Net function (`unknown` when not in tshark's table). */
 tns.info = (p, layer, col) => {
   const b = p.bufferOf(layer);
   const o = p.start[layer];
@@ -699,5 +699,7 @@ tns.info = (p, layer, col) => {
   col.append(`, ${typeNames[type] ?? 'Unknown'} (${type})`);
   if (type !== TNS_TYPE.DATA || end - o < 11) return;
   if (end - o >= 14 && u32(b, o + 10) === 0xdeadbeef) col.append(', Secure Network Services');
-  else if (dataFunctionNames[b[o + 10]]) col.append(`, ${dataFunctionNames[b[o + 10]]}`);
+  // packet-tns.c names the data function of any DATA body, `unknown` when not in its table
+  // (the descriptor a client sends after a CONNECT too long for it starts with `(`).
+  else col.append(`, ${dataFunctionNames[b[o + 10]] ?? 'unknown'}`);
 };
