@@ -139,10 +139,10 @@ class HeldPdu {
   }
 
   /**
-   * Appends `length` bytes at `offset` (at most `have`), of which `bytes` holds at least those
-   * below `keep`; grows the buffer by doubling.
+   * Appends the `length` bytes `src[from..)` at `offset` (at most `have`); `src` holds at least
+   * those below `keep` (the others are only counted). Grows the buffer by doubling.
    */
-  append(bytes: Uint8Array, offset: number, length = bytes.length): void {
+  appendFrom(src: Uint8Array, from: number, offset: number, length: number): void {
     const end = offset + length;
     const stored = Math.min(end, this.keep);
     if (stored > offset) {
@@ -156,7 +156,9 @@ class HeldPdu {
         this.held += size - this.data.length;
         this.data = grown;
       }
-      this.data.set(stored - offset === bytes.length ? bytes : bytes.subarray(0, stored - offset), offset);
+      const n = stored - offset;
+      if (n <= 64) for (let i = 0; i < n; i++) this.data[offset + i] = src[from + i];
+      else this.data.set(from === 0 && n === src.length ? src : src.subarray(from, from + n), offset);
     }
     if (end > this.have) this.have = end;
     // Pieces that waited for this one.
@@ -177,7 +179,7 @@ class HeldPdu {
         this.later.splice(i, 1);
         this.held -= l.bytes.length;
         const skip = this.have - l.offset;
-        if (l.length > skip) this.append(l.bytes.subarray(Math.min(skip, l.bytes.length)), this.have, l.length - skip);
+        if (l.length > skip) this.appendFrom(l.bytes, Math.min(skip, l.bytes.length), this.have, l.length - skip);
         i = 0;
       } else i++;
     }
@@ -332,11 +334,15 @@ interface Direction {
   readonly v6: Uint8Array | null;
 }
 
-/** The direction `directionKey` computed last. */
-let curA = 0;
-let curB = 0;
-let curPorts = 0;
-let curV6 = false;
+/**
+ * The direction `directionKey` computed last: addresses (IPv4, as signed 32-bit numbers), ports,
+ * 1 for IPv6. In a typed array: module variables would box each number beyond 2^30.
+ */
+const cur = new Int32Array(4);
+const A = 0;
+const B = 1;
+const PORTS = 2;
+const V6 = 3;
 /** IPv6 addresses and ports of that direction, reused. */
 const v6Scratch = new Uint8Array(36);
 
@@ -353,18 +359,21 @@ function directionKey(p: Packet, tl: number, reverse: boolean): number {
   const to = p.start[tl];
   const sport = u16(t, to);
   const dport = u16(t, to + 2);
-  curPorts = reverse ? (dport << 16) | sport : (sport << 16) | dport;
+  const ports = reverse ? (dport << 16) | sport : (sport << 16) | dport;
+  cur[PORTS] = ports;
   if (b[o] >> 4 !== 6) {
-    const src = u32(b, o + 12);
-    const dst = u32(b, o + 16);
-    curV6 = false;
-    curA = reverse ? dst : src;
-    curB = reverse ? src : dst;
-    return (Math.imul(curA ^ Math.imul(curB, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(curPorts, 0xc2b2ae35)) >>> 0;
+    const src = (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15];
+    const dst = (b[o + 16] << 24) | (b[o + 17] << 16) | (b[o + 18] << 8) | b[o + 19];
+    const a = reverse ? dst : src;
+    const bb = reverse ? src : dst;
+    cur[A] = a;
+    cur[B] = bb;
+    cur[V6] = 0;
+    return (Math.imul(a ^ Math.imul(bb, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(ports, 0xc2b2ae35)) >>> 0;
   }
-  curV6 = true;
-  curA = 0;
-  curB = 0;
+  cur[A] = 0;
+  cur[B] = 0;
+  cur[V6] = 1;
   const first = reverse ? o + 24 : o + 8;
   const second = reverse ? o + 8 : o + 24;
   for (let i = 0; i < 16; i++) {
@@ -374,20 +383,20 @@ function directionKey(p: Packet, tl: number, reverse: boolean): number {
   // FNV-1a over the addresses, then the ports.
   let h = 0x811c9dc5;
   for (let i = 0; i < 32; i++) h = Math.imul(h ^ v6Scratch[i], 0x01000193);
-  return (Math.imul(h ^ curPorts, 0x01000193)) >>> 0;
+  return Math.imul(h ^ ports, 0x01000193) >>> 0;
 }
 
 /** The current direction, kept (with a held or a completed PDU). */
 function currentDirection(): Direction {
-  return { a: curA, b: curB, ports: curPorts, v6: curV6 ? v6Scratch.slice(0, 32) : null };
+  return { a: cur[A], b: cur[B], ports: cur[PORTS], v6: cur[V6] === 1 ? v6Scratch.slice(0, 32) : null };
 }
 
 /** True when `dir` is the current direction. */
 function sameDirection(dir: Direction): boolean {
-  if (dir.ports !== curPorts || dir.a !== curA || dir.b !== curB) return false;
+  if (dir.ports !== cur[PORTS] || dir.a !== cur[A] || dir.b !== cur[B]) return false;
   const v6 = dir.v6;
-  if (v6 === null) return !curV6;
-  if (!curV6) return false;
+  if (v6 === null) return cur[V6] === 0;
+  if (cur[V6] === 0) return false;
   for (let i = 0; i < 32; i++) if (v6[i] !== v6Scratch[i]) return false;
   return true;
 }
@@ -483,11 +492,10 @@ export function resumePdu(p: Packet, layer: number): boolean {
       limitReached(p, layer, d, h, `PDU longer than ${desegmentLimits.maxPduBytes} bytes: not reassembled`);
       return false;
     }
-    // Bytes of an opaque part are counted only (`Packet.elideOpaque`): no view of them is made.
-    const bytes = rel >= h.keep ? EMPTY : p.bufferOf(layer).subarray(start, start + take);
     const before = h.held;
-    if (rel <= h.have) h.append(bytes, rel, take);
-    else h.addLater(bytes, rel, take);
+    if (rel <= h.have) h.appendFrom(p.bufferOf(layer), start, rel, take);
+    // Bytes of an opaque part are counted only (`Packet.elideOpaque`): no view of them is made.
+    else h.addLater(rel >= h.keep ? EMPTY : p.bufferOf(layer).subarray(start, start + take), rel, take);
     if (h.held !== before) {
       d.heldBytes += h.held - before;
       bound(p, layer, d);
@@ -567,10 +575,10 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
   }
   h.need = length ?? -1;
   h.keep = keptBytes(p, layer, length);
-  h.append(p.bufferOf(layer).subarray(o, end), 0);
+  h.appendFrom(p.bufferOf(layer), o, 0, end - o);
   if (!inSegment && note.restStart >= 0) {
     // Bytes after the reassembled PDU in this segment continue the held one.
-    h.append(p.bufferOf(tl).subarray(note.restStart, note.restEnd), h.have);
+    h.appendFrom(p.bufferOf(tl), note.restStart, h.have, note.restEnd - note.restStart);
     h.contributed(p.number, note.restEnd - note.restStart, h.have);
     addSegmentData(note, note.restStart, note.restEnd - note.restStart);
     note.restStart = -1;
