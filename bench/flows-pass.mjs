@@ -9,7 +9,8 @@
 import { openCapture } from '../dist/file/open.js';
 import { FlowEngine } from '../dist/flows/engine.js';
 import { ExpertTally, expertText } from '../dist/flows/expert.js';
-import { convTable, rowOf, sortRows } from '../dist/cli/conv.js';
+import { writeConvTable, rowOf, sortRows } from '../dist/cli/conv.js';
+import { Output } from '../dist/cli/output.js';
 import { Decoder } from '../dist/decode/decoder.js';
 import { streamState } from '../dist/protocols/index.js';
 
@@ -39,8 +40,11 @@ const reader = await openCapture(file);
 await reader.forEach(decoder ? (r) => engine.packet(decoder.decode(r)) : (r) => engine.record(r));
 reader.close();
 engine.finish();
-process.stdout.write(convTable('TCP', sortRows([...tcp.values()], 'frames'), true, true));
-process.stdout.write(expertText(tally.rows()));
+// Written as the conv command writes it: a row at a time through the buffered Output.
+const out = new Output();
+writeConvTable((t) => out.write(t), 'TCP', sortRows([...tcp.values()], 'frames'), true, true);
+out.write(expertText(tally.rows()));
+out.flush();
 const s = engine.stats;
 const sec = (performance.now() - t0) / 1000;
 process.stderr.write(JSON.stringify({ seconds: sec, packets: s.packets, pps: Math.round(s.packets / sec), tcpStreams: s.tcpStreams, udpStreams: s.udpStreams, peakLiveTcp: s.peakLiveTcp, peakLiveUdp: s.peakLiveUdp, decoded: s.decoded, released: s.released, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');

@@ -138,14 +138,27 @@ function closeText(s: ConnectionSummary | TableSummary | null): string {
 
 /** The table as tshark prints it, with optional extra columns per row. */
 export function convTable(title: string, rows: ConvRow[], ports: boolean, extras: boolean, filter?: string): string {
+  let out = '';
+  writeConvTable((s) => {
+    out += s;
+  }, title, rows, ports, extras, filter);
+  return out;
+}
+
+/**
+ * The same table handed to `write` a row at a time (an Output's `write`): a capture with tens
+ * of thousands of connections never holds the whole text, its pieces and its encoded copy at once.
+ */
+export function writeConvTable(write: (s: string) => void, title: string, rows: ConvRow[], ports: boolean, extras: boolean, filter?: string): void {
   const pad = ports ? '            ' : '';
   const w = ports ? 26 : 20;
-  let out = '================================================================================\n';
-  out += `${title} Conversations\nFilter:${filter ?? '<No Filter>'}\n`;
-  out += `${pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |${extras ? ' State  History          iRTT      Close        Application' : ''}\n`;
-  out += `${pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |\n`;
+  let head = '================================================================================\n';
+  head += `${title} Conversations\nFilter:${filter ?? '<No Filter>'}\n`;
+  head += `${pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |${extras ? ' State  History          iRTT      Close        Application' : ''}\n`;
+  head += `${pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |\n`;
+  write(head);
   for (const r of rows) {
-    out += `${r.aName.padEnd(w)} <-> ${r.bName.padEnd(w)}  ${String(r.rxFrames).padStart(6)} ${formatSize(r.rxBytes).padEnd(9)}`;
+    let out = `${r.aName.padEnd(w)} <-> ${r.bName.padEnd(w)}  ${String(r.rxFrames).padStart(6)} ${formatSize(r.rxBytes).padEnd(9)}`;
     out += `  ${String(r.txFrames).padStart(6)} ${formatSize(r.txBytes).padEnd(9)}`;
     out += `  ${String(r.rxFrames + r.txFrames).padStart(6)} ${formatSize(r.rxBytes + r.txBytes).padEnd(9)}  `;
     out += `${toSec(r.startRelNs).toFixed(9).padStart(14)}   ${(toSec(r.endRelNs) - toSec(r.startRelNs)).toFixed(4).padStart(12)}`;
@@ -155,9 +168,9 @@ export function convTable(title: string, rows: ConvRow[], ports: boolean, extras
       out += `  ${s.connState.padEnd(6)} ${(s.history || '-').padEnd(12)} ${rtt.padStart(10)}  ${closeText(s).padEnd(12)} ${s.app ?? '-'}`;
     }
     out += '\n';
+    write(out);
   }
-  out += '================================================================================\n';
-  return out;
+  write('================================================================================\n');
 }
 
 /**
@@ -345,8 +358,8 @@ export async function convCommand({ opts, rest }: Parsed): Promise<number> {
     if (opts.json) {
       for (const r of sortRows([...v4, ...v6], sortKey)) out.line(JSON.stringify(addressJson(r)));
     } else {
-      out.write(convTable('IPv4', sortRows(v4, sortKey), false, false, title));
-      if (v6.length) out.write(convTable('IPv6', sortRows(v6, sortKey), false, false, title));
+      writeConvTable((s) => out.write(s), 'IPv4', sortRows(v4, sortKey), false, false, title);
+      if (v6.length) writeConvTable((s) => out.write(s), 'IPv6', sortRows(v6, sortKey), false, false, title);
     }
     out.flush();
     return 0;
@@ -355,7 +368,7 @@ export async function convCommand({ opts, rest }: Parsed): Promise<number> {
   if (opts.json) {
     for (const r of rows) out.line(JSON.stringify(r.summary ? { ...r.summary, aToBPackets: r.txFrames, aToBBytes: r.txBytes, bToAPackets: r.rxFrames, bToABytes: r.rxBytes, startRelNs: r.startRelNs, endRelNs: r.endRelNs, durationNs: r.endRelNs - r.startRelNs } : addressJson(r)));
   } else {
-    out.write(convTable(kind === 'tcp' ? 'TCP' : 'UDP', rows, true, !opts.tshark, title));
+    writeConvTable((s) => out.write(s), kind === 'tcp' ? 'TCP' : 'UDP', rows, true, !opts.tshark, title);
   }
   out.flush();
   return 0;

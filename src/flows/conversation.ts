@@ -92,14 +92,21 @@ export function nextStates(self: EndpointState, peer: EndpointState, flags: numb
 // History letter bits for "once per side" letters.
 const H_ACK = 1, H_DATA = 2, H_INCONSISTENT = 4, H_MULTIFLAG = 8;
 
+// Which repeatable letters have a last sequence number (SideHistory.seen).
+const S_SYN = 1, S_SYNACK = 2, S_FIN = 4, S_RST = 8;
+
 /** One side's history bookkeeping. */
 class SideHistory {
   once = 0;
-  // Last sequence number of each repeatable letter (NaN: none yet; NaN differs from every number).
-  lastSyn = Number.NaN;
-  lastSynAck = Number.NaN;
-  lastFin = Number.NaN;
-  lastRst = Number.NaN;
+  /**
+   * Last sequence number of each repeatable letter, as a signed 32-bit value (a small integer
+   * in the object, not a boxed double), valid when its `S_*` bit is in `seen`.
+   */
+  seen = 0;
+  lastSyn = 0;
+  lastSynAck = 0;
+  lastFin = 0;
+  lastRst = 0;
   retrans = 0;
   zeroWindow = 0;
   gaps = 0;
@@ -212,9 +219,9 @@ const MAX_RSTS = 8;
  */
 export class ConnStats {
   family: 4 | 6 = 4;
-  /** Endpoint addresses: IPv4 numbers, or 16 bytes each in `addr6` (low endpoint first). */
-  lowAddr4 = DOUBLE_ZERO;
-  highAddr4 = DOUBLE_ZERO;
+  /** IPv4 endpoint addresses as signed 32-bit values (small integers in the object; `lowAddr4`/`highAddr4` read them unsigned). */
+  low4 = 0;
+  high4 = 0;
   addr6: Uint8Array | null = null;
   lowPort = 0;
   highPort = 0;
@@ -250,7 +257,9 @@ export class ConnStats {
   sawSyn = false;
   sawSynAck = false;
   handshake = false;
-  firstSynSeq = Number.NaN;
+  /** The originator's first SYN sequence number (signed 32-bit), when `hasFirstSyn`. */
+  hasFirstSyn = false;
+  firstSynSeq = 0;
   synRetrans = 0;
   firstFinFromLow = -1;
   rstFromLow = -1;
@@ -265,6 +274,23 @@ export class ConnStats {
 
   /** True once the first counted packet set the originator and start time. */
   started = false;
+
+  /** Endpoint addresses: IPv4 numbers (unsigned), or 16 bytes each in `addr6` (low endpoint first). */
+  get lowAddr4(): number {
+    return this.low4 >>> 0;
+  }
+
+  set lowAddr4(a: number) {
+    this.low4 = a | 0;
+  }
+
+  get highAddr4(): number {
+    return this.high4 >>> 0;
+  }
+
+  set highAddr4(a: number) {
+    this.high4 = a | 0;
+  }
 
   /** Sets the originator and start from the first counted packet of the connection. */
   begin(fromLow: boolean, flags: number, frame: number, now: Instant): void {
@@ -298,7 +324,7 @@ export class ConnStats {
    */
   updateTcp(fromLow: boolean, frame: number, now: Instant, frameLen: number, ttl: number, ipLen: number,
     flags: number, packet: { readonly seqRaw: number; readonly ackRaw: number }, seglen: number, window: number, analysis: number): void {
-    const seq = packet.seqRaw;
+    const seq = packet.seqRaw | 0;
     this.count(fromLow, frame, now, frameLen, ttl, seglen);
     // Zeek: the duration stops at the last packet seen before both sides had closed.
     const z = fromLow ? this.z0 : this.z1;
@@ -318,16 +344,22 @@ export class ConnStats {
     if (flags & SYN) {
       if (flags & ACK) {
         this.sawSynAck = true;
-        if (h.lastSynAck !== seq) this.letter(fromOrig, 'H');
+        if (!(h.seen & S_SYNACK) || h.lastSynAck !== seq) this.letter(fromOrig, 'H');
         h.lastSynAck = seq;
+        h.seen |= S_SYNACK;
       } else {
         if (fromOrig) {
-          if (Number.isNaN(this.firstSynSeq)) this.firstSynSeq = seq;
-          else if (seq === this.firstSynSeq) this.synRetrans++;
+          if (!this.hasFirstSyn) {
+            this.hasFirstSyn = true;
+            this.firstSynSeq = seq;
+          } else if (seq === this.firstSynSeq) {
+            this.synRetrans++;
+          }
           this.sawSyn = true;
         }
-        if (h.lastSyn !== seq) this.letter(fromOrig, 'S');
+        if (!(h.seen & S_SYN) || h.lastSyn !== seq) this.letter(fromOrig, 'S');
         h.lastSyn = seq;
+        h.seen |= S_SYN;
       }
       if (flags & (FIN | RST) && !(h.once & H_MULTIFLAG)) {
         h.once |= H_MULTIFLAG;
@@ -352,13 +384,15 @@ export class ConnStats {
       this.letter(fromOrig, 'I');
     }
     if (flags & FIN) {
-      if (h.lastFin !== seq) this.letter(fromOrig, 'F');
+      if (!(h.seen & S_FIN) || h.lastFin !== seq) this.letter(fromOrig, 'F');
       h.lastFin = seq;
+      h.seen |= S_FIN;
       if (this.firstFinFromLow < 0) this.firstFinFromLow = fromLow ? 1 : 0;
     }
     if (flags & RST) {
-      if (h.lastRst !== seq) this.letter(fromOrig, 'R');
+      if (!(h.seen & S_RST) || h.lastRst !== seq) this.letter(fromOrig, 'R');
       h.lastRst = seq;
+      h.seen |= S_RST;
       if (this.rstFromLow < 0) this.rstFromLow = fromLow ? 1 : 0;
       this.rsts ??= [];
       if (this.rsts.length < MAX_RSTS) this.rsts.push({ frame, fromOrig, ttl });

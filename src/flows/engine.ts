@@ -15,7 +15,7 @@
  * SYN (without ACK) whose sequence number differs from the one its sender used before on that
  * tuple opens a new one (`tcp.analysis.reused_ports`); anything else continues the stream,
  * however long ago it was seen. A released connection therefore leaves a compact tombstone
- * (key, stream number and the sequence state — 160 bytes) so a late packet on its tuple keeps
+ * (key, stream number and the sequence state — 192 bytes) so a late packet on its tuple keeps
  * its stream number and relative sequence numbers; tombstones are bounded too
  * (`maxTombstones`, oldest dropped first).
  *
@@ -49,7 +49,7 @@ export interface FlowEngineOptions {
   idleTimeout?: number;
   /** Same for UDP conversations. Default 120. */
   udpIdleTimeout?: number;
-  /** Most released connections remembered for stream numbering. Default 1,000,000 (~160 MB at most). */
+  /** Most released connections remembered for stream numbering. Default 1,000,000 (~192 MB at most). */
   maxTombstones?: number;
   /** Called with each connection's summary when it is released, and for every live one at `finish()`. */
   onSummary?: (s: ConnectionSummary) => void;
@@ -114,6 +114,14 @@ const TU_STREAM = 10;
 const TU_MISC = 11; // completeness | alive << 8
 const TU_FLOW = 12; // 10 words per flow
 const FLOW_WORDS = 10;
+/**
+ * Tombstones live in pages of 1024 slots (192 KB), added as released connections need them:
+ * the ring never copies itself to grow (no old copy left for the collector, no doubling past
+ * what is used).
+ */
+const TOMB_PAGE_BITS = 10;
+const TOMB_PAGE = 1 << TOMB_PAGE_BITS;
+const TOMB_MASK = TOMB_PAGE - 1;
 
 /** Counters the benchmark and tests read. */
 export interface FlowEngineStats {
@@ -171,8 +179,8 @@ export class FlowEngine {
    */
   private tcpLastSeen: Float64Array<ArrayBuffer> = new Float64Array(1024);
   private udpLastSeen: Float64Array<ArrayBuffer> = new Float64Array(1024);
-  private tombU32 = new Uint32Array(0);
-  private tombF64 = new Float64Array(0);
+  private tombU32: Uint32Array[] = [];
+  private tombF64: Float64Array[] = [];
   private tombCap = 0;
   private tombNext = 0;
   private tcpStreams = 0;
@@ -457,8 +465,8 @@ export class FlowEngine {
     } else {
       // Released earlier: a SYN with another ISN starts a new stream, anything else resumes it.
       const t = h >> 2;
-      const u = this.tombU32;
-      const f = t * T_U32 + TU_FLOW + (fromLow ? 0 : FLOW_WORDS);
+      const u = this.tombU32[t >> TOMB_PAGE_BITS];
+      const f = (t & TOMB_MASK) * T_U32 + TU_FLOW + (fromLow ? 0 : FLOW_WORDS);
       if (pureSyn && u[f + 1] & S_BASE_SEQ_SET && seq !== u[f]) {
         this.killTomb(t);
         conn = this.newTcp(this.tcpStreams++);
@@ -779,16 +787,16 @@ export class FlowEngine {
   }
 
   private writeTcpTomb(t: number, c: TcpConnection, slot: number): void {
-    const u = this.tombU32;
-    const o = t * T_U32;
+    const u = this.tombU32[t >> TOMB_PAGE_BITS];
+    const o = (t & TOMB_MASK) * T_U32;
     u.set(this.tcpKeys.subarray(slot * KEY_WORDS, slot * KEY_WORDS + KEY_WORDS), o);
     u[o + TU_STREAM] = c.stream;
     u[o + TU_MISC] = c.completeness | (1 << 8) | (0 << 9);
     writeFlow(u, o + TU_FLOW, c.fwdLow);
     writeFlow(u, o + TU_FLOW + FLOW_WORDS, c.fwdHigh);
     // Times as exact (seconds, nanoseconds); the capture-relative forms are derived on revival.
-    const f = this.tombF64;
-    const b = t * T_F64;
+    const f = this.tombF64[t >> TOMB_PAGE_BITS];
+    const b = (t & TOMB_MASK) * T_F64;
     f[b] = c.firstSec;
     f[b + 1] = c.firstNsec;
     f[b + 2] = c.prevSec;
@@ -800,14 +808,14 @@ export class FlowEngine {
   }
 
   private reviveTcp(t: number): TcpConnection {
-    const u = this.tombU32;
-    const o = t * T_U32;
+    const u = this.tombU32[t >> TOMB_PAGE_BITS];
+    const o = (t & TOMB_MASK) * T_U32;
     const c = this.newTcp(u[o + TU_STREAM]);
     c.completeness = u[o + TU_MISC] & 0xff;
     readFlow(u, o + TU_FLOW, c.fwdLow);
     readFlow(u, o + TU_FLOW + FLOW_WORDS, c.fwdHigh);
-    const f = this.tombF64;
-    const b = t * T_F64;
+    const f = this.tombF64[t >> TOMB_PAGE_BITS];
+    const b = (t & TOMB_MASK) * T_F64;
     c.firstSec = f[b];
     c.firstNsec = f[b + 1];
     c.prevSec = f[b + 2];
@@ -836,32 +844,28 @@ export class FlowEngine {
 
   /** Marks a tombstone slot dead (revived or superseded); the key table entry is overwritten by the caller. */
   private killTomb(t: number): void {
-    this.tombU32[t * T_U32 + TU_MISC] &= ~(1 << 8);
+    this.tombU32[t >> TOMB_PAGE_BITS][(t & TOMB_MASK) * T_U32 + TU_MISC] &= ~(1 << 8);
     this.stats.tombstones--;
   }
 
-  /** A tombstone slot: grows the ring up to `maxTombstones`, then reuses the oldest slot. */
+  /** A tombstone slot: grows the ring (a page at a time) up to `maxTombstones`, then reuses the oldest slot. */
   private tombSlot(): number {
     if (this.tombNext === this.tombCap) {
       if (this.tombCap < this.maxTombstones) {
-        const cap = Math.min(this.maxTombstones, Math.max(1024, this.tombCap * 2));
-        const u = new Uint32Array(cap * T_U32);
-        u.set(this.tombU32);
-        const f = new Float64Array(cap * T_F64);
-        f.set(this.tombF64);
-        this.tombU32 = u;
-        this.tombF64 = f;
-        this.tombCap = cap;
+        this.tombU32.push(new Uint32Array(TOMB_PAGE * T_U32));
+        this.tombF64.push(new Float64Array(TOMB_PAGE * T_F64));
+        this.tombCap = Math.min(this.maxTombstones, this.tombCap + TOMB_PAGE);
       } else {
         this.tombNext = 0;
       }
     }
     const t = this.tombNext++;
-    const o = t * T_U32;
-    if (this.tombU32[o + TU_MISC] & (1 << 8)) {
+    const u = this.tombU32[t >> TOMB_PAGE_BITS];
+    const o = (t & TOMB_MASK) * T_U32;
+    if (u[o + TU_MISC] & (1 << 8)) {
       // Evict the oldest: its tuple is forgotten (a later packet on it opens a new stream).
-      const kind = this.tombU32[o + TU_MISC] & (1 << 9) ? TOMB_UDP : TOMB_TCP;
-      this.table.deleteWords(this.tombU32, o, (t << 2) | kind);
+      const kind = u[o + TU_MISC] & (1 << 9) ? TOMB_UDP : TOMB_TCP;
+      this.table.deleteWords(u, o, (t << 2) | kind);
       this.stats.tombstones--;
     }
     this.stats.tombstones++;
@@ -893,7 +897,7 @@ export class FlowEngine {
       let resumed = false;
       if (h >= 0) {
         const t = h >> 2;
-        stream = this.tombU32[t * T_U32 + TU_STREAM];
+        stream = this.tombU32[t >> TOMB_PAGE_BITS][(t & TOMB_MASK) * T_U32 + TU_STREAM];
         this.killTomb(t);
         this.stats.revived++;
         resumed = true;
@@ -946,8 +950,8 @@ export class FlowEngine {
     this.stats.released++;
     if (keepTomb) {
       const t = this.tombSlot();
-      const u = this.tombU32;
-      const o = t * T_U32;
+      const u = this.tombU32[t >> TOMB_PAGE_BITS];
+      const o = (t & TOMB_MASK) * T_U32;
       u.set(this.udpKeys.subarray(slot * KEY_WORDS, slot * KEY_WORDS + KEY_WORDS), o);
       u[o + TU_STREAM] = conn.stream;
       u[o + TU_MISC] = (1 << 8) | (1 << 9);
@@ -997,7 +1001,7 @@ export class FlowEngine {
 
   /** Bytes held in the engine's typed arrays (key table, segment pool, tombstones). */
   get arrayBytes(): number {
-    return this.table.bytes + this.segments.bytes + this.tombU32.byteLength + this.tombF64.byteLength;
+    return this.table.bytes + this.segments.bytes + this.tombU32.length * TOMB_PAGE * (T_U32 * 4 + T_F64 * 8);
   }
 }
 
