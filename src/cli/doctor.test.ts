@@ -4,6 +4,9 @@
  * (stream numbers, TTL references, analysis) still comes from every packet.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { noTshark, repoRoot, tsharkFields, wiresage } from '../testing/tshark.js';
@@ -78,3 +81,67 @@ test('doctor -Y says which filter the diagnosis was restricted to: terminal, Mar
   assert.doesNotMatch(plain.stdout, /Display filter/);
   assert.equal((JSON.parse(wiresage(['doctor', seed, '--json'], { allowFail: true }).stdout) as { display_filter: string | null }).display_filter, null);
 });
+
+/**
+ * `doctor A B` reads the two captures in worker threads (src/diagnosis/parallel.ts); the
+ * report must be the one reading them one after the other gives (WIRESAGE_WORKERS=0), byte for
+ * byte, in every format and language, with and without -Y, and failures must exit alike.
+ * Pairs: two generated captures of unrelated traffic (thousands of path.drop findings), a
+ * capture and the same traffic with packets removed by tcpdump (matched packets, a clock
+ * offset, path.drop for what is missing), and a capture with itself.
+ */
+test('doctor on several captures: worker threads give the same report as one thread', { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wiresage-doctor-par-'));
+  try {
+    const gen = join(repoRoot, '..', 'shared', 'bench', 'gen-pcap.mjs');
+    const g1 = join(dir, 'g1.pcap');
+    const g2 = join(dir, 'g2.pcap');
+    for (const [out, seed] of [[g1, '1'], [g2, '2']]) {
+      const r = spawnSync(process.execPath, [gen, '--packets', '30000', '--out', out, '--seed', seed]);
+      assert.equal(r.status, 0, String(r.stderr));
+    }
+    const web = join(repoRoot, 'examples/web-and-dns.pcap');
+    const thinned = join(dir, 'thinned.pcap');
+    // The other point missed the DNS answers and every third TCP segment of one direction.
+    const td = spawnSync('tcpdump', ['-r', web, '-w', thinned, 'not (udp src port 53) and not (tcp src port 80 and ip[5] & 3 == 1)'], { encoding: 'utf8' });
+    if (td.status !== 0) {
+      // tcpdump missing: a copy keeps the test meaningful (every packet matched).
+      copyFileSync(web, thinned);
+    }
+    const variants = [['--json'], [], ['--color'], ['--format', 'md'], ['--lang', 'zh'], ['--json', '--lang', 'zh'], ['--format', 'md', '-Y', 'tcp']];
+    const cases: Array<[string[], string[][]]> = [
+      [[g1, g2], variants],
+      ...[[web, thinned], [thinned, web], [seed, web], [web, web], [g1, g2, seed]].map((files): [string[], string[][]] => [files, [['--json'], [], ['--format', 'md', '--lang', 'zh', '-Y', 'tcp']]]),
+    ];
+    for (const [files, vs] of cases) {
+      for (const v of vs) {
+        const one = run(['doctor', ...files, ...v], '0');
+        const par = run(['doctor', ...files, ...v], '2');
+        assert.equal(par.status, one.status, `${files} ${v}: ${par.stderr}${one.stderr}`);
+        assert.equal(par.stderr, one.stderr, `${files} ${v}`);
+        assert.ok(par.stdout === one.stdout, `doctor ${files.join(' ')} ${v.join(' ')}: the reports differ`);
+        if (files[0] === g1 && v[0] === '--json' && v.length === 1) {
+          // The comparison really ran: captures of different traffic give path.drop both ways.
+          const drops = (JSON.parse(one.stdout) as Doc).findings.filter((f) => f.id === 'path.drop').length;
+          assert.ok(drops >= 2, `${drops} path.drop finding(s)`);
+        }
+      }
+    }
+    // A missing or damaged second file: same message, same exit code.
+    const bad = join(dir, 'bad.pcap');
+    writeFileSync(bad, Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex'));
+    for (const files of [[web, join(dir, 'missing.pcap')], [web, bad], [join(dir, 'missing.pcap'), bad]]) {
+      const one = run(['doctor', ...files], '0');
+      const par = run(['doctor', ...files], '2');
+      assert.equal(one.status, 1, one.stderr);
+      assert.deepEqual([par.status, par.stdout, par.stderr], [one.status, one.stdout, one.stderr]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function run(args: string[], workers: string): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/cli/main.js'), ...args], { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, TZ: 'UTC', WIRESAGE_WORKERS: workers } });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}

@@ -7,7 +7,7 @@
  * input), 2 usage error. `-Y FILTER` restricts the diagnosis to the connections (and ICMP
  * errors) with a packet matching the display filter; the analysis still sees every packet.
  */
-import { collectFacts, diagnoseAll, renderMarkdown, renderText, toJson, type CaptureFacts, type Lang } from '../diagnosis/index.js';
+import { diagnoseFiles, renderMarkdown, renderText, toJson, type Lang } from '../diagnosis/index.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
 import { displayFilterLongSpec, displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { Output } from './output.js';
@@ -32,15 +32,13 @@ export async function doctorCommand({ opts, rest }: Parsed): Promise<number> {
   if (!['text', 'md', 'json'].includes(format)) throw new UsageError(`--format takes text, md or json, not '${format}'`);
   const filter = displayFilterOption(opts);
   const progress = process.stderr.isTTY;
-  const all: CaptureFacts[] = [];
-  for (const file of files) {
-    // Captures from several points (client and server side, both sides of a NAT) are compared
-    // packet by packet (src/diagnosis/compare.ts): their packets are fingerprinted on the way.
-    const facts = await collectFacts(file, { progress: progress ? (n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined, fingerprint: files.length > 1, filter, keepHealthy: false });
-    if (progress) process.stderr.write('\r\x1b[K');
-    all.push(facts);
-  }
-  const { findings, stories } = diagnoseAll(all);
+  // Captures from several points (client and server side, both sides of a NAT) are compared
+  // packet by packet (src/diagnosis/compare.ts): their packets are fingerprinted on the way,
+  // each capture in its own worker thread (src/diagnosis/parallel.ts). WIRESAGE_WORKERS=0 reads
+  // them one after the other on this thread.
+  const workers = process.env.WIRESAGE_WORKERS !== undefined && /^\d+$/.test(process.env.WIRESAGE_WORKERS) ? Number(process.env.WIRESAGE_WORKERS) : undefined;
+  const { all, findings, stories } = await diagnoseFiles(files, { progress: progress ? (file, n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined, filter, workers });
+  if (progress) process.stderr.write('\r\x1b[K');
   const out = new Output();
   if (format === 'json') out.line(JSON.stringify(toJson(findings, all, lang, stories), null, 2));
   else if (format === 'md') out.write(renderMarkdown(findings, all, lang, stories));

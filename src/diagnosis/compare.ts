@@ -302,28 +302,34 @@ export async function indexCapture(file: string): Promise<CaptureIndex> {
   return f.finish();
 }
 
-/** Open-addressing table of an index's keys: slot → row + 1. */
+/**
+ * Open-addressing table of an index's keys: per slot the row + 1 and the key's first word side
+ * by side, so a probe reads one cache line (the keys themselves are read only on a tag match).
+ */
 function buildTable(keys: Uint32Array, count: number): Int32Array {
   let size = 16;
   while (size < count * 2) size *= 2;
-  const t = new Int32Array(size);
+  const t = new Int32Array(2 * size);
   const mask = size - 1;
   for (let i = 0; i < count; i++) {
-    let s = keys[2 * i] & mask;
-    while (t[s] !== 0) s = (s + 1) & mask;
-    t[s] = i + 1;
+    const k0 = keys[2 * i];
+    let s = k0 & mask;
+    while (t[2 * s] !== 0) s = (s + 1) & mask;
+    t[2 * s] = i + 1;
+    t[2 * s + 1] = k0 | 0;
   }
   return t;
 }
 
 /** The first unused row of `b` with the key `k0,k1`, or -1. */
 function lookup(t: Int32Array, keys: Uint32Array, used: Uint8Array, k0: number, k1: number): number {
-  const mask = t.length - 1;
-  for (let s = k0 & mask; t[s] !== 0; s = (s + 1) & mask) {
-    const j = t[s] - 1;
-    if (!used[j] && keys[2 * j] === k0 && keys[2 * j + 1] === k1) return j;
+  const mask = (t.length >> 1) - 1;
+  const tag = k0 | 0;
+  for (let s = k0 & mask; ; s = (s + 1) & mask) {
+    const r = t[2 * s];
+    if (r === 0) return -1;
+    if (t[2 * s + 1] === tag && !used[r - 1] && keys[2 * r - 1] === k1) return r - 1;
   }
-  return -1;
 }
 
 function endpoint(ip: string, port: number): string {

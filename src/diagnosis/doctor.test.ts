@@ -17,7 +17,7 @@ import { RoutedLab, noRoutedLab } from './_lab.js';
 import { collectFacts } from './facts.js';
 import type { Finding } from './finding.js';
 import { renderText, toJson } from './report.js';
-import { diagnose, diagnoseAcross } from './rules.js';
+import { descriptorAddresses, diagnose, diagnoseAcross } from './rules.js';
 import { diagnoseAll } from './story.js';
 
 /** A TCP server printing `listening`: answers each line with `ok`. */
@@ -404,6 +404,89 @@ test('seed case b without the drop rule: the client follows the REDIRECT to the 
   assert.deepEqual(ids(findings), ['auth.failed'], text);
 });
 
+/**
+ * A SCAN-like listener whose REDIRECT names several node addresses in an ADDRESS_LIST, in turn
+ * (first connection: the order given, second: reversed…), as a SCAN listener spreads clients
+ * over the nodes. The thin client takes the REDIRECT's first address.
+ */
+const SCAN = `
+const net = require('net');
+(async () => {
+  // argv[1] is a name only: the listener module starts serving when argv[1] is its own path.
+  const { redirectPacket } = await import(process.argv[2]);
+  const [listen, ...targets] = process.argv.slice(3);
+  const [host, port] = listen.split(':');
+  let n = 0;
+  net.createServer((s) => {
+    s.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    let waiting = false;
+    let done = false;
+    const answer = () => {
+      done = true;
+      const order = n++ % 2 ? [...targets].reverse() : targets;
+      const list = order.map((t) => '(ADDRESS=(PROTOCOL=TCP)(HOST=' + t.split(':')[0] + ')(PORT=' + t.split(':')[1] + '))').join('');
+      s.end(redirectPacket('(DESCRIPTION=(ADDRESS_LIST=' + list + '))'));
+    };
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (!done && buf.length >= 8) {
+        const len = buf.readUInt16BE(0);
+        if (len < 8 || buf.length < len) return;
+        const pkt = buf.subarray(0, len);
+        buf = buf.subarray(len);
+        if (pkt[4] === 1) {
+          if (pkt.length >= 28 && pkt.readUInt16BE(24) > 0 && pkt.readUInt16BE(26) < pkt.length) answer();
+          else waiting = true;
+        } else if (pkt[4] === 6 && waiting) answer();
+      }
+    });
+  }).listen(Number(port), host, () => console.log('listening'));
+})();`;
+
+test('TNS REDIRECT naming two node addresses, one dropped by the firewall: tns.redirect.unreachable says which failed and which worked', { skip: noOracle, timeout: 90_000 }, async () => {
+  let results: string[] = [];
+  let nodes: string[] = [];
+  let vip = '';
+  let client = '';
+  const { findings, text } = await scenario('wsdr', 2, async (lab) => {
+    nodes = lab.extraIps;
+    vip = lab.serverIp;
+    client = lab.clientIp;
+    await RoutedLab.waitFor(lab.start(lab.server, process.execPath, [listenerJs, `${nodes[0]}:1521=accept-ora`, `${nodes[1]}:1521=accept-ora`]), 'listening');
+    await RoutedLab.waitFor(lab.start(lab.server, process.execPath, ['-e', SCAN, 'scan', listenerJs, `${vip}:1521`, `${nodes[0]}:1521`, `${nodes[1]}:1521`]), 'listening');
+    lab.nft(`ip daddr ${nodes[0]} tcp flags & (syn|ack) == syn drop`);
+    // First login: REDIRECT (node 1, node 2) → node 1, dropped; second: (node 2, node 1) → node 2, wrong password.
+    results = await oracle(lab, `${vip}:1521/orclpdb`, 2, 0);
+  });
+  assert.equal(results.length, 2, JSON.stringify(results));
+  assert.doesNotMatch(results[0], /^ok$|ORA-01017/, JSON.stringify(results));
+  assert.match(results[1], /ORA-01017/, JSON.stringify(results));
+  const f = findings[0];
+  assert.equal(f?.id, 'tns.redirect.unreachable', text);
+  assert.equal(f.text.en.title, `Oracle listener ${vip}:1521 redirects ${client} to ${nodes[0]}:1521, ${nodes[1]}:1521: ${nodes[0]}:1521 cannot be reached (${nodes[1]}:1521 can)`, text);
+  assert.match(f.text.en.explanation, new RegExp(`1 connection attempt\\(s\\) to ${nodes[0].replace(/\./g, '\\.')}:1521 got no answer at all`), text);
+  assert.match(f.text.en.explanation, new RegExp(`1 connection\\(s\\) to ${nodes[1].replace(/\./g, '\\.')}:1521 were answered`), text);
+  assert.deepEqual(f.evidence.addresses, [client, `${vip}:1521`, `${nodes[0]}:1521`, `${nodes[1]}:1521`], text);
+  const c = f.evidence.counts;
+  assert.deepEqual([c.redirects, c.targets, c.unreachable_targets, c.reachable_targets, c.untried_targets, c.unanswered_attempts], [2, 2, 1, 1, 0, 1], text);
+  assert.ok(c.syns >= 2, text);
+  // The wrong password on node 2 is its own finding.
+  assert.ok(ids(findings).includes('auth.failed'), text);
+});
+
+test('descriptorAddresses: every address of an ADDRESS_LIST and a DESCRIPTION_LIST, once, in order', () => {
+  const a = (h: string, p: number) => `(ADDRESS=(PROTOCOL=TCP)(HOST=${h})(PORT=${p}))`;
+  assert.deepEqual(descriptorAddresses(a('10.0.0.11', 1521)), [{ host: '10.0.0.11', port: 1521 }]);
+  assert.deepEqual(descriptorAddresses(`(DESCRIPTION=(ADDRESS_LIST=${a('10.0.0.11', 1521)}${a('10.0.0.12', 1522)}))`), [{ host: '10.0.0.11', port: 1521 }, { host: '10.0.0.12', port: 1522 }]);
+  assert.deepEqual(
+    descriptorAddresses(`(DESCRIPTION_LIST=(DESCRIPTION=(ADDRESS_LIST=${a('n1', 1521)}))(DESCRIPTION=( address = (protocol=tcp)( host = n2 )(port=1521)))(DESCRIPTION=${a('n1', 1521)}))`),
+    [{ host: 'n1', port: 1521 }, { host: 'n2', port: 1521 }],
+  );
+  assert.deepEqual(descriptorAddresses('(ADDRESS=(PROTOCOL=TCP)(HOST=[fd00::1])(PORT=1521))'), [{ host: 'fd00::1', port: 1521 }]);
+  assert.deepEqual(descriptorAddresses('(ADDRESS=(PROTOCOL=TCP)(HOST=x)(PORT=99999))(ADDRESS=(HOST=y))'), []);
+});
+
 test('seed case a: failed Oracle logins (ORA-01017), then a rate-limit meter forges resets → auth.failed.then.blocked', { skip: noOracle, timeout: 60_000 }, async () => {
   let results: string[] = [];
   const { findings, text } = await scenario('wsda', 0, async (lab) => {
@@ -620,5 +703,61 @@ test('PostgreSQL wrong password (psql): auth.failed with 28P01', { skip: noPostg
 test('PostgreSQL right password (psql): no finding', { skip: noPostgres, timeout: 60_000 }, async () => {
   const { findings, text, out } = await pgScenario('wsdQ', 'secret');
   assert.deepEqual(out, ['1', '1']);
+  assert.deepEqual(ids(findings), [], text);
+});
+
+const noMariadb = skip || (spawnSync('sh', ['-c', 'command -v mariadbd && command -v mariadb-install-db && command -v mariadb'], { stdio: 'ignore' }).status !== 0 && 'mariadb-server/mariadb-client are not installed');
+
+/**
+ * A real MariaDB in the server namespace with an account `app`@`10.251.%` (password "app-secret");
+ * the real `mariadb` client logs in `times` times from the client namespace with `password`.
+ * The data directory is made as probe.test.ts does (mariadb-install-db, root by socket only).
+ */
+async function mariadbScenario(prefix: string, password: string, times: number): Promise<{ findings: Finding[]; text: string; out: string[]; clientIp: string; serverIp: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'wiresage-my-'));
+  const out: string[] = [];
+  let clientIp = '';
+  let serverIp = '';
+  try {
+    const sh = (cmd: string) => {
+      const r = spawnSync('sh', ['-ec', cmd], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+    };
+    sh(`chmod 755 ${dir} && chown mysql ${dir} && mariadb-install-db --no-defaults --user=mysql --datadir=${dir}/data --auth-root-authentication-method=socket >/dev/null 2>&1`);
+    const r = await scenario(prefix, 0, async (lab) => {
+      clientIp = lab.clientIp;
+      serverIp = lab.serverIp;
+      const server = lab.start(lab.server, 'mariadbd', ['--no-defaults', '--user=mysql', `--datadir=${dir}/data`, `--socket=${dir}/sock`, `--pid-file=${dir}/pid`, `--bind-address=${lab.serverIp}`, '--port=3306', '--skip-name-resolve', '--skip-log-bin']);
+      await RoutedLab.waitFor(server, 'ready for connections', 30_000);
+      const admin = await lab.run(lab.server, 'mariadb', ['--no-defaults', `--socket=${dir}/sock`, '-uroot', '-e', "CREATE USER app@'10.251.%' IDENTIFIED BY 'app-secret'"]);
+      assert.equal(admin.status, 0, admin.stderr);
+      for (let i = 0; i < times; i++) {
+        const c = await lab.run(lab.client, 'mariadb', ['--no-defaults', '--skip-ssl', '-h', lab.serverIp, '-P', '3306', '-uapp', `-p${password}`, '-N', '-B', '-e', 'select 1'], { timeoutMs: 15_000 });
+        out.push((c.stdout + c.stderr).trim().split('\n')[0]);
+      }
+    });
+    return { ...r, out, clientIp, serverIp };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('MySQL wrong password (real MariaDB, mariadb client): auth.failed names error 1045, the user, the server and how often', { skip: noMariadb, timeout: 90_000 }, async () => {
+  const { findings, text, out, clientIp, serverIp } = await mariadbScenario('wsdk', 'not-the-password', 3);
+  assert.ok(out.every((x) => /ERROR 1045 .*Access denied for user 'app'/.test(x)), JSON.stringify(out));
+  assert.equal(findings[0]?.id, 'auth.failed', text);
+  assert.deepEqual(ids(findings), ['auth.failed'], text);
+  const f = findings[0];
+  assert.equal(f.evidence.counts.failed_logins, 3, text);
+  assert.equal(f.text.en.title, `3 failed MySQL login(s) from ${clientIp} to ${serverIp}:3306`, text);
+  assert.match(f.text.en.explanation, /"login 'app' failed 1045 Access denied for user 'app'@'10\.251\.\d+\.2' \(using password: YES\)" \(3 time\(s\)/, text);
+  assert.deepEqual(f.evidence.addresses, [clientIp, `${serverIp}:3306`]);
+  assert.equal(f.evidence.streams.length, 3, text);
+  assert.equal(f.evidence.frames.length, 3, text);
+});
+
+test('MySQL right password (real MariaDB, mariadb client): no finding', { skip: noMariadb, timeout: 90_000 }, async () => {
+  const { findings, text, out } = await mariadbScenario('wsdK', 'app-secret', 3);
+  assert.deepEqual(out, ['1', '1', '1']);
   assert.deepEqual(ids(findings), [], text);
 });

@@ -28,7 +28,7 @@ import { filteredPass } from '../flows/pass.js';
 import { A_FAST_RETRANSMISSION, A_LOST_PACKET, A_RETRANSMISSION, A_ZERO_WINDOW } from '../flows/tcp-analysis.js';
 import { streamState, type AppConversationState } from '../protocols/index.js';
 import { Fingerprinter, type CaptureIndex } from './compare.js';
-import { mayMatter, notableApp } from './rules.js';
+import { descriptorAddresses, mayMatter, notableApp } from './rules.js';
 
 /** A TCP segment worth citing: frame, absolute time (seconds), sender, TTL. */
 export interface SegmentEvent {
@@ -45,6 +45,11 @@ export interface AppEvent {
   frame: number;
   time: number;
   text: string;
+  /**
+   * The whole address part of a TNS REDIRECT (`(DESCRIPTION=(ADDRESS_LIST=(ADDRESS=…)(ADDRESS=…)))`),
+   * read from the packet whose REDIRECT changed the summary: the summary names only its first address.
+   */
+  redirect?: string;
 }
 
 /** An ICMP error and the connection it quotes. */
@@ -267,6 +272,8 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
   const keptUdp = new Map<number, ConnFacts>();
   /** Completed handshakes so far by `client|server|port` (ConnFacts.handshakesBefore). */
   const handshakes = new Map<string, number>();
+  /** `host|port` of every address a TNS REDIRECT named so far. */
+  const redirectTargets = new Set<string>();
   const facts: CaptureFacts = { file, frames: 0, firstTime: 0, lastTime: 0, conns: [], ttlByAddr: new Map(), icmp: [], addresses: new Set(), healthyFolded: 0 };
   const filtered = opts.filter !== undefined;
   if (opts.filter) facts.filter = opts.filter.text;
@@ -286,7 +293,8 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
       if (kept.has(c.stream)) return; // an earlier part was kept: this record continued it
       // Without a display filter's match the connection is not diagnosed (its TTLs still count).
       if (filtered && !live.selected) return;
-      if (keepHealthy || mayMatter(c)) kept.set(c.stream, c);
+      // Connections to an address a TNS REDIRECT named tell which of its addresses worked.
+      if (keepHealthy || mayMatter(c) || (isTcp && redirectTargets.size && redirectTargets.has(`${live.b}|${live.bPort}`))) kept.set(c.stream, c);
       else facts.healthyFolded++;
     },
   });
@@ -422,7 +430,9 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
     const st = (w.state ??= streamState(c.proto, note.stream, decoder));
     if (st !== undefined && st.revision !== w.revision) {
       w.revision = st.revision;
-      noteSummary(w, st.summary, p.number, time, keepHealthy);
+      noteSummary(w, st.summary, p.number, time, keepHealthy, p);
+      const last = c.app[c.app.length - 1];
+      if (last?.redirect !== undefined && last.frame === p.number) for (const x of descriptorAddresses(last.redirect)) redirectTargets.add(`${x.host}|${x.port}`);
     }
   });
   const byStream = (x: ConnFacts, y: ConnFacts) => x.stream - y.stream;
@@ -436,13 +446,43 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
  * list keeps only what the rules read (`notableApp`) plus the latest summary: an unremarkable
  * one is dropped when the next arrives.
  */
-function noteSummary(w: Live, text: string | undefined, frame: number, time: number, all: boolean): void {
+function noteSummary(w: Live, text: string | undefined, frame: number, time: number, all: boolean, p?: Packet): void {
   if (text === w.summary) return;
   w.summary = text;
   if (!text) return;
   const app = w.c.app;
   if (!all && app.length && !notableApp(app[app.length - 1].text)) app.pop();
-  push(app, { frame, time, text });
+  const redirect = p && text.startsWith(TNS_REDIRECT_SUMMARY) ? tnsRedirectAddress(p) : undefined;
+  push(app, redirect !== undefined ? { frame, time, text, redirect } : { frame, time, text });
+}
+
+/** How src/protocols/tns.ts summarises a REDIRECT. */
+const TNS_REDIRECT_SUMMARY = 'oracle: REDIRECT to ';
+const TNS_REDIRECT = 5;
+const TNS_DATA = 6;
+/** Longest redirect address kept (a DESCRIPTION_LIST of a few RAC nodes is well under it). */
+const MAX_REDIRECT_TEXT = 4096;
+
+/**
+ * The address part of the redirect data in a packet's TNS layers: a REDIRECT's data (after its
+ * 2-byte length) or the DATA packet that follows a header-only REDIRECT (after its 2-byte flags),
+ * up to the NUL before connect data. The last such PDU of the packet counts.
+ */
+function tnsRedirectAddress(p: Packet): string | undefined {
+  let found: string | undefined;
+  for (let i = 1; i < p.layers; i++) {
+    if (dissectorById(p.proto[i])?.protocol.name !== 'tns') continue;
+    const b = p.bufferOf(i);
+    const o = p.start[i];
+    const end = Math.min(p.end[i], b.length, o + 10 + MAX_REDIRECT_TEXT);
+    if (end - o <= 10) continue;
+    const type = b[o + 4];
+    if (type !== TNS_REDIRECT && !(type === TNS_DATA && b[o + 10] === 0x28)) continue;
+    let text = '';
+    for (let k = o + 10; k < end && b[k] !== 0; k++) text += String.fromCharCode(b[k]);
+    if (text.includes('(')) found = text;
+  }
+  return found;
 }
 
 function push<T>(list: T[], x: T): void {

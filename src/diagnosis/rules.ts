@@ -29,7 +29,7 @@
  * const findings = diagnose(await collectFacts('case.pcap'));
  */
 import { compareIndexes, rowOf, type CaptureIndex, type Comparison } from './compare.js';
-import { type CaptureFacts, type ConnFacts, type SegmentEvent } from './facts.js';
+import { type CaptureFacts, type ConnFacts, type IcmpEvent, type SegmentEvent } from './facts.js';
 import { clockText, evidence, MAX_FRAMES, seconds, severityRank, type Finding } from './finding.js';
 
 /** Initial TTLs in use (Linux/macOS 64, Windows 128, network appliances 255). */
@@ -269,69 +269,236 @@ function authThenBlocked(facts: CaptureFacts, conns: Tcp[], auth: AuthFailure[],
   return out;
 }
 
+/** A listener's redirect target. */
+interface Target {
+  host: string;
+  port: number;
+}
+
+/**
+ * Every address a TNS descriptor names, in order and once each: the `(ADDRESS=…(HOST=…)(PORT=…))`
+ * entries of an ADDRESS_LIST, of several DESCRIPTIONs in a DESCRIPTION_LIST, or a bare ADDRESS.
+ *
+ * @example
+ * descriptorAddresses('(DESCRIPTION=(ADDRESS_LIST=(ADDRESS=(PROTOCOL=TCP)(HOST=10.0.0.11)(PORT=1521))(ADDRESS=(PROTOCOL=TCP)(HOST=10.0.0.12)(PORT=1521))))')
+ * // → [{ host: '10.0.0.11', port: 1521 }, { host: '10.0.0.12', port: 1521 }]
+ */
+export function descriptorAddresses(text: string): Target[] {
+  const out: Target[] = [];
+  const seen = new Set<string>();
+  const opening = /\(\s*ADDRESS\s*=/gi;
+  for (let m = opening.exec(text); m; m = opening.exec(text)) {
+    // The entry runs to its balanced closing parenthesis.
+    let depth = 0;
+    let end = m.index;
+    for (; end < text.length; end++) {
+      if (text[end] === '(') depth++;
+      else if (text[end] === ')' && --depth === 0) break;
+    }
+    const entry = text.slice(m.index, end + 1);
+    const host = /\(\s*HOST\s*=\s*([^()]*?)\s*\)/i.exec(entry)?.[1];
+    const port = /\(\s*PORT\s*=\s*(\d{1,5})\s*\)/i.exec(entry)?.[1];
+    if (!host || port === undefined || Number(port) > 65535) continue;
+    const key = `${host}|${port}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ host: host.replace(/^\[|\]$/g, ''), port: Number(port) });
+  }
+  return out;
+}
+
+function endpointText(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 function tnsRedirectUnreachable(facts: CaptureFacts, conns: Tcp[], failures: Map<number, Failure>, claimed: Set<number>): Finding[] {
   const out: Finding[] = [];
-  const redirects: Array<{ t: Tcp; host: string; port: number; frame: number; time: number }> = [];
+  const redirects: Array<{ t: Tcp; targets: Target[]; frame: number; time: number }> = [];
   for (const t of conns) {
     for (const e of t.c.app) {
       const m = TNS_REDIRECT.exec(e.text);
-      if (m) redirects.push({ t, host: m[1] ?? m[2], port: Number(m[3]), frame: e.frame, time: e.time });
+      if (!m) continue;
+      // The summary names the first address; the redirect data may name more (RAC nodes).
+      const listed = e.redirect !== undefined ? descriptorAddresses(e.redirect) : [];
+      redirects.push({ t, targets: listed.length > 1 ? listed : [{ host: m[1] ?? m[2], port: Number(m[3]) }], frame: e.frame, time: e.time });
     }
   }
-  for (const [key, rs] of groupBy(redirects, (r) => `${r.t.client}|${r.t.server}|${r.t.port}|${r.host}|${r.port}`)) {
-    const [client, vip, vipPortText, host, portText] = key.split('|');
-    const port = Number(portText);
-    const first = rs[0];
-    const attempts = conns.filter((t) => t.client === client && t.server === host && t.port === port && t.c.firstTime >= first.time - 0.001);
-    const failed = attempts.filter((t) => failures.get(t.c.stream));
-    if (!failed.length) continue;
-    const dropped = failed.filter((t) => failures.get(t.c.stream)!.kind === 'unanswered');
-    const reset = failed.filter((t) => failures.get(t.c.stream)!.kind !== 'unanswered');
-    const syns = failed.flatMap((t) => t.c.syns);
-    for (const t of [...failed, ...rs.map((r) => r.t)]) claimed.add(t.c.stream);
-    const resends = dropped.map((t) => t.c.syns.length - 1);
-    const how = dropped.length ? `${dropped.length} connection attempt(s) to ${host}:${port} got no answer at all (SYN resent ${list(resends.map(String))} time(s), gaps ${dropped.slice(0, 3).map((t) => gapsText(t.c.syns)).join('; ')})` : '';
-    const howReset = reset.length ? `${reset.length} attempt(s) to ${host}:${port} were reset` : '';
-    out.push({
-      id: 'tns.redirect.unreachable',
-      severity: 'error',
-      text: {
-        en: {
-          title: `Oracle listener ${vip}:${vipPortText} redirects ${client} to ${host}:${port}, which it cannot reach`,
-          explanation: `The TCP handshake and TNS CONNECT to ${vip}:${vipPortText} work (so "telnet to port ${vipPortText}" succeeds), but the listener answers with a REDIRECT to ${host}:${port} (${rs.length} time(s), first at ${clockText(first.time)}). `
-            + `${[how, howReset].filter(Boolean).join('; ')}. `
-            + `This is how Oracle RAC works: the client connects to a SCAN or virtual IP, and the listener hands it over to the instance on a node's own address (VIP or node IP). `
-            + `A firewall or cloud security group that allows only ${vip} silently drops the traffic to ${host}.`,
-          nextSteps: [
-            `Allow ${client} → ${host}:${port} (and every other RAC node/VIP address) in the firewall or security group, not only ${vip}.`,
-            `Check the RAC's LOCAL_LISTENER/REMOTE_LISTENER: the address the listener redirects to must be reachable from clients.`,
-            `Test it directly from ${client}: connect to ${host}:${port}.`,
-          ],
-        },
-        zh: {
-          title: `Oracle 监听 ${vip}:${vipPortText} 把 ${client} 重定向到 ${host}:${port}，而后者不可达`,
-          explanation: `到 ${vip}:${vipPortText} 的 TCP 握手和 TNS CONNECT 都正常（所以 telnet ${vipPortText} 端口是通的），但监听回复 REDIRECT，要求改连 ${host}:${port}（共 ${rs.length} 次，首次在 ${clockText(first.time)}）。`
-            + `之后到 ${host}:${port} 的 ${failed.length} 次连接${dropped.length ? `没有任何回应（SYN 重传 ${list(resends.map(String))} 次）` : '被重置'}。`
-            + `这是 Oracle RAC 的工作方式：客户端先连 SCAN 或虚拟 IP，监听再把它转交给某个节点自己的地址（VIP 或节点 IP）。`
-            + `防火墙或云安全组只放行了 ${vip}，发往 ${host} 的报文被静默丢弃。`,
-          nextSteps: [
-            `在防火墙或安全组中放行 ${client} → ${host}:${port}（以及 RAC 其他所有节点/VIP 地址），不能只放行 ${vip}。`,
-            `检查 RAC 的 LOCAL_LISTENER/REMOTE_LISTENER：监听重定向的地址必须对客户端可达。`,
-            `在 ${client} 上直接测试连接 ${host}:${port}。`,
-          ],
-        },
-      },
-      evidence: evidence(
-        [...rs.map((r) => r.frame), ...syns.map((s) => s.frame), ...reset.flatMap((t) => serverRsts(t).map((r) => r.frame))],
-        [...rs.map((r) => r.t.c.stream), ...failed.map((t) => t.c.stream)],
-        [client, `${vip}:${vipPortText}`, `${host}:${port}`],
-        [...rs.map((r) => r.time), ...failed.map((t) => t.c.lastTime)],
-        { redirects: rs.length, failed_attempts: failed.length, unanswered_attempts: dropped.length, reset_attempts: reset.length, syns: syns.length },
-      ),
-    });
+  // Connections an ICMP destination-unreachable was about.
+  const icmpStreams = new Map<number, IcmpEvent>();
+  for (const e of facts.icmp) {
+    if (e.stream !== null && ((e.family === 4 && e.type === 3 && e.code !== 4) || (e.family === 6 && e.type === 1)) && !icmpStreams.has(e.stream)) icmpStreams.set(e.stream, e);
   }
-  void facts;
+  const key = (r: (typeof redirects)[number]) => `${r.t.client}|${r.t.server}|${r.t.port}|${r.targets.map((x) => `${x.host}|${x.port}`).sort().join(',')}`;
+  for (const rs of groupBy(redirects, key).values()) {
+    const { client, server: vip, port: vipPort } = rs[0].t;
+    const first = rs[0];
+    const targets: Target[] = [];
+    for (const r of rs) for (const x of r.targets) if (!targets.some((y) => y.host === x.host && y.port === x.port)) targets.push(x);
+    const per = targets.map((x) => {
+      const attempts = conns.filter((t) => t.client === client && t.server === x.host && t.port === x.port && t.c.firstTime >= first.time - 0.001);
+      const failed = attempts.filter((t) => failures.get(t.c.stream) || icmpStreams.has(t.c.stream));
+      const dropped = failed.filter((t) => failures.get(t.c.stream)?.kind === 'unanswered');
+      const icmp = failed.filter((t) => !failures.get(t.c.stream));
+      const reset = failed.filter((t) => failures.get(t.c.stream) && failures.get(t.c.stream)!.kind !== 'unanswered');
+      const worked = attempts.filter((t) => !failed.includes(t) && t.c.synAcks.length > 0);
+      return { ...x, attempts, failed, dropped, reset, icmp, worked };
+    });
+    if (!per.some((x) => x.failed.length)) continue;
+    if (targets.length === 1) out.push(oneTargetUnreachable(rs, per[0], claimed));
+    else out.push(someTargetsUnreachable(rs, per, claimed));
+  }
   return out;
+}
+
+interface TargetOutcome extends Target {
+  attempts: Tcp[];
+  failed: Tcp[];
+  dropped: Tcp[];
+  reset: Tcp[];
+  icmp: Tcp[];
+  worked: Tcp[];
+}
+
+type RedirectSeen = { t: Tcp; frame: number; time: number };
+
+/** How the attempts to one target failed, in words. */
+function failureText(x: TargetOutcome, icmpOf: (t: Tcp) => string): { en: string; zh: string } {
+  const where = endpointText(x.host, x.port);
+  const en: string[] = [];
+  const zh: string[] = [];
+  if (x.dropped.length) {
+    en.push(`${x.dropped.length} connection attempt(s) to ${where} got no answer at all (SYN resent ${list(x.dropped.map((t) => String(t.c.syns.length - 1)))} time(s), gaps ${x.dropped.slice(0, 3).map((t) => gapsText(t.c.syns)).join('; ')})`);
+    zh.push(`到 ${where} 的 ${x.dropped.length} 次连接没有任何回应（SYN 重传 ${list(x.dropped.map((t) => String(t.c.syns.length - 1)))} 次）`);
+  }
+  if (x.reset.length) {
+    en.push(`${x.reset.length} attempt(s) to ${where} were reset`);
+    zh.push(`到 ${where} 的 ${x.reset.length} 次连接被重置`);
+  }
+  if (x.icmp.length) {
+    en.push(`${x.icmp.length} attempt(s) to ${where} were answered by ICMP ${icmpOf(x.icmp[0])}`);
+    zh.push(`到 ${where} 的 ${x.icmp.length} 次连接收到 ICMP ${icmpOf(x.icmp[0])}`);
+  }
+  return { en: en.join('; '), zh: zh.join('；') };
+}
+
+/** The listener named one address and the client could not reach it (seed case B). */
+function oneTargetUnreachable(rs: RedirectSeen[], x: TargetOutcome, claimed: Set<number>): Finding {
+  const { client, server: vip } = rs[0].t;
+  const vipPortText = String(rs[0].t.port);
+  const { host, port, failed, dropped, reset } = x;
+  const first = rs[0];
+  const syns = failed.flatMap((t) => t.c.syns);
+  for (const t of [...failed, ...rs.map((r) => r.t)]) claimed.add(t.c.stream);
+  const resends = dropped.map((t) => t.c.syns.length - 1);
+  const how = dropped.length ? `${dropped.length} connection attempt(s) to ${host}:${port} got no answer at all (SYN resent ${list(resends.map(String))} time(s), gaps ${dropped.slice(0, 3).map((t) => gapsText(t.c.syns)).join('; ')})` : '';
+  const howReset = reset.length ? `${reset.length} attempt(s) to ${host}:${port} were reset` : '';
+  const howIcmp = x.icmp.length ? `${x.icmp.length} attempt(s) to ${host}:${port} were answered by ICMP destination unreachable` : '';
+  return {
+    id: 'tns.redirect.unreachable',
+    severity: 'error',
+    text: {
+      en: {
+        title: `Oracle listener ${vip}:${vipPortText} redirects ${client} to ${host}:${port}, which it cannot reach`,
+        explanation: `The TCP handshake and TNS CONNECT to ${vip}:${vipPortText} work (so "telnet to port ${vipPortText}" succeeds), but the listener answers with a REDIRECT to ${host}:${port} (${rs.length} time(s), first at ${clockText(first.time)}). `
+          + `${[how, howReset, howIcmp].filter(Boolean).join('; ')}. `
+          + `This is how Oracle RAC works: the client connects to a SCAN or virtual IP, and the listener hands it over to the instance on a node's own address (VIP or node IP). `
+          + `A firewall or cloud security group that allows only ${vip} silently drops the traffic to ${host}.`,
+        nextSteps: [
+          `Allow ${client} → ${host}:${port} (and every other RAC node/VIP address) in the firewall or security group, not only ${vip}.`,
+          `Check the RAC's LOCAL_LISTENER/REMOTE_LISTENER: the address the listener redirects to must be reachable from clients.`,
+          `Test it directly from ${client}: connect to ${host}:${port}.`,
+        ],
+      },
+      zh: {
+        title: `Oracle 监听 ${vip}:${vipPortText} 把 ${client} 重定向到 ${host}:${port}，而后者不可达`,
+        explanation: `到 ${vip}:${vipPortText} 的 TCP 握手和 TNS CONNECT 都正常（所以 telnet ${vipPortText} 端口是通的），但监听回复 REDIRECT，要求改连 ${host}:${port}（共 ${rs.length} 次，首次在 ${clockText(first.time)}）。`
+          + `之后到 ${host}:${port} 的 ${failed.length} 次连接${dropped.length ? `没有任何回应（SYN 重传 ${list(resends.map(String))} 次）` : reset.length ? '被重置' : '收到 ICMP 目的不可达'}。`
+          + `这是 Oracle RAC 的工作方式：客户端先连 SCAN 或虚拟 IP，监听再把它转交给某个节点自己的地址（VIP 或节点 IP）。`
+          + `防火墙或云安全组只放行了 ${vip}，发往 ${host} 的报文被静默丢弃。`,
+        nextSteps: [
+          `在防火墙或安全组中放行 ${client} → ${host}:${port}（以及 RAC 其他所有节点/VIP 地址），不能只放行 ${vip}。`,
+          `检查 RAC 的 LOCAL_LISTENER/REMOTE_LISTENER：监听重定向的地址必须对客户端可达。`,
+          `在 ${client} 上直接测试连接 ${host}:${port}。`,
+        ],
+      },
+    },
+    evidence: evidence(
+      [...rs.map((r) => r.frame), ...syns.map((s) => s.frame), ...reset.flatMap((t) => serverRsts(t).map((r) => r.frame))],
+      [...rs.map((r) => r.t.c.stream), ...failed.map((t) => t.c.stream)],
+      [client, `${vip}:${vipPortText}`, `${host}:${port}`],
+      [...rs.map((r) => r.time), ...failed.map((t) => t.c.lastTime)],
+      { redirects: rs.length, failed_attempts: failed.length, unanswered_attempts: dropped.length, reset_attempts: reset.length, syns: syns.length },
+    ),
+  };
+}
+
+/**
+ * The listener named several addresses (an ADDRESS_LIST of RAC node VIPs, a DESCRIPTION_LIST):
+ * which of them the client could not reach and which worked — typically a firewall rule that
+ * lists some nodes and forgets one.
+ */
+function someTargetsUnreachable(rs: RedirectSeen[], per: TargetOutcome[], claimed: Set<number>): Finding {
+  const { client, server: vip } = rs[0].t;
+  const vipText = `${vip}:${rs[0].t.port}`;
+  const first = rs[0];
+  const named = per.map((x) => endpointText(x.host, x.port));
+  const bad = per.filter((x) => x.failed.length);
+  const good = per.filter((x) => !x.failed.length && x.worked.length);
+  const untried = per.filter((x) => !x.attempts.length);
+  const badText = bad.map((x) => endpointText(x.host, x.port));
+  const goodText = good.map((x) => endpointText(x.host, x.port));
+  const untriedText = untried.map((x) => endpointText(x.host, x.port));
+  const failed = bad.flatMap((x) => x.failed);
+  const syns = failed.flatMap((t) => t.c.syns);
+  const reset = bad.flatMap((x) => x.reset);
+  for (const t of [...failed, ...rs.map((r) => r.t)]) claimed.add(t.c.stream);
+  const icmpOf = () => 'destination unreachable';
+  const how = bad.map((x) => failureText(x, icmpOf));
+  const worked = (x: TargetOutcome) => `${x.worked.length} connection(s) to ${endpointText(x.host, x.port)} were answered`;
+  const workedZh = (x: TargetOutcome) => `到 ${endpointText(x.host, x.port)} 的 ${x.worked.length} 次连接正常`;
+  return {
+    id: 'tns.redirect.unreachable',
+    severity: 'error',
+    text: {
+      en: {
+        title: `Oracle listener ${vipText} redirects ${client} to ${named.join(', ')}: ${badText.join(', ')} cannot be reached${goodText.length ? ` (${goodText.join(', ')} can)` : ''}`,
+        explanation: `The TCP handshake and TNS CONNECT to ${vipText} work, but the listener answers with a REDIRECT naming ${per.length} addresses (${named.join(', ')}; ${rs.length} time(s), first at ${clockText(first.time)}). `
+          + `${how.map((h) => h.en).join('; ')}. `
+          + (good.length ? `${good.map(worked).join('; ')}: the client and the listener are fine, only the way to ${badText.join(', ')} is closed. ` : '')
+          + (untried.length ? `${untriedText.join(', ')} ${untried.length === 1 ? 'was' : 'were'} not tried. ` : '')
+          + `Oracle RAC hands clients over to the node addresses (VIPs or node IPs); a firewall or security group that allows some of them and not ${badText.join(', ')} makes every connection sent there fail.`,
+        nextSteps: [
+          `Allow ${client} → ${badText.join(', ')} in the firewall or security group, as ${goodText.length ? goodText.join(', ') : vipText} already ${goodText.length > 1 ? 'are' : 'is'}.`,
+          `Check the RAC's LOCAL_LISTENER/REMOTE_LISTENER: every address the listener redirects to must be reachable from clients.`,
+          `Test each address directly from ${client}: ${named.join(', ')}.`,
+        ],
+      },
+      zh: {
+        title: `Oracle 监听 ${vipText} 把 ${client} 重定向到 ${named.join('、')}：${badText.join('、')} 不可达${goodText.length ? `（${goodText.join('、')} 可达）` : ''}`,
+        explanation: `到 ${vipText} 的 TCP 握手和 TNS CONNECT 都正常，但监听回复的 REDIRECT 列出了 ${per.length} 个地址（${named.join('、')}；共 ${rs.length} 次，首次在 ${clockText(first.time)}）。`
+          + `${how.map((h) => h.zh).join('；')}。`
+          + (good.length ? `${good.map(workedZh).join('；')}：客户端和监听都没问题，只是到 ${badText.join('、')} 的路不通。` : '')
+          + (untried.length ? `${untriedText.join('、')} 没有被尝试。` : '')
+          + `Oracle RAC 会把客户端转交给各节点地址（VIP 或节点 IP）；防火墙或安全组只放行了其中一部分，发往 ${badText.join('、')} 的连接都会失败。`,
+        nextSteps: [
+          `在防火墙或安全组中放行 ${client} → ${badText.join('、')}，与 ${goodText.length ? goodText.join('、') : vipText} 一样。`,
+          `检查 RAC 的 LOCAL_LISTENER/REMOTE_LISTENER：监听重定向的每个地址都必须对客户端可达。`,
+          `在 ${client} 上逐个测试：${named.join('、')}。`,
+        ],
+      },
+    },
+    evidence: evidence(
+      [...rs.map((r) => r.frame), ...syns.map((s) => s.frame), ...reset.flatMap((t) => serverRsts(t).map((r) => r.frame))],
+      [...rs.map((r) => r.t.c.stream), ...failed.map((t) => t.c.stream), ...good.flatMap((x) => x.worked.map((t) => t.c.stream))],
+      [client, vipText, ...named],
+      [...rs.map((r) => r.time), ...failed.map((t) => t.c.lastTime)],
+      {
+        redirects: rs.length, failed_attempts: failed.length, unanswered_attempts: bad.reduce((n, x) => n + x.dropped.length, 0), reset_attempts: reset.length,
+        icmp_attempts: bad.reduce((n, x) => n + x.icmp.length, 0), syns: syns.length,
+        targets: per.length, unreachable_targets: bad.length, reachable_targets: good.length, untried_targets: untried.length,
+      },
+    ),
+  };
 }
 
 function forgedRsts(facts: CaptureFacts, conns: Tcp[], failures: Map<number, Failure>, claimed: Set<number>): Finding[] {
@@ -848,45 +1015,62 @@ function pathDrop(here: CaptureFacts, there: CaptureFacts, idx: CaptureIndex, on
   const from = there.frames ? there.firstTime : Infinity;
   const to = there.frames ? there.lastTime - delay : -Infinity;
   const streams = streamsByTuple(here);
-  // Per flow of the index: its stream in this capture (looked up once, not per packet).
-  const streamOfFlow = new Map<number, number | undefined>();
+  // Per flow of the index: its stream in this capture, looked up once (-2 not yet, -1 none).
+  const streamOfFlow = new Int32Array(idx.flows.length).fill(-2);
   /** Packets of one destination missing at the other point, aggregated (a capture may miss millions). */
   interface Lost { proto: string; dst: string; port: number; count: number; syns: number; frames: number[]; first: number; last: number; clients: Set<string>; streams: Set<number> }
   const lostBy = new Map<string, Lost>();
   const injected: Array<{ frame: number; src: string; stream: number | undefined }> = [];
   // Per flow and direction: 1 toward the other point (lost there), 2 from its side (a RST may be forged), 3 neither.
   const sideOf = new Uint8Array(idx.flows.length * 2);
+  // Per flow and direction toward the other point: its destination's aggregate. Sender and
+  // stream are the same for every packet of a flow direction, so they join the aggregate once,
+  // at its first packet (the order and caps of `clients`/`streams` are those of adding them per packet).
+  const lostOf: Array<Lost | undefined> = new Array(idx.flows.length * 2);
   // `only` is in frame order, as the index rows: one cursor walks both.
   let row = 0;
   for (const frame of only) {
     while (row < idx.count && idx.frame[row] < frame) row++;
     if (idx.frame[row] !== frame) row = rowOf(idx, frame);
-    const t = idx.time[row] + offset;
+    const time = idx.time[row];
+    const t = time + offset;
     if (t < from || t > to) continue;
     const f = idx.flow[row];
     const flow = f & 0x7fffffff;
+    const side = 2 * flow + (f < 0 ? 1 : 0);
+    const flags = idx.flags[row];
+    let sd = sideOf[side];
+    if (sd === 1) {
+      // The common case (a million packets that never arrived): counts only.
+      const g = lostOf[side]!;
+      g.count++;
+      if ((flags & 0x12) === 0x02) g.syns++; // UDP rows carry flags 0
+      if (g.frames.length < MAX_FRAMES) g.frames.push(frame);
+      g.last = time;
+      continue;
+    }
     const fl = idx.flows[flow];
     const rev = f < 0;
     const src = rev ? fl.dst : fl.src;
     const dst = rev ? fl.src : fl.dst;
     const dstPort = rev ? fl.srcPort : fl.dstPort;
-    const flags = idx.flags[row];
-    let stream = streamOfFlow.get(flow);
-    if (!streamOfFlow.has(flow)) streamOfFlow.set(flow, (stream = streams.get(`${fl.proto} ${fl.src} ${fl.srcPort} ${fl.dst} ${fl.dstPort}`)));
+    let s = streamOfFlow[flow];
+    if (s === -2) s = streamOfFlow[flow] = streams.get(`${fl.proto} ${fl.src} ${fl.srcPort} ${fl.dst} ${fl.dstPort}`) ?? -1;
+    const stream = s >= 0 ? s : undefined;
     const syn = fl.proto === 'tcp' && (flags & 0x12) === 0x02;
-    const side = 2 * flow + (rev ? 1 : 0);
-    if (!sideOf[side]) sideOf[side] = towardSet.has(dst) && !towardSet.has(src) ? 1 : toward.size && towardSet.has(src) && (ownSide.has(dst) || !ownSide.size) ? 2 : 3;
-    if (sideOf[side] === 1) {
+    if (!sd) sd = sideOf[side] = towardSet.has(dst) && !towardSet.has(src) ? 1 : toward.size && towardSet.has(src) && (ownSide.has(dst) || !ownSide.size) ? 2 : 3;
+    if (sd === 1) {
       const key = `${fl.proto}|${dst}|${dstPort}`;
       let g = lostBy.get(key);
-      if (!g) lostBy.set(key, (g = { proto: fl.proto, dst, port: dstPort, count: 0, syns: 0, frames: [], first: idx.time[row], last: idx.time[row], clients: new Set(), streams: new Set() }));
+      if (!g) lostBy.set(key, (g = { proto: fl.proto, dst, port: dstPort, count: 0, syns: 0, frames: [], first: time, last: time, clients: new Set(), streams: new Set() }));
+      lostOf[side] = g;
       g.count++;
       if (syn) g.syns++;
       if (g.frames.length < MAX_FRAMES) g.frames.push(frame);
-      g.last = idx.time[row];
+      g.last = time;
       if (g.clients.size < 64) g.clients.add(src);
       if (stream !== undefined && g.streams.size < 1000) g.streams.add(stream);
-    } else if (sideOf[side] === 2 && fl.proto === 'tcp' && flags & 0x04 && injected.length < 10_000) {
+    } else if (sd === 2 && fl.proto === 'tcp' && flags & 0x04 && injected.length < 10_000) {
       injected.push({ frame, src, stream });
     }
   }

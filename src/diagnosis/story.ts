@@ -131,18 +131,20 @@ export function tellStories(findings: Finding[]): Story[] {
   return stories.sort((a, b) => (a.timeline[0]?.time ?? 0) - (b.timeline[0]?.time ?? 0));
 }
 
+/** The single-capture rules on one capture's facts, each finding naming that capture (`parallel.ts` runs it in the capture's worker). */
+export function diagnoseCapture(facts: CaptureFacts): Finding[] {
+  const findings = diagnose(facts);
+  for (const f of findings) f.evidence.files = [facts.file];
+  return findings;
+}
+
 /**
  * Every rule on every capture, the comparison of each pair of captures (facts collected with
  * `fingerprint: true` when there are several), the captures each finding rests on, and stories.
+ * `perCapture`: the single-capture findings when they were already made (`diagnoseCapture`).
  */
-export function diagnoseAll(all: CaptureFacts[]): { findings: Finding[]; stories: Story[] } {
-  const findings: Finding[] = [];
-  for (const facts of all) {
-    for (const f of diagnose(facts)) {
-      f.evidence.files = [facts.file];
-      findings.push(f);
-    }
-  }
+export function diagnoseAll(all: CaptureFacts[], perCapture: Finding[][] = all.map(diagnoseCapture)): { findings: Finding[]; stories: Story[] } {
+  const findings: Finding[] = perCapture.flat();
   if (all.length > 1) {
     for (const f of diagnoseAcross(all)) {
       f.evidence.files = all.map((x) => x.file).filter((file) => f.evidence.addresses.includes(file));
