@@ -42,6 +42,9 @@ export const etherTypeNames: Record<number, string> = {
   0x9100: 'VLAN tag (Q-in-Q)', 0x8035: 'RARP', 0x8847: 'MPLS label switched packet', 0x8848: 'MPLS multicast label switched packet',
   0x8863: 'PPPoE Discovery', 0x8864: 'PPPoE Session', 0x888e: '802.1X Authentication', 0x88cc: '802.1 Link Layer Discovery Protocol (LLDP)',
   0x8809: 'Slow Protocols', 0x88f7: 'PTPv2 over Ethernet (IEEE1588)', 0x9000: 'Configuration Test Protocol (loopback)',
+  0x6001: 'DEC MOP Dump/Load', 0x6002: 'DEC MOP Remote Console', 0x6003: 'DEC DNA Routing', 0x6004: 'DEC LAT',
+  0x809b: 'AppleTalk LLAP bridging', 0x80f3: 'AARP', 0x8137: 'Netware IPX/SPX', 0x886f: 'MS NLB heartbeat',
+  0x88ca: 'Transparent Inter Process Communication', 0x88e5: '802.1AE (MACsec)', 0x894f: 'Network Service Header',
 };
 
 function addAddress(buf: Uint8Array, off: number, which: 'dst' | 'src', s: Sink): void {

@@ -31,9 +31,11 @@ const groupName: Record<ExpertItem['group'], string> = {
 export function addExpert(e: ExpertItem, s: Sink, buf: Uint8Array): void {
   s.add(wsFields.expert, buf, 0, 0, null, GENERATED, s.wantsLabels ? `[Expert Info (${severityName[e.severity]}/${groupName[e.group]}): ${e.message}]` : undefined);
   s.push();
-  s.add(wsFields['expert.message'], buf, 0, 0, e.message, GENERATED);
-  s.add(wsFields['expert.severity'], buf, 0, 0, severityValue[e.severity], GENERATED);
-  s.add(wsFields['expert.group'], buf, 0, 0, groupValue[e.group], GENERATED);
+  // Labels as tshark -V: the message alone, severity and group by name.
+  const L = s.wantsLabels;
+  s.add(wsFields['expert.message'], buf, 0, 0, e.message, GENERATED, L ? `[${e.message}]` : undefined);
+  s.add(wsFields['expert.severity'], buf, 0, 0, severityValue[e.severity], GENERATED, L ? `[Severity level: ${severityName[e.severity]}]` : undefined);
+  s.add(wsFields['expert.group'], buf, 0, 0, groupValue[e.group], GENERATED, L ? `[Group: ${groupName[e.group]}]` : undefined);
   s.pop();
 }
 

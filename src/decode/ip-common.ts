@@ -2,10 +2,11 @@
 
 /** IANA protocol numbers (the ones a troubleshooter meets). */
 export const ipProtocolNames: Record<number, string> = {
-  0: 'IPv6 Hop-by-Hop Option', 1: 'ICMP', 2: 'IGMP', 4: 'IPIP', 6: 'TCP', 8: 'EGP', 17: 'UDP', 41: 'IPv6',
-  43: 'IPv6 routing', 44: 'IPv6 fragment', 46: 'RSVP', 47: 'GRE', 50: 'ESP', 51: 'AH', 58: 'ICMPv6',
-  59: 'IPv6 no next header', 60: 'IPv6 destination option', 88: 'EIGRP', 89: 'OSPF IGP', 103: 'PIM',
-  112: 'VRRP', 132: 'SCTP', 135: 'Mobile IPv6', 136: 'UDPLite', 137: 'MPLS in IP', 139: 'HIP', 140: 'Shim6',
+  0: 'IPv6 Hop-by-Hop Option', 1: 'ICMP', 2: 'IGMP', 4: 'IPIP', 6: 'TCP', 8: 'EGP', 12: 'PUP', 17: 'UDP', 41: 'IPv6',
+  43: 'Routing Header for IPv6', 44: 'Fragment Header for IPv6', 46: 'RSVP', 47: 'GRE', 48: 'Dynamic source routing',
+  50: 'Encap Security Payload', 51: 'Authentication Header', 58: 'ICMPv6', 59: 'No Next Header for IPv6',
+  60: 'Destination Options for IPv6', 88: 'EIGRP', 89: 'OSPF IGP', 103: 'PIM', 108: 'IPComp', 112: 'VRRP', 132: 'SCTP',
+  135: 'Mobile IPv6', 136: 'UDPLite', 137: 'MPLS in IP', 139: 'HIP', 140: 'Shim6', 143: 'Ethernet',
 };
 
 /** Wireshark's checksum status values (`proto_checksum_enum_e`). */

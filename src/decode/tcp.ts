@@ -5,7 +5,7 @@
  * `tcpAnalysisHook`, so this file stays a pure header dissector.
  */
 import { defineField, defineFields, lookupField, type FieldDef } from '../fields/field.js';
-import type { Sink } from '../fields/sink.js';
+import { anchorExperts, type Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { u16, u32 } from './bytes.js';
 import { dissectorById, ipProtocols, registerDissector, STOP, tcpHeuristics, tcpPorts, tryHeuristics } from './dissector.js';
@@ -214,10 +214,17 @@ export const tcp = registerDissector({
     s.add(f['flags.urg'], b, o + 12, 2);
     s.add(f['flags.ack'], b, o + 12, 2);
     s.add(f['flags.push'], b, o + 12, 2);
+    // Expert items of the connection (raised by the flow engine) show under the flag they are about.
     s.add(f['flags.reset'], b, o + 12, 2);
+    anchorExperts(s, p, layer, 'tcp.connection.rst');
     s.add(f['flags.syn'], b, o + 12, 2);
+    anchorExperts(s, p, layer, 'tcp.connection.syn');
+    anchorExperts(s, p, layer, 'tcp.connection.synack');
     s.add(f['flags.fin'], b, o + 12, 2);
+    anchorExperts(s, p, layer, 'tcp.connection.fin');
     if (s.wants(f['flags.str'])) s.add(f['flags.str'], b, o + 12, 2, tcpFlagString(flags), GENERATED);
+    anchorExperts(s, p, layer, 'tcp.connection.fin_active');
+    anchorExperts(s, p, layer, 'tcp.connection.fin_passive');
     s.pop();
     s.add(f.window_size_value, b, o + 14, 2);
     hook?.(p, layer, s, 'window');
@@ -242,6 +249,7 @@ export const tcp = registerDissector({
     } else s.add(f['checksum.status'], b, o + 16, 0, 2, GENERATED);
     if (cap < o + 20) return;
     s.add(f.urgent_pointer, b, o + 18, 2);
+    anchorExperts(s, p, layer, 'tcp.urgent_pointer.non_zero');
     if (hl > MIN_HEADER) {
       const shown = Math.max(0, Math.min(o + hl, cap) - (o + MIN_HEADER));
       s.add(f.options, b, o + MIN_HEADER, shown, undefined, 0, s.wantsLabels ? `Options: (${hl - MIN_HEADER} bytes)${optionsSummary(b, o + MIN_HEADER, hl - MIN_HEADER, cap)}` : undefined);
@@ -354,7 +362,8 @@ function optionValues(b: Uint8Array, kind: number, at: number, len: number, cap:
 function optionsSummary(b: Uint8Array, start: number, length: number, cap: number): string {
   let text = '';
   walkOptions(b, start, length, cap, false, (kind) => {
-    text += `, ${optionNames[kind]?.[1] ?? 'Unknown'}`;
+    // Options dissected by a protocol of their own are listed by its short name.
+    text += `, ${kind === 30 ? 'MPTCP' : optionNames[kind]?.[1] ?? 'Unknown'}`;
     return true;
   });
   return text;

@@ -155,6 +155,17 @@ function itemBits(n: TreeNode): number {
   return Math.max(8, n.len * 8);
 }
 
+/**
+ * Hex digits the tree shows for an integer of field `f`: the type's width, or for a bitfield
+ * the width of its mask (Wireshark's hfinfo_hex_digits: the 20-bit flow label shows `0x00000`).
+ */
+function displayHexWidth(f: FieldDef): number {
+  if (!f.mask) return hexWidth[f.type] ?? 2;
+  let bits = 0;
+  for (let m = Math.floor(f.mask / 2 ** f.shift); m >= 1; m = Math.floor(m / 2)) bits++;
+  return Math.ceil(bits / 4);
+}
+
 /** The line a node shows in the detail tree (`-V`, the web UI). */
 export function displayText(n: TreeNode): string {
   if (n.label !== undefined) return n.label;
@@ -170,8 +181,11 @@ export function displayText(n: TreeNode): string {
     text = f.base === 'none' ? name : `${name} (${fieldText(f, v)})`;
   } else if (typeof v === 'number' && (f.base === 'hex_dec' || f.base === 'dec_hex')) {
     // BASE_HEX_DEC / BASE_DEC_HEX show both forms: `0x1234 (4660)`, `4660 (0x1234)`.
-    const hex = `0x${v.toString(16).padStart(hexWidth[f.type] ?? 2, '0')}`;
+    const hex = `0x${v.toString(16).padStart(displayHexWidth(f), '0')}`;
     text = f.base === 'hex_dec' ? `${hex} (${v})` : `${v} (${hex})`;
+    if (f.unit) text += ` ${f.unit}`;
+  } else if (typeof v === 'number' && f.base === 'hex' && f.mask) {
+    text = `0x${v.toString(16).padStart(displayHexWidth(f), '0')}`;
     if (f.unit) text += ` ${f.unit}`;
   } else if (f.type === 'string') {
     text = escapeString(String(v ?? ''));

@@ -3,7 +3,7 @@
  * detail tree (`TreeSink`), `-T fields` and filters (`FieldSink`, which keeps only the fields
  * asked for and never decodes the others).
  */
-import { allFields, type FieldDef } from './field.js';
+import { allFields, lookupField, type FieldDef } from './field.js';
 import { valueFromBytes, type Value } from './value.js';
 
 export interface Sink {
@@ -24,6 +24,23 @@ export interface Sink {
   /** Following items are children of the last item added, until `pop()`. */
   push(): void;
   pop(): void;
+  /**
+   * Marks the last item added as where the expert item with this message belongs: Wireshark
+   * shows an expert item under the item it was raised on (`[Expert Info …]` under `Syn: Set`).
+   * Only a tree keeps it; the expert subtree added later in the same layer moves there.
+   */
+  anchor?(message: string): void;
+}
+
+/** What {@link anchorExperts} reads of a packet: its expert items. */
+interface ExpertList {
+  readonly experts: ReadonlyArray<{ readonly layer: number; readonly field: string; readonly message: string }>;
+}
+
+/** Anchors at the last item added every expert item of `layer` raised for expert field `field`. */
+export function anchorExperts(s: Sink, p: ExpertList, layer: number, field: string): void {
+  if (!s.anchor) return;
+  for (const e of p.experts) if (e.layer === layer && e.field === field) s.anchor(e.message);
 }
 
 export interface TreeNode {
@@ -38,12 +55,16 @@ export interface TreeNode {
   children?: TreeNode[];
 }
 
+let expertField: FieldDef | undefined;
+
 /** Builds the full detail tree. */
 export class TreeSink implements Sink {
   readonly wantsLabels = true;
   readonly roots: TreeNode[] = [];
   private stack: TreeNode[][] = [this.roots];
   private last: TreeNode | undefined;
+  /** Items that expert items (by message) are shown under. */
+  private anchors: Map<string, TreeNode> | undefined;
 
   wantsProtocol(): boolean {
     return true;
@@ -56,8 +77,28 @@ export class TreeSink implements Sink {
   add(f: FieldDef, buf: Uint8Array, off: number, len: number, value?: Value, flags = 0, label?: string): void {
     const v = value === undefined ? safeValue(f, buf, off, len, flags) : value;
     const node: TreeNode = { field: f, buf, off, len, value: v, flags, label };
-    this.stack[this.stack.length - 1].push(node);
+    const anchor = this.anchors !== undefined && label !== undefined ? this.anchorOf(f, label) : undefined;
+    if (anchor) (anchor.children ??= []).push(node);
+    else this.stack[this.stack.length - 1].push(node);
     this.last = node;
+  }
+
+  anchor(message: string): void {
+    if (!this.last) return;
+    this.anchors ??= new Map();
+    if (!this.anchors.has(message)) this.anchors.set(message, this.last);
+  }
+
+  /** The item an expert item (`[Expert Info (Chat/Sequence): message]`) was anchored at, once. */
+  private anchorOf(f: FieldDef, label: string): TreeNode | undefined {
+    expertField ??= lookupField('_ws.expert');
+    if (f !== expertField) return undefined;
+    const at = label.indexOf('): ');
+    if (at < 0) return undefined;
+    const message = label.slice(at + 3, -1);
+    const node = this.anchors!.get(message);
+    if (node) this.anchors!.delete(message);
+    return node;
   }
 
   push(): void {

@@ -15,7 +15,7 @@
 import { tcpAnalysisHook, tcpFields } from '../decode/tcp.js';
 import type { Packet } from '../decode/packet.js';
 import { defineFields, textItem, type FieldDef } from '../fields/field.js';
-import type { Sink } from '../fields/sink.js';
+import { anchorExperts, type Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { expertKinds, Expert } from './expert.js';
 import {
@@ -134,6 +134,7 @@ export function tcpTree(p: Packet, layer: number, s: Sink, at: 'ports' | 'seq' |
       const hasAck = (n.flags & TH_ACK) !== 0;
       s.add(F.ack, b, o + 8, 4, n.ack, 0, L ? `Acknowledgment Number: ${n.ack}${hasAck && rel ? '    (relative ack number)' : ''}` : undefined);
       s.add(tcpFields.ack_raw, b, o + 8, 4, n.ackRaw);
+      anchorExperts(s, p, layer, 'tcp.ack.nonzero');
       return true;
     }
     case 'window':
@@ -145,12 +146,12 @@ export function tcpTree(p: Packet, layer: number, s: Sink, at: 'ports' | 'seq' |
       }
       return true;
     case 'end':
-      treeEnd(n, b, o, s, L);
+      treeEnd(p, layer, n, b, o, s, L);
       return true;
   }
 }
 
-function treeEnd(n: TcpNote, b: Uint8Array, o: number, s: Sink, L: boolean): void {
+function treeEnd(p: Packet, layer: number, n: TcpNote, b: Uint8Array, o: number, s: Sink, L: boolean): void {
   const F = tcpFlowFields;
   const E = expertFields;
   const fl = n.flags;
@@ -198,16 +199,23 @@ function treeEnd(n: TcpNote, b: Uint8Array, o: number, s: Sink, L: boolean): voi
     s.push();
     for (const [bit, code] of analysisBits) {
       if (!(a & bit)) continue;
-      addFlag(s, E[code], b, o, L ? `[${expertKinds[code].text}]` : undefined);
+      addExpertField(s, E[code], b, o);
       // Fast and spurious retransmissions are retransmissions too (tshark adds both items).
-      if (code === Expert.FastRetransmission || code === Expert.SpuriousRetransmission) addFlag(s, E[Expert.Retransmission], b, o, L ? `[${expertKinds[Expert.Retransmission].text}]` : undefined);
+      if (code === Expert.FastRetransmission || code === Expert.SpuriousRetransmission) addExpertField(s, E[Expert.Retransmission], b, o);
     }
     if (a & A_DUPLICATE_ACK) addFlag(s, E[Expert.DuplicateAck], b, o, L ? '[This is a TCP duplicate ack]' : undefined);
     s.pop();
+    // Wireshark shows the analysis remarks only as expert items under the flags item (the last one added again).
+    for (const [bit, code] of analysisBits) {
+      if (!(a & bit)) continue;
+      anchorExperts(s, p, layer, expertKinds[code].field);
+      if (code === Expert.FastRetransmission || code === Expert.SpuriousRetransmission) anchorExperts(s, p, layer, expertKinds[Expert.Retransmission].field);
+    }
     if (n.dupackNum) {
       s.add(F['analysis.duplicate_ack_num'], b, o, 0, n.dupackNum, GENERATED);
       s.add(F['analysis.duplicate_ack_frame'], b, o, 0, n.dupackFrame, GENERATED);
-      if (a & A_DUPLICATE_ACK) addFlag(s, E[Expert.DuplicateAck], b, o, L ? `[Duplicate ACK (#${n.dupackNum})]` : undefined);
+      anchorExperts(s, p, layer, 'tcp.analysis.duplicate_ack');
+      if (a & A_DUPLICATE_ACK) addExpertField(s, E[Expert.DuplicateAck], b, o);
     }
   }
   s.pop();
