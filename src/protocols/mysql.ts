@@ -38,6 +38,7 @@ const commandNames: Record<number, string> = {
 };
 
 const capBit = (display: string, mask: number) => ({ display, type: 'bool' as const, mask, bits: 16 });
+const fieldFlag = capBit;
 
 export const mysqlFields = defineFields('mysql', {
   packet_length: { display: 'Packet Length', type: 'uint24', base: 'dec' },
@@ -84,6 +85,31 @@ export const mysqlFields = defineFields('mysql', {
   'auth_switch_response.data': { display: 'Auth Method Data', type: 'bytes', description: 'Masked by wiresage' },
   payload: { display: 'Payload', type: 'bytes' },
   tls_upgrade: { display: 'Switches to TLS after this packet', type: 'bool', description: 'wiresage: SSL request (CLIENT_SSL)' },
+  // A result set: its column count, then one column definition per column (protocol 4.1).
+  num_fields: { display: 'Number of fields', type: 'uint64', base: 'dec' },
+  eof: { display: 'EOF marker', type: 'uint8', base: 'dec' },
+  'field.catalog': { display: 'Catalog', type: 'string' },
+  'field.db': { display: 'Database', type: 'string' },
+  'field.table': { display: 'Table', type: 'string' },
+  'field.org_table': { display: 'Original table', type: 'string' },
+  'field.name': { display: 'Name', type: 'string' },
+  'field.org_name': { display: 'Original name', type: 'string' },
+  'field.charsetnr': { display: 'Charset number', type: 'uint16', base: 'dec' },
+  'field.length': { display: 'Length', type: 'uint32', base: 'dec' },
+  'field.type': { display: 'Type', type: 'uint8', base: 'dec' },
+  'field.flags': { display: 'Flags', type: 'uint16', base: 'hex' },
+  'field.flags.not_null': fieldFlag('Not null', 0x0001),
+  'field.flags.primary_key': fieldFlag('Primary key', 0x0002),
+  'field.flags.unique_key': fieldFlag('Unique key', 0x0004),
+  'field.flags.multiple_key': fieldFlag('Multiple key', 0x0008),
+  'field.flags.blob': fieldFlag('Blob', 0x0010),
+  'field.flags.unsigned': fieldFlag('Unsigned', 0x0020),
+  'field.flags.zero_fill': fieldFlag('Zero fill', 0x0040),
+  'field.flags.enum': fieldFlag('Enum', 0x0100),
+  'field.flags.auto_increment': fieldFlag('Auto increment', 0x0200),
+  'field.flags.timestamp': fieldFlag('Timestamp', 0x0400),
+  'field.flags.set': fieldFlag('Set', 0x0800),
+  'field.decimals': { display: 'Decimals', type: 'uint8', base: 'dec' },
 });
 
 export const mysqlPduFields = definePduFields('mysql');
@@ -93,6 +119,8 @@ const enum Phase { Start, Greeted, LoginSent, Command }
 
 /** Note on an EOF packet that ends part of a result set (`mysql.result_eof.LAYER`). */
 const RESULT_EOF_NOTE = 'mysql.result_eof.';
+/** Note on a column definition packet of a result set (`mysql.field.LAYER`). */
+const FIELD_NOTE = 'mysql.field.';
 
 export class MysqlState {
   server: EndpointId | undefined;
@@ -105,6 +133,8 @@ export class MysqlState {
   loggedIn = false;
   /** EOF packets still to come in the result set the server is sending (after the column definitions, after the rows). */
   resultEofs = 0;
+  /** Column definitions still to come after a result set's column count. */
+  fieldsDue = 0;
   version: string | undefined;
 }
 
@@ -230,9 +260,46 @@ export const mysql = registerDissector({
       addNeedsReassembly(s, mysqlPduFields, b, o, end - o, length);
       return;
     }
-    treeMessage(s, b, o, pduEnd, kind, fromServer);
+    if (kind === 'response' && isResultHeader(b, o, pduEnd)) treeColumnCount(s, b, o, pduEnd);
+    else if (kind === 'response' && p.notes.get(`${FIELD_NOTE}${layer}`)) treeColumn(s, b, o, pduEnd);
+    else treeMessage(s, b, o, pduEnd, kind, fromServer);
   },
 });
+
+/** A result set's column count (packet-mysql.c `mysql.num_fields`). */
+function treeColumnCount(s: Sink, b: Uint8Array, o: number, end: number): void {
+  const n = lenenc(b, o + HEADER, end);
+  if (n) s.add(mysqlFields.num_fields, b, o + HEADER, n[1], BigInt(n[0]));
+}
+
+const columnNames = ['field.catalog', 'field.db', 'field.table', 'field.org_table', 'field.name', 'field.org_name'] as const;
+const flagNames = ['not_null', 'primary_key', 'unique_key', 'multiple_key', 'blob', 'unsigned', 'zero_fill', 'enum', 'auto_increment', 'timestamp', 'set'] as const;
+
+/**
+ * A column definition (Protocol::ColumnDefinition41): six length-encoded strings, then the 12
+ * fixed bytes — charset, length, type, flags, decimals, filler — which end the packet (MariaDB
+ * may put its extended metadata between them, so they are read from the end).
+ */
+function treeColumn(s: Sink, b: Uint8Array, o: number, end: number): void {
+  const f = mysqlFields;
+  let at = o + HEADER;
+  for (const name of columnNames) {
+    const l = lenenc(b, at, end);
+    if (!l || at + l[1] + l[0] > end) return;
+    s.add(f[name], b, at + l[1], l[0], ascii(b, at + l[1], at + l[1] + l[0]));
+    at += l[1] + l[0];
+  }
+  const fixed = end - 12;
+  if (fixed < at + 1) return;
+  s.add(f['field.charsetnr'], b, fixed, 2, undefined, LITTLE_ENDIAN);
+  s.add(f['field.length'], b, fixed + 2, 4, undefined, LITTLE_ENDIAN);
+  s.add(f['field.type'], b, fixed + 6, 1);
+  s.add(f['field.flags'], b, fixed + 7, 2, undefined, LITTLE_ENDIAN);
+  s.push();
+  for (const k of flagNames) s.add(f[`field.flags.${k}`], b, fixed + 7, 2, undefined, LITTLE_ENDIAN);
+  s.pop();
+  s.add(f['field.decimals'], b, fixed + 9, 1);
+}
 
 function cstring(b: Uint8Array, at: number, end: number): number {
   const nul = indexOfByte(b, 0, at, end);
@@ -348,6 +415,7 @@ function treeMessage(s: Sink, b: Uint8Array, o: number, end: number, kind: Kind,
     }
     case 'eof':
       s.add(f.response_code, b, at, 1);
+      s.add(f.eof, b, at, 1);
       if (at + 3 <= end) s.add(f.warnings, b, at + 1, 2, undefined, LITTLE_ENDIAN);
       if (at + 5 <= end) s.add(f.server_status, b, at + 3, 2, undefined, LITTLE_ENDIAN);
       return;
@@ -395,9 +463,15 @@ function learn(st: AppConversationState, m: MysqlState, p: Packet, layer: number
   p.notes.set(`mysql.kind.${layer}`, kind);
   // An EOF that ends a result set begun in an earlier frame writes no ` EOF ` (packet-mysql.c
   // is in its row state), as one in the header's own frame.
-  if (!fromServer) m.resultEofs = 0;
-  else if (kind === 'response' && isResultHeader(b, o, end)) m.resultEofs = 2;
-  else if (kind === 'eof' && m.resultEofs > 0) {
+  if (!fromServer) m.resultEofs = m.fieldsDue = 0;
+  else if (kind === 'response' && isResultHeader(b, o, end)) {
+    m.resultEofs = 2;
+    m.fieldsDue = Math.min(lenenc(b, o + HEADER, end)?.[0] ?? 0, 4096);
+  } else if (kind === 'response' && m.fieldsDue > 0) {
+    m.fieldsDue--;
+    p.notes.set(`${FIELD_NOTE}${layer}`, true);
+  } else if (kind === 'eof' && m.resultEofs > 0) {
+    m.fieldsDue = 0;
     m.resultEofs--;
     p.notes.set(`${RESULT_EOF_NOTE}${layer}`, true);
   } else if (kind === 'ok' || kind === 'err') m.resultEofs = 0;

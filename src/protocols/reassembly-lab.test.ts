@@ -13,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { noTshark, repoRoot } from '../testing/tshark.js';
-import type { Mismatch } from './_compare.js';
-import { mismatchText } from './_compare.js';
+import { Decoder } from '../decode/decoder.js';
+import { decodeBytes, fuzzFrames, mismatchText, tcpFrame, values, type Mismatch } from './_compare.js';
 import { compareLab, labSummary, mismatchesByField, oursColumn, postgresBin, setMtu, type LabResult } from './_lab-large.js';
 import { Lab, missing, noLab } from './_lab.js';
+import './index.js';
 
 /**
  * A difference the test knows, with where its cause lies: `field` and `expert` say which
@@ -75,6 +76,48 @@ const regatheredPdu: Known = {
     (m.field === '_ws.col.Info' && m.tshark.endsWith(SEGMENT_REMARK) && !m.ours.endsWith(SEGMENT_REMARK) &&
       (m.tshark === m.ours + SEGMENT_REMARK || (/^HTTP\/1\.[01] \d{3} /.test(m.tshark) && / \[(PSH, )?ACK\] Seq=\d+ Ack=\d+ .*Len=\d+/.test(m.ours)))),
 };
+
+const C = '10.0.0.1';
+const S = '10.0.0.2';
+
+test('MySQL result set as packet-mysql.c: column count, column definitions (MariaDB extended metadata), EOF marker; every cut and mutation', () => {
+  const packet = (seq: number, payload: number[]) => Buffer.from([payload.length & 255, (payload.length >> 8) & 255, payload.length >> 16, seq, ...payload]);
+  const str = (t: string) => [t.length, ...Buffer.from(t)];
+  // As MariaDB 10.11 sent `SELECT id …` in the lab: 1 column, `send metadata` byte, then the
+  // definition with an empty extended-metadata string before the 12 fixed bytes.
+  const result = Buffer.concat([
+    packet(1, [1, 1]),
+    packet(2, [...str('def'), ...str('shop'), ...str('items'), ...str('items'), ...str('id'), ...str('id'), 0, 0x0c, 63, 0, 11, 0, 0, 0, 3, 0x03, 0x50, 0, 0, 0]),
+    packet(3, [0xfe, 0, 0, 0x22, 0]),
+  ]);
+  const d = new Decoder();
+  decodeBytes(d, tcpFrame(packet(0, [3, ...Buffer.from('SELECT id FROM items')]), C, 41000, S, 3306));
+  const { tree } = decodeBytes(d, tcpFrame(result, S, 3306, C, 41000));
+  assert.deepEqual(values(tree, 'mysql.num_fields'), [1n]);
+  assert.deepEqual(values(tree, 'mysql.field.name'), ['id']);
+  assert.deepEqual(values(tree, 'mysql.field.table'), ['items']);
+  assert.deepEqual(values(tree, 'mysql.field.charsetnr'), [63]);
+  assert.deepEqual(values(tree, 'mysql.field.length'), [11]);
+  assert.deepEqual(values(tree, 'mysql.field.type'), [3]);
+  assert.deepEqual(values(tree, 'mysql.field.flags'), [0x5003]);
+  assert.deepEqual(values(tree, 'mysql.field.flags.primary_key'), [true]);
+  assert.deepEqual(values(tree, 'mysql.field.flags.blob'), [false]);
+  assert.deepEqual(values(tree, 'mysql.eof'), [254]);
+  assert.ok(fuzzFrames([tcpFrame(result, S, 3306, C, 41000)]) > 500);
+});
+
+test('RESP expert notes as packet-resp.c: an array whose elements continue in the next segment, a value cut by the snaplen', () => {
+  const d = new Decoder();
+  const held = decodeBytes(d, tcpFrame(Buffer.from('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc'), C, 42000, S, 6379)).p;
+  assert.deepEqual(held.experts.map((e) => [e.field, e.severity, e.group, e.message]), [
+    ['resp.reassembled_in_next_frame', 'note', 'undecoded', 'Array is partially decoded. Re-assembled array is in the next frame'],
+  ]);
+  const whole = tcpFrame(Buffer.from('$10\r\n0123456789\r\n'), S, 6379, C, 42000);
+  assert.deepEqual(decodeBytes(d, whole).p.experts, []);
+  // The capture cut the segment: tshark cannot ask for more bytes and shows what is there.
+  const cut = decodeBytes(d, whole.subarray(0, whole.length - 6), whole.length).p;
+  assert.deepEqual(cut.experts.map((e) => [e.field, e.message]), [['resp.partial', 'Field is only partially decoded']]);
+});
 
 const skipHttp = noLab || noTshark || missing('curl', 'python3');
 
@@ -230,7 +273,9 @@ test('MariaDB: 2000-row result, a 100 KB text column and a 60 KB query from the 
 
     const r = compareLab(file, [
       'mysql.packet_length', 'mysql.packet_number', 'mysql.command', 'mysql.query', 'mysql.response_code', 'mysql.error_code', 'mysql.affected_rows',
-      'mysql.version', 'mysql.user', 'mysql.schema',
+      'mysql.version', 'mysql.user', 'mysql.schema', 'mysql.eof', 'mysql.num_fields', 'mysql.field.catalog', 'mysql.field.db', 'mysql.field.table',
+      'mysql.field.org_table', 'mysql.field.name', 'mysql.field.org_name', 'mysql.field.charsetnr', 'mysql.field.length', 'mysql.field.type',
+      'mysql.field.flags', 'mysql.field.flags.not_null', 'mysql.field.flags.primary_key', 'mysql.field.flags.blob', 'mysql.field.decimals',
     ]);
     // Frames whose reassembled PDU began with fewer than the 4 header bytes in the earlier segment.
     const lengths = oursColumn(file, 'tcp.len');
@@ -239,6 +284,8 @@ test('MariaDB: 2000-row result, a 100 KB text column and a 60 KB query from the 
       why: 'desegment.ts: a PDU whose 4-byte header is cut by the segment end gathers the whole next segment (tshark\'s tcp_dissect_pdus asks for the missing header bytes only, then for the exact PDU)',
       field: (m) => cutHeader.has(m.frame) && ['frame.protocols', '_ws.col.Info', 'tcp.reassembled.length'].includes(m.field),
     }]);
+    // The three result sets' columns (id, name, body; big, tail; n), each with its definition.
+    assert.ok((r.fields.cells['mysql.field.name'] ?? 0) >= 3 && (r.fields.cells['mysql.num_fields'] ?? 0) >= 3, JSON.stringify(r.fields.cells));
   } finally {
     await lab.close();
     rmSync(dir, { recursive: true, force: true });
