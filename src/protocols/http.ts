@@ -106,13 +106,18 @@ interface Framing {
   contentLength: number;
   chunked: boolean;
   status: number;
+  /** The value of the first Content-Type header, `b[typeAt..typeEnd)` (typeAt -1: none). */
+  typeAt: number;
+  typeEnd: number;
 }
 
-/** Reads Content-Length / Transfer-Encoding / status from the header block `b[o..he)`. */
+/** Reads Content-Length / Transfer-Encoding / Content-Type / status from the header block `b[o..he)`. */
 function framing(b: Uint8Array, o: number, he: number, out: Framing): Framing {
   out.contentLength = -1;
   out.chunked = false;
-  out.status = isResponse(b, o) && he - o >= 12 ? Number(ascii(b, o + 9, o + 12)) || 0 : 0;
+  out.typeAt = -1;
+  out.typeEnd = -1;
+  out.status = isResponse(b, o) && he - o >= 12 ? statusCode(b, o + 9) : 0;
   let line = indexOfCrlf(b, o, he);
   for (let n = 0; line >= 0 && line + 2 < he - 2 && n < MAX_HEADERS; n++) {
     const at = line + 2;
@@ -120,22 +125,60 @@ function framing(b: Uint8Array, o: number, he: number, out: Framing): Framing {
     const stop = next < 0 ? he : next;
     // Compare header names case-insensitively without building strings for other headers.
     if (stop - at > 15 && (b[at] | 0x20) === 0x63 && matchName(b, at, 'content-length:')) {
-      const v = ascii(b, at + 15, stop).trim();
-      if (/^\d{1,15}$/.test(v)) out.contentLength = Number(v);
+      const v = decimal(b, at + 15, stop);
+      if (v >= 0) out.contentLength = v;
     } else if (stop - at > 18 && (b[at] | 0x20) === 0x74 && matchName(b, at, 'transfer-encoding:')) {
       out.chunked = /chunked/i.test(ascii(b, at + 18, stop));
+    } else if (out.typeAt < 0 && next >= 0 && next - at > 13 && (b[at] | 0x20) === 0x63 && matchName(b, at, 'content-type:')) {
+      out.typeAt = at + 13;
+      out.typeEnd = next;
     }
     line = next;
   }
   return out;
 }
 
+/** The three-character status code at `b[at]` as `Number` reads it (0 when not a number). */
+function statusCode(b: Uint8Array, at: number): number {
+  const d0 = b[at] - 0x30;
+  const d1 = b[at + 1] - 0x30;
+  const d2 = b[at + 2] - 0x30;
+  if (d0 >= 0 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) return d0 * 100 + d1 * 10 + d2;
+  return Number(ascii(b, at, at + 3)) || 0;
+}
+
+/**
+ * The header value `b[at..stop)` as a decimal of 1 to 15 digits between optional blanks, or
+ * -1 (as `/^\d{1,15}$/` on the trimmed text).
+ */
+function decimal(b: Uint8Array, at: number, stop: number): number {
+  let i = at;
+  while (i < stop && (b[i] === 0x20 || b[i] === 0x09)) i++;
+  const first = i;
+  let v = 0;
+  while (i < stop && b[i] >= 0x30 && b[i] <= 0x39) v = v * 10 + (b[i++] - 0x30);
+  const digits = i - first;
+  while (i < stop && (b[i] === 0x20 || b[i] === 0x09)) i++;
+  if (i === stop) return digits >= 1 && digits <= 15 ? v : -1;
+  // Other blanks (trim() takes more than spaces and tabs): the text as before.
+  const t = ascii(b, at, stop).trim();
+  return /^\d{1,15}$/.test(t) ? Number(t) : -1;
+}
+
+/** The media type of a Content-Type value `b[at..end)`: without its parameters, in lower case (undefined when none). */
+function mediaType(b: Uint8Array, at: number, end: number): string | undefined {
+  return at < 0 ? undefined : ascii(b, at, end).split(';')[0].trim().toLowerCase();
+}
+
+/** Where `pduLength` found the headers' end (-1: not found); its framing is in `scratch`. */
+let lastHeadersEnd = -1;
+
 function matchName(b: Uint8Array, at: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) if ((b[at + i] | (lower.charCodeAt(i) === 0x3a || lower.charCodeAt(i) === 0x2d ? 0 : 0x20)) !== lower.charCodeAt(i)) return false;
   return true;
 }
 
-const scratch: Framing = { contentLength: -1, chunked: false, status: 0 };
+const scratch: Framing = { contentLength: -1, chunked: false, status: 0, typeAt: -1, typeEnd: -1 };
 
 /** End of a chunked body starting at `at` (after the last CRLF), -1 if incomplete. */
 function chunkedEnd(b: Uint8Array, at: number, end: number, sizes?: Array<[number, number]>): number {
@@ -169,6 +212,7 @@ function chunkedEnd(b: Uint8Array, at: number, end: number, sizes?: Array<[numbe
 export function pduLength(buf: Uint8Array, off: number, avail: number, noBody = false): number | undefined {
   const end = off + avail;
   const he = headersEnd(buf, off, end);
+  lastHeadersEnd = he;
   if (he < 0) return undefined;
   const fr = framing(buf, off, he, scratch);
   const response = isResponse(buf, off);
@@ -211,6 +255,11 @@ export const http = registerDissector({
     const h = st ? stateOf(st) : undefined;
     const headOnly = response && h !== undefined && h.pending.length > 0 && h.pending[0].startsWith('HEAD ');
     const length = pduLength(b, o, end - o, headOnly);
+    // The headers' end and framing pduLength found, for the body (endPdu may run pduLength again).
+    const he = lastHeadersEnd;
+    const chunked = scratch.chunked;
+    const typeAt = scratch.typeAt;
+    const typeEnd = scratch.typeEnd;
     const next = endPdu(p, layer, length, http.id);
     // A message held for reassembly (layer removed) is learnt from once it is whole.
     if (p.layers <= layer) return next;
@@ -218,7 +267,7 @@ export const http = registerDissector({
     const first = indexOfCrlf(b, o, end);
     if (first > o) p.expert(layer, 'chat', 'sequence', 'http.chat', `${ascii(b, o, first)}\\r\\n`);
     if (st && h && mayUpdate(st, p, layer)) learn(st, h, b, o, end, response);
-    return length === undefined ? next : body(p, layer, b, o, Math.min(p.end[layer], end), next);
+    return length === undefined ? next : body(p, layer, b, he, chunked, mediaType(b, typeAt, typeEnd), Math.min(p.end[layer], end), next);
   },
   summary(p, layer) {
     const b = p.bufferOf(layer);
@@ -239,14 +288,13 @@ export const http = registerDissector({
 });
 
 /**
- * The layer after a whole message `b[o..msgEnd)`: its body by media type (de-chunked into a
- * buffer of its own, as Wireshark's "De-chunked entity body"), else `next`.
+ * The layer after a whole message ending at `msgEnd` whose headers end at `he`: its body by
+ * media type (de-chunked into a buffer of its own, as Wireshark's "De-chunked entity body"),
+ * else `next`.
  */
-function body(p: Packet, layer: number, b: Uint8Array, o: number, msgEnd: number, next: number): number {
-  const he = headersEnd(b, o, msgEnd);
+function body(p: Packet, layer: number, b: Uint8Array, he: number, chunked: boolean, type: string | undefined, msgEnd: number, next: number): number {
   if (he < 0 || he >= msgEnd) return next;
-  const type = contentType(b, o, he);
-  if (!framing(b, o, he, scratch).chunked) return bodyLayer(p, layer, type, p.bufIndex[layer], he, msgEnd, next);
+  if (!chunked) return bodyLayer(p, layer, type, p.bufIndex[layer], he, msgEnd, next);
   const sizes: Array<[number, number]> = [];
   chunkedEnd(b, he, msgEnd, sizes);
   let total = 0;
@@ -261,18 +309,6 @@ function body(p: Packet, layer: number, b: Uint8Array, o: number, msgEnd: number
   }
   if (total === 0) return next;
   return bodyLayer(p, layer, type, p.addBuffer(dechunked), 0, total, next);
-}
-
-/** The media type of the message whose headers are `b[o..he)`: Content-Type without its parameters, in lower case. */
-function contentType(b: Uint8Array, o: number, he: number): string | undefined {
-  let line = indexOfCrlf(b, o, he);
-  for (let n = 0; line >= 0 && line + 2 < he - 2 && n < MAX_HEADERS; n++) {
-    const at = line + 2;
-    const stop = indexOfCrlf(b, at, he);
-    if (stop - at > 13 && (b[at] | 0x20) === 0x63 && matchName(b, at, 'content-type:')) return ascii(b, at + 13, stop).split(';')[0].trim().toLowerCase();
-    line = stop;
-  }
-  return undefined;
 }
 
 function treeMessage(s: Sink, b: Uint8Array, o: number, end: number): void {
@@ -409,7 +445,7 @@ registerOpaqueStart(http.id, (b, o, end) => {
   if (he < 0) return -1;
   const fr = framing(b, o, he, scratch);
   if (fr.chunked || fr.contentLength < 0) return -1;
-  return bodyReadsBytes(contentType(b, o, he)) ? -1 : he - o;
+  return bodyReadsBytes(mediaType(b, fr.typeAt, fr.typeEnd)) ? -1 : he - o;
 });
 
 // ---- Packet-list columns (Wireshark's Info text) ----
