@@ -36,7 +36,8 @@ const engine = new FlowEngine({
   },
 });
 if (decoder) engine.attach(decoder);
-const reader = await openCapture(file);
+// The transport-only pass keeps nothing of a record past its callback: records share buffers.
+const reader = await openCapture(file, { reuseRecordData: !app });
 await reader.forEach(decoder ? (r) => engine.packet(decoder.decode(r)) : (r) => engine.record(r));
 reader.close();
 engine.finish();

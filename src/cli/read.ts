@@ -282,7 +282,9 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
     };
   }
 
-  const reader = await openCapture(file);
+  // A walk without the application dissectors keeps nothing of a record past its callback
+  // (IP fragments are copied), so records may share buffers (no view object per record).
+  const reader = await openCapture(file, { reuseRecordData: plan.walk !== 'full' });
   let count = 0;
   let seen = 0;
   try {

@@ -330,7 +330,7 @@ export class ConnStats {
     const z = fromLow ? this.z0 : this.z1;
     const zp = fromLow ? this.z1 : this.z0;
     if (!(z.closed && zp.closed)) this.zeekLast(now);
-    if (flags & 0x10) zp.acked(fromLow ? this.state1 : this.state0, packet.ackRaw, flags);
+    if (flags & 0x10) zp.acked(fromLow ? this.state1 : this.state0, packet.ackRaw | 0, flags);
     z.segment(fromLow ? this.state0 : this.state1, seq, flags, seglen, ipLen);
     const h = fromLow ? this.h0 : this.h1;
     const SYN = 0x02, FIN = 0x01, RST = 0x04, ACK = 0x10;

@@ -366,7 +366,7 @@ export class FlowEngine {
   }
 
   private setKey(fp: FlowPacket, proto: number, sport: number, dport: number): void {
-    if (fp.family === 4) this.key.setV4(proto, fp.src4, fp.dst4, sport, dport);
+    if (fp.family === 4) this.key.setV4(proto, fp.src4 | 0, fp.dst4 | 0, sport, dport);
     else this.key.setV6(proto, fp.addrBuf, fp.src6, fp.dst6, sport, dport);
   }
 

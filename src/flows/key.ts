@@ -35,10 +35,15 @@ export class FlowKey {
   /** Hash of the words, computed when the key is set (never 0). */
   hash = 1;
 
-  /** Fills the key for an IPv4 packet; addresses are unsigned 32-bit numbers. */
+  /**
+   * Fills the key for an IPv4 packet; addresses are 32-bit numbers, unsigned or signed (`| 0`:
+   * the engine passes them so, small integers need no boxing on the call).
+   */
   setV4(proto: number, src: number, dst: number, srcPort: number, dstPort: number): void {
     const w = this.words;
-    const low = src < dst || (src === dst && srcPort <= dstPort);
+    const us = src >>> 0;
+    const ud = dst >>> 0;
+    const low = us < ud || (us === ud && srcPort <= dstPort);
     this.fromLow = low;
     this.family = 4;
     w[W_KIND] = (4 << 8) | proto;
