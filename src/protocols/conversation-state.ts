@@ -67,6 +67,8 @@ class ConversationState implements AppConversationState {
   lastFrame = 0;
   lastLayer = -1;
   stream = -1;
+  /** A connection's state also kept in the text-keyed endpoint index (IPv6, or an IPv4 hash collision). */
+  textIndexed = false;
   constructor(
     private textKey: string | undefined,
     /** IPv4: low address, high address, their ports, IP protocol; undefined otherwise. */
@@ -95,6 +97,11 @@ class StateTable {
   /** Connections the flow engine numbered, by `tcp.stream` and `udp.stream`. */
   readonly tcpStreams = new Map<number, ConversationState>();
   readonly udpStreams = new Map<number, ConversationState>();
+  /**
+   * The latest IPv4 connection between two endpoints, by the hash of its tuple (`appSummary`
+   * by key finds it): its text key is built only when read.
+   */
+  readonly latestV4 = new Map<number, ConversationState>();
 }
 
 /**
@@ -213,8 +220,23 @@ export function packetEndpoints(p: Packet): boolean {
   return true;
 }
 
+/** The connection's endpoints in `endpoints`, as a tuple ordered low endpoint first (direction-independent). */
+function sortedTuple(e: Endpoints): [number, number, number, number, number] {
+  const srcFirst = e.src4 < e.dst4 || (e.src4 === e.dst4 && e.srcPort <= e.dstPort);
+  const proto = e.transport === 'udp' ? 17 : 6;
+  return srcFirst ? [e.src4, e.dst4, e.srcPort, e.dstPort, proto] : [e.dst4, e.src4, e.dstPort, e.srcPort, proto];
+}
+
+/** Makes a connection's state the latest between its endpoints in the text-keyed index. */
+function indexByText(t: StateTable, st: ConversationState): void {
+  t.map.delete(st.key);
+  t.map.set(st.key, st);
+  st.textIndexed = true;
+}
+
+/** A direction-independent hash of a sorted tuple, in 30 bits (a small integer as a Map key: no boxed number). */
 function hashOf(a: number, b: number, pa: number, pb: number, proto: number): number {
-  return (Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b) ^ Math.imul((pa << 16) | pb, 0xc2b2ae35) ^ proto) | 0;
+  return (Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b) ^ Math.imul((pa << 16) | pb, 0xc2b2ae35) ^ proto) & 0x3fffffff;
 }
 
 function sameTuple(st: ConversationState, a: number, b: number, pa: number, pb: number, proto: number): boolean {
@@ -236,12 +258,23 @@ export function conversationOf(p: Packet, create = true): AppConversationState |
     const m = e.transport === 'udp' ? t.udpStreams : t.tcpStreams;
     const hit = m.get(stream);
     if (hit || !create) return hit;
-    const st = new ConversationState(conversationKey(e.transport, e.srcAddr, e.srcPort, e.dstAddr, e.dstPort), undefined);
+    let st: ConversationState;
+    if (e.family === 4) {
+      st = new ConversationState(undefined, sortedTuple(e));
+      const [a, b, pa, pb, proto] = st.tuple!;
+      const hash = hashOf(a, b, pa, pb, proto);
+      const other = t.latestV4.get(hash);
+      if (other === undefined || sameTuple(other, a, b, pa, pb, proto)) {
+        // The endpoint index answers `appSummary(key)` with the latest connection between them.
+        t.latestV4.delete(hash);
+        t.latestV4.set(hash, st);
+      } else indexByText(t, st);
+    } else {
+      st = new ConversationState(conversationKey(e.transport, e.srcAddr, e.srcPort, e.dstAddr, e.dstPort), undefined);
+      indexByText(t, st);
+    }
     st.stream = stream;
     m.set(stream, st);
-    // The endpoint index answers `appSummary(key)` with the latest connection between them.
-    t.map.delete(st.key);
-    t.map.set(st.key, st);
     evict(t);
     return st;
   }
@@ -283,8 +316,8 @@ export function conversationOf(p: Packet, create = true): AppConversationState |
  * earlier deletions, which turns eviction quadratic).
  */
 function evict(t: StateTable): void {
-  if (t.fast.size + t.map.size + t.tcpStreams.size + t.udpStreams.size <= MAX_CONVERSATIONS) return;
-  for (const m of [t.fast, t.map, t.tcpStreams, t.udpStreams] as Array<Map<unknown, ConversationState>>) {
+  if (t.fast.size + t.map.size + t.tcpStreams.size + t.udpStreams.size + t.latestV4.size <= MAX_CONVERSATIONS) return;
+  for (const m of [t.fast, t.map, t.tcpStreams, t.udpStreams, t.latestV4] as Array<Map<unknown, ConversationState>>) {
     let drop = Math.ceil(m.size / 10);
     for (const k of m.keys()) {
       if (drop-- <= 0) break;
@@ -306,7 +339,10 @@ function lookup(t: StateTable, key: string): ConversationState | undefined {
   let pb = Number(m[5]);
   if (b < a || (a === b && pb < pa)) [a, b, pa, pb] = [b, a, pb, pa];
   const proto = m[1] === 'udp' ? 17 : 6;
-  const st = t.fast.get(hashOf(a, b, pa, pb, proto));
+  const hash = hashOf(a, b, pa, pb, proto);
+  const latest = t.latestV4.get(hash);
+  if (latest && sameTuple(latest, a, b, pa, pb, proto)) return latest;
+  const st = t.fast.get(hash);
   return st && sameTuple(st, a, b, pa, pb, proto) ? st : undefined;
 }
 
@@ -378,7 +414,14 @@ export function streamState(transport: 'tcp' | 'udp', stream: number, state?: De
   const st = m.get(stream);
   if (st && release) {
     m.delete(stream);
-    if (t.map.get(st.key) === st) t.map.delete(st.key);
+    const c = st as ConversationState;
+    if (c.textIndexed) {
+      if (t.map.get(c.key) === c) t.map.delete(c.key);
+    } else if (c.tuple) {
+      const [a, b, pa, pb, proto] = c.tuple;
+      const hash = hashOf(a, b, pa, pb, proto);
+      if (t.latestV4.get(hash) === c) t.latestV4.delete(hash);
+    }
   }
   return st;
 }
@@ -390,6 +433,7 @@ export function clearAppStates(state?: DecodeState): void {
   t?.fast.clear();
   t?.tcpStreams.clear();
   t?.udpStreams.clear();
+  t?.latestV4.clear();
 }
 
 // Conversation pinning for the heuristics (src/decode/dissector.ts).
