@@ -346,6 +346,9 @@ const V6 = 3;
 /** IPv6 addresses and ports of that direction, reused. */
 const v6Scratch = new Uint8Array(36);
 
+/** Direction hashes keep 30 bits: small integers as Map keys (no boxed number per lookup). */
+const KEY_MASK = 0x3fffffff;
+
 /**
  * Sets the packet's direction (network layer addresses, TCP ports; with `reverse` the other
  * direction) as the current one and returns its hash, or -1 when there is no IP layer.
@@ -369,7 +372,7 @@ function directionKey(p: Packet, tl: number, reverse: boolean): number {
     cur[A] = a;
     cur[B] = bb;
     cur[V6] = 0;
-    return (Math.imul(a ^ Math.imul(bb, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(ports, 0xc2b2ae35)) >>> 0;
+    return (Math.imul(a ^ Math.imul(bb, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(ports, 0xc2b2ae35)) & KEY_MASK;
   }
   cur[A] = 0;
   cur[B] = 0;
@@ -383,7 +386,7 @@ function directionKey(p: Packet, tl: number, reverse: boolean): number {
   // FNV-1a over the addresses, then the ports.
   let h = 0x811c9dc5;
   for (let i = 0; i < 32; i++) h = Math.imul(h ^ v6Scratch[i], 0x01000193);
-  return Math.imul(h ^ ports, 0x01000193) >>> 0;
+  return Math.imul(h ^ ports, 0x01000193) & KEY_MASK;
 }
 
 /** The current direction, kept (with a held or a completed PDU). */
