@@ -99,6 +99,9 @@ export class Lab {
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr += d));
+      // A command that exits before reading its input (waitPort's probe, a quick client) closes
+      // the pipe: the write's EPIPE is not a test failure.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(opts.input ?? '');
       const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
       child.on('close', (status) => {

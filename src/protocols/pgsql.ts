@@ -174,9 +174,14 @@ export const pgsql = registerDissector({
     }
     if (st && m && length !== undefined && o + length <= end && mayUpdate(st, p, layer)) learn(st, m, p, layer, b, o, o + length, frontend);
     const next = endPdu(p, layer, length, pgsql.id);
-    // The segment's first message is held for reassembly: packet-pgsql.c wrote `>`/`<` before.
+    // The first message of a dissector call is held for reassembly: packet-pgsql.c wrote `>`/`<`
+    // before asking for more bytes — at the segment's start, or after a reassembled message
+    // when the rest of its last segment begins the next one.
     const tl = p.transportLayer;
-    if (p.layers === layer && tl >= 0 && o === p.end[tl] && p.bufIndex[layer] === p.bufIndex[tl]) p.notes.set(HELD_NOTE, frontend ? '>' : '<');
+    if (p.layers === layer && tl >= 0 && p.bufIndex[layer] === p.bufIndex[tl]) {
+      if (o === p.end[tl]) p.notes.set(HELD_NOTE, frontend ? '>' : '<');
+      else if (p.proto[layer - 1] === pgsql.id && p.bufIndex[layer - 1] !== p.bufIndex[layer]) p.notes.set(HELD_REST_NOTE, frontend ? '>' : '<');
+    }
     return next;
   },
   summary: () => 'PostgreSQL',
@@ -446,6 +451,8 @@ tcpHeuristics.push({ dissector: pgsql, test: looksLikePgsqlStartup });
  */
 /** Note on a segment whose first message pgsql held for reassembly: the direction mark packet-pgsql.c writes. */
 const HELD_NOTE = 'pgsql.held';
+/** The same for the rest of a segment after a reassembled message, when its first message is held. */
+const HELD_REST_NOTE = 'pgsql.held_rest';
 
 // dissect_pgsql writes `>` or `<` before tcp_dissect_pdus asks for more bytes: TCP's remark follows it.
 tcpHeldPduInfo.push((p, _layer, _start, _end, col) => {
@@ -480,4 +487,10 @@ pgsql.info = (p, layer, col) => {
   for (let i = prev; i >= 0 && p.proto[i] === pgsql.id && p.bufIndex[i] === p.bufIndex[layer] && !earlier; i--) earlier = typed(i);
   const c = b[o];
   col.append(`${earlier ? '/' : ''}${c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '?'}`);
+  // The held rest of the segment has no layer: its mark follows the fence after the last one.
+  const rest = layer === p.layers - 1 && p.notes.size ? (p.notes.get(HELD_REST_NOTE) as string | undefined) : undefined;
+  if (rest !== undefined) {
+    col.setFence();
+    col.set(rest);
+  }
 };
