@@ -236,8 +236,17 @@ export class ConnStats {
   // the field double, still exact.
   startSec = 0;
   startNsec = 0;
-  startRel = DOUBLE_ZERO;
-  endRel = DOUBLE_ZERO;
+  /**
+   * The earliest and latest packet times (exact seconds, nanoseconds: small integers in the
+   * object, no boxed double to update per packet) and the capture's first frame they are
+   * measured from (`startRel`, `endRel`).
+   */
+  minSec = 0;
+  minNsec = 0;
+  maxSec = 0;
+  maxNsec = 0;
+  baseSec = 0;
+  baseNsec = 0;
   // Per side, index 0 = low endpoint, 1 = high.
   pkts0 = 0;
   pkts1 = 0;
@@ -268,12 +277,26 @@ export class ConnStats {
   /** Zeek's sequence bookkeeping per endpoint (low, high) and the last time that counts for the duration. */
   readonly z0 = new ZeekEndpoint();
   readonly z1 = new ZeekEndpoint();
-  zLastRel = DOUBLE_ZERO;
   zLastSec = 0;
   zLastNsec = 0;
 
   /** True once the first counted packet set the originator and start time. */
   started = false;
+
+  /** Capture-relative ns of the earliest packet (exact, as the engine computes `Instant.rel`). */
+  get startRel(): number {
+    return (this.minSec - this.baseSec) * 1e9 + (this.minNsec - this.baseNsec);
+  }
+
+  /** Capture-relative ns of the latest packet. */
+  get endRel(): number {
+    return (this.maxSec - this.baseSec) * 1e9 + (this.maxNsec - this.baseNsec);
+  }
+
+  /** Capture-relative ns of the last packet that counts for Zeek's duration. */
+  get zLastRel(): number {
+    return (this.zLastSec - this.baseSec) * 1e9 + (this.zLastNsec - this.baseNsec);
+  }
 
   /** Endpoint addresses: IPv4 numbers (unsigned), or 16 bytes each in `addr6` (low endpoint first). */
   get lowAddr4(): number {
@@ -294,7 +317,6 @@ export class ConnStats {
 
   /** Sets the originator and start from the first counted packet of the connection. */
   begin(fromLow: boolean, flags: number, frame: number, now: Instant): void {
-    const rel = now.rel;
     this.started = true;
     this.aIsLow = fromLow;
     // SYN-ACK first: the receiver opened the connection (Zeek flips and marks '^').
@@ -306,13 +328,10 @@ export class ConnStats {
       this.origIsLow = fromLow;
     }
     this.firstFrame = frame;
-    this.startSec = now.sec;
-    this.startNsec = now.nsec;
-    this.startRel = rel;
-    this.endRel = rel;
-    this.zLastRel = rel;
-    this.zLastSec = now.sec;
-    this.zLastNsec = now.nsec;
+    this.startSec = this.minSec = this.maxSec = this.zLastSec = now.sec;
+    this.startNsec = this.minNsec = this.maxNsec = this.zLastNsec = now.nsec;
+    this.baseSec = now.baseSec;
+    this.baseNsec = now.baseNsec;
   }
 
   private letter(fromOrig: boolean, c: string): void {
@@ -424,7 +443,6 @@ export class ConnStats {
   }
 
   private zeekLast(now: Instant): void {
-    this.zLastRel = now.rel;
     this.zLastSec = now.sec;
     this.zLastNsec = now.nsec;
   }
@@ -445,8 +463,14 @@ export class ConnStats {
   private count(fromLow: boolean, frame: number, now: Instant, frameLen: number, ttl: number, payload: number): void {
     const rel = now.rel;
     this.lastFrame = frame;
-    if (rel > this.endRel) this.endRel = rel;
-    if (rel < this.startRel) this.startRel = rel;
+    if (rel > this.endRel) {
+      this.maxSec = now.sec;
+      this.maxNsec = now.nsec;
+    }
+    if (rel < this.startRel) {
+      this.minSec = now.sec;
+      this.minNsec = now.nsec;
+    }
     if (fromLow) {
       this.pkts0++;
       this.bytes0 += frameLen;

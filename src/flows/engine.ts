@@ -348,6 +348,8 @@ export class FlowEngine {
       this.firstNsec = nsec;
     }
     const now = this.now;
+    now.baseSec = this.firstSec;
+    now.baseNsec = this.firstNsec;
     const rel = (sec - this.firstSec) * 1e9 + (nsec - this.firstNsec);
     now.rel = rel;
     now.sec = sec;
@@ -392,7 +394,7 @@ export class FlowEngine {
 
   private newTcp(stream: number): TcpConnection {
     const now = this.now;
-    const c = new TcpConnection(stream, now.rel, now.sec, now.nsec);
+    const c = new TcpConnection(stream, now.sec, now.nsec);
     let slot = this.tcpFree.pop();
     if (slot === undefined) {
       slot = this.tcpLive.length;
@@ -508,15 +510,15 @@ export class FlowEngine {
     note.stream = conn.stream;
     note.completeness = conn.completeness;
     fwd.numSackRanges = 0;
-    note.timeRelNs = rel - conn.tsFirst;
-    note.timeDeltaNs = rel - conn.tsPrev;
+    // Exact integers (captures shorter than 104 days), equal to the capture-relative differences.
+    note.timeRelNs = (now.sec - conn.firstSec) * 1e9 + (now.nsec - conn.firstNsec);
+    note.timeDeltaNs = (now.sec - conn.prevSec) * 1e9 + (now.nsec - conn.prevNsec);
     note.nowSec = now.sec;
     note.nowNsec = now.nsec;
     note.firstSec = conn.firstSec;
     note.firstNsec = conn.firstNsec;
     note.prevSec = conn.prevSec;
     note.prevNsec = conn.prevNsec;
-    conn.tsPrev = rel;
     conn.prevSec = now.sec;
     conn.prevNsec = now.nsec;
     note.seqRaw = seq;
@@ -820,8 +822,6 @@ export class FlowEngine {
     c.firstNsec = f[b + 1];
     c.prevSec = f[b + 2];
     c.prevNsec = f[b + 3];
-    c.tsFirst = this.relOf(c.firstSec, c.firstNsec);
-    c.tsPrev = this.relOf(c.prevSec, c.prevNsec);
     if (Number.isNaN(f[b + 4])) {
       c.tsMruSyn = -Infinity;
     } else {

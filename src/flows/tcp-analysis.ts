@@ -64,6 +64,9 @@ export class Instant {
   rel = DOUBLE_ZERO;
   sec = DOUBLE_ZERO;
   nsec = 0;
+  /** The capture's first frame (`rel` is measured from it): `(sec - baseSec) * 1e9 + (nsec - baseNsec)`. */
+  baseSec = 0;
+  baseNsec = 0;
 }
 
 /**
@@ -181,12 +184,12 @@ export class TcpFlow {
 export class TcpConversation {
   readonly fwdLow = new TcpFlow();
   readonly fwdHigh = new TcpFlow();
-  /** Capture-relative time (ns) of the first frame, the previous frame and the latest pure SYN. */
-  tsFirst = DOUBLE_ZERO;
-  tsPrev = DOUBLE_ZERO;
+  /** Capture-relative time (ns) of the latest pure SYN. */
   tsMruSyn = UNSET_TIME;
-  // The same instants as exact absolute times (seconds, nanoseconds), for display.
-  // Epoch seconds fit a small integer (until 2038: the field then turns double, still exact).
+  // The first frame, the previous frame and the latest pure SYN as exact absolute times
+  // (seconds, nanoseconds): for display, and the first and previous frames' distances to the
+  // current one (no capture-relative copies to keep up per packet). Epoch seconds fit a small
+  // integer (until 2038: the field then turns double, still exact).
   firstSec = 0;
   firstNsec = 0;
   prevSec = 0;
@@ -200,9 +203,7 @@ export class TcpConversation {
   completeness = 0;
   serverPort = 0;
 
-  constructor(public stream: number, ts: number, sec = 0, nsec = 0) {
-    this.tsFirst = ts;
-    this.tsPrev = ts;
+  constructor(public stream: number, sec = 0, nsec = 0) {
     this.firstSec = this.prevSec = sec;
     this.firstNsec = this.prevNsec = nsec;
   }
