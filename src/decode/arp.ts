@@ -341,9 +341,10 @@ export const arp = registerDissector({
       const name = atmOpcodeNames[op];
       return name ? `ATM Address Resolution Protocol (${name})` : `ATM Address Resolution Protocol (opcode 0x${op.toString(16).padStart(4, '0')})`;
     }
+    // packet-arp.c names the opcode after the address items: a message cut short has no suffix.
+    if (end < o + HEADER + 2 * b[o + 4] + 2 * b[o + 5]) return 'Address Resolution Protocol';
     const name = opcodeNames[op];
     if (!name) return `Address Resolution Protocol (opcode 0x${op.toString(16).padStart(4, '0')})`;
-    if (end < o + HEADER + 2 * b[o + 4] + 2 * b[o + 5]) return `Address Resolution Protocol (${name})`;
     const c = classify(b, o, end);
     if (hardware === HW_AX25) return `Address Resolution Protocol (${c.gratuitous ? `${name}/gratuitous ARP` : name})`;
     const text = c.announcement ? 'ARP Announcement' : c.probe ? 'ARP Probe' : c.gratuitous ? `${name}/gratuitous ARP` : name;

@@ -120,6 +120,12 @@ export const ethernet = registerDissector({
     if (isIsl(b, o, u16(b, o + 12))) return;
     addAddress(b, o, 'dst', s);
     addAddress(b, o + 6, 'src', s);
+    if (b[o + 6] & 1) {
+      const message = 'Source MAC must not be a group address: IEEE 802.3-2002, Section 3.2.3(b)';
+      p.expert(layer, 'warn', 'protocol', 'eth.src_not_group', message);
+      // packet-eth.c raises it on the Source item before adding the address items under it.
+      s.anchor?.(message, true);
+    }
     const type = u16(b, o + 12);
     if (type < 0x0600) {
       s.add(ethFields.len, b, o + 12, 2);
@@ -177,7 +183,9 @@ function addTrailer(p: Packet, layer: number, s: Sink, payloadEnd: number): void
   if (captured <= 0) return;
   s.add(ethFields.trailer, b, payloadEnd + padding, captured);
   if (maybePadded && padding === 0) {
-    p.expert(layer, 'note', 'protocol', 'eth.padding_bad', "Didn't find padding of zeros, and an undecoded trailer exists. There may be padding of non-zeros.");
+    const message = "Didn't find padding of zeros, and an undecoded trailer exists. There may be padding of non-zeros.";
+    p.expert(layer, 'note', 'protocol', 'eth.padding_bad', message);
+    s.anchor?.(message);
   }
 }
 

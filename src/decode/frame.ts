@@ -134,8 +134,19 @@ export function protocolsInFrame(p: Packet): string {
     if (name === 'ipv6') text += ipv6ExtensionNames(p, i);
     if (ethertypeCarriers.has(name) && i + 1 < p.layers && dissectorById(p.proto[i + 1]).protocol.name !== 'llc') text += ':ethertype';
   }
-  if (p.malformed !== null) text += ':_ws.malformed';
+  if (p.malformed !== null && !caughtByEthertype(p)) text += ':_ws.malformed';
   return text;
+}
+
+/**
+ * Wireshark's ethertype dissector catches an exception of the payload it hands on (to show the
+ * trailer after it): the malformed mark then does not reach the frame's protocol list.
+ */
+function caughtByEthertype(p: Packet): boolean {
+  for (let i = 1; i < p.layers && i < p.problemLayer; i++) {
+    if (ethertypeCarriers.has(dissectorById(p.proto[i]).protocol.name)) return true;
+  }
+  return false;
 }
 
 /** Stream protocols whose PDUs of one buffer Wireshark dissects in one call (tcp_dissect_pdus, TLS, HTTP). */

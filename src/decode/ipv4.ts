@@ -269,7 +269,7 @@ export const ipv4 = registerDissector({
     s.add(f.frag_offset, b, o + 6, 2);
     if (cap < o + 9) return;
     s.add(f.ttl, b, o + 8, 1);
-    ttlExpert(p, layer, b[o + 8], u32(b, o + 16), b[o + 9]);
+    ttlExpert(p, layer, b[o + 8], u32(b, o + 16), b[o + 9], s);
     if (cap < o + 10) return;
     s.add(f.proto, b, o + 9, 1);
     if (cap < o + 12) return;
@@ -417,13 +417,17 @@ const controlBlockTtl = new Map<number, number>([
  * packet-ip.c's TTL remarks: a datagram to the Local Network Control Block must have the
  * group's TTL (1 unless listed), a unicast one with a TTL under 5 (not PIM or OSPF) is noted.
  */
-function ttlExpert(p: Packet, layer: number, ttl: number, dst: number, protocol: number): void {
+function ttlExpert(p: Packet, layer: number, ttl: number, dst: number, protocol: number, s: Sink): void {
   if (dst >>> 8 === 0xe00000) {
     const valid = controlBlockTtl.get(dst) ?? 1;
     if (valid !== -1 && ttl !== valid) {
-      p.expert(layer, 'warn', 'sequence', 'ip.ttl.lncb', `"Time To Live" != ${valid} for a packet sent to the Local Network Control Block (see RFC 3171)`);
+      const message = `"Time To Live" != ${valid} for a packet sent to the Local Network Control Block (see RFC 3171)`;
+      p.expert(layer, 'warn', 'sequence', 'ip.ttl.lncb', message);
+      s.anchor?.(message);
     }
   } else if (ttl < 5 && dst >>> 28 !== 0xe && protocol !== 103 && protocol !== 89) {
-    p.expert(layer, 'note', 'sequence', 'ip.ttl.too_small', `"Time To Live" only ${ttl}`);
+    const message = `"Time To Live" only ${ttl}`;
+    p.expert(layer, 'note', 'sequence', 'ip.ttl.too_small', message);
+    s.anchor?.(message);
   }
 }

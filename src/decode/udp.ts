@@ -108,9 +108,9 @@ export const udp = registerDissector({
     const cap = Math.min(b.length, p.limit[layer]);
     if (cap < o + 4) return;
     s.add(f.srcport, b, o, 2);
-    tracerouteExpert(p, layer, u16(b, o));
+    tracerouteExpert(p, layer, u16(b, o), s);
     s.add(f.dstport, b, o + 2, 2);
-    tracerouteExpert(p, layer, u16(b, o + 2));
+    tracerouteExpert(p, layer, u16(b, o + 2), s);
     s.add(f.port, b, o, 2, undefined, HIDDEN);
     s.add(f.port, b, o + 2, 2, undefined, HIDDEN);
     if (cap < o + 6) return;
@@ -188,7 +188,10 @@ udp.info = (p, layer, col) => {
  * packet-udp.c's remark on ports 33435–33464, LBL traceroute's probes (base 32768 + 666, three
  * attempts a hop).
  */
-function tracerouteExpert(p: Packet, layer: number, port: number): void {
+function tracerouteExpert(p: Packet, layer: number, port: number, s: Sink): void {
   const n = port - 32768 - 666 - 1;
-  if (n >= 0 && n < 30) p.expert(layer, 'chat', 'sequence', 'udp.possible_traceroute', `Possible traceroute: hop #${Math.floor(n / 3) + 1}, attempt #${(n % 3) + 1}`);
+  if (n < 0 || n >= 30) return;
+  const message = `Possible traceroute: hop #${Math.floor(n / 3) + 1}, attempt #${(n % 3) + 1}`;
+  p.expert(layer, 'chat', 'sequence', 'udp.possible_traceroute', message);
+  s.anchor?.(message);
 }

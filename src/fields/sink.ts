@@ -27,9 +27,10 @@ export interface Sink {
   /**
    * Marks the last item added as where the expert item with this message belongs: Wireshark
    * shows an expert item under the item it was raised on (`[Expert Info …]` under `Syn: Set`).
-   * Only a tree keeps it; the expert subtree added later in the same layer moves there.
+   * Only a tree keeps it; the expert subtree added later in the same layer moves there, as the
+   * item's last child (`first`: its first, for an item raised before its children were added).
    */
-  anchor?(message: string): void;
+  anchor?(message: string, first?: boolean): void;
 }
 
 /** What {@link anchorExperts} reads of a packet: its expert items. */
@@ -64,7 +65,7 @@ export class TreeSink implements Sink {
   private stack: TreeNode[][] = [this.roots];
   private last: TreeNode | undefined;
   /** Items that expert items (by message) are shown under. */
-  private anchors: Map<string, TreeNode> | undefined;
+  private anchors: Map<string, { node: TreeNode; first: boolean }> | undefined;
 
   wantsProtocol(): boolean {
     return true;
@@ -78,19 +79,22 @@ export class TreeSink implements Sink {
     const v = value === undefined ? safeValue(f, buf, off, len, flags) : value;
     const node: TreeNode = { field: f, buf, off, len, value: v, flags, label };
     const anchor = this.anchors !== undefined && label !== undefined ? this.anchorOf(f, label) : undefined;
-    if (anchor) (anchor.children ??= []).push(node);
-    else this.stack[this.stack.length - 1].push(node);
+    if (anchor) {
+      const children = (anchor.node.children ??= []);
+      if (anchor.first) children.unshift(node);
+      else children.push(node);
+    } else this.stack[this.stack.length - 1].push(node);
     this.last = node;
   }
 
-  anchor(message: string): void {
+  anchor(message: string, first = false): void {
     if (!this.last) return;
     this.anchors ??= new Map();
-    if (!this.anchors.has(message)) this.anchors.set(message, this.last);
+    if (!this.anchors.has(message)) this.anchors.set(message, { node: this.last, first });
   }
 
   /** The item an expert item (`[Expert Info (Chat/Sequence): message]`) was anchored at, once. */
-  private anchorOf(f: FieldDef, label: string): TreeNode | undefined {
+  private anchorOf(f: FieldDef, label: string): { node: TreeNode; first: boolean } | undefined {
     expertField ??= lookupField('_ws.expert');
     if (f !== expertField) return undefined;
     const at = label.indexOf('): ');
