@@ -88,7 +88,8 @@ test('doctor -Y says which filter the diagnosis was restricted to: terminal, Mar
  * byte, in every format and language, with and without -Y, and failures must exit alike.
  * Pairs: two generated captures of unrelated traffic (thousands of path.drop findings), a
  * capture and the same traffic with packets removed by tcpdump (matched packets, a clock
- * offset, path.drop for what is missing), and a capture with itself.
+ * offset, path.drop for what is missing), and a capture with itself. The JSON, written piece by
+ * piece, must be JSON.stringify(doc, null, 2) to the byte.
  */
 test('doctor on several captures: worker threads give the same report as one thread', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-doctor-par-'));
@@ -120,6 +121,8 @@ test('doctor on several captures: worker threads give the same report as one thr
         assert.equal(par.status, one.status, `${files} ${v}: ${par.stderr}${one.stderr}`);
         assert.equal(par.stderr, one.stderr, `${files} ${v}`);
         assert.ok(par.stdout === one.stdout, `doctor ${files.join(' ')} ${v.join(' ')}: the reports differ`);
+        // --json is written finding by finding (report.ts writeJson): the text JSON.stringify(doc, null, 2) gives.
+        if (v.includes('--json')) assert.ok(one.stdout === `${JSON.stringify(JSON.parse(one.stdout), null, 2)}\n`, `doctor ${files.join(' ')} ${v.join(' ')}: not JSON.stringify's layout`);
         if (files[0] === g1 && v[0] === '--json' && v.length === 1) {
           // The comparison really ran: captures of different traffic give path.drop both ways.
           const drops = (JSON.parse(one.stdout) as Doc).findings.filter((f) => f.id === 'path.drop').length;

@@ -7,7 +7,7 @@
  * input), 2 usage error. `-Y FILTER` restricts the diagnosis to the connections (and ICMP
  * errors) with a packet matching the display filter; the analysis still sees every packet.
  */
-import { diagnoseFiles, renderMarkdown, renderText, toJson, type Lang } from '../diagnosis/index.js';
+import { diagnoseFiles, renderMarkdown, renderText, toJson, writeJson, type Lang } from '../diagnosis/index.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
 import { displayFilterLongSpec, displayFilterOption, displayFilterOptionSpec } from './filter.js';
 import { Output } from './output.js';
@@ -40,7 +40,11 @@ export async function doctorCommand({ opts, rest }: Parsed): Promise<number> {
   const { all, findings, stories } = await diagnoseFiles(files, { progress: progress ? (file, n) => process.stderr.write(`\r${file}: ${n} frames…`) : undefined, filter, workers });
   if (progress) process.stderr.write('\r\x1b[K');
   const out = new Output();
-  if (format === 'json') out.line(JSON.stringify(toJson(findings, all, lang, stories), null, 2));
+  if (format === 'json') {
+    // As JSON.stringify(doc, null, 2), written finding by finding (a comparison of unrelated captures has thousands).
+    writeJson(toJson(findings, all, lang, stories), (s) => out.write(s));
+    out.newline();
+  }
   else if (format === 'md') out.write(renderMarkdown(findings, all, lang, stories));
   else out.write(renderText(findings, all, lang, !opts['no-color'] && (Boolean(opts.color) || process.stdout.isTTY === true), stories));
   out.flush();

@@ -474,10 +474,11 @@ export function compareIndexes(ia: CaptureIndex, ib: CaptureIndex, opts: MatchOp
       if (m) m.packets += packets;
     }
   }
-  const onlyA: number[] = [];
-  for (let i = 0; i < ia.count; i++) if (pairOf[i] < 0) onlyA.push(ia.frame[i]);
-  const onlyB: number[] = [];
-  for (let j = 0; j < ib.count; j++) if (!usedB[j]) onlyB.push(ib.frame[j]);
+  // Sized once: unrelated captures leave millions of frames unmatched.
+  const onlyA: number[] = new Array(ia.count - matchedCount);
+  for (let i = 0, k = 0; i < ia.count; i++) if (pairOf[i] < 0) onlyA[k++] = ia.frame[i];
+  const onlyB: number[] = new Array(ib.count - matchedCount);
+  for (let j = 0, k = 0; j < ib.count; j++) if (!usedB[j]) onlyB[k++] = ib.frame[j];
   let clockOffset: ClockOffset | null = null;
   if (forward.length && backward.length) {
     const m1 = median(forward);

@@ -11,5 +11,5 @@ export { diagnose, diagnoseAcross, diagnoseComparison, hopsOf, sortFindings } fr
 export { diagnoseAll, diagnoseCapture, tellStories, type Story, type TimelineEntry } from './story.js';
 export { matchCaptures, compareIndexes, indexCapture, type Comparison, type CaptureIndex, type NatMapping, type ClockOffset } from './compare.js';
 export { diagnoseFiles, type DiagnoseFilesOptions } from './parallel.js';
-export { renderMarkdown, renderText, toJson, SCHEMA_VERSION } from './report.js';
+export { renderMarkdown, renderText, toJson, writeJson, SCHEMA_VERSION } from './report.js';
 export type { Finding, Lang, Severity } from './finding.js';

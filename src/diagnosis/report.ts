@@ -128,3 +128,39 @@ export function toJson(findings: Finding[], files: CaptureFacts[], lang: Lang, s
     })),
   };
 }
+
+/**
+ * Writes a JSON document as `JSON.stringify(doc, null, 2)` would, piece by piece: the elements of
+ * its top-level arrays (findings, stories: thousands when two unrelated captures are compared)
+ * are stringified one at a time, so the whole text never exists at once.
+ *
+ * @example
+ * writeJson(toJson(findings, all, 'en', stories), (s) => process.stdout.write(s));
+ */
+export function writeJson(doc: object, write: (s: string) => void): void {
+  const entries = Object.entries(doc).filter(([, v]) => v !== undefined && typeof v !== 'function');
+  if (!entries.length) {
+    write('{}');
+    return;
+  }
+  write('{\n');
+  entries.forEach(([k, v], i) => {
+    write(`  ${JSON.stringify(k)}: `);
+    if (Array.isArray(v) && v.length) {
+      write('[\n');
+      for (let j = 0; j < v.length; j++) write(`    ${indented(v[j], '    ')}${j < v.length - 1 ? ',' : ''}\n`);
+      write('  ]');
+    } else {
+      write(indented(v, '  '));
+    }
+    write(i < entries.length - 1 ? ',\n' : '\n');
+  });
+  write('}');
+}
+
+/** `JSON.stringify(x, null, 2)` nested at `indent` (strings in JSON never hold a raw newline). */
+function indented(x: unknown, indent: string): string {
+  const text = JSON.stringify(x, null, 2) ?? 'null';
+  return text.includes('\n') ? text.replace(/\n/g, `\n${indent}`) : text;
+}
+
