@@ -579,7 +579,7 @@ export class FlowEngine {
         conn.serverPort = sport;
       } else {
         conn.serverPort = dport;
-        conn.tsMruSyn = rel;
+        conn.hasMruSyn = true;
         conn.mruSynSec = now.sec;
         conn.mruSynNsec = now.nsec;
       }
@@ -594,8 +594,7 @@ export class FlowEngine {
       }
     }
     if ((flags & (TH_SYN | TH_ACK)) === TH_ACK) {
-      if (conn.tsMruSyn !== -Infinity && conn.firstRtt === 0) {
-        conn.firstRtt = rel - conn.tsMruSyn;
+      if (conn.hasMruSyn && conn.firstRtt === 0) {
         conn.firstRttSec = deltaSec(now.sec, now.nsec, conn.mruSynSec, conn.mruSynNsec);
         conn.firstRttNsec = deltaNsec(now.sec, now.nsec, conn.mruSynSec, conn.mruSynNsec);
       }
@@ -803,7 +802,7 @@ export class FlowEngine {
     f[b + 1] = c.firstNsec;
     f[b + 2] = c.prevSec;
     f[b + 3] = c.prevNsec;
-    f[b + 4] = c.tsMruSyn === -Infinity ? Number.NaN : c.mruSynSec;
+    f[b + 4] = c.hasMruSyn ? c.mruSynSec : Number.NaN;
     f[b + 5] = c.mruSynNsec;
     f[b + 6] = c.firstRttSec;
     f[b + 7] = c.firstRttNsec;
@@ -822,24 +821,16 @@ export class FlowEngine {
     c.firstNsec = f[b + 1];
     c.prevSec = f[b + 2];
     c.prevNsec = f[b + 3];
-    if (Number.isNaN(f[b + 4])) {
-      c.tsMruSyn = -Infinity;
-    } else {
+    if (!Number.isNaN(f[b + 4])) {
+      c.hasMruSyn = true;
       c.mruSynSec = f[b + 4];
       c.mruSynNsec = f[b + 5];
-      c.tsMruSyn = this.relOf(c.mruSynSec, c.mruSynNsec);
     }
     c.firstRttSec = f[b + 6];
     c.firstRttNsec = f[b + 7];
-    c.firstRtt = c.firstRttSec * 1e9 + c.firstRttNsec;
     this.killTomb(t);
     this.stats.revived++;
     return c;
-  }
-
-  /** Capture-relative nanoseconds of an absolute time. */
-  private relOf(sec: number, nsec: number): number {
-    return (sec - this.firstSec) * 1e9 + (nsec - this.firstNsec);
   }
 
   /** Marks a tombstone slot dead (revived or superseded); the key table entry is overwritten by the caller. */

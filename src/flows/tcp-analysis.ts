@@ -53,7 +53,6 @@ export const S_SAW_SYNACK = 0x04;
 export const MAX_UNACKED_SEGMENTS = 10000;
 /** Wireshark's `MAX_TCP_SACK_RANGES`. */
 export const MAX_SACK_RANGES = 4;
-const UNSET_TIME = -Infinity;
 
 /**
  * The current packet's time: capture-relative nanoseconds (for comparisons) and the exact
@@ -165,13 +164,21 @@ export class TcpFlow {
   segCount = 0;
   segSorted = true;
   lastack = 0;
-  lastackTime = UNSET_TIME;
+  /**
+   * When the last ACK was sent and `nextseq` last moved, as exact (seconds, nanoseconds) small
+   * integers (no boxed double to update per packet), valid once their `…Set` flag is.
+   */
+  lastackSet = false;
+  lastackSec = 0;
+  lastackNsec = 0;
   lastnondupack = 0;
   dupacknum = 0;
   nextseq = 0;
   maxseqtobeacked = 0;
   nextseqFrame = 0;
-  nextseqTime = UNSET_TIME;
+  nextseqSet = false;
+  nextseqSec = 0;
+  nextseqNsec = 0;
   /**
    * SACK blocks of this direction's latest segment: how many Wireshark stored (at most 3) and
    * the bytes they cover (the sum bytes-in-flight subtracts).
@@ -184,8 +191,8 @@ export class TcpFlow {
 export class TcpConversation {
   readonly fwdLow = new TcpFlow();
   readonly fwdHigh = new TcpFlow();
-  /** Capture-relative time (ns) of the latest pure SYN. */
-  tsMruSyn = UNSET_TIME;
+  /** A pure SYN was seen (its time: `mruSynSec`, `mruSynNsec`). */
+  hasMruSyn = false;
   // The first frame, the previous frame and the latest pure SYN as exact absolute times
   // (seconds, nanoseconds): for display, and the first and previous frames' distances to the
   // current one (no capture-relative copies to keep up per packet). Epoch seconds fit a small
@@ -198,10 +205,13 @@ export class TcpConversation {
   mruSynNsec = 0;
   firstRttSec = 0;
   firstRttNsec = 0;
-  /** iRTT in ns; 0 = not known (Wireshark's zero nstime). */
-  firstRtt = DOUBLE_ZERO;
   completeness = 0;
   serverPort = 0;
+
+  /** iRTT in ns; 0 = not known (Wireshark's zero nstime). Exact: the pair has one sign. */
+  get firstRtt(): number {
+    return this.firstRttSec * 1e9 + this.firstRttNsec;
+  }
 
   constructor(public stream: number, sec = 0, nsec = 0) {
     this.firstSec = this.prevSec = sec;
@@ -416,7 +426,6 @@ function checkFlags(conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, note: Tcp
   // Signed 32-bit forms, as the flow keeps its sequence numbers.
   const seq = note.seqRaw | 0;
   const ack = note.ackRaw | 0;
-  const ts = now.rel;
   let a = note.analysis;
   let ta = note.hasTa;
   const noSynFinRst = (flags & (TH_SYN | TH_FIN | TH_RST)) === 0;
@@ -507,13 +516,14 @@ function checkFlags(conv: TcpConversation, fwd: TcpFlow, rev: TcpFlow, note: Tcp
         break retrans;
       }
       // Fast retransmission first (Wireshark's default "fast retransmission supersedes out-of-order").
-      let t = ts - rev.lastackTime;
+      // Time since the other side's last ACK (exact: the capture-relative difference).
+      let t = rev.lastackSet ? (now.sec - rev.lastackSec) * 1e9 + (now.nsec - rev.lastackNsec) : Infinity;
       if (seqNotAdvanced && rev.dupacknum >= 2 && rev.lastack === seq && t >= 0 && t < 20e6) {
         ta = true;
         a |= A_FAST_RETRANSMISSION;
         break retrans;
       }
-      t = ts - fwd.nextseqTime;
+      t = fwd.nextseqSet ? (now.sec - fwd.nextseqSec) * 1e9 + (now.nsec - fwd.nextseqNsec) : Infinity;
       const oooThreshold = conv.firstRtt === 0 ? 3e6 : conv.firstRtt;
       if (seqNotAdvanced && t >= 0 && t < oooThreshold
         && fwd.nextseq !== ((seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) | 0)) {
@@ -571,7 +581,9 @@ function trackSegments(fwd: TcpFlow, rev: TcpFlow, pool: SegmentPool, note: TcpN
     if (!zwp) {
       fwd.nextseq = nextseq | 0;
       fwd.nextseqFrame = frame;
-      fwd.nextseqTime = ts;
+      fwd.nextseqSet = true;
+      fwd.nextseqSec = now.sec;
+      fwd.nextseqNsec = now.nsec;
     }
   }
   if ((seq | 0) === fwd.maxseqtobeacked || !fwd.maxseqtobeacked) {
@@ -579,7 +591,9 @@ function trackSegments(fwd: TcpFlow, rev: TcpFlow, pool: SegmentPool, note: TcpN
   }
   fwd.window = window;
   fwd.lastack = ack | 0;
-  fwd.lastackTime = ts;
+  fwd.lastackSet = true;
+  fwd.lastackSec = now.sec;
+  fwd.lastackNsec = now.nsec;
   fwd.lastSegmentFlags = ta ? a : 0;
 
   // Remove the segments this ACKs. Wireshark walks newest to oldest and keeps the last exact
