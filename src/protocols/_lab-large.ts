@@ -98,6 +98,8 @@ export interface LabResult {
   /** The reassembled PDUs tshark shows (frames with tcp.reassembled.length), and their largest segment count. */
   reassembled: number;
   maxSegments: number;
+  /** The largest segment count of a PDU reassembled in a stream the wire kept in order (compared strictly). */
+  maxSegmentsInOrder: number;
   /** Frames of streams tshark saw out of order on the wire ({@link wireDisorder}). */
   disordered: Set<number>;
 }
@@ -106,21 +108,23 @@ export interface LabResult {
 export function compareLab(file: string, protoFields: readonly string[], decodeAs: readonly string[] = []): LabResult {
   keep(file);
   const fields = compareWithTshark(file, [...reassemblyFields, ...protoFields], [...decodeAs]);
-  const { reassembled, maxSegments } = tsharkReassembly(file, decodeAs);
-  return { fields, experts: compareExperts(file), reassembled, maxSegments, disordered: wireDisorder(file) };
+  const disordered = wireDisorder(file);
+  return { fields, experts: compareExperts(file), ...tsharkReassembly(file, decodeAs, disordered), disordered };
 }
 
-function tsharkReassembly(file: string, decodeAs: readonly string[]): { reassembled: number; maxSegments: number } {
+function tsharkReassembly(file: string, decodeAs: readonly string[], disordered: Set<number>): { reassembled: number; maxSegments: number; maxSegmentsInOrder: number } {
   const out = tsharkText(['-n', '-r', file, '-T', 'fields', '-e', 'tcp.segment.count', ...decodeAs.flatMap((d) => ['-d', d])]);
   let reassembled = 0;
   let maxSegments = 0;
-  for (const line of out.split('\n')) {
+  let maxSegmentsInOrder = 0;
+  out.split('\n').forEach((line, i) => {
     for (const v of line.split(',').filter(Boolean)) {
       reassembled++;
       maxSegments = Math.max(maxSegments, Number(v));
+      if (!disordered.has(i + 1)) maxSegmentsInOrder = Math.max(maxSegmentsInOrder, Number(v));
     }
-  }
-  return { reassembled, maxSegments };
+  });
+  return { reassembled, maxSegments, maxSegmentsInOrder };
 }
 
 /** One field's value per frame as wiresage prints it (`read -T fields -e FIELD`), index 0 = frame 1. */
@@ -132,7 +136,7 @@ export function oursColumn(file: string, field: string): string[] {
 export function labSummary(label: string, r: LabResult): string {
   const cells = Object.values(r.fields.cells).reduce((a, b) => a + b, 0);
   return `${label}: ${r.fields.frames} frames, ${cells} non-empty cells over ${Object.keys(r.fields.cells).length} fields, ` +
-    `${r.fields.mismatches.length} mismatches; tshark reassembled ${r.reassembled} PDUs (up to ${r.maxSegments} segments); ` +
+    `${r.fields.mismatches.length} mismatches; tshark reassembled ${r.reassembled} PDUs (up to ${r.maxSegments} segments, ${r.maxSegmentsInOrder} in streams kept in order); ` +
     `expert lines only wiresage ${r.experts.onlyOurs.length}, only tshark ${r.experts.onlyTshark.length}; ${r.disordered.size} frames in streams out of order on the wire`;
 }
 
