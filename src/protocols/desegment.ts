@@ -23,6 +23,14 @@
  * `<proto>.needs_reassembly` / `<proto>.continuation` items, as before. Those items also remain
  * where tshark does not reassemble either: a segment cut by the snaplen, a PDU beyond the limit.
  *
+ * Passes that show no bytes (`wiresage conv`, `expert` and `conv --zeek` without a display
+ * filter: `Decoder` option `elideOpaque`) keep only the bytes a dissector parses: a protocol
+ * declares where its PDUs become opaque ({@link registerOpaqueStart}: an HTTP body by
+ * Content-Length, a TLS application_data record after its header), those bytes are counted,
+ * not copied, and the completed PDU's buffer holds zeros there. Layers, lengths, segment lists,
+ * columns, summaries and expert items are those of the full mode (desegment.test.ts compares
+ * both modes packet by packet).
+ *
  * Memory is bounded: one held PDU per direction, at most {@link DesegmentLimits.maxPduBytes}
  * bytes each (beyond: an expert item and no reassembly), all held PDUs together at most
  * `maxHeldBytes` (oldest dropped first, with an expert item); a direction's PDU is released
