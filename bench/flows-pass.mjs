@@ -36,8 +36,7 @@ const engine = new FlowEngine({
   },
 });
 if (decoder) engine.attach(decoder);
-// The transport-only pass keeps nothing of a record past its callback: records share buffers.
-const reader = await openCapture(file, { reuseRecordData: !app });
+const reader = await openCapture(file);
 await reader.forEach(decoder ? (r) => engine.packet(decoder.decode(r)) : (r) => engine.record(r));
 reader.close();
 engine.finish();

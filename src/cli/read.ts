@@ -282,9 +282,7 @@ export async function readCommand({ opts, rest }: Parsed): Promise<number> {
     };
   }
 
-  // A walk without the application dissectors keeps nothing of a record past its callback
-  // (IP fragments are copied), so records may share buffers (no view object per record).
-  const reader = await openCapture(file, { reuseRecordData: plan.walk !== 'full' });
+  const reader = await openCapture(file);
   let count = 0;
   let seen = 0;
   try {

@@ -106,42 +106,6 @@ test('a file larger than the parse buffer: records straddling chunk ends are car
   assert.deepEqual(summary, { records: 20000, bytes: expectedBytes });
 });
 
-test('reuseRecordData: the same records as views in place, records in shared buffers, longer ones as views', async () => {
-  const file = path.join(dir, 'reuse.pcap');
-  const writer = new PcapWriter(fileSink(file), { linkType: 1, nanosecond: true, snapLen: 262144 });
-  const lengths: number[] = [];
-  for (let i = 0; i < 6000; i++) {
-    // Mostly Ethernet-sized records, some longer than the 64 KiB scratch room (handed out as views).
-    const length = i % 997 === 0 ? 70000 + i : 40 + ((i * 7919) % 1500);
-    lengths.push(length);
-    writer.writeRecord({ tsSec: 1700000000 + i, tsNsec: i, origLen: length, data: frame(length, i) });
-  }
-  writer.close();
-  const gz = write('reuse.pcap.gz', zlib.gzipSync(fs.readFileSync(file)));
-  for (const name of [file, gz]) {
-    for (const chunkSize of [65536, 1 << 20, undefined]) {
-      const plain = await readAll(await openCapture(name, { chunkSize }));
-      const reader = await openCapture(name, { chunkSize, reuseRecordData: true });
-      const shared = new Map<number, Uint8Array>();
-      let index = 0;
-      let sameView = 0;
-      await reader.forEach((r) => {
-        const want = plain[index];
-        assert.equal(r.capLen, lengths[index]);
-        assert.deepEqual(snapshot(r), want, `record ${index} of ${path.basename(name)}, chunk ${chunkSize}`);
-        if (shared.get(r.capLen) === r.data) sameView++;
-        shared.set(r.capLen, r.data);
-        index++;
-      });
-      assert.equal(index, lengths.length);
-      // Records of a length already seen come in a view made before (per buffer), not a new one
-      // (about 1500 lengths over 6000 records; the views of a buffer go when it is replaced:
-      // often with small chunks, rarely with the default 4 MiB).
-      assert.ok(sameView > (name === file && chunkSize === undefined ? 3000 : 0), `${sameView} records reused a view (chunk ${chunkSize})`);
-    }
-  }
-});
-
 test('gzip files of either format', async () => {
   for (const [name, bytes] of [['a.pcap.gz', pcapFile], ['b.pcapng.gz', pcapngFile]] as const) {
     const file = write(name, zlib.gzipSync(bytes));

@@ -25,13 +25,6 @@ export interface OpenOptions {
   chunkSize?: number;
   /** Also treat a pcap record whose caplen exceeds its len as damage (libpcap and tshark accept it). */
   strict?: boolean;
-  /**
-   * Hand every pcap record's bytes out in the same few buffers (copied into a scratch room, one
-   * view per length) instead of a new view per record: less for the collector, but a record's
-   * `data` is overwritten by the next record. For passes that keep nothing of a record past its
-   * callback (the transport-only walks); the default keeps the bytes in place until the next chunk.
-   */
-  reuseRecordData?: boolean;
 }
 
 /**
@@ -54,7 +47,7 @@ export async function openCapture(path: string, opts?: OpenOptions): Promise<Cap
   }
   // A small file needs no 4 MiB buffer (the corpus has hundreds of 1 KB files).
   const chunkSize = opts?.chunkSize ?? Math.min(DEFAULT_CHUNK_SIZE, Math.max(64 * 1024, source.size));
-  const input = new ChunkInput(source, path, chunkSize, opts?.reuseRecordData ?? false);
+  const input = new ChunkInput(source, path, chunkSize);
   try {
     await input.fill(2);
     if (input.available >= 2 && input.buf[0] === 0x1f && input.buf[1] === 0x8b) {
@@ -71,7 +64,7 @@ export async function openCapture(path: string, opts?: OpenOptions): Promise<Cap
 /** Reads a capture from a stream (stdin, a socket, a test Readable); gzip is detected. */
 export async function readerFromStream(stream: NodeJS.ReadableStream, name: string, opts?: Omit<OpenOptions, 'input'>): Promise<CaptureReader> {
   const plain = new StreamSource(stream);
-  const input = new ChunkInput(plain, name, opts?.chunkSize, opts?.reuseRecordData ?? false);
+  const input = new ChunkInput(plain, name, opts?.chunkSize);
   try {
     await input.fill(2);
     if (input.available >= 2 && input.buf[0] === 0x1f && input.buf[1] === 0x8b) {
@@ -104,7 +97,7 @@ function gunzipSource(compressed: NodeJS.ReadableStream): StreamSource {
 
 async function readerFromInput(source: ByteSource, name: string, compressed: boolean, opts?: Omit<OpenOptions, 'input'>,
   upstream?: NodeJS.ReadableStream): Promise<CaptureReader> {
-  const input = new ChunkInput(closingAlso(source, upstream), name, opts?.chunkSize, opts?.reuseRecordData ?? false);
+  const input = new ChunkInput(closingAlso(source, upstream), name, opts?.chunkSize);
   try {
     return await readerFor(input, compressed, opts);
   } catch (err) {

@@ -23,7 +23,7 @@
  * const used = parsePcapRecords(batch, parser, (r) => { count++; });
  */
 import { maxSnapLenForLinkType } from './linktype.js';
-import { ChunkInput, RECORD_SCRATCH, RecordSlot, drive } from './source.js';
+import { ChunkInput, RecordSlot, drive } from './source.js';
 import {
   CaptureFileError, NO_COMMENTS,
   type CaptureReader, type InterfaceDescription, type NameResolutionEntry, type ReadSummary, type RecordCallback,
@@ -150,19 +150,6 @@ export class PcapRecordParser {
   private readonly headerLength: number;
   private readonly maxCapLen: number;
   private readonly rejectCapLenAboveOrigLen: boolean;
-  /**
-   * Copy each record into the RECORD_SCRATCH room after the parse buffer and hand it out
-   * through a view made once per length (set by the reader when its ChunkInput has the room):
-   * no view object per record. The two most recent buffers (the input alternates two) keep
-   * their views.
-   */
-  scratchCopy = false;
-  private scratchBuffer: ArrayBufferLike | null = null;
-  private scratchBytes: Uint8Array | null = null;
-  private scratchViews: Array<Uint8Array | undefined> = [];
-  private otherBuffer: ArrayBufferLike | null = null;
-  private otherBytes: Uint8Array | null = null;
-  private otherViews: Array<Uint8Array | undefined> = [];
 
   constructor(layout: PcapRecordLayout, iface?: InterfaceDescription, readonly path = '-') {
     this.iface = iface ?? pcapInterface(layout);
@@ -222,7 +209,7 @@ export class PcapRecordParser {
       }
       record.capLen = capLen;
       record.origLen = origLen;
-      record.data = this.scratchCopy && capLen <= RECORD_SCRATCH ? this.copied(buf, dataStart, capLen) : buf.subarray(dataStart, recordEnd);
+      record.data = buf.subarray(dataStart, recordEnd);
       record.offset = base + position;
       this.records++;
       this.bytes += capLen;
@@ -234,36 +221,6 @@ export class PcapRecordParser {
     }
     this.need = headerLength;
     return position;
-  }
-
-  /** The record's bytes copied into the scratch room after `buf`, through the view of that length. */
-  private copied(buf: Uint8Array, start: number, length: number): Uint8Array {
-    const ab = buf.buffer;
-    if (ab !== this.scratchBuffer) {
-      if (ab === this.otherBuffer) {
-        this.otherBuffer = this.scratchBuffer;
-        this.scratchBuffer = ab;
-        const bytes = this.otherBytes;
-        this.otherBytes = this.scratchBytes;
-        this.scratchBytes = bytes;
-        const views = this.otherViews;
-        this.otherViews = this.scratchViews;
-        this.scratchViews = views;
-      } else {
-        this.otherBuffer = this.scratchBuffer;
-        this.otherBytes = this.scratchBytes;
-        this.otherViews = this.scratchViews;
-        this.scratchBuffer = ab;
-        this.scratchBytes = new Uint8Array(ab);
-        this.scratchViews = new Array<Uint8Array | undefined>(RECORD_SCRATCH + 1);
-      }
-    }
-    const at = buf.byteOffset + buf.length;
-    const from = buf.byteOffset + start;
-    this.scratchBytes!.copyWithin(at, from, from + length);
-    let v = this.scratchViews[length];
-    if (v === undefined) v = this.scratchViews[length] = new Uint8Array(ab, at, length);
-    return v;
   }
 
   truncated(offset: number, available: number): CaptureFileError {
@@ -301,7 +258,6 @@ export class PcapReader implements CaptureReader {
   private constructor(private readonly input: ChunkInput, readonly header: PcapFileHeader, readonly compressed: boolean,
     strict: boolean) {
     this.parser = new PcapRecordParser({ ...header, rejectCapLenAboveOrigLen: strict }, undefined, input.path);
-    this.parser.scratchCopy = input.scratch;
     this.interfaces = [this.parser.iface];
   }
 

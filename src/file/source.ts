@@ -130,13 +130,6 @@ export class StreamSource implements ByteSource {
 const CARRY_ROOM = 256 * 1024 + 64;
 
 /**
- * Bytes kept after the end of each parse buffer when records are copied out (`reuseRecordData`):
- * a record up to this long is copied there and handed out through a view made once per length,
- * instead of a new `subarray` view (an object for the collector) per record.
- */
-export const RECORD_SCRATCH = 64 * 1024;
-
-/**
  * The parse buffer: bytes buf[start, end) are buffered and not yet consumed; `base` is the
  * stream offset of buf[0].
  *
@@ -159,19 +152,9 @@ export class ChunkInput {
   private pending: Promise<number> | undefined;
   private readAhead = false;
 
-  /**
-   * `scratch`: every buffer gets RECORD_SCRATCH bytes past its end (outside `buf`) where the
-   * parser may copy the current record (see `reuseRecordData` in open.ts).
-   */
-  constructor(readonly source: ByteSource, readonly path: string, private readonly chunkSize = DEFAULT_CHUNK_SIZE,
-    readonly scratch = false) {
-    this.buf = this.alloc(chunkSize);
+  constructor(readonly source: ByteSource, readonly path: string, private readonly chunkSize = DEFAULT_CHUNK_SIZE) {
+    this.buf = new Uint8Array(chunkSize);
     this.view = new DataView(this.buf.buffer);
-  }
-
-  /** A buffer of `n` bytes (with the scratch room after it when asked). */
-  private alloc(n: number): Uint8Array {
-    return this.scratch ? new Uint8Array(new ArrayBuffer(n + RECORD_SCRATCH), 0, n) : new Uint8Array(n);
   }
 
   /**
@@ -181,7 +164,7 @@ export class ChunkInput {
   startReadAhead(): void {
     if (this.source.size === undefined || this.eof || this.base + this.end >= this.source.size) return;
     this.readAhead = true;
-    this.spare = this.alloc(CARRY_ROOM + this.chunkSize);
+    this.spare = new Uint8Array(CARRY_ROOM + this.chunkSize);
     this.prefetch();
   }
 
@@ -229,7 +212,7 @@ export class ChunkInput {
       this.start = CARRY_ROOM - tail;
       this.end = CARRY_ROOM + count;
       // A spare that grew for a long record is replaced by one of the usual size.
-      if (this.spare.length !== spare.length) this.spare = this.alloc(spare.length);
+      if (this.spare.length !== spare.length) this.spare = new Uint8Array(spare.length);
     } else {
       this.compact(tail + count);
       this.buf.set(spare.subarray(CARRY_ROOM, CARRY_ROOM + count), this.end);
@@ -247,7 +230,7 @@ export class ChunkInput {
       this.start = 0;
     }
     if (capacity > this.buf.length) {
-      const grown = this.alloc(Math.max(capacity, this.buf.length * 2));
+      const grown = new Uint8Array(Math.max(capacity, this.buf.length * 2));
       grown.set(this.buf.subarray(0, this.end));
       this.buf = grown;
       this.view = new DataView(grown.buffer);
