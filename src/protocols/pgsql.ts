@@ -69,6 +69,14 @@ export const pgsqlFields = defineFields('pgsql', {
   text: { display: 'Text', type: 'string' },
   'field.count': { display: 'Field count', type: 'uint16', base: 'dec' },
   'col.name': { display: 'Column name', type: 'string' },
+  // A row description's columns and a data row's values (packet-pgsql.c's names).
+  'oid.table': { display: 'Table OID', type: 'uint32', base: 'dec' },
+  'col.index': { display: 'Column index', type: 'uint32', base: 'dec' },
+  'oid.type': { display: 'Type OID', type: 'uint32', base: 'dec' },
+  'val.length': { display: 'Column length', type: 'int32', base: 'dec' },
+  'col.typemod': { display: 'Type modifier', type: 'int32', base: 'dec' },
+  format: { display: 'Format', type: 'uint16', base: 'dec' },
+  'val.data': { display: 'Data', type: 'bytes' },
   severity: { display: 'Severity', type: 'string' },
   code: { display: 'Code', type: 'string' },
   message: { display: 'Message', type: 'string' },
@@ -132,6 +140,43 @@ let tlsId = -2;
 function tlsDissector(): number {
   if (tlsId === -2) tlsId = dissectorByName('tls')?.id ?? STOP;
   return tlsId;
+}
+
+/**
+ * RowDescription columns: name, then table OID, column index (2 bytes), type OID, type size
+ * (2 bytes, signed: -1 for varlena), type modifier and format, each under the name.
+ */
+function rowDescription(s: Sink, b: Uint8Array, at: number, end: number, count: number): void {
+  const f = pgsqlFields;
+  for (let i = 0; i < count && at < end; i++) {
+    const e = zEnd(b, at, end);
+    s.add(f['col.name'], b, at, Math.min(end, e + 1) - at, ascii(b, at, e));
+    at = e + 1;
+    if (at + 18 > end) return;
+    s.push();
+    s.add(f['oid.table'], b, at, 4);
+    s.add(f['col.index'], b, at + 4, 2, u16(b, at + 4));
+    s.add(f['oid.type'], b, at + 6, 4);
+    s.add(f['val.length'], b, at + 10, 2, (u16(b, at + 10) << 16) >> 16);
+    s.add(f['col.typemod'], b, at + 12, 4, u32(b, at + 12) | 0);
+    s.add(f.format, b, at + 16, 2);
+    s.pop();
+    at += 18;
+  }
+}
+
+/** DataRow values: a signed 4-byte length (-1: NULL), then that many bytes. */
+function dataRow(s: Sink, b: Uint8Array, at: number, end: number, count: number): void {
+  const f = pgsqlFields;
+  for (let i = 0; i < count && at + 4 <= end; i++) {
+    const l = u32(b, at) | 0;
+    s.add(f['val.length'], b, at, 4, l);
+    at += 4;
+    if (l <= 0) continue;
+    if (at + l > end) return;
+    s.add(f['val.data'], b, at, l);
+    at += l;
+  }
 }
 
 export const pgsql = registerDissector({
@@ -337,16 +382,11 @@ function treeBackend(s: Sink, b: Uint8Array, n: number, end: number, t: string):
     case 'T':
     case 'D':
       if (n + 2 <= end) s.add(f['field.count'], b, n, 2);
-      if (t === 'T' && n + 2 <= end) {
-        s.push();
-        let at = n + 2;
-        for (let i = 0; i < u16(b, n) && at < end; i++) {
-          const e = zEnd(b, at, end);
-          s.add(f['col.name'], b, at, Math.min(end, e + 1) - at, ascii(b, at, e));
-          at = e + 1 + 18;
-        }
-        s.pop();
-      }
+      if (n + 2 > end) return;
+      s.push();
+      if (t === 'T') rowDescription(s, b, n + 2, end, u16(b, n));
+      else dataRow(s, b, n + 2, end, u16(b, n));
+      s.pop();
       return;
     case 'E':
     case 'N': {

@@ -116,6 +116,40 @@ test('MySQL result set as packet-mysql.c: column count, column definitions (Mari
   assert.ok(fuzzFrames([tcpFrame(result, S, 3306, C, 41000)]) > 500);
 });
 
+test('PostgreSQL RowDescription and DataRow as packet-pgsql.c: column OIDs, index, size, modifier, format; value lengths and data; every cut and mutation', () => {
+  const typed = (t: string, body: Buffer) => {
+    const head = Buffer.alloc(5);
+    head.write(t, 0, 'latin1');
+    head.writeUInt32BE(4 + body.length, 1);
+    return Buffer.concat([head, body]);
+  };
+  const column = (name: string, type: number, size: number) => {
+    const c = Buffer.alloc(name.length + 1 + 18);
+    c.write(name, 0, 'latin1');
+    let at = name.length + 1;
+    at = c.writeUInt32BE(16384, at);
+    at = c.writeUInt16BE(1, at);
+    at = c.writeUInt32BE(type, at);
+    at = c.writeInt16BE(size, at);
+    at = c.writeInt32BE(-1, at);
+    c.writeUInt16BE(0, at);
+    return c;
+  };
+  const value = (v: string | null) => (v === null ? Buffer.from([255, 255, 255, 255]) : Buffer.concat([Buffer.from([0, 0, 0, v.length]), Buffer.from(v)]));
+  const rows = Buffer.concat([
+    typed('T', Buffer.concat([Buffer.from([0, 2]), column('id', 23, 4), column('body', 25, -1)])),
+    typed('D', Buffer.concat([Buffer.from([0, 2]), value('7'), value(null)])),
+  ]);
+  const d = new Decoder();
+  const { tree } = decodeBytes(d, tcpFrame(rows, S, 5432, C, 43000));
+  assert.deepEqual(values(tree, 'pgsql.col.name'), ['id', 'body']);
+  assert.deepEqual(values(tree, 'pgsql.oid.type'), [23, 25]);
+  assert.deepEqual(values(tree, 'pgsql.val.length'), [4, -1, 1, -1]);
+  assert.deepEqual(values(tree, 'pgsql.col.typemod'), [-1, -1]);
+  assert.deepEqual(values(tree, 'pgsql.val.data').map((v) => Buffer.from(v as Uint8Array).toString()), ['7']);
+  assert.ok(fuzzFrames([tcpFrame(rows, S, 5432, C, 43000)]) > 500);
+});
+
 test('RESP expert notes as packet-resp.c: an array whose elements continue in the next segment, a value cut by the snaplen', () => {
   const d = new Decoder();
   const held = decodeBytes(d, tcpFrame(Buffer.from('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc'), C, 42000, S, 6379)).p;
@@ -335,7 +369,8 @@ test('PostgreSQL: psql with a 3000-row result, a 100 KB value and a 50 KB query;
 
       const r = compareLab(file, [
         'pgsql.type', 'pgsql.length', 'pgsql.frontend', 'pgsql.query', 'pgsql.field.count', 'pgsql.col.name', 'pgsql.tag', 'pgsql.status',
-        'pgsql.parameter_name', 'pgsql.authtype',
+        'pgsql.parameter_name', 'pgsql.authtype', 'pgsql.oid.table', 'pgsql.col.index', 'pgsql.oid.type', 'pgsql.val.length', 'pgsql.col.typemod',
+        'pgsql.format', 'pgsql.val.data',
       ]);
       check(t, 'pgsql', r, 50);
     } finally {
