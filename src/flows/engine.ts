@@ -342,14 +342,12 @@ export class FlowEngine {
 
   /** Sets `this.now` from a packet's timestamp (relative to the first frame: exact to 104 days). */
   private clock(sec: number, nsec: number): void {
+    const now = this.now;
     if (!this.started) {
       this.started = true;
-      this.firstSec = sec;
-      this.firstNsec = nsec;
+      this.firstSec = now.baseSec = sec;
+      this.firstNsec = now.baseNsec = nsec;
     }
-    const now = this.now;
-    now.baseSec = this.firstSec;
-    now.baseNsec = this.firstNsec;
     const rel = (sec - this.firstSec) * 1e9 + (nsec - this.firstNsec);
     now.rel = rel;
     now.sec = sec;
@@ -957,17 +955,22 @@ export class FlowEngine {
     const now = this.nowNs;
     const live = this.tcpLive;
     const seen = this.tcpLastSeen;
+    // Most connections were active within the shorter timeout: decided from the compact
+    // last-seen array alone, without loading the connection objects.
+    const shorter = Math.min(this.closedTimeoutNs, this.idleTimeoutNs);
     for (let i = 0; i < live.length; i++) {
+      const idle = now - seen[i];
+      if (!(idle > shorter)) continue;
       const c = live[i];
       if (c === null) continue;
-      const idle = now - seen[i];
       if (c.closed ? idle > this.closedTimeoutNs : idle > this.idleTimeoutNs) this.releaseTcp(c, c.closed ? 'closed' : 'idle');
     }
     const udp = this.udpLive;
     const useen = this.udpLastSeen;
     for (let i = 0; i < udp.length; i++) {
+      if (!(now - useen[i] > this.udpIdleTimeoutNs)) continue;
       const c = udp[i];
-      if (c !== null && now - useen[i] > this.udpIdleTimeoutNs) this.releaseUdp(c, 'idle');
+      if (c !== null) this.releaseUdp(c, 'idle');
     }
   }
 
