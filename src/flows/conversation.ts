@@ -263,6 +263,8 @@ export class ConnStats {
   history = '';
   private readonly h0 = new SideHistory();
   private readonly h1 = new SideHistory();
+  /** The A and D bits of `h0.once` (bits 0-1) and `h1.once` (bits 2-3): the per-packet check reads them here. */
+  private onceAD = 0;
   sawSyn = false;
   sawSynAck = false;
   handshake = false;
@@ -358,7 +360,7 @@ export class ConnStats {
     if (!(flags & (SYN | FIN | RST)) && window !== 0 && !(analysis & 0x4403)
       && this.state0 === EndpointState.Established && this.state1 === EndpointState.Established
       && (this.handshake || !(this.sawSyn && this.sawSynAck))
-      && (seglen > 0 ? h.once & H_DATA : !(flags & ACK) || h.once & H_ACK)) return;
+      && (seglen > 0 ? this.onceAD & (fromLow ? H_DATA : H_DATA << 2) : !(flags & ACK) || this.onceAD & (fromLow ? H_ACK : H_ACK << 2))) return;
     const fromOrig = fromLow === this.origIsLow;
     if (flags & SYN) {
       if (flags & ACK) {
@@ -388,6 +390,7 @@ export class ConnStats {
       if (this.sawSyn && this.sawSynAck && fromOrig) this.handshake = true;
       if (!(h.once & H_ACK)) {
         h.once |= H_ACK;
+        this.onceAD |= fromLow ? H_ACK : H_ACK << 2;
         this.letter(fromOrig, 'A');
       }
     }
@@ -395,6 +398,7 @@ export class ConnStats {
       if (this.sawSyn && this.sawSynAck && fromOrig && !(flags & SYN)) this.handshake = true;
       if (!(h.once & H_DATA)) {
         h.once |= H_DATA;
+        this.onceAD |= fromLow ? H_DATA : H_DATA << 2;
         this.letter(fromOrig, 'D');
       }
     }
@@ -456,6 +460,7 @@ export class ConnStats {
     const h = fromLow ? this.h0 : this.h1;
     if (!(h.once & H_DATA)) {
       h.once |= H_DATA;
+      this.onceAD |= fromLow ? H_DATA : H_DATA << 2;
       this.letter(fromOrig, 'D');
     }
   }
