@@ -119,31 +119,69 @@ class HeldPdu {
   /** The bytes, contiguous from the PDU start up to `have` (up to `keep`). */
   data: Uint8Array = EMPTY;
   have = 0;
-  /** Segments that contributed (retransmitted ones too, as tshark lists them): frames, byte counts, offsets. */
+  /**
+   * Segments that contributed (retransmitted ones too, as tshark lists them): frames, byte
+   * counts, offsets; the first `count` entries (the arrays are reused with the object).
+   */
   readonly frames: number[] = [];
   readonly lengths: number[] = [];
   readonly offsets: number[] = [];
+  count = 0;
   /** Pieces beyond a hole (a segment the capture lost or that comes late), by offset: `length` bytes, the kept ones in `bytes`. */
   later: Array<{ offset: number; length: number; bytes: Uint8Array }> = [];
   /** Bytes held in memory: the buffer and the pieces beyond a hole. */
   held = 0;
   /** The direction's key and its addresses and ports (hash collisions are told apart by them). */
-  constructor(readonly key: number, readonly dir: Direction) {}
+  key = 0;
+  readonly dir = new Direction();
+
+  /** Starts a new PDU of the current direction (`directionKey` just computed), as a fresh object would be. */
+  reset(key: number): void {
+    this.seq = 0;
+    this.need = -1;
+    this.keep = KEEP_ALL;
+    // The buffer is never reused: a completed PDU's buffer stays with the packet that showed it.
+    this.data = EMPTY;
+    this.have = 0;
+    this.count = 0;
+    if (this.later.length !== 0) this.later = [];
+    this.held = 0;
+    this.key = key;
+    this.dir.setCurrent();
+  }
 
   /** Records a contributing segment. */
   contributed(frame: number, length: number, offset: number): void {
-    this.frames.push(frame);
-    this.lengths.push(length);
-    this.offsets.push(offset);
+    const i = this.count++;
+    if (i < this.frames.length) {
+      this.frames[i] = frame;
+      this.lengths[i] = length;
+      this.offsets[i] = offset;
+    } else {
+      this.frames.push(frame);
+      this.lengths.push(length);
+      this.offsets.push(offset);
+    }
   }
 
-  /** The contributing segments in offset order (a retransmission after its original), as tshark's fragment list. */
-  sortedSegments(): { frames: number[]; lengths: number[] } {
+  /** Puts the contributing segments in offset order (a retransmission after its original), as tshark's fragment list, into `note`. */
+  segmentsInto(note: SegmentNote): void {
+    const n = this.count;
+    if (this.frames.length !== n) {
+      this.frames.length = n;
+      this.lengths.length = n;
+      this.offsets.length = n;
+    }
     let sorted = true;
-    for (let i = 1; i < this.offsets.length && sorted; i++) sorted = this.offsets[i - 1] <= this.offsets[i];
-    if (sorted) return { frames: this.frames, lengths: this.lengths };
+    for (let i = 1; i < n && sorted; i++) sorted = this.offsets[i - 1] <= this.offsets[i];
+    if (sorted) {
+      note.frames = this.frames;
+      note.lengths = this.lengths;
+      return;
+    }
     const order = this.frames.map((_, i) => i).sort((a, b) => this.offsets[a] - this.offsets[b] || a - b);
-    return { frames: order.map((i) => this.frames[i]), lengths: order.map((i) => this.lengths[i]) };
+    note.frames = order.map((i) => this.frames[i]);
+    note.lengths = order.map((i) => this.lengths[i]);
   }
 
   /**
@@ -239,7 +277,14 @@ class Desegmenter {
   /** The per-packet note, reused. */
   readonly note: SegmentNote = { segmentData: NO_SEGMENT_DATA, onePiece: [0, 0], buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1 };
   /** The last PDU each direction completed (its range), for retransmissions of its bytes. */
-  readonly done = new Map<number, { dir: Direction; seq: number; length: number }>();
+  readonly done = new Map<number, { readonly dir: Direction; seq: number; length: number }>();
+  /** Frame number of the packet being decoded (set by `stateOf`). */
+  now = -1;
+  /** Released held PDUs, for reuse (fewer medium-lived objects for the collector). */
+  private readonly spare: HeldPdu[] = [];
+  /** PDUs released while decoding packet `retiredIn`: its note may show their segment lists, so they are reused from the next packet on. */
+  private retired: HeldPdu[] = [];
+  private retiredIn = -1;
   /**
    * The reassembled buffer of a PDU with an elided opaque part (`Packet.elideOpaque`): its
    * kept bytes, then zeros; reused by the next such PDU (a packet completes one PDU at most,
@@ -254,13 +299,15 @@ class Desegmenter {
     if (old !== undefined) {
       // The direction's entry, reused: it becomes the newest.
       this.done.delete(key);
-      old.dir = dir;
+      old.dir.copy(dir);
       old.seq = seq;
       old.length = length;
       this.done.set(key, old);
       return;
     }
-    this.done.set(key, { dir, seq, length });
+    const own = new Direction();
+    own.copy(dir);
+    this.done.set(key, { dir: own, seq, length });
     remembered += 1;
     if (this.done.size > MAX_DONE) this.forget(this.done.keys().next().value as number);
   }
@@ -291,9 +338,34 @@ class Desegmenter {
       this.held.delete(h.key);
       this.heldBytes -= h.held;
       active -= 1;
+      this.retire(h);
     }
   }
+
+  /** A held PDU for the current direction with key `key`: a released one when there is one. */
+  take(key: number): HeldPdu {
+    if (this.retiredIn !== this.now) this.recycle();
+    const h = this.spare.pop() ?? new HeldPdu();
+    h.reset(key);
+    return h;
+  }
+
+  /** Keeps a PDU no longer held (nor registered) for reuse. */
+  retire(h: HeldPdu): void {
+    if (this.retiredIn !== this.now) this.recycle();
+    if (this.retired.length < MAX_SPARE) this.retired.push(h);
+  }
+
+  /** PDUs retired while decoding an earlier packet become reusable. */
+  private recycle(): void {
+    for (const h of this.retired) if (this.spare.length < MAX_SPARE) this.spare.push(h);
+    if (this.retired.length !== 0) this.retired = [];
+    this.retiredIn = this.now;
+  }
 }
+
+/** Released held PDUs kept for reuse per decoder, at most. */
+const MAX_SPARE = 256;
 
 /** Number of PDUs held or remembered over all decoders: 0 keeps every check to one comparison. */
 let active = 0;
@@ -320,7 +392,10 @@ let lastDecodeState: DecodeState | undefined;
 let lastDesegmenter: Desegmenter | undefined;
 
 function stateOf(p: Packet): Desegmenter {
-  if (p.state === lastDecodeState && lastDesegmenter) return lastDesegmenter;
+  if (p.state === lastDecodeState && lastDesegmenter) {
+    lastDesegmenter.now = p.number;
+    return lastDesegmenter;
+  }
   let d = states.get(p.state);
   if (!d) {
     d = new Desegmenter();
@@ -328,6 +403,7 @@ function stateOf(p: Packet): Desegmenter {
   }
   lastDecodeState = p.state;
   lastDesegmenter = d;
+  d.now = p.number;
   return d;
 }
 
@@ -335,11 +411,32 @@ function stateOf(p: Packet): Desegmenter {
  * A direction of a connection: IPv4 addresses and ports as numbers, or (IPv6) the bytes of
  * both addresses and the ports.
  */
-interface Direction {
-  readonly a: number;
-  readonly b: number;
-  readonly ports: number;
-  readonly v6: Uint8Array | null;
+class Direction {
+  a = 0;
+  b = 0;
+  ports = 0;
+  v6: Uint8Array | null = null;
+
+  /** Becomes the direction `directionKey` computed last. */
+  setCurrent(): void {
+    this.a = cur[A];
+    this.b = cur[B];
+    this.ports = cur[PORTS];
+    if (cur[V6] === 1) {
+      this.v6 ??= new Uint8Array(32);
+      for (let i = 0; i < 32; i++) this.v6[i] = v6Scratch[i];
+    } else this.v6 = null;
+  }
+
+  copy(o: Direction): void {
+    this.a = o.a;
+    this.b = o.b;
+    this.ports = o.ports;
+    if (o.v6 !== null) {
+      this.v6 ??= new Uint8Array(32);
+      this.v6.set(o.v6);
+    } else this.v6 = null;
+  }
 }
 
 /**
@@ -395,11 +492,6 @@ function directionKey(p: Packet, tl: number, reverse: boolean): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < 32; i++) h = Math.imul(h ^ v6Scratch[i], 0x01000193);
   return Math.imul(h ^ ports, 0x01000193) & KEY_MASK;
-}
-
-/** The current direction, kept (with a held or a completed PDU). */
-function currentDirection(): Direction {
-  return { a: cur[A], b: cur[B], ports: cur[PORTS], v6: cur[V6] === 1 ? v6Scratch.slice(0, 32) : null };
 }
 
 /** True when `dir` is the current direction. */
@@ -524,9 +616,7 @@ export function resumePdu(p: Packet, layer: number): boolean {
   const total = h.need >= 0 ? h.need : h.have;
   if (!(flags & (FIN | RST))) d.remember(key, h.dir, h.seq, total);
   const buffer = p.addBuffer(d.reassembled(h, total));
-  const segments = h.sortedSegments();
-  note.frames = segments.frames;
-  note.lengths = segments.lengths;
+  h.segmentsInto(note);
   note.buffer = buffer;
   note.baseSeq = h.seq;
   note.restStart = take < segLen ? start + take : -1;
@@ -564,7 +654,7 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
   const old = heldFor(d, key) ?? d.held.get(key);
   if (old) d.release(old);
   const note = makeNote(p, d);
-  const h = new HeldPdu(key, currentDirection());
+  const h = d.take(key);
   const inSegment = p.bufIndex[layer] === p.bufIndex[tl];
   if (inSegment) {
     h.seq = (u32(t, to + 4) + (o - p.end[tl])) >>> 0;
@@ -596,7 +686,10 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
   }
   p.layers = layer;
   // A direction that ends here sends nothing more: nothing to keep.
-  if (flags & (FIN | RST)) return true;
+  if (flags & (FIN | RST)) {
+    d.retire(h);
+    return true;
+  }
   d.held.set(key, h);
   d.heldBytes += h.held;
   active += 1;
