@@ -134,6 +134,8 @@ class HeldPdu {
   /** The direction's key and its addresses and ports (hash collisions are told apart by them). */
   key = 0;
   readonly dir = new Direction();
+  /** True while it is its direction's entry in `Desegmenter.held`. */
+  registered = false;
 
   /** Starts a new PDU of the current direction (`directionKey` just computed), as a fresh object would be. */
   reset(key: number): void {
@@ -147,6 +149,7 @@ class HeldPdu {
     if (this.later.length !== 0) this.later = [];
     this.held = 0;
     this.key = key;
+    this.registered = false;
     this.dir.setCurrent();
   }
 
@@ -334,7 +337,8 @@ class Desegmenter {
   }
 
   release(h: HeldPdu): void {
-    if (this.held.get(h.key) === h) {
+    if (h.registered) {
+      h.registered = false;
       this.held.delete(h.key);
       this.heldBytes -= h.held;
       active -= 1;
@@ -606,7 +610,7 @@ export function resumePdu(p: Packet, layer: number): boolean {
   }
   const complete = h.need >= 0 ? h.have >= h.need : added;
   if (flags & (FIN | RST)) d.forget(key);
-  if (!complete || d.held.get(h.key) !== h) {
+  if (!complete || !h.registered) {
     if (flags & (FIN | RST)) d.release(h);
     p.layers = layer;
     return true;
@@ -691,6 +695,7 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
     return true;
   }
   d.held.set(key, h);
+  h.registered = true;
   d.heldBytes += h.held;
   active += 1;
   bound(p, layer, d);
