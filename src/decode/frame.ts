@@ -132,7 +132,7 @@ export function protocolsInFrame(p: Packet): string {
     if (pduWalkers.has(name) && seenInBuffer(p, i)) continue;
     text += text ? `:${name}` : name;
     if (name === 'ipv6') text += ipv6ExtensionNames(p, i);
-    if (ethertypeCarriers.has(name) && i + 1 < p.layers && dissectorById(p.proto[i + 1]).protocol.name !== 'llc') text += ':ethertype';
+    if (ethertypeCarriers.has(name) && (i + 1 < p.layers ? dissectorById(p.proto[i + 1]).protocol.name !== 'llc' : carriesEthertype(p, i))) text += ':ethertype';
   }
   if (p.malformed !== null && !caughtByEthertype(p)) text += ':_ws.malformed';
   return text;
@@ -147,6 +147,16 @@ function caughtByEthertype(p: Packet): boolean {
     if (ethertypeCarriers.has(dissectorById(p.proto[i]).protocol.name)) return true;
   }
   return false;
+}
+
+/**
+ * A last layer that is an ethertype carrier still called the ethertype dissector when its
+ * header was whole and holds a type (not an 802.3 length): an empty or unclaimed payload.
+ */
+function carriesEthertype(p: Packet, i: number): boolean {
+  const b = p.bufferOf(i);
+  const typeAt = p.end[i] - 2;
+  return typeAt >= p.start[i] && p.end[i] <= b.length && ((b[typeAt] << 8) | b[typeAt + 1]) >= 0x0600;
 }
 
 /** Stream protocols whose PDUs of one buffer Wireshark dissects in one call (tcp_dissect_pdus, TLS, HTTP). */

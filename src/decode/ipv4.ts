@@ -2,8 +2,9 @@
  * IPv4 (RFC 791): header, options, fragments reassembled. Offsets as data below; one length
  * check guards the fixed header, options are walked within the header length.
  */
-import { defineFields, type FieldDef } from '../fields/field.js';
-import type { Sink } from '../fields/sink.js';
+import { defineFields, textItem, type FieldDef } from '../fields/field.js';
+import { bitPattern } from '../fields/format.js';
+import { anchorExperts, type Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { ipv4ToString, onesComplementSum, u16, u32 } from './bytes.js';
 import { dissectorByName, etherTypes, ipProtocols, linkTypes, registerDissector, STOP } from './dissector.js';
@@ -13,6 +14,16 @@ import type { Packet } from './packet.js';
 
 const field = { versionIhl: 0, tos: 1, totalLength: 2, id: 4, flagsFragment: 6, ttl: 8, protocol: 9, checksum: 10, src: 12, dst: 16 } as const;
 const MIN_HEADER = 20;
+
+/** Option numbers (the type's low 5 bits), packet-ip.c's `ipopt_type_number_vals`. */
+const optionNumberNames: Record<number, string> = {
+  0: 'End of Option List', 1: 'No-Operation', 2: 'Security', 3: 'Loose source route', 4: 'Time stamp', 5: 'Extended security',
+  6: 'Commercial IP security option', 7: 'Record route', 8: 'Stream identifier', 9: 'Strict source route',
+  10: 'Experimental Measurement', 11: 'MTU Probe', 12: 'MTU Reply', 13: 'Experimental Flow Control',
+  14: 'Experimental Access Control', 15: 'ENCODE', 16: 'IMI Traffic Descriptor', 17: 'Extended Internet Protocol',
+  18: 'Traceroute', 19: 'Address Extension', 20: 'Router Alert', 21: 'Selective Directed Broadcast',
+  23: 'Dynamic Packet State', 24: 'Upstream Multicast Pkt.', 25: 'Quick-Start', 30: 'RFC3692-style Experiment',
+};
 
 export const ipFields = defineFields('ip', {
   version: { display: 'Version', type: 'uint8', base: 'dec', mask: 0xf0 },
@@ -41,9 +52,10 @@ export const ipFields = defineFields('ip', {
   cur_rt: { display: 'Current Route', type: 'ipv4' },
   'opt.type': { display: 'Type', type: 'uint8', base: 'dec' },
   'opt.type.copy': { display: 'Copy on fragmentation', type: 'bool', mask: 0x80, bits: 8, trueFalse: ['Yes', 'No'] },
-  'opt.type.class': { display: 'Class', type: 'uint8', base: 'dec', mask: 0x60 },
-  'opt.type.number': { display: 'Number', type: 'uint8', base: 'dec', mask: 0x1f },
+  'opt.type.class': { display: 'Class', type: 'uint8', base: 'dec', mask: 0x60, values: { 0: 'Control', 1: 'Reserved for future use', 2: 'Debugging and measurement', 3: 'Reserved for future use' } },
+  'opt.type.number': { display: 'Number', type: 'uint8', base: 'dec', mask: 0x1f, values: optionNumberNames },
   'opt.len': { display: 'Length', type: 'uint8', base: 'dec' },
+  'opt.ra': { display: 'Router Alert', type: 'uint16', base: 'dec', values: { 0: 'Router shall examine packet' } },
   fragment: { display: 'IPv4 Fragment', type: 'framenum' },
   'fragment.count': { display: 'Fragment count', type: 'uint32', base: 'dec' },
   'reassembled.length': { display: 'Reassembled IPv4 length', type: 'uint32', base: 'dec' },
@@ -55,6 +67,12 @@ const optionNames: Record<number, string> = {
   131: 'Loose Source Route', 137: 'Strict Source Route', 136: 'Stream ID', 148: 'Router Alert', 25: 'Quick-Start',
   82: 'Traceroute', 134: 'Commercial IP Security Option', 133: 'Extended Security', 11: 'MTU Probe', 12: 'MTU Reply',
 };
+
+const ROUTER_ALERT = 148;
+
+function optionName(type: number): string {
+  return optionNames[type] ?? `Unknown (0x${type.toString(16).padStart(2, '0')})`;
+}
 
 /** Options for checksum verification (off by default, as in Wireshark). */
 export const ipv4Preferences = { verifyChecksum: false };
@@ -221,8 +239,10 @@ export const ipv4 = registerDissector({
   summary(p, layer) {
     const b = p.bufferOf(layer);
     const o = p.start[layer];
-    if (b.length < o + 20) return 'Internet Protocol Version 4';
-    return `Internet Protocol Version 4, Src: ${ipv4ToString(u32(b, o + 12))}, Dst: ${ipv4ToString(u32(b, o + 16))}`;
+    // packet-ip.c appends each address as it adds its item: none past a bogus header length.
+    if (b.length < o + 16 || (b[o] >> 4 === 4 && (b[o] & 15) * 4 < MIN_HEADER)) return 'Internet Protocol Version 4';
+    const src = `Internet Protocol Version 4, Src: ${ipv4ToString(u32(b, o + 12))}`;
+    return b.length < o + 20 ? src : `${src}, Dst: ${ipv4ToString(u32(b, o + 16))}`;
   },
   /*
    * Items in Wireshark 4.0's order (dissect_ip_v4), each only when its bytes were captured:
@@ -241,7 +261,13 @@ export const ipv4 = registerDissector({
     if (version !== 4) return;
     const hl = (b[o] & 0x0f) * 4;
     s.add(f.hdr_len, b, o, 1, hl, 0, s.wantsLabels ? `.... ${((b[o] & 15) >>> 0).toString(2).padStart(4, '0')} = Header Length: ${hl} bytes (${hl / 4})` : undefined);
-    if (hl < MIN_HEADER || cap < o + 2) return;
+    if (hl < MIN_HEADER) {
+      const message = `Bogus IP header length (${hl}, must be at least ${MIN_HEADER})`;
+      p.expert(layer, 'error', 'protocol', 'ip.bogus_header_length', message);
+      s.anchor?.(message);
+      return;
+    }
+    if (cap < o + 2) return;
     s.add(f.dsfield, b, o + 1, 1, undefined, 0, s.wantsLabels ? `Differentiated Services Field: 0x${b[o + 1].toString(16).padStart(2, '0')} ${dsfieldText(b[o + 1])}` : undefined);
     s.push();
     s.add(f['dsfield.dscp'], b, o + 1, 1);
@@ -255,6 +281,10 @@ export const ipv4 = registerDissector({
       s.add(f.len, b, o + 2, 2, reported, GENERATED, s.wantsLabels ? `[Total Length: ${reported} bytes (reported as 0, presumed to be because of "TCP segmentation offload" (TSO))]` : undefined);
     } else {
       s.add(f.len, b, o + 2, 2);
+      // Raised by decode too, unless the header itself was cut short before it got there.
+      const reportedLength = p.reported[layer] - o;
+      if (total > reportedLength && !p.isQuoted(layer)) p.expert(layer, 'error', 'protocol', 'ip.len', `IPv4 total length exceeds packet length (${reportedLength} bytes)`);
+      anchorExperts(s, p, layer, 'ip.len');
       if (total < hl) return;
     }
     if (cap < o + 6) return;
@@ -266,7 +296,9 @@ export const ipv4 = registerDissector({
     s.add(f['flags.df'], b, o + 6, 1);
     s.add(f['flags.mf'], b, o + 6, 1);
     s.pop();
-    s.add(f.frag_offset, b, o + 6, 2);
+    // The tree shows the offset in bytes (the field keeps the 8-byte units).
+    const ff = u16(b, o + 6);
+    s.add(f.frag_offset, b, o + 6, 2, undefined, 0, s.wantsLabels ? `${bitPattern(0x1fff, 16, ff)} = Fragment Offset: ${(ff & 0x1fff) * 8}` : undefined);
     if (cap < o + 9) return;
     s.add(f.ttl, b, o + 8, 1);
     ttlExpert(p, layer, b[o + 8], u32(b, o + 16), b[o + 9], s);
@@ -296,17 +328,29 @@ export const ipv4 = registerDissector({
     if (dstOffset) s.add(f.cur_rt, b, o + 16, 4);
     else addAddress(s, b, o + 16, f.dst, f.dst_host);
     if (hl > MIN_HEADER) {
+      // `Options: (N bytes), Router Alert…`: the options' names as far as the walk gets.
+      let names = '';
+      if (s.wantsLabels) walkOptions(b, o + MIN_HEADER, hl - MIN_HEADER, cap, true, (type) => ((names += `, ${optionName(type)}`), true));
+      s.add(textItem, b, o + MIN_HEADER, Math.min(hl, cap - o) - MIN_HEADER, null, 0, s.wantsLabels ? `Options: (${hl - MIN_HEADER} bytes)${names}` : undefined);
+      s.push();
       const walk = walkOptions(b, o + MIN_HEADER, hl - MIN_HEADER, cap, true, (type, at, len) => {
-        s.add(f['opt.type'], b, at, 1, type, 0, s.wantsLabels ? `IP Option - ${optionNames[type] ?? `Unknown (0x${type.toString(16).padStart(2, '0')})`}${len > 1 ? ` (${len} bytes)` : ''}` : undefined);
+        const ra = type === ROUTER_ALERT && len === 4 && at + 4 <= cap ? u16(b, at + 2) : -1;
+        const raText = ra >= 0 ? `: ${ra === 0 ? 'Router shall examine packet' : 'Unknown'} (${ra})` : '';
+        s.add(textItem, b, at, Math.min(len, cap - at), null, 0, s.wantsLabels ? `IP Option - ${optionName(type)}${len > 1 ? ` (${len} bytes)` : ''}${raText}` : undefined);
+        s.push();
+        s.add(f['opt.type'], b, at, 1, type);
         s.push();
         s.add(f['opt.type.copy'], b, at, 1);
         s.add(f['opt.type.class'], b, at, 1);
         s.add(f['opt.type.number'], b, at, 1);
+        s.pop();
         if (len > 1) s.add(f['opt.len'], b, at + 1, 1);
+        if (ra >= 0) s.add(f['opt.ra'], b, at + 2, 2);
         const ok = type === LOOSE_SOURCE_ROUTE || type === STRICT_SOURCE_ROUTE ? routeDestination(b, at, len, cap, s) : true;
         s.pop();
         return ok;
       });
+      s.pop();
       if (walk === OptionWalk.Truncated) return;
     }
     const r = p.notes.get(`ip.reassembly.${layer}`) as Reassembly | undefined;

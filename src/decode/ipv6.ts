@@ -14,6 +14,7 @@
  *     4  payload length   6  next header   7  hop limit
  *     8  source address (16)   24  destination address (16)
  */
+import { bitPattern } from '../fields/format.js';
 import { defineFields, defineProtocol } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
@@ -47,6 +48,19 @@ const nextHeaderNames: Record<number, string> = {
   0: 'IPv6 Hop-by-Hop Option', 43: 'Routing Header for IPv6', 44: 'Fragment Header for IPv6', 58: 'ICMPv6',
   59: 'No Next Header for IPv6', 60: 'Destination Options for IPv6',
 };
+
+/** Names of hop-by-hop and destination option types (IANA "Destination Options and Hop-by-Hop Options"). */
+const optionNames: Record<number, string> = {
+  0x00: 'Pad1', 0x01: 'PadN', 0x04: 'Tunnel Encapsulation Limit', 0x05: 'Router Alert', 0x07: 'CALIPSO', 0x08: 'SMF_DPD',
+  0x0f: 'Performance and Diagnostic Metrics', 0x1e: 'Experimental (0x1E)', 0x26: 'Quick-Start', 0x30: 'Path MTU Option',
+  0x31: 'IOAM Option', 0x3e: 'Experimental (0x3E)', 0x41: 'Tunnel Payload Forwarding (TPF) Information',
+  0x5e: 'Experimental (0x5E)', 0x63: 'RPL Option', 0x6d: 'MPL Option', 0x7e: 'Experimental (0x7E)',
+  0x8a: 'Endpoint Identification', 0x8b: 'ILNP Nonce', 0x8c: 'Line-Identification Option', 0x9e: 'Experimental (0x9E)',
+  0xbe: 'Experimental (0xBE)', 0xc2: 'Jumbo Payload', 0xc9: 'Home Address', 0xde: 'Experimental (0xDE)', 0xee: 'IP_DFF',
+  0xfe: 'Experimental (0xFE)',
+};
+/** The action bits of an option type (packet-ipv6.c's `ipv6_opt_type_action_vals`). */
+const optionActionNames: Record<number, string> = { 0: 'Skip and continue', 1: 'Discard', 2: 'Discard and send ICMP', 3: 'Discard and send ICMP if not multicast' };
 
 export const ipv6Fields = defineFields('ipv6', {
   version: { display: 'Version', type: 'uint8', base: 'dec', mask: 0xf0 },
@@ -89,8 +103,8 @@ export const ipv6Fields = defineFields('ipv6', {
   dst_embed_ipv4: { display: 'Destination Embedded IPv4', type: 'ipv4' },
   embed_ipv4: { display: 'Embedded IPv4', type: 'ipv4' },
   opt: { display: 'IPv6 Option', type: 'none' },
-  'opt.type': { display: 'Type', type: 'uint8', base: 'hex' },
-  'opt.type.action': { display: 'Action', type: 'uint8', base: 'dec', mask: 0xc0 },
+  'opt.type': { display: 'Type', type: 'uint8', base: 'hex', values: optionNames },
+  'opt.type.action': { display: 'Action', type: 'uint8', base: 'dec', mask: 0xc0, values: optionActionNames },
   'opt.type.change': { display: 'May Change', type: 'bool', mask: 0x20, bits: 8, trueFalse: ['Yes', 'No'] },
   'opt.type.rest': { display: 'Low-Order Bits', type: 'uint8', base: 'hex', mask: 0x1f },
   'opt.length': { display: 'Length', type: 'uint8', base: 'dec' },
@@ -158,16 +172,6 @@ export const fragmentHeaderFields = defineFields('ipv6.fraghdr', {
   ident: { display: 'Identification', type: 'uint32', base: 'hex' },
 });
 
-/** Names of hop-by-hop and destination option types (IANA "Destination Options and Hop-by-Hop Options"). */
-const optionNames: Record<number, string> = {
-  0x00: 'Pad1', 0x01: 'PadN', 0x04: 'Tunnel Encapsulation Limit', 0x05: 'Router Alert', 0x07: 'CALIPSO', 0x08: 'SMF_DPD',
-  0x0f: 'Performance and Diagnostic Metrics', 0x1e: 'Experimental (0x1E)', 0x26: 'Quick-Start', 0x30: 'Path MTU Option',
-  0x31: 'IOAM Option', 0x3e: 'Experimental (0x3E)', 0x41: 'Tunnel Payload Forwarding (TPF) Information',
-  0x5e: 'Experimental (0x5E)', 0x63: 'RPL Option', 0x6d: 'MPL Option', 0x7e: 'Experimental (0x7E)',
-  0x8a: 'Endpoint Identification', 0x8b: 'ILNP Nonce', 0x8c: 'Line-Identification Option', 0x9e: 'Experimental (0x9E)',
-  0xbe: 'Experimental (0xBE)', 0xc2: 'Jumbo Payload', 0xc9: 'Home Address', 0xde: 'Experimental (0xDE)', 0xee: 'IP_DFF',
-  0xfe: 'Experimental (0xFE)',
-};
 /** Options Wireshark decodes with fields of their own, which are not reproduced here: nothing is added for their data. */
 const optionsDecodedElsewhere = new Set([0x07, 0x08, 0x0f, 0x26, 0x31, 0x41, 0x63, 0x6d, 0x8b, 0x8c, 0xee]);
 const experimentalOptions = new Set([0x1e, 0x3e, 0x5e, 0x7e, 0x9e, 0xbe, 0xde, 0xfe]);
@@ -336,7 +340,8 @@ export const ipv6 = registerDissector({
     s.add(f.flow, b, o + 1, 3);
     // Wireshark reads the next header before adding the payload length.
     if (end < o + 7) return;
-    s.add(f.plen, b, o + 4, 2);
+    // RFC 2675: a zero payload length with a hop-by-hop header is a jumbogram's.
+    s.add(f.plen, b, o + 4, 2, undefined, 0, s.wantsLabels && u16(b, o + 4) === 0 && b[o + 6] === HOP_BY_HOP ? 'Payload Length: 0 (Jumbogram)' : undefined);
     s.add(f.nxt, b, o + 6, 1);
     if (end < o + 8) return;
     s.add(f.hlim, b, o + 7, 1);
@@ -492,7 +497,8 @@ function treeExtensions(p: Packet, layer: number, s: Sink, b: Uint8Array, start:
       s.push();
       s.add(g.nxt, b, at, 1);
       s.add(g.reserved_octet, b, at + 1, 1);
-      s.add(g.offset, b, at + 2, 2);
+      const fo = u16(b, at + 2);
+      s.add(g.offset, b, at + 2, 2, undefined, 0, s.wantsLabels ? `${bitPattern(0xfff8, 16, fo)} = Offset: ${fo >> 3} (${fo & 0xfff8} bytes)` : undefined);
       s.add(g.reserved_bits, b, at + 2, 2);
       s.add(g.more, b, at + 2, 2);
       s.add(g.ident, b, at + 4, 4);

@@ -57,6 +57,7 @@ export const tcpFields = defineFields('tcp', {
   'options.timestamp.tsecr': { display: 'Timestamp echo reply', type: 'uint32', base: 'dec' },
   'options.unknown.payload': { display: 'Payload', type: 'bytes' },
   payload: { display: 'TCP payload', type: 'bytes' },
+  reset_cause: { display: 'Reset cause', type: 'string' },
 });
 
 /** One protocol item per option kind, as Wireshark's `tcp.options.mss` etc. */
@@ -260,7 +261,9 @@ export const tcp = registerDissector({
     hook?.(p, layer, s, 'end');
     // packet-tcp.c's `TCP payload (N bytes)` over what follows the header.
     const seglen = tsharkSegmentLength(p, layer);
-    if (seglen > 0 && o + hl <= cap) {
+    // A reset's payload is its cause in text (RFC 9293 §3.5.3), shown instead.
+    if (seglen > 0 && o + hl <= cap && flags & 0x04) s.add(f.reset_cause, b, o + hl, cap - (o + hl));
+    else if (seglen > 0 && o + hl <= cap) {
       s.add(f.payload, b, o + hl, cap - (o + hl), undefined, 0, s.wantsLabels ? `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})` : undefined);
     }
     tcpDesegmentHook.tree?.(p, layer, s);

@@ -108,6 +108,7 @@ export const ieee8021ad = registerDissector({
     s.add(f.id, b, o, 2);
     const type = u16(b, o + 2);
     s.add(f.etype, b, o + 2, 2, undefined, 0, s.wantsLabels ? `Type: ${etherTypeNames[type] ?? 'Unknown'} (0x${type.toString(16).padStart(4, '0')})` : undefined);
+    addPayloadTrailer(p, layer, s);
   },
 });
 
