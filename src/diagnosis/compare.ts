@@ -181,6 +181,33 @@ export class Fingerprinter {
     this.addRow(frameNo, time, fp, id, reverse, ipId, tcp);
   }
 
+  /**
+   * The flow of a connection the caller tracks (`connKey` unique to it, as in `add`), found from
+   * one of its packets (`src`:`sport` its sender), and whether that packet goes dst → src. The
+   * caller keeps both and passes them to `addToFlow` for the connection's later packets.
+   */
+  flowOfConnection(fp: FlowPacket, connKey: number, src: string, sport: number): [number, boolean] {
+    const id = this.connIds.get(connKey);
+    if (id !== undefined) {
+      const fl = this.flows[id];
+      return [id, fl.srcPort !== sport || fl.src !== src];
+    }
+    const b = fp.buf;
+    const dport = (b[fp.off + 2] << 8) | b[fp.off + 3];
+    const dst = fp.family === 4 ? ipv4ToString(fp.dst4) : ipv6ToString(fp.addrBuf, fp.dst6);
+    const found = this.flowOf(fp.proto === 6, src, sport, dst, dport);
+    this.connIds.set(connKey, found[0]);
+    return found;
+  }
+
+  /** Adds a packet of a flow `flowOfConnection` gave (the same checks as `add`). */
+  addToFlow(frameNo: number, time: number, fp: FlowPacket, id: number, reverse: boolean): void {
+    if (fp.quoted || (fp.proto !== 6 && fp.proto !== 17)) return;
+    const tcp = fp.proto === 6;
+    if (fp.buf.length < fp.off + (tcp ? 20 : 8)) return;
+    this.addRow(frameNo, time, fp, id, reverse, fp.family === 4 ? ipv4Id(fp) : 0, tcp);
+  }
+
   /** The flow of a 5-tuple (either direction), made on first sight; and whether the packet goes dst → src. */
   private flowOf(tcp: boolean, src: string, sport: number, dst: string, dport: number): [number, boolean] {
     const proto = tcp ? 6 : 17;
@@ -321,6 +348,18 @@ function buildTable(keys: Uint32Array, count: number): Int32Array {
   return t;
 }
 
+/** Lookup tables of indexes prepared ahead of a comparison (see {@link prepareMatching}). */
+const prepared = new WeakMap<CaptureIndex, { raw: Int32Array; rel: Int32Array }>();
+
+/**
+ * Builds the lookup tables of an index that will be the B side of comparisons, ahead of time:
+ * `wiresage doctor A B` does it while A's capture is still being read. They live as long as the
+ * index (about 32 bytes per packet).
+ */
+export function prepareMatching(ib: CaptureIndex): void {
+  if (!prepared.has(ib)) prepared.set(ib, { raw: buildTable(ib.raw, ib.count), rel: buildTable(ib.rel, ib.count) });
+}
+
 /** The first unused row of `b` with the key `k0,k1`, or -1. */
 function lookup(t: Int32Array, keys: Uint32Array, used: Uint8Array, k0: number, k1: number): number {
   const mask = (t.length >> 1) - 1;
@@ -367,8 +406,9 @@ export async function matchCaptures(a: string | CaptureIndex, b: string | Captur
 /** {@link matchCaptures} on indexes already built (synchronous). */
 export function compareIndexes(ia: CaptureIndex, ib: CaptureIndex, opts: MatchOptions = {}): Comparison {
   const keep = opts.keepPairs !== false;
-  const rawT = buildTable(ib.raw, ib.count);
-  const relT = buildTable(ib.rel, ib.count);
+  const ready = prepared.get(ib);
+  const rawT = ready?.raw ?? buildTable(ib.raw, ib.count);
+  const relT = ready?.rel ?? buildTable(ib.rel, ib.count);
   const usedB = new Uint8Array(ib.count);
   const pairOf = new Int32Array(ia.count).fill(-1);
   const matched: Array<[number, number]> = [];

@@ -199,6 +199,9 @@ class Live {
   bigFwd = false;
   /** With a display filter: a packet of this connection matched it. */
   selected = false;
+  /** Its flow in the capture's fingerprints (compare.ts), once known; whether that flow runs from the responder. */
+  printFlow = -1;
+  printReverseA = false;
 
   constructor(
     readonly c: ConnFacts,
@@ -264,7 +267,9 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
   const progress = opts.progress;
   const keepHealthy = opts.keepHealthy ?? true;
   const prints = opts.fingerprint ? new Fingerprinter(file) : null;
-  const decoder = new Decoder();
+  // No rule reads the opaque part of a reassembled PDU (HTTP bodies, TLS encrypted data): it is
+  // counted, not copied (Packet.elideOpaque), unless a display filter may look into it.
+  const decoder = new Decoder({ elideOpaque: opts.filter === undefined });
   // Live connections by stream (TCP, UDP), and the released ones kept for the rules.
   const liveTcp = new Map<number, Live>();
   const liveUdp = new Map<number, Live>();
@@ -354,8 +359,15 @@ export async function collectFacts(file: string, options?: Progress | CollectOpt
     if (matched) w.selected = true;
     const c = w.c;
     const src = fwd ? w.a : w.b;
-    // The packet's connection is known: its fingerprint needs no 5-tuple text.
-    prints?.add(p.number, time, fp, isTcp ? note.stream * 2 : note.stream * 2 + 1, src);
+    // The packet's connection is known: its fingerprint flow is looked up once per connection.
+    if (prints && b.length >= o + (isTcp ? 20 : 8)) {
+      if (w.printFlow < 0) {
+        const [id, reverse] = prints.flowOfConnection(fp, isTcp ? note.stream * 2 : note.stream * 2 + 1, src, sport);
+        w.printFlow = id;
+        w.printReverseA = fwd ? reverse : !reverse;
+      }
+      prints.addToFlow(p.number, time, fp, w.printFlow, fwd ? w.printReverseA : !w.printReverseA);
+    }
     const srcPort = fwd ? w.aPort : w.bPort;
     const previousFrame = c.lastFrame;
     const previousTime = c.lastTime;

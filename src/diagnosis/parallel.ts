@@ -20,6 +20,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CaptureFileError } from '../file/types.js';
 import type { CompiledFilter } from '../filter/index.js';
+import { prepareMatching } from './compare.js';
 import { collectFacts, type CaptureFacts } from './facts.js';
 import type { Finding } from './finding.js';
 import { diagnoseAll, diagnoseCapture, type Story } from './story.js';
@@ -72,11 +73,15 @@ export async function diagnoseFiles(files: string[], opts: DiagnoseFilesOptions 
     return { all, ...diagnoseAll(all) };
   }
   const results: Array<Promise<WorkerResult>> = [];
+  let index = 0;
   // A pool of `workers` threads: each file starts when an earlier one is done.
   let running: Array<Promise<unknown>> = [];
   for (const file of files) {
     if (running.length >= workers) await Promise.race(running);
     const r = inWorker({ file, filter: opts.filter?.text, fingerprint }, opts.progress);
+    // Every capture after the first is the B side of a comparison: its lookup tables are built
+    // here as soon as it arrives, while the others are still being read.
+    if (index++ > 0) r.then((d) => d.facts.index && prepareMatching(d.facts.index), () => {});
     results.push(r);
     const done: Promise<unknown> = r.then(() => {}, () => {}).then(() => {
       running = running.filter((x) => x !== done);
