@@ -161,7 +161,6 @@ export const resp = registerDissector({
     const st = conversationOf(p);
     if (st && length !== undefined && o + length <= end && mayUpdate(st, p, layer)) learn(st, stateOf(st), b, o, o + length);
     const next = endPdu(p, layer, length, resp.id);
-    if (length === undefined || o + length > end) partialNotes(p, layer, b, o, end);
     if (p.layers === layer) {
       // Held for reassembly: tshark's RESP dissector adds its item and the elements it could read
       // before asking for more bytes (and runs again over the gathered bytes while their length
@@ -178,6 +177,9 @@ export const resp = registerDissector({
     const end = Math.min(p.end[layer], b.length);
     if (end <= o) return;
     const length = pduLength(b, o, end - o);
+    // Raised with the tree (src/decode/expert.ts raiseTreeExperts): a pass that builds none
+    // does not walk a long gathered value once more.
+    if (length === undefined || o + length > end) partialNotes(p, layer, b, o, end);
     const st = conversationOf(p);
     const m = st?.data instanceof RespState ? st.data : undefined;
     const client = fromClient(m);
