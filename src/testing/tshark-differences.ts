@@ -266,6 +266,43 @@ export const desegmentationDifferences: ReadonlyArray<{ id: string; reason: stri
       '`-T fields` escapes control characters in text fields (`\\x1c`) where tshark writes the raw byte (http.file_data of a binary body).',
   },
   {
+    id: 'regathered-pdu-remark',
+    reason:
+      'A PDU whose length stays unknown (a RESP array, an HTTP chunked body: DESEGMENT_ONE_MORE_SEGMENT) and that is held ' +
+      'again after a segment is gathered keeps its segment note on the gathered buffer, so TCP\'s held-segment remark is ' +
+      'missing on those segments: Protocol stays RESP (tshark TCP), no ` [TCP segment of a reassembled PDU]`, and HTTP\'s ' +
+      'start line is not written again (tshark: `HTTP/1.1 200 OK  [TCP segment of a reassembled PDU]`). Seen on every ' +
+      'large RESP array and chunked body of src/protocols/reassembly-lab.test.ts.',
+  },
+  {
+    id: 'cut-fixed-header',
+    reason:
+      'A PDU whose fixed header is cut by the segment end (3 of MySQL\'s 4 bytes) gathers the whole next segment, ' +
+      'where tshark\'s tcp_dissect_pdus asks for the missing header bytes, then for the exact PDU: tcp.reassembled.length ' +
+      '951 vs 136, the PDUs after it inside the reassembled buffer (frame.protocols `mysql` vs `mysql:mysql`).',
+  },
+  {
+    id: 'out-of-order-on-the-wire',
+    reason:
+      'Segments out of order inside a long PDU (tcp.analysis.out_of_order): tshark reports `New fragment overlaps old data ' +
+      '(retransmission?)` (a TCP Malformed error) and shows later segments of the stream without application layer; ' +
+      'wiresage raises no such error and shows them as HTTP `Continuation`. The lab counts such streams apart.',
+  },
+  {
+    id: 'plain-retransmission-layer',
+    reason:
+      'A plain retransmission keeps its application layer in frame.protocols (`tcp:resp`) while its Info is TCP\'s, as ' +
+      'tshark\'s; tshark shows no application layer (`tcp`), so an item that layer raises (a RESP note on a cut value) is ' +
+      'counted by wiresage only.',
+  },
+  {
+    id: 'tns-connect-data-after-connect',
+    reason:
+      'A CONNECT whose connect data follows in a DATA packet (offset = packet length, as the oracledb thin client sends a ' +
+      'descriptor over 230 bytes): tshark 4.0 reads the connect data at the packet end, throws and shows `[Malformed Packet]` ' +
+      'with a TNS Malformed error; wiresage does not call it malformed and shows the DATA packet\'s text as connect data.',
+  },
+  {
     id: 'tcp-reassembled-in',
     reason:
       'tcp.reassembled_in is declared (filters accept it) but never shown: in one pass tshark 4.0 showed it in none of the ' +
