@@ -235,7 +235,6 @@ class HeldPdu {
   }
 }
 
-
 /** What desegmentation did in the packet being decoded (kept in `p.notes`). */
 interface SegmentNote {
   /** Bytes of the segment that went into a held PDU: offset and length pairs in buffer 0. */
