@@ -11,9 +11,10 @@
  * Offsets: 0 type, 1 code, 2 checksum (over the RFC 8200 §8.1 pseudo-header), 4.. body.
  */
 import { defineFields } from '../fields/field.js';
+import { bitmaskLabel } from '../fields/format.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
-import { onesComplementSum, toHex, u16, u32 } from './bytes.js';
+import { ipv6ToString, macToString, onesComplementSum, toHex, u16, u32 } from './bytes.js';
 import { ipProtocols, registerDissector, STOP } from './dissector.js';
 import { data } from './data.js';
 import { markMissing, reportedEnd, treeExtensions } from './icmp.js';
@@ -172,6 +173,11 @@ export const icmpv6Fields = defineFields('icmpv6', {
   'opt.dnssl.lifetime': { display: 'Lifetime', type: 'uint32', base: 'dec' },
   'opt.dnssl': { display: 'Domain Names', type: 'string' },
 });
+
+/** The router advertisement flag bits, in the order of the flags item's text. */
+const raFlagBits = [
+  icmpv6Fields['nd.ra.flag.m'], icmpv6Fields['nd.ra.flag.o'], icmpv6Fields['nd.ra.flag.h'], icmpv6Fields['nd.ra.flag.prf'], icmpv6Fields['nd.ra.flag.p'],
+];
 
 /** Error messages that quote the offending packet right after an 8-byte header. */
 const quotingTypes = new Set<number>([TYPE.unreachable, TYPE.packetTooBig, TYPE.timeExceeded, TYPE.parameterProblem]);
@@ -349,7 +355,7 @@ export const icmpv6 = registerDissector({
         if (!has(5)) return;
         s.add(f['nd.ra.cur_hop_limit'], b, o + 4, 1);
         if (!has(6)) return;
-        s.add(f['nd.ra.flag'], b, o + 5, 1);
+        s.add(f['nd.ra.flag'], b, o + 5, 1, undefined, 0, s.wantsLabels ? bitmaskLabel(f['nd.ra.flag'], b[o + 5], raFlagBits) : undefined);
         s.push();
         s.add(f['nd.ra.flag.m'], b, o + 5, 1);
         s.add(f['nd.ra.flag.o'], b, o + 5, 1);
@@ -553,7 +559,7 @@ function treeOptions(p: Packet, layer: number, s: Sink, b: Uint8Array, start: nu
     if (end < at + 2) return;
     const type = b[at];
     const len = b[at + 1] * 8;
-    s.add(f.opt, b, at, Math.min(len, end - at), null, 0, s.wantsLabels ? `ICMPv6 Option (${optionNames[type] ?? `Unknown ${type}`})` : undefined);
+    s.add(f.opt, b, at, Math.min(len, end - at), null, 0, s.wantsLabels ? `ICMPv6 Option (${optionNames[type] ?? `Unknown ${type}`}${optionSummary(b, at, type, len, end)})` : undefined);
     s.push();
     s.add(f['opt.type'], b, at, 1);
     s.add(f['opt.length'], b, at + 1, 1, undefined, 0, s.wantsLabels ? `Length: ${b[at + 1]} (${len} bytes)` : undefined);
@@ -566,6 +572,33 @@ function treeOptions(p: Packet, layer: number, s: Sink, b: Uint8Array, start: nu
     s.pop();
     if (!ok) return;
     at += len;
+  }
+}
+
+/**
+ * What packet-icmpv6.c appends to an option's item once it has read the value: ` : 00:11:…`
+ * for a link-layer address, ` : prefix/len`, ` : MTU`, ` : interval`, the servers of an RDNSS.
+ */
+function optionSummary(b: Uint8Array, at: number, type: number, len: number, end: number): string {
+  if (at + len > end) return '';
+  const d = at + 2;
+  switch (type) {
+    case 1: case 2: return len === 8 ? ` : ${macToString(b, d)}` : '';
+    case 3: return len === 32 ? ` : ${ipv6ToString(b, d + 14)}/${b[d]}` : '';
+    case 5: return len === 8 ? ` : ${u32(b, d + 2)}` : '';
+    case 7: return len === 8 ? ` : ${u32(b, d + 2)}` : '';
+    case 24: {
+      // Route Information (RFC 4191): preference, then the prefix (8, 16 or 24 bytes of option).
+      const prefix = new Uint8Array(16);
+      prefix.set(b.subarray(d + 6, Math.min(at + len, d + 22)));
+      return ` : ${routerPreference[(b[d + 1] >> 3) & 3] ?? 'Unknown'} ${ipv6ToString(prefix)}/${b[d]}`;
+    }
+    case 25: {
+      let text = '';
+      for (let a = d + 6; a + 16 <= at + len; a += 16) text += ` ${ipv6ToString(b, a)}`;
+      return text;
+    }
+    default: return '';
   }
 }
 
@@ -605,7 +638,7 @@ function treeOption(s: Sink, b: Uint8Array, at: number, type: number, len: numbe
       if (!fits(1)) return false;
       s.add(f['opt.prefix.length'], b, d, 1);
       if (!fits(2)) return false;
-      s.add(f['opt.prefix.flag'], b, d + 1, 1);
+      s.add(f['opt.prefix.flag'], b, d + 1, 1, undefined, 0, s.wantsLabels ? bitmaskLabel(f['opt.prefix.flag'], b[d + 1], [f['opt.prefix.flag.l'], f['opt.prefix.flag.a'], f['opt.prefix.flag.r']]) : undefined);
       s.push();
       s.add(f['opt.prefix.flag.l'], b, d + 1, 1);
       s.add(f['opt.prefix.flag.a'], b, d + 1, 1);
@@ -647,7 +680,7 @@ function treeOption(s: Sink, b: Uint8Array, at: number, type: number, len: numbe
       if (!fits(1)) return false;
       s.add(f['opt.prefix.length'], b, d, 1);
       if (!fits(2)) return false;
-      s.add(f['opt.route_info.flag'], b, d + 1, 1);
+      s.add(f['opt.route_info.flag'], b, d + 1, 1, undefined, 0, s.wantsLabels ? bitmaskLabel(f['opt.route_info.flag'], b[d + 1], [f['opt.route_info.flag.route_preference']]) : undefined);
       s.push();
       s.add(f['opt.route_info.flag.route_preference'], b, d + 1, 1);
       s.add(f['opt.route_info.flag.reserved'], b, d + 1, 1);
@@ -721,7 +754,6 @@ function dnsName(b: Uint8Array, at: number, end: number): [string, number] {
 ipProtocols.add(58, icmpv6);
 
 // ---- Packet-list columns (Wireshark's Info text) ----
-import { ipv6ToString } from './bytes.js';
 import { echoKey, echoTransaction } from './icmp.js';
 
 /** Type names as packet-icmpv6.c's Info column has them where they differ from the tree's. */

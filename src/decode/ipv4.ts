@@ -3,7 +3,7 @@
  * check guards the fixed header, options are walked within the header length.
  */
 import { defineFields, textItem, type FieldDef } from '../fields/field.js';
-import { bitPattern } from '../fields/format.js';
+import { bitmaskLabel, bitPattern } from '../fields/format.js';
 import { anchorExperts, type Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { ipv4ToString, onesComplementSum, u16, u32 } from './bytes.js';
@@ -290,7 +290,7 @@ export const ipv4 = registerDissector({
     if (cap < o + 6) return;
     s.add(f.id, b, o + 4, 2);
     if (cap < o + 8) return;
-    s.add(f.flags, b, o + 6, 1, undefined, 0, s.wantsLabels ? flagsLabel(b[o + 6]) : undefined);
+    s.add(f.flags, b, o + 6, 1, undefined, 0, s.wantsLabels ? bitmaskLabel(f.flags, b[o + 6], [f['flags.rb'], f['flags.df'], f['flags.mf']]) : undefined);
     s.push();
     s.add(f['flags.rb'], b, o + 6, 1);
     s.add(f['flags.df'], b, o + 6, 1);
@@ -361,20 +361,6 @@ export const ipv4 = registerDissector({
     }
   },
 });
-
-/**
- * The flags item as proto_tree_add_bitmask_with_flags (BMT_NO_FALSE | BMT_NO_TFS | BMT_NO_INT)
- * writes it: `010. .... = Flags: 0x2, Don't fragment`, naming the set flags.
- */
-function flagsLabel(byte: number): string {
-  const v = byte >> 5;
-  const names: string[] = [];
-  if (byte & 0x80) names.push('Reserved bit');
-  if (byte & 0x40) names.push("Don't fragment");
-  if (byte & 0x20) names.push('More fragments');
-  const bits = `${(v >> 2) & 1}${(v >> 1) & 1}${v & 1}. ....`;
-  return `${bits} = Flags: 0x${v.toString(16)}${names.length ? `, ${names.join(', ')}` : ''}`;
-}
 
 /**
  * The final destination inside a source route option (Wireshark's dissect_ipopt_route adds

@@ -166,6 +166,29 @@ function displayHexWidth(f: FieldDef): number {
   return Math.ceil(bits / 4);
 }
 
+/**
+ * The text of a bitmask item whose bits are items of their own, as Wireshark's
+ * proto_tree_add_bitmask_with_flags(…, BMT_NO_FALSE | BMT_NO_TFS | BMT_NO_INT) writes it: the
+ * value, then the names of the set boolean bits and `Name: value name` of the bitfields that
+ * have value names (`Flags: 0x20, Home Agent, Prf (Default Router Preference): Medium`).
+ * `raw` is the item's value before its mask; `bits` are the sub-items in order.
+ */
+export function bitmaskLabel(f: FieldDef, raw: number, bits: readonly FieldDef[]): string {
+  const v = f.mask ? ((raw & f.mask) >>> 0) / 2 ** f.shift : raw;
+  let text = `${f.display}: 0x${v.toString(16).padStart(displayHexWidth(f), '0')}`;
+  for (const bit of bits) {
+    const x = bit.mask ? ((raw & bit.mask) >>> 0) / 2 ** bit.shift : raw;
+    if (bit.type === 'bool') {
+      if (x) text += `, ${bit.display}`;
+    } else if (bit.valueNames) {
+      text += `, ${bit.display}: ${bit.valueNames.get(x) ?? 'Unknown'}`;
+    }
+  }
+  if (!f.mask) return text;
+  const width = f.bits ?? 8;
+  return `${bitPattern(f.mask % 2 ** width, width, raw % 2 ** width)} = ${text}`;
+}
+
 /** The line a node shows in the detail tree (`-V`, the web UI). */
 export function displayText(n: TreeNode): string {
   if (n.label !== undefined) return n.label;
