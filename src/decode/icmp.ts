@@ -89,7 +89,7 @@ export const icmpFields = defineFields('icmp', {
   transmit_timestamp: { display: 'Transmit Timestamp', type: 'uint32', base: 'dec' },
   address_mask: { display: 'Address Mask', type: 'ipv4' },
   data_time: { display: 'Timestamp from icmp data', type: 'abstime' },
-  data_time_relative: { display: 'Timestamp from icmp data (relative)', type: 'reltime' },
+  data_time_relative: { display: 'Timestamp from icmp data (relative)', type: 'reltime', unit: 'seconds' },
   'ext.echo.seq': { display: 'Sequence Number', type: 'uint8', base: 'dec_hex' },
   'ext.echo.req.res': { display: 'Reserved', type: 'uint8', base: 'hex', mask: 0xfe },
   'ext.echo.req.local': { display: 'Local bit', type: 'bool', mask: 0x01, bits: 8, trueFalse: ['Set', 'Not set'] },
@@ -293,8 +293,8 @@ export const icmp = registerDissector({
   summary(p, layer) {
     const b = p.bufferOf(layer);
     const o = p.start[layer];
-    if (Math.min(b.length, p.limit[layer]) < o + MIN_READ) return 'Internet Control Message Protocol';
-    return `Internet Control Message Protocol, ${icmpDescription(b[o], b[o + 1])}`;
+    // packet-icmp.c (Wireshark 4.0) names the type in its Type item, not in the protocol item.
+    return 'Internet Control Message Protocol';
   },
   tree(p, layer, s) {
     const b = p.bufferOf(layer);
@@ -305,7 +305,7 @@ export const icmp = registerDissector({
     const type = b[o];
     const code = b[o + 1];
     const quoted = p.isQuoted(layer);
-    s.add(f.type, b, o, 1);
+    s.add(f.type, b, o, 1, undefined, 0, s.wantsLabels ? `Type: ${type} (${icmpTypeNames[type] ?? 'Unknown ICMP (obsolete or malformed?)'})` : undefined);
     const codeName = icmpCodeNames[type]?.[code];
     s.add(f.code, b, o + 1, 1, undefined, 0, s.wantsLabels && codeName ? `Code: ${code} (${codeName})` : undefined);
     addChecksum(p, layer, s, b, o, quoted);

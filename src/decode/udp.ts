@@ -128,7 +128,10 @@ export const udp = registerDissector({
     if (u16(b, o + 6) === 0) {
       const illegal = overIpv6 && !p.isQuoted(layer);
       if (illegal) p.expert(layer, 'error', 'checksum', 'udp.checksum.zero', 'Illegal checksum value (0)');
+      // proto_tree_add_checksum puts the status of a zero checksum under the checksum item.
+      s.push();
       s.add(f['checksum.status'], b, o + 6, 0, illegal ? 4 : 3, GENERATED);
+      s.pop();
     }
     else if (verify) {
       const c = verifyTransportChecksum(p, layer, 17, 6);
