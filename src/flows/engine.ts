@@ -179,6 +179,13 @@ export class FlowEngine {
    */
   private tcpLastSeen: Float64Array<ArrayBuffer> = new Float64Array(1024);
   private udpLastSeen: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  /**
+   * Lower bounds of the live connections' last activity: the per-second expiry scan runs only
+   * when one of them may be idle past a timeout (it then computes them again). A bound lowers
+   * when a packet's time is earlier (capture times going back) and stays low otherwise.
+   */
+  private tcpMinSeen = Infinity;
+  private udpMinSeen = Infinity;
   private tombU32: Uint32Array[] = [];
   private tombF64: Float64Array[] = [];
   private tombCap = 0;
@@ -406,6 +413,7 @@ export class FlowEngine {
     this.table.set(this.key, c.handle);
     if (slot >= this.tcpLastSeen.length) this.tcpLastSeen = growF64(this.tcpLastSeen);
     this.tcpLastSeen[slot] = this.now.rel;
+    if (this.now.rel < this.tcpMinSeen) this.tcpMinSeen = this.now.rel;
     const s = this.stats;
     s.liveTcp++;
     if (s.liveTcp > s.peakLiveTcp) s.peakLiveTcp = s.liveTcp;
@@ -552,6 +560,7 @@ export class FlowEngine {
       note.cut = 1;
       note.window = window;
       this.tcpLastSeen[conn.handle >> 2] = rel;
+      if (rel < this.tcpMinSeen) this.tcpMinSeen = rel;
       return;
     }
     if (!(flags & TH_SYN)) note.scaleFactor = fwd.winScale >= 0 ? 1 << fwd.winScale : fwd.winScale;
@@ -630,6 +639,7 @@ export class FlowEngine {
     this.tcpExperts(note, dport, sport, frame);
 
     this.tcpLastSeen[conn.handle >> 2] = rel;
+    if (rel < this.tcpMinSeen) this.tcpMinSeen = rel;
     if (!conn.closed && conn.stats.closed) conn.closed = true;
   }
 
@@ -907,6 +917,7 @@ export class FlowEngine {
     un.stream = conn.stream;
     if (un.count < 4) un.streams[un.count++] = conn.stream;
     this.udpLastSeen[conn.handle >> 2] = now.rel;
+    if (now.rel < this.udpMinSeen) this.udpMinSeen = now.rel;
   }
 
   private newUdp(stream: number): UdpConnection {
@@ -924,6 +935,7 @@ export class FlowEngine {
     this.table.set(this.key, c.handle);
     if (slot >= this.udpLastSeen.length) this.udpLastSeen = growF64(this.udpLastSeen);
     this.udpLastSeen[slot] = this.now.rel;
+    if (this.now.rel < this.udpMinSeen) this.udpMinSeen = this.now.rel;
     const s = this.stats;
     s.liveUdp++;
     if (s.liveUdp > s.peakLiveUdp) s.peakLiveUdp = s.liveUdp;
@@ -958,19 +970,30 @@ export class FlowEngine {
     // Most connections were active within the shorter timeout: decided from the compact
     // last-seen array alone, without loading the connection objects.
     const shorter = Math.min(this.closedTimeoutNs, this.idleTimeoutNs);
-    for (let i = 0; i < live.length; i++) {
-      const idle = now - seen[i];
-      if (!(idle > shorter)) continue;
-      const c = live[i];
-      if (c === null) continue;
-      if (c.closed ? idle > this.closedTimeoutNs : idle > this.idleTimeoutNs) this.releaseTcp(c, c.closed ? 'closed' : 'idle');
+    if (now - this.tcpMinSeen > shorter) {
+      let min = Infinity;
+      for (let i = 0; i < live.length; i++) {
+        const s = seen[i];
+        const idle = now - s;
+        const c = live[i];
+        if (c === null) continue;
+        if (idle > shorter && (c.closed ? idle > this.closedTimeoutNs : idle > this.idleTimeoutNs)) this.releaseTcp(c, c.closed ? 'closed' : 'idle');
+        else if (s < min) min = s;
+      }
+      this.tcpMinSeen = min;
     }
     const udp = this.udpLive;
     const useen = this.udpLastSeen;
-    for (let i = 0; i < udp.length; i++) {
-      if (!(now - useen[i] > this.udpIdleTimeoutNs)) continue;
-      const c = udp[i];
-      if (c !== null) this.releaseUdp(c, 'idle');
+    if (now - this.udpMinSeen > this.udpIdleTimeoutNs) {
+      let min = Infinity;
+      for (let i = 0; i < udp.length; i++) {
+        const s = useen[i];
+        const c = udp[i];
+        if (c === null) continue;
+        if (now - s > this.udpIdleTimeoutNs) this.releaseUdp(c, 'idle');
+        else if (s < min) min = s;
+      }
+      this.udpMinSeen = min;
     }
   }
 
