@@ -185,6 +185,8 @@ export class FlowEngine {
    * when a packet's time is earlier (capture times going back) and stays low otherwise.
    */
   private tcpMinSeen = Infinity;
+  /** The same bound over the closed TCP connections (their shorter timeout), set when one closes. */
+  private tcpMinClosed = Infinity;
   private udpMinSeen = Infinity;
   private tombU32: Uint32Array[] = [];
   private tombF64: Float64Array[] = [];
@@ -561,6 +563,7 @@ export class FlowEngine {
       note.window = window;
       this.tcpLastSeen[conn.handle >> 2] = rel;
       if (rel < this.tcpMinSeen) this.tcpMinSeen = rel;
+      if (rel < this.tcpMinClosed) this.tcpMinClosed = rel;
       return;
     }
     if (!(flags & TH_SYN)) note.scaleFactor = fwd.winScale >= 0 ? 1 << fwd.winScale : fwd.winScale;
@@ -640,6 +643,8 @@ export class FlowEngine {
 
     this.tcpLastSeen[conn.handle >> 2] = rel;
     if (rel < this.tcpMinSeen) this.tcpMinSeen = rel;
+    // (A closed connection's time going back lowers its bound too.)
+    if (rel < this.tcpMinClosed && (conn.closed || conn.stats.closed)) this.tcpMinClosed = rel;
     if (!conn.closed && conn.stats.closed) conn.closed = true;
   }
 
@@ -967,20 +972,25 @@ export class FlowEngine {
     const now = this.nowNs;
     const live = this.tcpLive;
     const seen = this.tcpLastSeen;
-    // Most connections were active within the shorter timeout: decided from the compact
-    // last-seen array alone, without loading the connection objects.
-    const shorter = Math.min(this.closedTimeoutNs, this.idleTimeoutNs);
-    if (now - this.tcpMinSeen > shorter) {
+    // An open connection can expire only if now - tcpMinSeen passes the idle timeout, a closed
+    // one only if now - tcpMinClosed passes the closed timeout.
+    if (now - this.tcpMinSeen > this.idleTimeoutNs || now - this.tcpMinClosed > this.closedTimeoutNs) {
       let min = Infinity;
+      let minClosed = Infinity;
       for (let i = 0; i < live.length; i++) {
         const s = seen[i];
         const idle = now - s;
         const c = live[i];
         if (c === null) continue;
-        if (idle > shorter && (c.closed ? idle > this.closedTimeoutNs : idle > this.idleTimeoutNs)) this.releaseTcp(c, c.closed ? 'closed' : 'idle');
-        else if (s < min) min = s;
+        if (c.closed ? idle > this.closedTimeoutNs : idle > this.idleTimeoutNs) {
+          this.releaseTcp(c, c.closed ? 'closed' : 'idle');
+        } else {
+          if (s < min) min = s;
+          if (c.closed && s < minClosed) minClosed = s;
+        }
       }
       this.tcpMinSeen = min;
+      this.tcpMinClosed = minClosed;
     }
     const udp = this.udpLive;
     const useen = this.udpLastSeen;
