@@ -3,8 +3,9 @@
  * type/length 12..14. A type below 0x0600 is an 802.3 length (the payload is LLC).
  */
 import { defineFields } from '../fields/field.js';
-import { HIDDEN } from '../fields/value.js';
-import { u16, macToString } from './bytes.js';
+import { GENERATED, HIDDEN } from '../fields/value.js';
+import { macToString, toHex, u16 } from './bytes.js';
+import { checksumStatus } from './ip-common.js';
 import type { Sink } from '../fields/sink.js';
 import { dissectorById, etherTypes, linkTypes, registerDissector, STOP } from './dissector.js';
 import { data } from './data.js';
@@ -34,6 +35,8 @@ export const ethFields = defineFields('eth', {
   len: { display: 'Length', type: 'uint16', base: 'dec' },
   padding: { display: 'Padding', type: 'bytes', description: 'Ethernet Padding' },
   trailer: { display: 'Trailer', type: 'bytes', description: 'Ethernet Trailer or Checksum' },
+  fcs: { display: 'Frame check sequence', type: 'uint32', base: 'hex', description: 'Ethernet checksum' },
+  'fcs.status': { display: 'FCS Status', type: 'uint8', base: 'none', values: checksumStatus },
 });
 
 /** Names of common ethertypes, for the tree and the Protocol column. */
@@ -180,12 +183,23 @@ function addTrailer(p: Packet, layer: number, s: Sink, payloadEnd: number): void
       captured -= padding;
     }
   }
-  if (captured <= 0) return;
-  s.add(ethFields.trailer, b, payloadEnd + padding, captured);
-  if (maybePadded && padding === 0) {
-    const message = "Didn't find padding of zeros, and an undecoded trailer exists. There may be padding of non-zeros.";
-    p.expert(layer, 'note', 'protocol', 'eth.padding_bad', message);
-    s.anchor?.(message);
+  // A carrier of 64 bytes or more with 4 bytes left is taken to end with its FCS (the capture
+  // does not say whether it kept it).
+  const rest = trailerReported - padding;
+  const fcs = p.reported[layer] - p.start[layer] >= 64 && rest >= 4;
+  const trailer = fcs ? Math.min(captured, rest - 4) : captured;
+  if (trailer > 0) {
+    s.add(ethFields.trailer, b, payloadEnd + padding, trailer);
+    if (maybePadded && padding === 0) {
+      const message = "Didn't find padding of zeros, and an undecoded trailer exists. There may be padding of non-zeros.";
+      p.expert(layer, 'note', 'protocol', 'eth.padding_bad', message);
+      s.anchor?.(message);
+    }
+  }
+  const fcsAt = payloadEnd + padding + trailer;
+  if (fcs && fcsAt + 4 <= Math.min(b.length, p.limit[layer])) {
+    s.add(ethFields.fcs, b, fcsAt, 4, undefined, 0, s.wantsLabels ? `Frame check sequence: 0x${toHex(b.subarray(fcsAt, fcsAt + 4))} [unverified]` : undefined);
+    s.add(ethFields['fcs.status'], b, fcsAt, 0, 2, GENERATED);
   }
 }
 

@@ -262,13 +262,22 @@ export const tcp = registerDissector({
     // packet-tcp.c's `TCP payload (N bytes)` over what follows the header.
     const seglen = tsharkSegmentLength(p, layer);
     // A reset's payload is its cause in text (RFC 9293 §3.5.3), shown instead.
-    if (seglen > 0 && o + hl <= cap && flags & 0x04) s.add(f.reset_cause, b, o + hl, cap - (o + hl));
+    if (seglen > 0 && o + hl <= cap && flags & 0x04) {
+      s.add(f.reset_cause, b, o + hl, cap - (o + hl), s.wants(f.reset_cause) ? asciiText(b, o + hl, cap) : undefined);
+    }
     else if (seglen > 0 && o + hl <= cap) {
       s.add(f.payload, b, o + hl, cap - (o + hl), undefined, 0, s.wantsLabels ? `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})` : undefined);
     }
     tcpDesegmentHook.tree?.(p, layer, s);
   },
 });
+
+/** ASCII text of `b[start..end)` as ENC_ASCII reads it: up to a NUL, other bytes above 0x7f as U+FFFD. */
+function asciiText(b: Uint8Array, start: number, end: number): string {
+  let text = '';
+  for (let i = start; i < end && b[i] !== 0; i++) text += b[i] < 0x80 ? String.fromCharCode(b[i]) : '\ufffd';
+  return text;
+}
 
 /** Bytes of payload the segment carries (from the IP length, not the captured bytes); 0 when unknown. */
 export function segmentLength(p: Packet, layer: number): number {

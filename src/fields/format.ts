@@ -189,6 +189,9 @@ export function bitmaskLabel(f: FieldDef, raw: number, bits: readonly FieldDef[]
   return `${bitPattern(f.mask % 2 ** width, width, raw % 2 ** width)} = ${text}`;
 }
 
+/** Bytes of a byte string the tree shows before cutting it short. */
+const MAX_BYTES_SHOWN = 36;
+
 /** The line a node shows in the detail tree (`-V`, the web UI). */
 export function displayText(n: TreeNode): string {
   if (n.label !== undefined) return n.label;
@@ -212,6 +215,9 @@ export function displayText(n: TreeNode): string {
     if (f.unit) text += ` ${f.unit}`;
   } else if (f.type === 'string') {
     text = escapeString(String(v ?? ''));
+  } else if (f.type === 'bytes' && v instanceof Uint8Array && v.length > MAX_BYTES_SHOWN) {
+    // Wireshark shows the first 36 bytes of a long byte string, then an ellipsis.
+    text = `${toHex(v.subarray(0, MAX_BYTES_SHOWN))}\u2026`;
   } else {
     text = fieldText(f, v);
     if (f.unit && text) text += ` ${f.unit}`;
