@@ -173,10 +173,10 @@ class Endpoints {
   }
   /** A cheap identity of the source endpoint for equality tests (a number for IPv4). */
   get srcId(): EndpointId {
-    return this.family === 4 ? this.src4 * 65536 + this.srcPort : this.src;
+    return this.family === 4 ? this.src4 * 65536 + this.srcPort : v6Id(this.nb, this.no + 8, this.srcPort);
   }
   get dstId(): EndpointId {
-    return this.family === 4 ? this.dst4 * 65536 + this.dstPort : this.dst;
+    return this.family === 4 ? this.dst4 * 65536 + this.dstPort : v6Id(this.nb, this.no + 24, this.dstPort);
   }
   get src(): string {
     this.texts ??= [endpointText(this.srcAddr, this.srcPort), endpointText(this.dstAddr, this.dstPort)];
@@ -190,8 +190,17 @@ class Endpoints {
 
 export const endpoints = new Endpoints();
 
-/** An endpoint's identity as `endpoints.srcId` gives it: a number for IPv4, `[v6]:port` text for IPv6. */
+/**
+ * An endpoint's identity as `endpoints.srcId` gives it, for equality tests only: a number for
+ * IPv4, for IPv6 a 9-character string (the address's eight 16-bit groups and the port as
+ * character codes: no text formatting per packet).
+ */
 export type EndpointId = number | string;
+
+/** The IPv6 endpoint identity of the address at `b[at..at+16)` and `port`. */
+function v6Id(b: Uint8Array, at: number, port: number): string {
+  return String.fromCharCode(u16(b, at), u16(b, at + 2), u16(b, at + 4), u16(b, at + 6), u16(b, at + 8), u16(b, at + 10), u16(b, at + 12), u16(b, at + 14), port);
+}
 
 /**
  * Fills `endpoints` from the packet's network and transport layers; false when the packet has
