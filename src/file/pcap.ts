@@ -176,6 +176,10 @@ export class PcapRecordParser {
     const maxCapLen = this.maxCapLen;
     const nanosecond = this.nanosecond;
     const record = this.record;
+    // Records are views of the chunk made with the typed-array constructor, which the
+    // optimiser inlines (about twice as fast per record as `subarray`, the same view).
+    const bytes = buf.buffer;
+    const base0 = buf.byteOffset;
     let position = start;
     while (end - position >= headerLength) {
       const capLen = view.getUint32(position + 8, littleEndian);
@@ -209,7 +213,7 @@ export class PcapRecordParser {
       }
       record.capLen = capLen;
       record.origLen = origLen;
-      record.data = buf.subarray(dataStart, recordEnd);
+      record.data = new Uint8Array(bytes, base0 + dataStart, capLen);
       record.offset = base + position;
       this.records++;
       this.bytes += capLen;
