@@ -115,12 +115,18 @@ export interface NameRead {
   error: string;
 }
 
+/** A name's text as bytes: at most 1024 characters and one more label (63 bytes, 4 characters each when escaped). */
+const nameText = new Uint8Array(2048);
+/** Node's native latin1 decoding of a byte range (Buffer's, callable on any Uint8Array). */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+
 /**
  * Reads a (possibly compressed) name at `at` of the message `b[msg..end)`. Pointer loops and
  * pointers out of the message give `error`, never an endless walk.
  */
 export function readName(b: Uint8Array, msg: number, at: number, end: number, out: NameRead = { name: '', next: 0, labels: 0, error: '' }): NameRead {
-  let name = '';
+  // The text is written as bytes into `nameText` and made a string once.
+  let n = 0;
   let labels = 0;
   let next = -1;
   let jumps = 0;
@@ -162,22 +168,28 @@ export function readName(b: Uint8Array, msg: number, at: number, end: number, ou
       out.error = 'label runs past the end of the message';
       break;
     }
-    if (name.length) name += '.';
+    if (n !== 0) nameText[n++] = 0x2e;
     for (let i = pos + 1; i <= pos + len; i++) {
       const c = b[i];
-      // As Wireshark: dots inside labels and non-printable bytes escaped.
-      if (c === 0x2e) name += '\\.';
-      else if (c < 0x21 || c > 0x7e) name += `\\${String(c).padStart(3, '0')}`;
-      else name += String.fromCharCode(c);
+      // As Wireshark: dots inside labels and non-printable bytes escaped (`\.`, `\ddd`).
+      if (c === 0x2e) {
+        nameText[n++] = 0x5c;
+        nameText[n++] = 0x2e;
+      } else if (c < 0x21 || c > 0x7e) {
+        nameText[n++] = 0x5c;
+        nameText[n++] = 0x30 + ((c / 100) | 0);
+        nameText[n++] = 0x30 + (((c / 10) | 0) % 10);
+        nameText[n++] = 0x30 + (c % 10);
+      } else nameText[n++] = c;
     }
     labels++;
-    if (name.length > 1024) {
+    if (n > 1024) {
       out.error = 'name longer than 1024 characters';
       break;
     }
     pos += 1 + len;
   }
-  out.name = labels === 0 && !out.error ? '<Root>' : name;
+  out.name = labels === 0 && !out.error ? '<Root>' : n === 0 ? '' : latin1Slice.call(nameText, 0, n);
   out.labels = labels;
   out.next = next < 0 ? end : next;
   return out;
