@@ -1049,6 +1049,8 @@ function pathDrop(here: CaptureFacts, there: CaptureFacts, idx: CaptureIndex, on
       g.last = time;
       continue;
     }
+    // Neither toward the other point nor a RST from its side: nothing to note.
+    if (sd === 3 || (sd === 2 && !(flags & 0x04))) continue;
     const fl = idx.flows[flow];
     const rev = f < 0;
     const src = rev ? fl.dst : fl.src;
@@ -1078,7 +1080,11 @@ function pathDrop(here: CaptureFacts, there: CaptureFacts, idx: CaptureIndex, on
     const { proto, dst, port, syns } = g;
     if (!syns && g.count < 2) continue;
     const clients = [...g.clients];
-    const rsts = injected.filter((x) => x.src === dst && x.stream !== undefined && g.streams.has(x.stream));
+    // Thousands of these when two captures of different traffic are compared: each text piece once.
+    const who = list(clients);
+    const since = clockText(g.first);
+    const to = `${dst}:${port}`;
+    const rsts = injected.length ? injected.filter((x) => x.src === dst && x.stream !== undefined && g.streams.has(x.stream)) : [];
     const forged = rsts.length > 0;
     const what = syns === g.count ? `${syns} SYN(s)` : `${g.count} ${proto.toUpperCase()} packet(s)${syns ? ` (${syns} SYN(s))` : ''}`;
     out.push({
@@ -1086,22 +1092,22 @@ function pathDrop(here: CaptureFacts, there: CaptureFacts, idx: CaptureIndex, on
       severity: 'error',
       text: {
         en: {
-          title: `${what} from ${list(clients)} to ${dst}:${port} seen in ${here.file} never reached ${there.file} (from ${clockText(g.first)} on)`,
+          title: `${what} from ${who} to ${to} seen in ${here.file} never reached ${there.file} (from ${since} on)`,
           explanation: `The two captures were matched packet by packet (IP ID, TCP sequence and acknowledgement numbers, payload hash — not timestamps; ${matched} packets matched${offset ? `, clock offset ${offset.toFixed(6)} s` : ''}). `
-            + `${g.count} packet(s) from ${list(clients)} to ${dst}:${port} are in ${here.file} but not in ${there.file}, though ${there.file} was capturing at that time and sees this traffic's side of the network. `
-            + (forged ? `The ${rsts.length} RST(s) ${list(clients)} received "from" ${dst} are not in ${there.file} either: ${dst} never saw those connections, so the RSTs could not come from ${dst}. A device between the two capture points answered in its name.`
+            + `${g.count} packet(s) from ${who} to ${to} are in ${here.file} but not in ${there.file}, though ${there.file} was capturing at that time and sees this traffic's side of the network. `
+            + (forged ? `The ${rsts.length} RST(s) ${who} received "from" ${dst} are not in ${there.file} either: ${dst} never saw those connections, so the RSTs could not come from ${dst}. A device between the two capture points answered in its name.`
               : 'They were dropped between the two capture points.'),
-          nextSteps: [`Find the devices between the two capture points (firewalls, security groups, IPS, NAT) and their rules for ${list(clients)} → ${dst}:${port}.`],
+          nextSteps: [`Find the devices between the two capture points (firewalls, security groups, IPS, NAT) and their rules for ${who} → ${to}.`],
         },
         zh: {
-          title: `${here.file} 中从 ${list(clients)} 发往 ${dst}:${port} 的 ${g.count} 个报文（${syns} 个 SYN）从未到达 ${there.file}（自 ${clockText(g.first)} 起）`,
+          title: `${here.file} 中从 ${who} 发往 ${to} 的 ${g.count} 个报文（${syns} 个 SYN）从未到达 ${there.file}（自 ${since} 起）`,
           explanation: `两份抓包按报文逐个匹配（IP ID、TCP 序号和确认号、载荷哈希——而不是时间戳；共匹配 ${matched} 个报文）。`
-            + `${g.count} 个从 ${list(clients)} 发往 ${dst}:${port} 的报文在 ${here.file} 中有、在 ${there.file} 中没有，而 ${there.file} 当时正在抓包并能看到这一侧的流量。`
+            + `${g.count} 个从 ${who} 发往 ${to} 的报文在 ${here.file} 中有、在 ${there.file} 中没有，而 ${there.file} 当时正在抓包并能看到这一侧的流量。`
             + (forged ? `客户端收到的 ${rsts.length} 个"来自" ${dst} 的 RST 在 ${there.file} 中也没有：${dst} 根本没有看到这些连接，所以这些 RST 不可能来自 ${dst}，是两个抓包点之间的设备冒充它回复的。` : '它们在两个抓包点之间被丢弃了。'),
-          nextSteps: [`找出两个抓包点之间的设备（防火墙、安全组、IPS、NAT）及其针对 ${list(clients)} → ${dst}:${port} 的规则。`],
+          nextSteps: [`找出两个抓包点之间的设备（防火墙、安全组、IPS、NAT）及其针对 ${who} → ${to} 的规则。`],
         },
       },
-      evidence: evidence([...g.frames, ...rsts.map((x) => x.frame)], [...g.streams], [...clients, `${dst}:${port}`, here.file, there.file],
+      evidence: evidence([...g.frames, ...rsts.map((x) => x.frame)], [...g.streams], [...clients, to, here.file, there.file],
         [g.first, g.last], { packets_missing_there: g.count, syns_missing_there: syns, rsts_not_sent_by_server: rsts.length, matched_packets: matched }),
     });
   }
