@@ -496,8 +496,12 @@ export function treeExtensions(s: Sink, b: Uint8Array, at: number, end: number, 
     s.add(f['ext.checksum'], b, at + 2, 2);
     s.add(f['ext.checksum.status'], b, at + 2, 0, 3, GENERATED);
   } else if (end >= reported) {
-    s.add(f['ext.checksum'], b, at + 2, 2);
-    s.add(f['ext.checksum.status'], b, at + 2, 0, onesComplementSum(b, at, total) === 0xffff ? 1 : 0, GENERATED);
+    // Wireshark always verifies it: `[correct]`, or `incorrect, should be 0x…` (its warning item is not raised here).
+    const good = onesComplementSum(b, at, total) === 0xffff;
+    const should = ~onesComplementSum(b, at + 4, total - 4, onesComplementSum(b, at, 2)) & 0xffff;
+    const hex = (v: number) => `0x${v.toString(16).padStart(4, '0')}`;
+    s.add(f['ext.checksum'], b, at + 2, 2, undefined, 0, s.wantsLabels ? `Checksum: ${hex(checksum)} ${good ? '[correct]' : `incorrect, should be ${hex(should)}`}` : undefined);
+    s.add(f['ext.checksum.status'], b, at + 2, 0, good ? 1 : 0, GENERATED);
   } else {
     // Wireshark computes the checksum over bytes the capture lacks before adding the item: it throws.
     return s.pop();
