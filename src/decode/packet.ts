@@ -131,15 +131,19 @@ export class Packet {
   /** Sets up for a new packet. */
   reset(data: Uint8Array): void {
     this.data = data;
-    // Setting an array's length is slow even when it does not change: only when it does.
-    if (this.buffers.length !== 1) this.buffers.length = 1;
-    this.buffers[0] = data;
+    // Emptied by pop: setting an array's length is a runtime call (and a zero length drops its
+    // storage, allocated again by the next push).
+    const buffers = this.buffers;
+    while (buffers.length > 1) buffers.pop();
+    if (buffers.length === 0) buffers.push(data);
+    else buffers[0] = data;
     this.layers = 0;
     this.truncated = false;
     this.malformed = null;
     this.problemLayer = -1;
     this.fragmentedBy = -1;
-    if (this.experts.length !== 0) this.experts.length = 0;
+    const experts = this.experts;
+    while (experts.length !== 0) experts.pop();
     this.netLayer = -1;
     this.transportLayer = -1;
     this.flow = null;
