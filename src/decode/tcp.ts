@@ -255,7 +255,10 @@ export const tcp = registerDissector({
       const shown = Math.max(0, Math.min(o + hl, cap) - (o + MIN_HEADER));
       s.add(f.options, b, o + MIN_HEADER, shown, undefined, 0, s.wantsLabels ? `Options: (${hl - MIN_HEADER} bytes)${optionsSummary(b, o + MIN_HEADER, hl - MIN_HEADER, cap)}` : undefined);
       s.push();
-      treeOptions(b, o + MIN_HEADER, hl - MIN_HEADER, cap, u32(b, o + 8), s);
+      // SACK edges relative to the peer's first sequence number when the flow engine tracked the segment.
+      const tracked = tcpAnalysisHook.numbers?.(p, layer);
+      const sackBase = tracked ? (u32(b, o + 8) - tracked.ack) >>> 0 : undefined;
+      treeOptions(b, o + MIN_HEADER, hl - MIN_HEADER, cap, u32(b, o + 8), sackBase, s);
       s.pop();
     }
     hook?.(p, layer, s, 'end');
@@ -306,23 +309,23 @@ export function tsharkSegmentLength(p: Packet, layer: number): number {
  * at a bogus length, and each option checks its own length before its values. Values whose
  * bytes were not captured (before `cap`) end the walk, as tshark's exception does.
  */
-function treeOptions(b: Uint8Array, start: number, length: number, cap: number, ack: number, s: Sink): void {
+function treeOptions(b: Uint8Array, start: number, length: number, cap: number, ack: number, sackBase: number | undefined, s: Sink): void {
   const f = tcpFields;
   walkOptions(b, start, length, cap, false, (kind, at, len) => {
     const item = optionItems[kind] ?? unknownOption;
     const labelled = s.wantsLabels && at + len <= cap;
-    s.add(item, b, at, Math.min(len, cap - at), null, 0, labelled ? optionLabel(b, kind, at, len) : undefined);
+    s.add(item, b, at, Math.min(len, cap - at), null, 0, labelled ? optionLabel(b, kind, at, len, sackBase) : undefined);
     s.push();
     s.add(f.option_kind, b, at, 1, undefined, 0, s.wantsLabels ? `Kind: ${tcpOptionKindNames[kind] ?? 'Unknown'} (${kind})` : undefined);
     if (len >= 2) s.add(f.option_len, b, at + 1, 1);
-    const ok = optionValues(b, kind, at, len, cap, ack, s);
+    const ok = optionValues(b, kind, at, len, cap, ack, sackBase, s);
     s.pop();
     return ok;
   });
 }
 
 /** The values of one option (after kind and length); false when their bytes were not captured. */
-function optionValues(b: Uint8Array, kind: number, at: number, len: number, cap: number, ack: number, s: Sink): boolean {
+function optionValues(b: Uint8Array, kind: number, at: number, len: number, cap: number, ack: number, sackBase: number | undefined, s: Sink): boolean {
   const f = tcpFields;
   switch (kind) {
     case 0: case 1: case 4:
@@ -345,10 +348,12 @@ function optionValues(b: Uint8Array, kind: number, at: number, len: number, cap:
       let pos = at + 2;
       for (let left = len - 2; left >= 4; left -= 8, pos += 8) {
         if (pos + 4 > cap) return false;
-        s.add(f['options.sack_le'], b, pos, 4);
+        const le = sackBase === undefined ? u32(b, pos) : (u32(b, pos) - sackBase) >>> 0;
+        s.add(f['options.sack_le'], b, pos, 4, le, 0, s.wantsLabels ? `left edge = ${le}${sackBase === undefined ? '' : ' (relative)'}` : undefined);
         if (left - 4 < 4) return false;
         if (pos + 8 > cap) return false;
-        s.add(f['options.sack_re'], b, pos + 4, 4);
+        const re = sackBase === undefined ? u32(b, pos + 4) : (u32(b, pos + 4) - sackBase) >>> 0;
+        s.add(f['options.sack_re'], b, pos + 4, 4, re, 0, s.wantsLabels ? `right edge = ${re}${sackBase === undefined ? '' : ' (relative)'}` : undefined);
         count++;
       }
       s.add(f['options.sack.count'], b, at, 0, count, GENERATED);
@@ -381,9 +386,18 @@ function optionsSummary(b: Uint8Array, start: number, length: number, cap: numbe
   return text;
 }
 
-function optionLabel(b: Uint8Array, kind: number, at: number, len: number): string {
+function optionLabel(b: Uint8Array, kind: number, at: number, len: number, sackBase: number | undefined): string {
   const base = `TCP Option - ${optionNames[kind]?.[1] ?? `Unknown (${kind})`}`;
   switch (kind) {
+    case 5: {
+      // ` left-right` per block, as packet-tcp.c appends them.
+      let text = base;
+      for (let e = at + 2; e + 8 <= at + len; e += 8) {
+        const rel = (v: number) => (sackBase === undefined ? v : (v - sackBase) >>> 0);
+        text += ` ${rel(u32(b, e))}-${rel(u32(b, e + 4))}`;
+      }
+      return text;
+    }
     case 2: return len === 4 ? `${base}: ${u16(b, at + 2)} bytes` : base;
     case 3: return len === 3 ? `${base}: ${b[at + 2]} (multiply by ${2 ** Math.min(b[at + 2], 14)})` : base;
     case 8: return len === 10 ? `${base}: TSval ${u32(b, at + 2)}, TSecr ${u32(b, at + 6)}` : base;
