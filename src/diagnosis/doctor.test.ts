@@ -475,6 +475,27 @@ test('TNS REDIRECT naming two node addresses, one dropped by the firewall: tns.r
   assert.ok(ids(findings).includes('auth.failed'), text);
 });
 
+test('TNS REDIRECT naming two node addresses, one rejected with ICMP admin-prohibited: the ICMP failure is named, the other node worked', { skip: noOracle, timeout: 90_000 }, async () => {
+  let results: string[] = [];
+  let nodes: string[] = [];
+  const { findings, text } = await scenario('wsdi', 2, async (lab) => {
+    nodes = lab.extraIps;
+    await RoutedLab.waitFor(lab.start(lab.server, process.execPath, [listenerJs, `${nodes[0]}:1521=accept-ora`, `${nodes[1]}:1521=accept-ora`]), 'listening');
+    await RoutedLab.waitFor(lab.start(lab.server, process.execPath, ['-e', SCAN, 'scan', listenerJs, `${lab.serverIp}:1521`, `${nodes[0]}:1521`, `${nodes[1]}:1521`]), 'listening');
+    lab.nft(`ip daddr ${nodes[0]} tcp dport 1521 reject with icmp type admin-prohibited`);
+    results = await oracle(lab, `${lab.serverIp}:1521/orclpdb`, 2, 0);
+  });
+  assert.match(results[1] ?? '', /ORA-01017/, JSON.stringify(results));
+  const f = findings[0];
+  assert.equal(f?.id, 'tns.redirect.unreachable', text);
+  assert.match(f.text.en.title, new RegExp(`: ${nodes[0].replace(/\./g, '\\.')}:1521 cannot be reached \\(${nodes[1].replace(/\./g, '\\.')}:1521 can\\)$`), text);
+  assert.match(f.text.en.explanation, new RegExp(`1 attempt\\(s\\) to ${nodes[0].replace(/\./g, '\\.')}:1521 were answered by ICMP destination unreachable`), text);
+  const c = f.evidence.counts;
+  assert.deepEqual([c.unreachable_targets, c.reachable_targets, c.icmp_attempts, c.unanswered_attempts], [1, 1, 1, 0], text);
+  // The router's ICMP error is its own finding too.
+  assert.ok(ids(findings).includes('icmp.unreachable'), text);
+});
+
 test('descriptorAddresses: every address of an ADDRESS_LIST and a DESCRIPTION_LIST, once, in order', () => {
   const a = (h: string, p: number) => `(ADDRESS=(PROTOCOL=TCP)(HOST=${h})(PORT=${p}))`;
   assert.deepEqual(descriptorAddresses(a('10.0.0.11', 1521)), [{ host: '10.0.0.11', port: 1521 }]);
