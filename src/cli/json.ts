@@ -3,6 +3,7 @@
  * "eth":{"eth.dst":"…","eth.dst_tree":{…}}}}}`; a field seen more than once becomes an array.
  * Values are strings, as tshark prints them.
  */
+import { textItem } from '../fields/field.js';
 import { fieldText } from '../fields/format.js';
 import type { TreeNode } from '../fields/sink.js';
 
@@ -20,7 +21,15 @@ function children(nodes: TreeNode[]): JsonObject {
   const obj: JsonObject = {};
   for (const n of nodes) {
     const name = n.field.name;
-    if (n.field.type === 'protocol' || n.field.type === 'none') {
+    if (n.field === textItem) {
+      // A text-only item (Wireshark's hf_text_only): tshark keys a subtree by its text, without
+      // the brackets of a generated item, and writes a leaf as "text".
+      const text = (n.label ?? '').replace(/^\[(.*)\]$/, '$1');
+      if (n.children?.length) put(obj, text, children(n.children));
+      else put(obj, 'text', text);
+      continue;
+    }
+    if (n.field.type === 'protocol' || n.field.type === 'none' || n.field.presence) {
       if (n.children?.length) put(obj, name, children(n.children));
       else put(obj, name, '');
       continue;

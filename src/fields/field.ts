@@ -38,6 +38,12 @@ export interface FieldSpec {
   trueFalse?: readonly [string, string];
   /** Units appended in the tree, e.g. `bytes`. */
   unit?: string;
+  /**
+   * Wireshark declares the field FT_NONE: it says only that something is there. Declared `bool`
+   * (value true) so `-T fields` prints `1` as tshark does; `-T json` writes it as tshark writes
+   * FT_NONE items (an empty string, or the subtree of its children).
+   */
+  presence?: boolean;
   description?: string;
 }
 

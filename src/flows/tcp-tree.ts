@@ -24,7 +24,7 @@ import {
   A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_ZERO_WINDOW_PROBE_ACK, pairText, TcpNote, TH_ACK, TH_FIN, TH_RST, TH_SYN,
 } from './tcp-analysis.js';
 
-const flag = (display: string) => ({ display, type: 'bool' as const, trueFalse: ['Yes', 'No'] as const });
+const flag = (display: string) => ({ display, type: 'bool' as const, trueFalse: ['Yes', 'No'] as const, presence: true });
 
 export const tcpFlowFields = defineFields('tcp', {
   stream: { display: 'Stream index', type: 'uint32', base: 'dec' },
