@@ -10,10 +10,11 @@
  * ServerHello records are opaque application data, as tshark shows them without keys.
  */
 import { u16 } from '../decode/bytes.js';
-import { registerDissector, STOP, tcpHeuristics, tcpPorts } from '../decode/dissector.js';
+import { dissectorById, registerDissector, STOP, tcpHeuristics, tcpPorts } from '../decode/dissector.js';
 import type { Packet } from '../decode/packet.js';
-import { defineFields } from '../fields/field.js';
+import { defineFields, textItem } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
+import { GENERATED } from '../fields/value.js';
 import { addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu } from './_pdu.js';
 import { resumePdu } from './desegment.js';
 import { conversationOf, endpoints, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME, type AppConversationState, type EndpointId } from './conversation-state.js';
@@ -42,6 +43,11 @@ export const alertDescriptions: Record<number, string> = {
   115: 'unknown_psk_identity', 116: 'certificate_required', 120: 'no_application_protocol',
 };
 export const versionNames: Record<number, string> = { 0x0300: 'SSLv3', 0x0301: 'TLSv1.0', 0x0302: 'TLSv1.1', 0x0303: 'TLSv1.2', 0x0304: 'TLSv1.3' };
+/** Version names of the detail tree (packet-tls-utils.c `ssl_versions`). */
+const versionDisplay: Record<number, string> = {
+  0x0002: 'SSL 2.0', 0x0300: 'SSL 3.0', 0x0301: 'TLS 1.0', 0x0302: 'TLS 1.1', 0x0303: 'TLS 1.2', 0x0304: 'TLS 1.3',
+  0xfeff: 'DTLS 1.0', 0xfefd: 'DTLS 1.2', 0x0100: 'DTLS 1.0 (OpenSSL pre 0.9.8f)',
+};
 /** Names of the cipher suites seen most, for summaries (RFC 8446 §B.4, RFC 5289). */
 export const cipherSuiteNames: Record<number, string> = {
   0x1301: 'TLS_AES_128_GCM_SHA256', 0x1302: 'TLS_AES_256_GCM_SHA384', 0x1303: 'TLS_CHACHA20_POLY1305_SHA256',
@@ -51,35 +57,59 @@ export const cipherSuiteNames: Record<number, string> = {
   0x009c: 'TLS_RSA_WITH_AES_128_GCM_SHA256', 0x009d: 'TLS_RSA_WITH_AES_256_GCM_SHA384', 0x002f: 'TLS_RSA_WITH_AES_128_CBC_SHA', 0x0035: 'TLS_RSA_WITH_AES_256_CBC_SHA',
 };
 
+/** Cipher suite names of the detail tree: the summaries' table and the rest of OpenSSL's default list. */
+const suiteDisplay: Record<number, string> = {
+  ...cipherSuiteNames,
+  0x009e: 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', 0x009f: 'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384', 0xccaa: 'TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+  0xc023: 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256', 0xc024: 'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384', 0xc027: 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256',
+  0xc028: 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384', 0x0067: 'TLS_DHE_RSA_WITH_AES_128_CBC_SHA256', 0x006b: 'TLS_DHE_RSA_WITH_AES_256_CBC_SHA256',
+  0xc009: 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA', 0xc00a: 'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA', 0xc013: 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA',
+  0xc014: 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA', 0x0033: 'TLS_DHE_RSA_WITH_AES_128_CBC_SHA', 0x0039: 'TLS_DHE_RSA_WITH_AES_256_CBC_SHA',
+  0x003c: 'TLS_RSA_WITH_AES_128_CBC_SHA256', 0x003d: 'TLS_RSA_WITH_AES_256_CBC_SHA256', 0x00ff: 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV',
+  0x1304: 'TLS_AES_128_CCM_SHA256', 0x1305: 'TLS_AES_128_CCM_8_SHA256', 0x000a: 'TLS_RSA_WITH_3DES_EDE_CBC_SHA',
+};
+
+/** Extension types (IANA TLS ExtensionType registry, names as packet-tls-utils.c). */
+const extensionNames: Record<number, string> = {
+  0: 'server_name', 1: 'max_fragment_length', 5: 'status_request', 10: 'supported_groups', 11: 'ec_point_formats', 13: 'signature_algorithms',
+  14: 'use_srtp', 15: 'heartbeat', 16: 'application_layer_protocol_negotiation', 18: 'signed_certificate_timestamp', 21: 'padding',
+  22: 'encrypt_then_mac', 23: 'extended_master_secret', 27: 'compress_certificate', 28: 'record_size_limit', 35: 'session_ticket',
+  41: 'pre_shared_key', 42: 'early_data', 43: 'supported_versions', 44: 'cookie', 45: 'psk_key_exchange_modes', 47: 'certificate_authorities',
+  49: 'post_handshake_auth', 50: 'signature_algorithms_cert', 51: 'key_share', 17513: 'application_settings', 65037: 'encrypted_client_hello',
+  65281: 'renegotiation_info',
+};
+
 export const tlsFields = defineFields('tls', {
   record: { display: 'Record Layer', type: 'none' },
   'record.content_type': { display: 'Content Type', type: 'uint8', base: 'dec', values: contentTypes },
   'record.opaque_type': { display: 'Opaque Type', type: 'uint8', base: 'dec', values: contentTypes },
-  'record.version': { display: 'Version', type: 'uint16', base: 'hex', values: versionNames },
+  'record.version': { display: 'Version', type: 'uint16', base: 'hex', values: versionDisplay },
   'record.length': { display: 'Length', type: 'uint16', base: 'dec' },
   handshake: { display: 'Handshake Protocol', type: 'none' },
-  'handshake.type': { display: 'Handshake Message Type', type: 'uint8', base: 'dec', values: handshakeTypes },
+  'handshake.type': { display: 'Handshake Type', type: 'uint8', base: 'dec', values: handshakeTypes },
   'handshake.length': { display: 'Length', type: 'uint24', base: 'dec' },
-  'handshake.version': { display: 'Version', type: 'uint16', base: 'hex', values: versionNames },
+  'handshake.version': { display: 'Version', type: 'uint16', base: 'hex', values: versionDisplay },
   'handshake.random': { display: 'Random', type: 'bytes' },
   'handshake.session_id_length': { display: 'Session ID Length', type: 'uint16', base: 'dec' },
   'handshake.session_id': { display: 'Session ID', type: 'bytes' },
   'handshake.cipher_suites_length': { display: 'Cipher Suites Length', type: 'uint16', base: 'dec' },
-  'handshake.ciphersuite': { display: 'Cipher Suite', type: 'uint16', base: 'hex', values: cipherSuiteNames },
+  'handshake.ciphersuites': { display: 'Cipher Suites', type: 'none' },
+  'handshake.ciphersuite': { display: 'Cipher Suite', type: 'uint16', base: 'hex', values: suiteDisplay },
   'handshake.comp_methods_length': { display: 'Compression Methods Length', type: 'uint8', base: 'dec' },
-  'handshake.comp_method': { display: 'Compression Method', type: 'uint8', base: 'dec' },
+  'handshake.comp_methods': { display: 'Compression Methods', type: 'none' },
+  'handshake.comp_method': { display: 'Compression Method', type: 'uint8', base: 'dec', values: { 0: 'null', 1: 'DEFLATE', 64: 'LZS' } },
   'handshake.extensions_length': { display: 'Extensions Length', type: 'uint16', base: 'dec' },
-  'handshake.extension.type': { display: 'Type', type: 'uint16', base: 'dec' },
+  'handshake.extension.type': { display: 'Type', type: 'uint16', base: 'dec', values: extensionNames },
   'handshake.extension.len': { display: 'Length', type: 'uint16', base: 'dec' },
   'handshake.extensions_server_name_list_len': { display: 'Server Name list length', type: 'uint16', base: 'dec' },
-  'handshake.extensions_server_name_type': { display: 'Server Name Type', type: 'uint8', base: 'dec' },
+  'handshake.extensions_server_name_type': { display: 'Server Name Type', type: 'uint8', base: 'dec', values: { 0: 'host_name' } },
   'handshake.extensions_server_name_len': { display: 'Server Name length', type: 'uint16', base: 'dec' },
   'handshake.extensions_server_name': { display: 'Server Name', type: 'string' },
   'handshake.extensions_alpn_len': { display: 'ALPN Extension Length', type: 'uint16', base: 'dec' },
   'handshake.extensions_alpn_str_len': { display: 'ALPN string length', type: 'uint8', base: 'dec' },
   'handshake.extensions_alpn_str': { display: 'ALPN Next Protocol', type: 'string' },
   'handshake.extensions.supported_versions_len': { display: 'Supported Versions length', type: 'uint8', base: 'dec' },
-  'handshake.extensions.supported_version': { display: 'Supported Version', type: 'uint16', base: 'hex', values: versionNames },
+  'handshake.extensions.supported_version': { display: 'Supported Version', type: 'uint16', base: 'hex', values: versionDisplay },
   'handshake.certificates_length': { display: 'Certificates Length', type: 'uint24', base: 'dec' },
   'handshake.certificate_length': { display: 'Certificate Length', type: 'uint24', base: 'dec' },
   alert_message: { display: 'Alert Message', type: 'none' },
@@ -87,6 +117,7 @@ export const tlsFields = defineFields('tls', {
   'alert_message.desc': { display: 'Description', type: 'uint8', base: 'dec', values: Object.fromEntries(Object.entries(alertDescriptions).map(([k, v]) => [k, v.replace(/_(\w)/g, (_m, c: string) => ` ${c.toUpperCase()}`).replace(/^\w/, (c) => c.toUpperCase())])) },
   change_cipher_spec: { display: 'Change Cipher Spec Message', type: 'none' },
   app_data: { display: 'Encrypted Application Data', type: 'bytes' },
+  app_data_proto: { display: 'Application Data Protocol', type: 'string' },
   encrypted_handshake: { display: 'Encrypted Handshake Message', type: 'bytes', description: 'wiresage: handshake record after ChangeCipherSpec' },
   encrypted_alert: { display: 'Encrypted Alert', type: 'bytes', description: 'wiresage: alert record after ChangeCipherSpec' },
 });
@@ -170,13 +201,8 @@ export const tls = registerDissector({
     }
     return next;
   },
-  summary(p, layer) {
-    const b = p.bufferOf(layer);
-    const o = p.start[layer];
-    if (b.length < o + 3) return 'Transport Layer Security';
-    const v = versionNames[u16(b, o + 1)];
-    return v ? `Transport Layer Security (${v} Record Layer: ${contentTypes[b[o]] ?? 'Unknown'})` : 'Transport Layer Security';
-  },
+  // tshark's protocol item names no record: each record is a subtree of it.
+  summary: () => 'Transport Layer Security',
   tree(p, layer, s) {
     const b = p.bufferOf(layer);
     const o = p.start[layer];
@@ -200,7 +226,9 @@ export const tls = registerDissector({
       const st = conversationOf(p);
       tls13 = st?.data instanceof TlsState && st.data.version === 0x0304;
     }
-    s.add(f.record, b, o, recEnd - o);
+    const labels = s.wantsLabels;
+    const app = type === APPLICATION_DATA && labels ? appProtocol(p) : undefined;
+    s.add(f.record, b, o, recEnd - o, undefined, 0, labels ? recordLabel(p, b, o, recEnd, encrypted, app) : undefined);
     s.push();
     s.add(tls13 ? f['record.opaque_type'] : f['record.content_type'], b, o, 1);
     s.add(f['record.version'], b, o + 1, 2);
@@ -208,11 +236,11 @@ export const tls = registerDissector({
     const at = o + RECORD_HEADER;
     switch (type) {
       case HANDSHAKE:
-        if (encrypted) s.add(f.encrypted_handshake, b, at, recEnd - at);
+        if (encrypted) s.add(f.encrypted_handshake, b, at, recEnd - at, undefined, 0, labels ? 'Handshake Protocol: Encrypted Handshake Message' : undefined);
         else treeHandshakes(s, b, at, recEnd);
         break;
       case ALERT:
-        if (encrypted || length !== 2) s.add(f.encrypted_alert, b, at, recEnd - at);
+        if (encrypted || length !== 2) s.add(f.encrypted_alert, b, at, recEnd - at, undefined, 0, labels ? 'Alert Message: Encrypted Alert' : undefined);
         else if (recEnd - at >= 2) {
           s.add(f.alert_message, b, at, 2);
           s.push();
@@ -226,6 +254,7 @@ export const tls = registerDissector({
         break;
       case APPLICATION_DATA:
         s.add(f.app_data, b, at, recEnd - at);
+        if (app) s.add(f.app_data_proto, b, o, 0, app, GENERATED);
         break;
       default:
         break;
@@ -235,6 +264,65 @@ export const tls = registerDissector({
   },
 });
 
+/** The application protocol tshark hands TLS data to (ALPN, else the HTTPS port), for the record's text. */
+function appProtocol(p: Packet): string | undefined {
+  const st = conversationOf(p, false);
+  const alpn = st?.data instanceof TlsState ? st.data.alpn : undefined;
+  if (alpn !== undefined) {
+    const first = alpn.split(',')[0];
+    if (first === 'h2') return 'HyperText Transfer Protocol 2';
+    if (first.startsWith('http/')) return 'Hypertext Transfer Protocol';
+  }
+  for (let k = 0; k < p.layers; k++) {
+    if (dissectorById(p.proto[k]).protocol.name !== 'tcp') continue;
+    const tb = p.bufferOf(k);
+    const t = p.start[k];
+    if (t + 4 <= tb.length && (u16(tb, t) === 443 || u16(tb, t + 2) === 443)) return 'Hypertext Transfer Protocol';
+  }
+  return undefined;
+}
+
+/** `TLSv1.2 Record Layer: Handshake Protocol: Client Hello`: a record's text as packet-tls.c sets it. */
+function recordLabel(p: Packet, b: Uint8Array, o: number, end: number, encrypted: boolean, app: string | undefined): string {
+  const type = b[o];
+  const at = o + RECORD_HEADER;
+  // The session's version once a ServerHello chose it; the record's own before (and on the hellos).
+  const st = conversationOf(p, false);
+  const session = st?.data instanceof TlsState ? st.data.version : 0;
+  const hello = type === HANDSHAKE && !encrypted && at < end && (b[at] === 1 || b[at] === 2);
+  const v = shortVersionNames[hello || !session ? u16(b, o + 1) : session] ?? 'SSL';
+  let text: string;
+  switch (type) {
+    case HANDSHAKE: {
+      if (encrypted) {
+        text = 'Handshake Protocol: Encrypted Handshake Message';
+        break;
+      }
+      let n = 0;
+      for (let x = at; x + 4 <= end; n++) x += 4 + ((b[x + 1] << 16) | (b[x + 2] << 8) | b[x + 3]);
+      text = n > 1 ? 'Handshake Protocol: Multiple Handshake Messages' : `Handshake Protocol: ${handshakeTypes[b[at]] ?? 'Encrypted Handshake Message'}`;
+      break;
+    }
+    case CHANGE_CIPHER_SPEC:
+      text = 'Change Cipher Spec Protocol: Change Cipher Spec';
+      break;
+    case ALERT:
+      text = encrypted || u16(b, o + 3) !== 2 || end - at < 2
+        ? 'Encrypted Alert'
+        : `Alert (Level: ${b[at] === 1 ? 'Warning' : b[at] === 2 ? 'Fatal' : `Unknown (${b[at]})`}, Description: ${alertText(b[at + 1])})`;
+      break;
+    case APPLICATION_DATA:
+      text = `Application Data Protocol: ${app ?? 'Application Data'}`;
+      break;
+    case HEARTBEAT:
+      text = encrypted ? 'Encrypted Heartbeat' : 'Heartbeat';
+      break;
+    default:
+      text = 'unknown';
+  }
+  return `${v} Record Layer: ${text}`;
+}
+
 /** Handshake messages in `b[at..end)` (several may share a record). */
 function treeHandshakes(s: Sink, b: Uint8Array, at: number, end: number): void {
   const f = tlsFields;
@@ -242,7 +330,7 @@ function treeHandshakes(s: Sink, b: Uint8Array, at: number, end: number): void {
     const type = b[at];
     const len = (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
     const stop = Math.min(end, at + 4 + len);
-    s.add(f.handshake, b, at, stop - at);
+    s.add(f.handshake, b, at, stop - at, undefined, 0, s.wantsLabels ? `Handshake Protocol: ${handshakeTypes[type] ?? 'Encrypted Handshake Message'}` : undefined);
     s.push();
     s.add(f['handshake.type'], b, at, 1);
     s.add(f['handshake.length'], b, at + 1, 3);
@@ -277,12 +365,21 @@ function treeHello(s: Sink, b: Uint8Array, at: number, end: number, client: bool
     if (x + 2 > end) return;
     const csLen = u16(b, x);
     s.add(f['handshake.cipher_suites_length'], b, x, 2);
-    for (let i = x + 2; i + 2 <= Math.min(end, x + 2 + csLen); i += 2) s.add(f['handshake.ciphersuite'], b, i, 2);
+    const csEnd = Math.min(end, x + 2 + csLen);
+    const suites = (csEnd - x - 2) >> 1;
+    s.add(f['handshake.ciphersuites'], b, x + 2, csEnd - x - 2, undefined, 0, s.wantsLabels ? `Cipher Suites (${suites} suite${suites === 1 ? '' : 's'})` : undefined);
+    s.push();
+    for (let i = x + 2; i + 2 <= csEnd; i += 2) s.add(f['handshake.ciphersuite'], b, i, 2);
+    s.pop();
     x += 2 + csLen;
     if (x + 1 > end) return;
     const cmLen = b[x];
     s.add(f['handshake.comp_methods_length'], b, x, 1);
-    for (let i = x + 1; i < Math.min(end, x + 1 + cmLen); i++) s.add(f['handshake.comp_method'], b, i, 1);
+    const cmEnd = Math.min(end, x + 1 + cmLen);
+    s.add(f['handshake.comp_methods'], b, x + 1, cmEnd - x - 1, undefined, 0, s.wantsLabels ? `Compression Methods (${cmEnd - x - 1} method${cmEnd - x - 1 === 1 ? '' : 's'})` : undefined);
+    s.push();
+    for (let i = x + 1; i < cmEnd; i++) s.add(f['handshake.comp_method'], b, i, 1);
+    s.pop();
     x += 1 + cmLen;
   } else {
     if (x + 3 > end) return;
@@ -300,9 +397,14 @@ function treeHello(s: Sink, b: Uint8Array, at: number, end: number, client: bool
     const len = u16(b, x + 2);
     const data = x + 4;
     const stop = Math.min(extEnd, data + len);
+    // `Extension: server_name (len=11)`: a text subtree in tshark, its items under it.
+    s.add(textItem, b, x, stop - x, undefined, 0, s.wantsLabels ? `Extension: ${extensionNames[type] ?? 'Unknown type'} (len=${len})` : undefined);
+    s.push();
     s.add(f['handshake.extension.type'], b, x, 2);
     s.add(f['handshake.extension.len'], b, x + 2, 2);
     if (type === 0 && stop - data >= 2) {
+      s.add(textItem, b, data, stop - data, undefined, 0, s.wantsLabels ? 'Server Name Indication extension' : undefined);
+      s.push();
       s.add(f['handshake.extensions_server_name_list_len'], b, data, 2);
       let y = data + 2;
       while (y + 3 <= stop) {
@@ -312,6 +414,7 @@ function treeHello(s: Sink, b: Uint8Array, at: number, end: number, client: bool
         if (y + 3 + nl <= stop) s.add(f['handshake.extensions_server_name'], b, y + 3, nl, ascii(b, y + 3, y + 3 + nl));
         y += 3 + nl;
       }
+      s.pop();
     } else if (type === 16 && stop - data >= 2) {
       s.add(f['handshake.extensions_alpn_len'], b, data, 2);
       let y = data + 2;
@@ -327,6 +430,7 @@ function treeHello(s: Sink, b: Uint8Array, at: number, end: number, client: bool
         for (let y = data + 1; y + 2 <= Math.min(stop, data + 1 + b[data]); y += 2) s.add(f['handshake.extensions.supported_version'], b, y, 2);
       } else if (!client && stop - data >= 2) s.add(f['handshake.extensions.supported_version'], b, data, 2);
     }
+    s.pop();
     x = data + len;
   }
 }

@@ -16,7 +16,8 @@
 import { u16, u32 } from '../decode/bytes.js';
 import { registerDissector, STOP, tcpHeuristics, tcpPorts } from '../decode/dissector.js';
 import type { Packet } from '../decode/packet.js';
-import { defineFields } from '../fields/field.js';
+import { defineFields, textItem, type FieldDef } from '../fields/field.js';
+import { bitmaskLabel } from '../fields/format.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import {
@@ -42,6 +43,15 @@ const typeNames: Record<number, string> = {
   1: 'Connect', 2: 'Accept', 3: 'Acknowledge', 4: 'Refuse', 5: 'Redirect', 6: 'Data', 7: 'Null', 9: 'Abort',
   11: 'Resend', 12: 'Marker', 13: 'Attention', 14: 'Control', 15: 'Data Descriptor',
 };
+
+/** SQL*Net data IDs (packet-tns.c `tns_data_funcs`, 1-19). */
+const dataFuncs: Record<number, string> = Object.fromEntries([
+  'Set Protocol', 'Set Datatypes', 'User OCI Functions', 'Return Status', 'Access User Address Space', 'Row Transfer Header',
+  'Row Transfer Data', 'Return OPI Parameter', 'Function Complete', 'N Error return definitions follow', 'Sending I/O Vec only for fast UPI',
+  'Sending long for fast UPI', 'Invoke user callback', 'LOB/FILE data follows', 'Warning messages - may be a set of them',
+  'Describe Information', 'Piggy back function follow', 'Signals special action for untrusted callout support',
+  'Flush Out Bind data in DML/w RETURN when error',
+].map((name, i) => [i + 1, name]));
 
 /** Meanings of the listener's ERR= codes most seen in REFUSE packets. */
 export const tnsListenerErrors: Record<number, string> = {
@@ -141,7 +151,7 @@ export const tnsFields = defineFields('tns', {
   'data_flag.dic': bool16('Do Immediate Confirmation', 0x80),
   'data_flag.rts': bool16('Request To Send', 0x100),
   'data_flag.sntt': bool16('Send NT Trailer', 0x200),
-  data_id: { display: 'Data ID', type: 'uint8', base: 'hex' },
+  data_id: { display: 'Data ID', type: 'uint8', base: 'hex', values: dataFuncs },
   // wiresage's own items: what the diagnosis reads, parsed out of the ASCII data.
   'connect.service_name': { display: 'Service Name', type: 'string', description: 'SERVICE_NAME of the connect descriptor' },
   'connect.sid': { display: 'SID', type: 'string', description: 'SID of the connect descriptor' },
@@ -328,13 +338,8 @@ export const tns = registerDissector({
     if (st && t && length !== undefined && o + length <= end && mayUpdate(st, p, layer)) learn(st, t, b, o, o + length, p);
     return endPdu(p, layer, length, tns.id);
   },
-  summary(p, layer) {
-    const b = p.bufferOf(layer);
-    const o = p.start[layer];
-    if (b.length < o + 5) return 'Transparent Network Substrate Protocol';
-    const type = b[o + 4];
-    return `Transparent Network Substrate Protocol, ${typeNames[type] ?? 'Unknown'} (${type})`;
-  },
+  // tshark's protocol item is the name alone; the packet type is the subtree under the header.
+  summary: () => 'Transparent Network Substrate Protocol',
   tree(p, layer, s) {
     const b = p.bufferOf(layer);
     const o = p.start[layer];
@@ -373,7 +378,13 @@ export const tns = registerDissector({
     s.add(f.header_checksum, b, o + 6, 2);
     const length = pduLength(b, o, end - o, large) ?? 0;
     const pduEnd = Math.min(end, o + Math.max(length, HEADER));
-    treeBody(p, s, b, o, pduEnd, type, t);
+    // `Connect`, `Data`, …: the body's items under a text subtree named after the type (packet-tns.c).
+    if (bodySubtree.has(type)) {
+      s.add(textItem, b, o + HEADER, pduEnd - o - HEADER, undefined, 0, s.wantsLabels ? typeNames[type] : undefined);
+      s.push();
+      treeBody(p, s, b, o, pduEnd, type, t);
+      s.pop();
+    } else treeBody(p, s, b, o, pduEnd, type, t);
     if (o + length > end) addNeedsReassembly(s, tnsPduFields, b, end, end - o, length);
   },
 });
@@ -391,13 +402,13 @@ function treeBody(p: Packet, s: Sink, b: Uint8Array, o: number, end: number, typ
     case TNS_TYPE.CONNECT: {
       if (!add16(s, f.version, b, at, end) || !add16(s, f.compat_version, b, at + 2, end)) return;
       if (at + 4 + 2 > end) return;
-      s.add(f.service_options, b, at + 4, 2);
+      flagsItem(s, f.service_options, serviceBits, b, at + 4, 2);
       s.push();
       for (const k of ['bconn', 'pc', 'hc', 'fd', 'hd', 'dc1', 'dc2', 'dio', 'ap', 'ra', 'sa'] as const) s.add(f[`so_flag.${k}`], b, at + 4, 2);
       s.pop();
       if (!add16(s, f.sdu_size, b, at + 6, end) || !add16(s, f.max_tdu_size, b, at + 8, end)) return;
       if (at + 12 > end) return;
-      s.add(f.nt_proto_characteristics, b, at + 10, 2);
+      flagsItem(s, f.nt_proto_characteristics, ntpBits, b, at + 10, 2);
       s.push();
       for (const k of ['hangon', 'crel', 'tduio', 'srun', 'dtest', 'cbio', 'asio', 'pio', 'grant', 'handoff', 'sigio', 'sigpipe', 'sigurg', 'urgentio', 'dfio', 'testop'] as const) s.add(f[`ntp_flag.${k}`], b, at + 10, 2);
       s.pop();
@@ -428,7 +439,7 @@ function treeBody(p: Packet, s: Sink, b: Uint8Array, o: number, end: number, typ
     case TNS_TYPE.ACCEPT: {
       if (!add16(s, f.version, b, at, end)) return;
       if (at + 4 > end) return;
-      s.add(f.service_options, b, at + 2, 2);
+      flagsItem(s, f.service_options, serviceBits, b, at + 2, 2);
       s.push();
       for (const k of ['bconn', 'pc', 'hc', 'fd', 'hd', 'dc1', 'dc2', 'dio', 'ap', 'ra', 'sa'] as const) s.add(f[`so_flag.${k}`], b, at + 2, 2);
       s.pop();
@@ -486,7 +497,7 @@ function treeBody(p: Packet, s: Sink, b: Uint8Array, o: number, end: number, typ
     }
     case TNS_TYPE.DATA: {
       if (at + 2 > end) return;
-      s.add(f.data_flag, b, at, 2);
+      flagsItem(s, f.data_flag, dataFlagBits, b, at, 2);
       s.push();
       for (const k of ['send', 'rc', 'c', 'reserved', 'more', 'eof', 'dic', 'rts', 'sntt'] as const) s.add(f[`data_flag.${k}`], b, at, 2);
       s.pop();
@@ -531,9 +542,22 @@ function dataKind(p: Packet, b: Uint8Array, at: number, end: number, t: TnsState
   return 'sqlnet';
 }
 
+/** Packet types whose body packet-tns.c puts under a subtree. */
+const bodySubtree = new Set([1, 2, 4, 5, 6, 9, 12, 13, 14]);
+
+const serviceBits = (['bconn', 'pc', 'hc', 'fd', 'hd', 'dc1', 'dc2', 'dio', 'ap', 'ra', 'sa'] as const).map((k) => tnsFields[`so_flag.${k}`]);
+const ntpBits = (['hangon', 'crel', 'tduio', 'srun', 'dtest', 'cbio', 'asio', 'pio', 'grant', 'handoff', 'sigio', 'sigpipe', 'sigurg', 'urgentio', 'dfio', 'testop'] as const).map((k) => tnsFields[`ntp_flag.${k}`]);
+const dataFlagBits = (['send', 'rc', 'c', 'reserved', 'more', 'eof', 'dic', 'rts', 'sntt'] as const).map((k) => tnsFields[`data_flag.${k}`]);
+const connectFlagBits = (['nareq', 'nalink', 'enablena', 'ichg', 'wantna'] as const).map((k) => tnsFields[`connect_flags.${k}`]);
+
+/** A flags item whose text names its set bits (`Connect Flags 0: 0x08, NA services linked in`), as tshark's bitmask items. */
+function flagsItem(s: Sink, f: FieldDef, bits: readonly FieldDef[], b: Uint8Array, at: number, len: number): void {
+  s.add(f, b, at, len, undefined, 0, s.wantsLabels ? bitmaskLabel(f, len === 2 ? u16(b, at) : b[at], bits) : undefined);
+}
+
 function connectFlags(s: Sink, f: typeof tnsFields.connect_flags0, b: Uint8Array, at: number, end: number): void {
   if (at + 1 > end) return;
-  s.add(f, b, at, 1);
+  flagsItem(s, f, connectFlagBits, b, at, 1);
   s.push();
   for (const k of ['nareq', 'nalink', 'enablena', 'ichg', 'wantna'] as const) s.add(tnsFields[`connect_flags.${k}`], b, at, 1);
   s.pop();
