@@ -47,6 +47,7 @@ import { GENERATED } from '../fields/value.js';
 import { u16, u32 } from '../decode/bytes.js';
 import type { DecodeState, Packet } from '../decode/packet.js';
 import { tcp, tcpDesegmentHook } from '../decode/tcp.js';
+import { dissectorByName } from '../decode/dissector.js';
 
 const FIN = 0x01;
 const SYN = 0x02;
@@ -250,6 +251,11 @@ interface SegmentNote {
   /** The rest of the segment after the completed PDU (buffer 0), or -1. */
   restStart: number;
   restEnd: number;
+  /**
+   * The buffer of bytes gathered for a PDU of unknown length that is still incomplete after
+   * this segment (held again: `buffer` is then -1, as for any segment of a held PDU), or -1.
+   */
+  gathered: number;
 }
 
 const NOTE = 'tcp.desegment';
@@ -277,7 +283,7 @@ class Desegmenter {
   readonly held = new Map<number, HeldPdu>();
   heldBytes = 0;
   /** The per-packet note, reused. */
-  readonly note: SegmentNote = { segmentData: NO_SEGMENT_DATA, onePiece: [0, 0], buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1 };
+  readonly note: SegmentNote = { segmentData: NO_SEGMENT_DATA, onePiece: [0, 0], buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1, gathered: -1 };
   /** The last PDU each direction completed (its range), for retransmissions of its bytes. */
   readonly done = new Map<number, { readonly dir: Direction; seq: number; length: number }>();
   /** Frame number of the packet being decoded (set by `stateOf`). */
@@ -546,6 +552,7 @@ function makeNote(p: Packet, d: Desegmenter): SegmentNote {
     n.baseSeq = 0;
     n.restStart = -1;
     n.restEnd = -1;
+    n.gathered = -1;
     p.notes.set(NOTE, n);
   }
   return n;
@@ -634,6 +641,34 @@ export function resumePdu(p: Packet, layer: number): boolean {
 }
 
 /**
+ * PDU lengths tshark reads from fewer bytes than the wiresage dissector waits for, by dissector
+ * name: tcp_dissect_pdus asks for the exact rest of a PDU as soon as its `fixed_len` bytes are
+ * there, and for one more segment (DESEGMENT_ONE_MORE_SEGMENT) only before. packet-mysql.c's
+ * fixed_len is 3 (the length; the sequence number is the 4th header byte): with 3 header bytes
+ * at a segment's end tshark holds exactly the PDU, not the whole next segment.
+ */
+const shortHeaderRules: ReadonlyArray<{ name: string; rule: (buf: Uint8Array, off: number, avail: number) => number | undefined }> = [
+  { name: 'mysql', rule: (b, o, avail) => (avail >= 3 ? 4 + (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) : undefined) },
+];
+
+/** Dissector ids of {@link shortHeaderRules} (resolved on first use: the dissectors register after this module). */
+let shortHeaderIds: number[] | undefined;
+
+/** The length tshark knows for the PDU at `buf[o..end)` of `layer` whose dissector could not tell it yet, or undefined. */
+function shortHeaderLength(p: Packet, layer: number, o: number, end: number): number | undefined {
+  let ids = shortHeaderIds;
+  if (ids === undefined) {
+    ids = shortHeaderRules.map((r) => dissectorByName(r.name)?.id ?? -1);
+    // A dissector not registered (yet) is looked up again next time.
+    if (!ids.includes(-1)) shortHeaderIds = ids;
+  }
+  const i = ids.indexOf(p.proto[layer]);
+  if (i < 0) return undefined;
+  const length = shortHeaderRules[i].rule(p.bufferOf(layer), o, end - o);
+  return length !== undefined && length > end - o ? length : undefined;
+}
+
+/**
  * Called by `endPdu` for a PDU at `p.start[layer]` that needs `length` bytes (undefined: not
  * known yet) beyond its layer's end. Holds it for the following segments and removes the layer
  * (tshark shows no layer for a PDU it is still gathering); false when desegmentation does not
@@ -654,6 +689,7 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
     p.expert(layer, 'warn', 'reassemble', 'tcp.desegment.limit', `PDU of ${length} bytes is longer than the reassembly limit (${desegmentLimits.maxPduBytes} bytes): not reassembled`);
     return false;
   }
+  length ??= shortHeaderLength(p, layer, o, end);
   const old = heldFor(d, key) ?? d.held.get(key);
   if (old) d.release(old);
   const note = makeNote(p, d);
@@ -675,6 +711,10 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
       }
       note.frames = undefined;
       note.lengths = undefined;
+      // The segment only continues the held PDU (TCP's "[TCP segment of a reassembled PDU]"):
+      // the gathered buffer is no reassembled PDU of this frame.
+      note.gathered = note.buffer;
+      note.buffer = -1;
     } else h.contributed(p.number, end - o, 0);
   }
   h.need = length ?? -1;
@@ -699,6 +739,16 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
   active += 1;
   bound(p, layer, d);
   return true;
+}
+
+/**
+ * The bytes gathered so far for a PDU of unknown length that this segment continued without
+ * completing it (the start of the held PDU, as packet-http.c sees it before it asks TCP for one
+ * more segment), or undefined.
+ */
+export function gatheredPdu(p: Packet): Uint8Array | undefined {
+  const n = noteOf(p);
+  return n === undefined || n.gathered < 0 ? undefined : p.buffers[n.gathered];
 }
 
 /**

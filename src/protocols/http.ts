@@ -11,7 +11,7 @@ import { defineFields, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED, HIDDEN } from '../fields/value.js';
 import { addContinuation, addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
-import { holdPdu, registerOpaqueStart, resumePdu } from './desegment.js';
+import { gatheredPdu, holdPdu, registerOpaqueStart, resumePdu } from './desegment.js';
 import { bodyLayer, bodyReadsBytes } from './media.js';
 import type { Packet } from '../decode/packet.js';
 import { conversationOf, mayUpdate, printable, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME, type AppConversationState } from './conversation-state.js';
@@ -502,12 +502,18 @@ http.info = (p, layer, col) => {
 };
 
 // A message whose headers continue in later segments: packet-http.c has written its start line.
+// A segment that only continues a message of unknown length (a chunked body) shows the start
+// line again: packet-http.c runs over the bytes gathered so far before it asks for more.
 tcpHeldPduInfo.push((p, layer, start, end, col) => {
-  const b = p.bufferOf(layer);
+  const t = p.bufferOf(layer);
   const o = p.start[layer];
-  if (tcpPorts.get(u16(b, o)) !== http.id && tcpPorts.get(u16(b, o + 2)) !== http.id) return false;
-  if (!startsMessage(b, start, end)) return false;
-  const first = indexOfCrlf(b, start, end);
-  col.set(`${ascii(b, start, first < 0 ? end : first)} `);
+  if (tcpPorts.get(u16(t, o)) !== http.id && tcpPorts.get(u16(t, o + 2)) !== http.id) return false;
+  const gathered = gatheredPdu(p);
+  const b = gathered ?? t;
+  const from = gathered ? 0 : start;
+  const to = gathered ? gathered.length : end;
+  if (!startsMessage(b, from, to)) return false;
+  const first = indexOfCrlf(b, from, to);
+  col.set(`${ascii(b, from, first < 0 ? to : first)} `);
   return true;
 });

@@ -15,7 +15,7 @@ import { test, type TestContext } from 'node:test';
 import { noTshark, repoRoot } from '../testing/tshark.js';
 import { Decoder } from '../decode/decoder.js';
 import { decodeBytes, fuzzFrames, mismatchText, tcpFrame, values, type Mismatch } from './_compare.js';
-import { compareLab, labSummary, mismatchesByField, oursColumn, pinned, postgresBin, setMtu, wireDisorder, type LabResult } from './_lab-large.js';
+import { compareLab, labSummary, mismatchesByField, pinned, postgresBin, setMtu, wireDisorder, type LabResult } from './_lab-large.js';
 import { Lab, missing, noLab } from './_lab.js';
 import './index.js';
 
@@ -65,29 +65,6 @@ function check(t: TestContext, label: string, r: LabResult, minSegments: number,
   assert.ok(r.maxSegmentsInOrder >= minSegments, `${label}: the largest PDU of a stream kept in order spans ${r.maxSegmentsInOrder} segments, expected at least ${minSegments}`);
   assert.ok(bad.length === 0, `${label}: ${bad.length} mismatches\n${mismatchText(bad, 30)}`);
   assert.deepEqual({ onlyOurs, onlyTshark }, { onlyOurs: [], onlyTshark: [] }, `${label}: expert tables differ\n${r.experts.ours}\n---\n${r.experts.tshark}`);
-}
-
-const SEGMENT_REMARK = ' [TCP segment of a reassembled PDU]';
-
-/**
- * src/protocols/desegment.ts: a PDU whose length is unknown (DESEGMENT_ONE_MORE_SEGMENT: a RESP
- * array, an HTTP chunked body) and that is held again after the next segment is gathered leaves
- * its segment note on the gathered buffer (`note.buffer` >= 0, no `segmentData` for the
- * segment), so TCP's held-segment remark (src/decode/tcp.ts `payloadHeld`) is false: no
- * `TCP` protocol and no ` [TCP segment of a reassembled PDU]` on those segments. The Info
- * text the application wrote (RESP) is tshark's otherwise; HTTP's start line, which tshark
- * writes again from the gathered bytes, is not written either (tcpHeldPduInfo gets the
- * segment's own payload, not the held PDU's start).
- */
-function regatheredPdu(r: LabResult): Known {
-  const infoRule = (m: Mismatch) =>
-    m.field === '_ws.col.Info' && m.tshark.endsWith(SEGMENT_REMARK) && !m.ours.endsWith(SEGMENT_REMARK) &&
-    (m.tshark === m.ours + SEGMENT_REMARK || (/^HTTP\/1\.[01] \d{3} /.test(m.tshark) && / \[(PSH, )?ACK\] Seq=\d+ Ack=\d+ .*Len=\d+/.test(m.ours)));
-  const frames = new Set(r.fields.mismatches.filter(infoRule).map((m) => m.frame));
-  return {
-    why: 'desegment.ts: segments of a PDU held again after gathering (unknown length) lack TCP\'s remark (Protocol TCP, [TCP segment of a reassembled PDU])',
-    field: (m) => infoRule(m) || (m.field === '_ws.col.Protocol' && m.tshark === 'TCP' && frames.has(m.frame)),
-  };
 }
 
 const C = '10.0.0.1';
@@ -222,7 +199,7 @@ test('HTTP: curl downloads 300 KB (Content-Length, python http.server and node),
       'http.request.method', 'http.request.uri', 'http.request.full_uri', 'http.response.code', 'http.response.phrase', 'http.content_length',
       'http.content_length_header', 'http.content_type', 'http.transfer_encoding', 'http.chunk_size', 'http.server', 'http.host', 'http.user_agent',
     ]);
-    check(t, 'http', r, 100, [regatheredPdu(r)]);
+    check(t, 'http', r, 100);
     assert.ok((r.fields.cells['http.chunk_size'] ?? 0) >= 1, JSON.stringify(r.fields.cells));
   } finally {
     await lab.close();
@@ -324,13 +301,7 @@ test('MariaDB: 2000-row result, a 100 KB text column and a 60 KB query from the 
       'mysql.field.org_table', 'mysql.field.name', 'mysql.field.org_name', 'mysql.field.charsetnr', 'mysql.field.length', 'mysql.field.type',
       'mysql.field.flags', 'mysql.field.flags.not_null', 'mysql.field.flags.primary_key', 'mysql.field.flags.blob', 'mysql.field.decimals',
     ]);
-    // Frames whose reassembled PDU began with fewer than the 4 header bytes in the earlier segment.
-    const lengths = oursColumn(file, 'tcp.len');
-    const cutHeader = new Set(oursColumn(file, 'tcp.reassembled.length').flatMap((v, i) => (v && Number(v.split(',')[0]) - Number(lengths[i]) < 4 ? [i + 1] : [])));
-    check(t, 'mysql', r, 50, [{
-      why: 'desegment.ts: a PDU whose 4-byte header is cut by the segment end gathers the whole next segment (tshark\'s tcp_dissect_pdus asks for the missing header bytes only, then for the exact PDU)',
-      field: (m) => cutHeader.has(m.frame) && ['frame.protocols', '_ws.col.Info', 'tcp.reassembled.length'].includes(m.field),
-    }]);
+    check(t, 'mysql', r, 50);
     // The three result sets' columns (id, name, body; big, tail; n), each with its definition.
     assert.ok((r.fields.cells['mysql.field.name'] ?? 0) >= 3 && (r.fields.cells['mysql.num_fields'] ?? 0) >= 3, JSON.stringify(r.fields.cells));
   } finally {
@@ -415,7 +386,6 @@ test('Redis: redis-cli SET/GET of a 200 KB value, LRANGE of 3000 elements, KEYS 
 
     const r = compareLab(file, ['resp.bulk_string.length', 'resp.array.length', 'resp.string', 'resp.error', 'resp.integer']);
     check(t, 'resp', r, 100, [
-      regatheredPdu(r),
       { why: 'AUTH passwords are masked by design (tshark prints them)', field: (m) => m.field === '_ws.col.Info' && m.tshark.startsWith('Request: AUTH ') && m.ours === 'Request: AUTH ********' },
     ]);
   } finally {

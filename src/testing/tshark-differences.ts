@@ -266,22 +266,6 @@ export const desegmentationDifferences: ReadonlyArray<{ id: string; reason: stri
       '`-T fields` escapes control characters in text fields (`\\x1c`) where tshark writes the raw byte (http.file_data of a binary body).',
   },
   {
-    id: 'regathered-pdu-remark',
-    reason:
-      'A PDU whose length stays unknown (a RESP array, an HTTP chunked body: DESEGMENT_ONE_MORE_SEGMENT) and that is held ' +
-      'again after a segment is gathered keeps its segment note on the gathered buffer, so TCP\'s held-segment remark is ' +
-      'missing on those segments: Protocol stays RESP (tshark TCP), no ` [TCP segment of a reassembled PDU]`, and HTTP\'s ' +
-      'start line is not written again (tshark: `HTTP/1.1 200 OK  [TCP segment of a reassembled PDU]`). Seen on every ' +
-      'large RESP array and chunked body of src/protocols/reassembly-lab.test.ts.',
-  },
-  {
-    id: 'cut-fixed-header',
-    reason:
-      'A PDU whose fixed header is cut by the segment end (3 of MySQL\'s 4 bytes) gathers the whole next segment, ' +
-      'where tshark\'s tcp_dissect_pdus asks for the missing header bytes, then for the exact PDU: tcp.reassembled.length ' +
-      '951 vs 136, the PDUs after it inside the reassembled buffer (frame.protocols `mysql` vs `mysql:mysql`).',
-  },
-  {
     id: 'out-of-order-on-the-wire',
     reason:
       'Segments out of order inside a long PDU (tcp.analysis.out_of_order): tshark reports `New fragment overlaps old data ' +
