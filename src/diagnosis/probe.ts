@@ -21,6 +21,7 @@
  */
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { descriptorAddresses } from './rules.js';
 
 export type ProbeProto = 'oracle' | 'mysql' | 'postgres' | 'redis' | 'tls' | 'http' | 'tcp';
 export const PROBE_PROTOS: ProbeProto[] = ['oracle', 'mysql', 'postgres', 'redis', 'tls', 'http', 'tcp'];
@@ -166,17 +167,6 @@ export function tnsConnect(data: string): Buffer {
   return p;
 }
 
-/** Every (HOST=…)(PORT=…) pair in an Oracle address list, in order. */
-export function tnsAddresses(text: string): Array<{ host: string; port: number }> {
-  const out: Array<{ host: string; port: number }> = [];
-  for (const m of text.matchAll(/\(\s*ADDRESS\s*=((?:[^()]|\([^()]*\))*)\)/gi)) {
-    const host = /\(\s*HOST\s*=\s*([^)\s]+)\s*\)/i.exec(m[1])?.[1];
-    const port = /\(\s*PORT\s*=\s*(\d+)\s*\)/i.exec(m[1])?.[1];
-    if (host && port) out.push({ host, port: Number(port) });
-  }
-  return out;
-}
-
 /** One whole TNS packet at the start of `b` (2-byte lengths before ACCEPT), or undefined. */
 function tnsPacket(b: Buffer): { type: number; body: Buffer; len: number } | undefined {
   if (b.length < 8) return undefined;
@@ -216,7 +206,7 @@ async function oracle(sock: Socket, host: string, port: number, o: Required<Pick
     }
     if (type === TNS.REDIRECT) {
       const text = body.toString('latin1');
-      const next = tnsAddresses(text).map((a) => endpoint(a.host, a.port));
+      const next = descriptorAddresses(text).map((a) => endpoint(a.host, a.port));
       return { sent, ok: true, answer: `REDIRECT to ${next.join(', ') || '(no address)'}`, next };
     }
     return { sent, ok: false, answer: `unexpected TNS ${TNS_NAMES[type] ?? type}` };
