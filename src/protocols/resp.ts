@@ -11,7 +11,7 @@ import { registerDissector, STOP, tcpPorts } from '../decode/dissector.js';
 import { defineFields } from '../fields/field.js';
 import type { Columns } from '../decode/columns.js';
 import type { Packet } from '../decode/packet.js';
-import type { Sink } from '../fields/sink.js';
+import { anchorExperts, type Sink } from '../fields/sink.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfCrlf, MASK } from './_pdu.js';
 import { resumePdu } from './desegment.js';
 import {
@@ -193,7 +193,8 @@ export const resp = registerDissector({
     }
     // AUTH/HELLO arguments are masked whichever way the packet goes: a wrong guess of the
     // direction (capture begun mid-stream, odd ports) must not reveal a password.
-    const mask: Mask = { from: firstSecret(b, o, end), index: 0 };
+    const mask: Mask = { from: firstSecret(b, o, end), index: 0, layer };
+    if (s.anchor) mask.p = p;
     treeValue(s, b, o, end, 0, mask, client);
     if (length === undefined) addNeedsReassembly(s, respPduFields, b, o, end - o, undefined);
   },
@@ -226,9 +227,28 @@ interface Mask {
   from: number;
   /** Index of the next top-level element. */
   index: number;
+  layer?: number;
+  /** Set when the sink anchors expert items (a tree): the top-level array takes the "partially decoded" note, as tshark. */
+  p?: Packet;
 }
 
 /** Adds the value at `at` to the tree; returns where it ends (or `end` when cut). */
+/**
+ * `Bulk String: SET` as packet-resp.c: the text appended when it is ASCII (up to a NUL byte),
+ * `[NULL]` for length -1. A masked secret (AUTH password) keeps the mask in the text.
+ */
+function bulkLabel(b: Uint8Array, from: number, to: number, n: number | undefined, secret: boolean): string | undefined {
+  if (n === -1) return 'Bulk String: [NULL]';
+  if (n === undefined || n < 0) return undefined;
+  if (secret) return `Bulk String: ${MASK}`;
+  let e = from;
+  while (e < to && b[e] !== 0) {
+    if (b[e] > 0x7f) return undefined;
+    e++;
+  }
+  return `Bulk String: ${ascii(b, from, e)}`;
+}
+
 function treeValue(s: Sink, b: Uint8Array, at: number, end: number, depth: number, mask: Mask, client: boolean): number {
   const f = respFields;
   if (at >= end) return end;
@@ -274,11 +294,11 @@ function treeValue(s: Sink, b: Uint8Array, at: number, end: number, depth: numbe
       // A value cut before its CRLF shows nothing, as tshark (it reads the whole value first).
       if (line < 0 || (n !== undefined && n >= 0 && next + n + 2 > end)) return end;
       const stop = n !== undefined && n >= 0 ? Math.min(end, next + n) : next;
-      s.add(f.bulk_string, b, at, Math.min(end, stop + 2) - at);
+      const secret = depth === 1 && mask.index >= mask.from;
+      s.add(f.bulk_string, b, at, Math.min(end, stop + 2) - at, undefined, 0, s.wantsLabels ? bulkLabel(b, next, stop, n, secret) : undefined);
       s.push();
       s.add(f['bulk_string.length'], b, at + 1, lineEnd - at - 1, n ?? 0);
       if (n !== undefined && n >= 0 && next <= end) {
-        const secret = depth === 1 && mask.index >= mask.from;
         if (secret) s.add(f['bulk_string.value'], b, next, stop - next, MASK);
         else s.add(f['bulk_string.value'], b, next, stop - next);
       }
@@ -292,7 +312,10 @@ function treeValue(s: Sink, b: Uint8Array, at: number, end: number, depth: numbe
     case 0x2a: case 0x7e: case 0x3e: case 0x25: case 0x7c: {
       const n = lengthOf(b, at + 1, lineEnd) ?? 0;
       const isMap = t === 0x25 || t === 0x7c;
-      s.add(isMap ? f.map : f.array, b, at, 0);
+      // packet-resp.c: `Array: Length 3`, `Array: NULL`, `Array: Empty`.
+      const label = s.wantsLabels && !isMap ? (n > 0 ? `Array: Length ${n}` : n === -1 ? 'Array: NULL' : n === 0 ? 'Array: Empty' : undefined) : undefined;
+      s.add(isMap ? f.map : f.array, b, at, 0, undefined, 0, label);
+      if (depth === 0 && mask.p) anchorExperts(s, mask.p, mask.layer ?? 0, 'resp.reassembled_in_next_frame');
       s.push();
       s.add(isMap ? f['map.length'] : f['array.length'], b, at + 1, lineEnd - at - 1, BigInt(n));
       let pos = next;
