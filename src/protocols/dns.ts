@@ -7,15 +7,16 @@
  * or a pointer outside the message marks the packet malformed and stops there. Over TCP each
  * message has a 2-byte length prefix (RFC 7766), framed like the other stream protocols.
  */
-import { ipv4ToString, u16, u32 } from '../decode/bytes.js';
+import { ipv4ToString, ipv6ToString, u16, u32 } from '../decode/bytes.js';
+import { timeDifference } from '../decode/frame.js';
 import { dissectorByName, registerDissector, STOP, tcpPorts, udpPorts } from '../decode/dissector.js';
 import type { Packet } from '../decode/packet.js';
-import { defineFields } from '../fields/field.js';
+import { defineFields, textItem, type FieldDef } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
 import { GENERATED } from '../fields/value.js';
 import { addNeedsReassembly, capturedEnd, definePduFields, endPdu } from './_pdu.js';
 import { resumePdu } from './desegment.js';
-import { conversationOf, mayUpdate, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME } from './conversation-state.js';
+import { conversationOf, mayUpdate, type AppConversationState, setSummary, SUMMARY_ERROR, SUMMARY_INFO, SUMMARY_OUTCOME } from './conversation-state.js';
 
 export const DNS_PORT = 53;
 const HEADER = 12;
@@ -37,21 +38,29 @@ export const typeNames: Record<number, string> = {
   47: 'NSEC', 48: 'DNSKEY', 64: 'SVCB', 65: 'HTTPS', 255: 'ANY', 257: 'CAA',
 };
 
-const flag = (display: string, mask: number) => ({ display, type: 'bool' as const, mask, bits: 16 });
+const flag = (display: string, mask: number, trueFalse: readonly [string, string]) => ({ display, type: 'bool' as const, mask, bits: 16, trueFalse });
+
+/** Opcode names as packet-dns.c's `opcode_vals`. */
+export const opcodeNames: Record<number, string> = {
+  0: 'Standard query', 1: 'Inverse query', 2: 'Server status request', 4: 'Zone change notification', 5: 'Dynamic update',
+  6: 'DNS Stateful operations (DSO)',
+};
+/** Class names as `dns_classes`. */
+const classNames: Record<number, string> = { 1: 'IN', 2: 'CS', 3: 'CH', 4: 'HS', 254: 'NONE', 255: 'ANY' };
 
 export const dnsFields = defineFields('dns', {
   length: { display: 'Length', type: 'uint16', base: 'dec' },
   id: { display: 'Transaction ID', type: 'uint16', base: 'hex' },
   flags: { display: 'Flags', type: 'uint16', base: 'hex' },
-  'flags.response': flag('Response', 0x8000),
-  'flags.opcode': { display: 'Opcode', type: 'uint16', base: 'dec', mask: 0x7800, bits: 16 },
-  'flags.authoritative': flag('Authoritative', 0x400),
-  'flags.truncated': flag('Truncated', 0x200),
-  'flags.recdesired': flag('Recursion desired', 0x100),
-  'flags.recavail': flag('Recursion available', 0x80),
-  'flags.z': flag('Z', 0x40),
-  'flags.authenticated': flag('Answer authenticated', 0x20),
-  'flags.checkdisable': flag('Non-authenticated data', 0x10),
+  'flags.response': flag('Response', 0x8000, ['Message is a response', 'Message is a query']),
+  'flags.opcode': { display: 'Opcode', type: 'uint16', base: 'dec', mask: 0x7800, bits: 16, values: opcodeNames },
+  'flags.authoritative': flag('Authoritative', 0x400, ['Server is an authority for domain', 'Server is not an authority for domain']),
+  'flags.truncated': flag('Truncated', 0x200, ['Message is truncated', 'Message is not truncated']),
+  'flags.recdesired': flag('Recursion desired', 0x100, ['Do query recursively', "Don't do query recursively"]),
+  'flags.recavail': flag('Recursion available', 0x80, ['Server can do recursive queries', "Server can't do recursive queries"]),
+  'flags.z': flag('Z', 0x40, ['reserved - incorrect!', 'reserved (0)']),
+  'flags.authenticated': flag('Answer authenticated', 0x20, ['Answer/authority portion was authenticated by the server', 'Answer/authority portion was not authenticated by the server']),
+  'flags.checkdisable': flag('Non-authenticated data', 0x10, ['Acceptable', 'Unacceptable']),
   'flags.rcode': { display: 'Reply code', type: 'uint16', base: 'dec', mask: 0xf, bits: 16, values: rcodeNames },
   'count.queries': { display: 'Questions', type: 'uint16', base: 'dec' },
   'count.answers': { display: 'Answer RRs', type: 'uint16', base: 'dec' },
@@ -61,10 +70,10 @@ export const dnsFields = defineFields('dns', {
   'qry.name.len': { display: 'Name Length', type: 'uint16', base: 'dec' },
   'count.labels': { display: 'Label Count', type: 'uint16', base: 'dec' },
   'qry.type': { display: 'Type', type: 'uint16', base: 'dec', values: typeNames },
-  'qry.class': { display: 'Class', type: 'uint16', base: 'hex' },
+  'qry.class': { display: 'Class', type: 'uint16', base: 'hex', values: classNames },
   'resp.name': { display: 'Name', type: 'string' },
   'resp.type': { display: 'Type', type: 'uint16', base: 'dec', values: typeNames },
-  'resp.class': { display: 'Class', type: 'uint16', base: 'hex' },
+  'resp.class': { display: 'Class', type: 'uint16', base: 'hex', values: classNames },
   'resp.ttl': { display: 'Time to live', type: 'uint32', base: 'dec' },
   'resp.len': { display: 'Data length', type: 'uint16', base: 'dec' },
   a: { display: 'Address', type: 'ipv4' },
@@ -94,12 +103,45 @@ export const dnsFields = defineFields('dns', {
   'resp.ext_rcode': { display: 'Higher bits in extended RCODE', type: 'uint8', base: 'hex' },
   'resp.edns0_version': { display: 'EDNS0 version', type: 'uint8', base: 'dec' },
   'resp.z': { display: 'Z', type: 'uint16', base: 'hex' },
-  'resp.z.do': { display: 'DO bit', type: 'bool', mask: 0x8000, bits: 16 },
+  'resp.z.do': { display: 'DO bit', type: 'bool', mask: 0x8000, bits: 16, trueFalse: ['Accepts DNSSEC security RRs', 'Cannot handle DNSSEC security RRs'] },
   'resp.z.reserved': { display: 'Reserved', type: 'uint16', base: 'hex', mask: 0x7fff, bits: 16 },
   opt: { display: 'Option', type: 'none' },
   'opt.code': { display: 'Option Code', type: 'uint16', base: 'dec' },
   'opt.len': { display: 'Option Length', type: 'uint16', base: 'dec' },
   'opt.data': { display: 'Option Data', type: 'bytes' },
+  'opt.dau': { display: 'DAU', type: 'uint8', base: 'dec' },
+  'opt.dhu': { display: 'DHU', type: 'uint8', base: 'dec' },
+  'opt.n3u': { display: 'N3U', type: 'uint8', base: 'dec' },
+  'opt.client.family': { display: 'Family', type: 'uint16', base: 'dec' },
+  'opt.client.netmask': { display: 'Source Netmask', type: 'uint8', base: 'dec' },
+  'opt.client.scope': { display: 'Scope Netmask', type: 'uint8', base: 'dec' },
+  'opt.client.addr4': { display: 'Client Subnet', type: 'ipv4' },
+  'opt.client.addr6': { display: 'Client Subnet', type: 'ipv6' },
+  'opt.cookie.client': { display: 'Client Cookie', type: 'bytes' },
+  'opt.cookie.server': { display: 'Server Cookie', type: 'bytes' },
+  'opt.edns_tcp_keepalive.timeout': { display: 'Timeout', type: 'uint16', base: 'dec' },
+  'opt.padding': { display: 'Padding', type: 'bytes' },
+  'opt.chain.fqdn': { display: 'Closest Trust Point', type: 'string' },
+  'rrsig.type_covered': { display: 'Type Covered', type: 'uint16', base: 'dec', values: typeNames },
+  'rrsig.algorithm': { display: 'Algorithm', type: 'uint8', base: 'dec' },
+  'rrsig.labels': { display: 'Labels', type: 'uint8', base: 'dec' },
+  'rrsig.original_ttl': { display: 'Original TTL', type: 'uint32', base: 'dec' },
+  'rrsig.signature_expiration': { display: 'Signature Expiration', type: 'abstime' },
+  'rrsig.signature_inception': { display: 'Signature Inception', type: 'abstime' },
+  'rrsig.key_tag': { display: 'Key Tag', type: 'uint16', base: 'dec' },
+  'rrsig.signers_name': { display: "Signer's name", type: 'string' },
+  'rrsig.signature': { display: 'Signature', type: 'bytes' },
+  'sshfp.algorithm': { display: 'Algorithm', type: 'uint8', base: 'dec' },
+  'sshfp.fingerprint.type': { display: 'Fingerprint type', type: 'uint8', base: 'dec' },
+  'sshfp.fingerprint': { display: 'Fingerprint', type: 'bytes' },
+  data: { display: 'Data', type: 'bytes' },
+  response_in: { display: 'Response In', type: 'framenum', description: 'The response to this DNS query is in this frame' },
+  response_to: { display: 'Request In', type: 'framenum', description: 'This is a response to the DNS query in this frame' },
+  retransmission: { display: 'Retransmission', type: 'bool', description: 'This is a retransmission' },
+  unsolicited: { display: 'Unsolicited', type: 'bool', description: 'This is an unsolicited response' },
+  retransmit_request_in: { display: 'Retransmitted request. Original request in', type: 'framenum' },
+  retransmit_response_in: { display: 'Retransmitted response. Original response in', type: 'framenum' },
+  time: { display: 'Time', type: 'reltime', unit: 'seconds', description: 'The time between the query and the response' },
   'name.malformed': { display: 'Malformed name', type: 'string', description: 'wiresage: compression loop or pointer out of the message' },
 });
 
@@ -282,7 +324,129 @@ export const dns = registerDissector({
   },
 });
 
-/** Decode-time pass: malformed marks (names, counts) and the conversation summary. */
+/**
+ * One query and its response in a conversation, as packet-dns.c's `dns_transaction_t`: matched
+ * by transaction ID within the UDP/TCP conversation.
+ */
+interface Transaction {
+  reqFrame: number;
+  repFrame: number;
+  reqSec: number;
+  reqNsec: number;
+}
+
+/** A conversation's transactions by ID (the latest per ID), oldest first. */
+class DnsConversation {
+  readonly byId = new Map<number, Transaction>();
+}
+
+/** Transactions remembered per conversation; past that the oldest are forgotten. */
+export const MAX_TRANSACTIONS = 256;
+/** Seconds after which an unanswered query with the same ID is a new one (tshark's dns.retransmission_timer). */
+const RETRANSMISSION_TIMER = 5;
+
+/** What matching found for one DNS message of the packet being decoded, read by its tree. */
+interface Match {
+  response: boolean;
+  reqFrame: number;
+  repFrame: number;
+  reqSec: number;
+  reqNsec: number;
+  retransmission: boolean;
+}
+/** Matches of the current packet by layer (a TCP segment may carry several messages). */
+const matches: (Match | undefined)[] = [];
+/** The match of a response no query was seen for. */
+const unsolicited: Match = { response: true, reqFrame: 0, repFrame: 0, reqSec: 0, reqNsec: 0, retransmission: false };
+let matchFrame = -1;
+let matchState: unknown;
+
+/**
+ * Matches a query or response with its conversation's transactions (packet-dns.c's one-pass
+ * logic): a query opens a transaction unless an unanswered one with its ID began less than 5 s
+ * before (a retransmission); a response closes the transaction of its ID, or is a
+ * retransmission when it was already answered. `first` is false when the packet is decoded
+ * again: then the state is only read.
+ */
+function track(p: Packet, layer: number, st: AppConversationState, first: boolean, id: number, response: boolean): void {
+  let conv = st.data as DnsConversation | undefined;
+  if (!(conv instanceof DnsConversation)) {
+    if (!first || st.data !== undefined) return;
+    conv = new DnsConversation();
+    st.data = conv;
+  }
+  let t = conv.byId.get(id);
+  let retransmission = false;
+  if (first) {
+    if (!response) {
+      let fresh = t === undefined || t.repFrame > 0;
+      if (!fresh) {
+        const d = timeDifference(p.tsSec, p.tsNsec, t!.reqSec, t!.reqNsec);
+        if (d.sec + d.nsec / 1e9 > RETRANSMISSION_TIMER) fresh = true;
+        else retransmission = true;
+      }
+      if (retransmission) p.expert(layer, 'warn', 'protocol', 'dns.retransmit_request', retransmitText(false, t!.reqFrame));
+      if (fresh) {
+        t = { reqFrame: p.number, repFrame: 0, reqSec: p.tsSec, reqNsec: p.tsNsec };
+        conv.byId.delete(id);
+        conv.byId.set(id, t);
+        if (conv.byId.size > MAX_TRANSACTIONS) conv.byId.delete(conv.byId.keys().next().value!);
+      }
+    } else if (t) {
+      if (t.repFrame === 0) t.repFrame = p.number;
+      else {
+        retransmission = true;
+        p.expert(layer, 'warn', 'protocol', 'dns.retransmit_response', retransmitText(true, t.repFrame));
+      }
+    }
+  } else if (t && (response ? t.repFrame !== p.number : t.reqFrame !== p.number)) t = undefined;
+  if (matchFrame !== p.number || matchState !== p.state) {
+    matches.length = 0;
+    matchFrame = p.number;
+    matchState = p.state;
+  }
+  // A response matching no query is unsolicited (on the first pass only, as tshark's one pass).
+  matches[layer] = t ? { response, reqFrame: t.reqFrame, repFrame: t.repFrame, reqSec: t.reqSec, reqNsec: t.reqNsec, retransmission }
+    : first && response ? unsolicited : undefined;
+}
+
+/** The expert message on a retransmission (raised under the transaction ID, as tshark). */
+const retransmitText = (response: boolean, frame: number): string =>
+  response ? `DNS response retransmission. Original response in frame ${frame}` : `DNS query retransmission. Original request in frame ${frame}`;
+
+/**
+ * `[Request In: 2]` and `[Time: …]` on a response, `[Retransmitted request. Original request in:
+ * 1]` and `[Retransmission: True]` on a repeated query or response, `[Unsolicited: True]` on a
+ * response no query was seen for: at the end of the message, as tshark 4.0 writes them (no
+ * expert items). A query shows `[Response In: N]` only when decoded again after its response.
+ */
+function treeTracking(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number): void {
+  if (matchFrame !== p.number || matchState !== p.state) return;
+  const m = matches[layer];
+  if (!m) return;
+  const f = dnsFields;
+  if (m === unsolicited) {
+    s.add(f.unsolicited, b, o, 0, true, GENERATED);
+    return;
+  }
+  if (!m.response) {
+    if (m.repFrame) s.add(f.response_in, b, o, 0, m.repFrame, GENERATED);
+    if (m.retransmission) {
+      s.add(f.retransmit_request_in, b, o, 0, m.reqFrame, GENERATED);
+      s.add(f.retransmission, b, o, 0, true, GENERATED);
+    }
+    return;
+  }
+  if (m.retransmission) {
+    s.add(f.retransmit_response_in, b, o, 0, m.repFrame, GENERATED);
+    s.add(f.retransmission, b, o, 0, true, GENERATED);
+    return;
+  }
+  s.add(f.response_to, b, o, 0, m.reqFrame, GENERATED);
+  s.add(f.time, b, o, 0, timeDifference(p.tsSec, p.tsNsec, m.reqSec, m.reqNsec), GENERATED);
+}
+
+/** Decode-time pass: malformed marks (names, counts), request/response matching and the conversation summary. */
 function check(p: Packet, layer: number, b: Uint8Array, o: number, end: number): void {
   if (end - o < HEADER) {
     if (end - o > 0) p.markShort(layer, o + HEADER, 'DNS header shorter than 12 bytes');
@@ -292,6 +456,9 @@ function check(p: Packet, layer: number, b: Uint8Array, o: number, end: number):
   const response = (flags & 0x8000) !== 0;
   const rcode = flags & 0xf;
   const questions = u16(b, o + 4);
+  const st = conversationOf(p);
+  const first = st !== undefined && mayUpdate(st, p, layer);
+  if (st) track(p, layer, st, first, u16(b, o), response);
   let question = '';
   let qtype = 0;
   if (questions > 0) {
@@ -304,8 +471,7 @@ function check(p: Packet, layer: number, b: Uint8Array, o: number, end: number):
     question = n.name;
     if (n.next + 4 <= end) qtype = u16(b, n.next);
   }
-  const st = conversationOf(p);
-  if (!st || !mayUpdate(st, p, layer)) return;
+  if (!st || !first) return;
   const what = () => `${question || '?'}${qtype ? ` ${typeNames[qtype] ?? `TYPE${qtype}`}` : ''}`;
   if (!response) {
     setSummary(st, 'dns', SUMMARY_INFO, () => `query ${what()} (no answer seen)`);
@@ -350,14 +516,90 @@ function firstAnswer(b: Uint8Array, o: number, end: number): string | undefined 
   return answers > 1 ? `${text || 'answer'} (+${answers - 1} more)` : text || `${answers} answer`;
 }
 
+/** `type` descriptions as packet-dns.c's `dns_types_description_vals` (Wireshark 4.0). */
+const typeDescriptions: Record<number, string> = {
+  1: 'Host Address', 2: 'authoritative Name Server', 3: 'Mail Destination', 4: 'Mail Forwarder', 5: 'Canonical NAME for an alias',
+  6: 'Start Of a zone of Authority', 7: 'MailBox domain name', 8: 'Mail Group member', 9: 'Mail Rename domain name', 10: 'NULL resourcerecord',
+  11: 'Well Known Service', 12: 'domain name PoinTeR', 13: 'host information', 14: 'Mailbox Information', 15: 'Mail eXchange',
+  16: 'Text strings', 17: 'Responsible Person', 18: 'AFS Data Base location', 28: 'IPv6 Address', 29: 'Location Information',
+  33: 'Server Selection', 35: 'Naming Authority Pointer', 39: 'Delegation Name', 43: 'Delegation Signer', 44: 'SSH Key Fingerprint',
+  46: 'Resource Record Signature', 47: 'Next Secure', 48: 'DNS Public Key', 50: 'Next Secure v. 3', 51: 'NSEC3 Parameters',
+  64: 'General Purpose Service Endpoints', 65: 'HTTPS Specific Service Endpoints', 257: 'Certification Authority Restriction',
+};
+/** `Type: A (Host Address) (1)`, `OPT (41)`, `Unknown (507)` as the tree writes a type value. */
+function typeText(type: number): string {
+  const name = type === 0 ? 'Unused' : infoTypeNames[type];
+  if (name === undefined) return `Unknown (${type})`;
+  const d = typeDescriptions[type];
+  return d ? `${name} (${d}) (${type})` : `${name} (${type})`;
+}
+/** The type's name in a record's summary line (`type HTTPS`, `type Unknown (507)`). */
+const typeWord = (type: number): string => (type === 0 ? 'Unused' : infoTypeNames[type] ?? `Unknown (${type})`);
+const classWord = (c: number): string => classNames[c] ?? 'Unknown';
+
+/** `10 minutes, 14 seconds` as Wireshark's unsigned_time_secs_to_str. */
+export function durationText(secs: number): string {
+  if (secs === 0) return '0 seconds';
+  const parts: string[] = [];
+  const unit = (n: number, w: string) => {
+    if (n) parts.push(`${n} ${w}${n === 1 ? '' : 's'}`);
+  };
+  unit(Math.floor(secs / 86400), 'day');
+  unit(Math.floor(secs / 3600) % 24, 'hour');
+  unit(Math.floor(secs / 60) % 60, 'minute');
+  unit(secs % 60, 'second');
+  return parts.join(', ');
+}
+
+/** EDNS option names as `edns0_opt_code_vals`. */
+const optionNames: Record<number, string> = {
+  1: 'LLQ - Long-lived query', 2: 'UL - Update lease', 3: 'NSID - Name Server Identifier', 4: 'Owner (reserved)',
+  5: 'DAU - DNSSEC Algorithm Understood (RFC6975)', 6: 'DHU - DS Hash Understood (RFC6975)', 7: 'N3U - NSEC3 Hash Understood (RFC6975)',
+  8: 'CSUBNET - Client subnet', 9: 'EDNS EXPIRE (RFC7314)', 10: 'COOKIE', 11: 'EDNS TCP Keepalive', 12: 'PADDING', 13: 'CHAIN',
+};
+/** DNSSEC algorithm names as `dnssec_algo_vals`. */
+const algorithmNames: Record<number, string> = {
+  1: 'RSA/MD5', 2: 'Diffie-Hellman', 3: 'DSA', 4: 'Reserved for ECC', 5: 'RSA/SHA1', 6: 'DSA + NSEC3/SHA1', 7: 'RSA/SHA1 + NSEC3/SHA1',
+  8: 'RSA/SHA-256', 10: 'RSA/SHA-512', 12: 'GOST R 34.10-2001', 13: 'ECDSA Curve P-256 with SHA-256', 14: 'ECDSA Curve P-384 with SHA-384',
+  15: 'Ed25519', 16: 'Ed448', 252: 'Indirect', 253: 'Private, domain name', 254: 'Private, OID',
+};
+const dsDigestNames: Record<number, string> = { 1: 'SHA-1', 2: 'SHA-256', 3: 'GOST R 34.11-94', 4: 'SHA-384' };
+const sshfpAlgorithms: Record<number, string> = { 0: 'Reserved', 1: 'RSA', 2: 'DSA', 3: 'ECDSA', 4: 'Ed25519', 6: 'Ed448' };
+const sshfpTypes: Record<number, string> = { 0: 'Reserved', 1: 'SHA1', 2: 'SHA256' };
+const named = (names: Record<number, string>, v: number) => `${names[v] ?? 'Unknown'} (${v})`;
+
+const cEscapes: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 92: '\\\\' };
+/** Text with non-printable bytes escaped as Wireshark's format_text (`\a`, `\003`). */
+function formatText(t: string): string {
+  let out = '';
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    out += c >= 0x20 && c < 0x7f && c !== 92 ? t[i] : cEscapes[c] ?? `\\${c.toString(8).padStart(3, '0')}`;
+  }
+  return out;
+}
+
+/** Labels only when a tree is built. */
+function lbl(s: Sink, text: () => string): string | undefined {
+  return s.wantsLabels ? text() : undefined;
+}
+
 function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number, end: number): void {
   const f = dnsFields;
   if (end - o < 2) return;
   s.add(f.id, b, o, 2);
+  const m = matchFrame === p.number && matchState === p.state ? matches[layer] : undefined;
+  if (m?.retransmission && s.anchor) s.anchor(retransmitText(m.response, m.response ? m.repFrame : m.reqFrame), true);
   if (end - o < 4) return;
-  s.add(f.flags, b, o + 2, 2);
+  const flags = u16(b, o + 2);
+  const response = (flags & 0x8000) !== 0;
+  s.add(f.flags, b, o + 2, 2, undefined, 0, lbl(s, () => {
+    const opcode = (flags >> 11) & 0xf;
+    let text = `Flags: 0x${flags.toString(16).padStart(4, '0')} ${opcodeNames[opcode] ?? 'Unknown operation'}`;
+    if (response) text += ` response, ${rcodeNames[flags & 0xf] ?? 'Unknown error'}`;
+    return text;
+  }));
   s.push();
-  const response = (b[o + 2] & 0x80) !== 0;
   s.add(f['flags.response'], b, o + 2, 2);
   s.add(f['flags.opcode'], b, o + 2, 2);
   if (response) s.add(f['flags.authoritative'], b, o + 2, 2);
@@ -366,6 +608,8 @@ function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number
   if (response) s.add(f['flags.recavail'], b, o + 2, 2);
   s.add(f['flags.z'], b, o + 2, 2);
   if (response) s.add(f['flags.authenticated'], b, o + 2, 2);
+  // A query shows the AD bit only when set (packet-dns.c's hf_dns_flags_ad).
+  else if (flags & 0x20) s.add(f['flags.authenticated'], b, o + 2, 2, undefined, 0, lbl(s, () => '.... .... ..1. .... = AD bit: Set'));
   s.add(f['flags.checkdisable'], b, o + 2, 2);
   if (response) s.add(f['flags.rcode'], b, o + 2, 2);
   s.pop();
@@ -377,28 +621,69 @@ function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number
   let at = o + HEADER;
   const name: NameRead = { name: '', next: 0, labels: 0, error: '' };
   const qd = u16(b, o + 4);
-  for (let i = 0; i < qd && i < MAX_RECORDS && at < end; i++) {
-    readName(b, o, at, end, name);
-    if (name.error) {
-      s.add(f['name.malformed'], b, at, end - at, name.error, GENERATED);
-      return;
+  let complete = true;
+  if (qd > 0 && at < end) {
+    s.add(textItem, b, at, 0, null, 0, lbl(s, () => 'Queries'));
+    s.push();
+    for (let i = 0; i < qd && i < MAX_RECORDS; i++) {
+      if (at >= end) {
+        complete = false;
+        break;
+      }
+      readName(b, o, at, end, name);
+      if (name.error) {
+        s.add(f['name.malformed'], b, at, end - at, name.error, GENERATED);
+        complete = false;
+        break;
+      }
+      const type = name.next + 2 <= end ? u16(b, name.next) : -1;
+      const cls = name.next + 4 <= end ? u16(b, name.next + 2) : -1;
+      s.add(textItem, b, at, Math.min(end, name.next + 4) - at, null, 0,
+        lbl(s, () => `${name.name}: type ${typeWord(type)}, class ${classWord(cls)}`));
+      s.push();
+      s.add(f['qry.name'], b, at, name.next - at, name.name);
+      s.add(f['qry.name.len'], b, at, name.next - at, name.name === '<Root>' ? 6 : name.name.length, GENERATED);
+      // The root name counts as one label, as tshark.
+      s.add(f['count.labels'], b, at, name.next - at, name.labels === 0 ? 1 : name.labels, GENERATED);
+      if (name.next + 4 > end) {
+        s.pop();
+        complete = false;
+        break;
+      }
+      s.add(f['qry.type'], b, name.next, 2, undefined, 0, lbl(s, () => `Type: ${typeText(type)}`));
+      s.add(f['qry.class'], b, name.next + 2, 2);
+      s.pop();
+      at = name.next + 4;
     }
-    s.add(f['qry.name'], b, at, name.next - at, name.name);
-    s.add(f['qry.name.len'], b, at, name.next - at, name.name === '<Root>' ? 6 : name.name.length, GENERATED);
-    s.add(f['count.labels'], b, at, name.next - at, name.labels, GENERATED);
-    if (name.next + 4 > end) return;
-    s.add(f['qry.type'], b, name.next, 2);
-    s.add(f['qry.class'], b, name.next + 2, 2);
-    at = name.next + 4;
+    s.pop();
   }
-  const total = u16(b, o + 6) + u16(b, o + 8) + u16(b, o + 10);
-  for (let i = 0; i < total && i < MAX_RECORDS && at < end; i++) {
-    at = treeRecord(s, b, o, at, end, name);
-    if (at < 0) return;
+  const sections: [number, string][] = [[u16(b, o + 6), 'Answers'], [u16(b, o + 8), 'Authoritative nameservers'], [u16(b, o + 10), 'Additional records']];
+  let walked = 0;
+  for (const [count, title] of sections) {
+    if (!complete || count === 0) continue;
+    if (at >= end) {
+      complete = false;
+      break;
+    }
+    s.add(textItem, b, at, 0, null, 0, lbl(s, () => title));
+    s.push();
+    for (let i = 0; i < count && walked < MAX_RECORDS; i++, walked++) {
+      if (at >= end) {
+        complete = false;
+        break;
+      }
+      at = treeRecord(s, b, o, at, end, name);
+      if (at < 0) {
+        complete = false;
+        break;
+      }
+    }
+    s.pop();
   }
+  if (complete) treeTracking(p, layer, s, b, o);
 }
 
-/** Adds one resource record; returns the offset after it, or -1 when it cannot go on. */
+/** Adds one resource record as its own subtree; returns the offset after it, or -1 when it cannot go on. */
 function treeRecord(s: Sink, b: Uint8Array, o: number, at: number, end: number, name: NameRead): number {
   const f = dnsFields;
   readName(b, o, at, end, name);
@@ -411,8 +696,12 @@ function treeRecord(s: Sink, b: Uint8Array, o: number, at: number, end: number, 
   at = name.next;
   if (at + 10 > end) return -1;
   const type = u16(b, at);
+  const cls = u16(b, at + 2);
   const len = u16(b, at + 8);
   const data = at + 10;
+  const rdEnd = data + len;
+  s.add(textItem, b, start, Math.min(end, rdEnd) - start, null, 0, lbl(s, () => recordSummary(b, o, owner, type, cls, data, len, end)));
+  s.push();
   const srv = type === 33 ? /^(_[^.]+)\.(_[^.]+)\.(.+)$/.exec(owner) : null;
   if (srv) {
     // As tshark: an SRV owner name shows as service, protocol and name.
@@ -420,7 +709,7 @@ function treeRecord(s: Sink, b: Uint8Array, o: number, at: number, end: number, 
     s.add(f['srv.proto'], b, start, name.next - start, srv[2]);
     s.add(f['srv.name'], b, start, name.next - start, srv[3]);
   } else s.add(f['resp.name'], b, start, name.next - start, owner);
-  s.add(f['resp.type'], b, at, 2);
+  s.add(f['resp.type'], b, at, 2, undefined, 0, lbl(s, () => `Type: ${typeText(type)}`));
   if (type === 41) {
     s.add(f['rr.udp_payload_size'], b, at + 2, 2);
     s.add(f['resp.ext_rcode'], b, at + 4, 1);
@@ -431,24 +720,51 @@ function treeRecord(s: Sink, b: Uint8Array, o: number, at: number, end: number, 
     s.add(f['resp.z.reserved'], b, at + 6, 2);
     s.pop();
     s.add(f['resp.len'], b, at + 8, 2);
-    let x = data;
-    const stop = Math.min(end, data + len);
-    while (x + 4 <= stop) {
-      const olen = u16(b, x + 2);
-      s.add(f.opt, b, x, Math.min(4 + olen, stop - x));
-      s.push();
-      s.add(f['opt.code'], b, x, 2);
-      s.add(f['opt.len'], b, x + 2, 2);
-      if (olen > 0 && x + 4 + olen <= stop) s.add(f['opt.data'], b, x + 4, olen);
+    if (rdEnd > end) {
       s.pop();
-      x += 4 + olen;
+      return -1;
     }
-    return data + len;
+    treeOptions(s, b, data, rdEnd);
+    s.pop();
+    return rdEnd;
   }
   s.add(f['resp.class'], b, at + 2, 2);
-  s.add(f['resp.ttl'], b, at + 4, 4);
+  s.add(f['resp.ttl'], b, at + 4, 4, undefined, 0, lbl(s, () => `Time to live: ${u32(b, at + 4)} (${durationText(u32(b, at + 4))})`));
   s.add(f['resp.len'], b, at + 8, 2);
-  if (data + len > end) return -1;
+  if (rdEnd > end) {
+    s.pop();
+    return -1;
+  }
+  treeRdata(s, b, o, type, data, len, end, name);
+  s.pop();
+  return rdEnd;
+}
+
+/** `latency-sit.net: type SOA, class IN, mname ns1.latency-sit.net`: a record's summary line. */
+function recordSummary(b: Uint8Array, o: number, owner: string, type: number, cls: number, data: number, len: number, end: number): string {
+  if (type === 41) return `${owner}: type OPT`;
+  let text = `${owner}: type ${typeWord(type)}, class ${classWord(cls)}`;
+  if (data + len > end) return text;
+  const nameAt = (x: number) => {
+    const n = readName(b, o, x, end, scratch);
+    return n.error ? undefined : n.name;
+  };
+  switch (type) {
+    case 1: if (len === 4) text += `, addr ${ipv4ToString(u32(b, data))}`; break;
+    case 28: if (len === 16) text += `, addr ${ipv6ToString(b, data)}`; break;
+    case 2: { const n = nameAt(data); if (n !== undefined) text += `, ns ${n}`; break; }
+    case 5: { const n = nameAt(data); if (n !== undefined) text += `, cname ${n}`; break; }
+    case 12: { const n = nameAt(data); if (n !== undefined) text += `, ${n}`; break; }
+    case 6: { const n = nameAt(data); if (n !== undefined) text += `, mname ${n}`; break; }
+    case 15: { const n = len >= 3 ? nameAt(data + 2) : undefined; if (n !== undefined) text += `, preference ${u16(b, data)}, mx ${n}`; break; }
+    case 33: { const n = len >= 7 ? nameAt(data + 6) : undefined; if (n !== undefined) text += `, priority ${u16(b, data)}, weight ${u16(b, data + 2)}, port ${u16(b, data + 4)}, target ${n}`; break; }
+  }
+  return text;
+}
+
+/** The RDATA of a record other than OPT. */
+function treeRdata(s: Sink, b: Uint8Array, o: number, type: number, data: number, len: number, end: number, name: NameRead): void {
+  const f = dnsFields;
   const rdEnd = data + len;
   switch (type) {
     case 1:
@@ -493,10 +809,12 @@ function treeRecord(s: Sink, b: Uint8Array, o: number, at: number, end: number, 
       const x = name.next;
       if (x + 20 > rdEnd) break;
       s.add(f['soa.serial_number'], b, x, 4);
-      s.add(f['soa.refresh_interval'], b, x + 4, 4);
-      s.add(f['soa.retry_interval'], b, x + 8, 4);
-      s.add(f['soa.expire_limit'], b, x + 12, 4);
-      s.add(f['soa.minimum_ttl'], b, x + 16, 4);
+      const interval = (field: FieldDef, at: number) =>
+        s.add(field, b, at, 4, undefined, 0, lbl(s, () => `${field.display}: ${u32(b, at)} (${durationText(u32(b, at))})`));
+      interval(f['soa.refresh_interval'], x + 4);
+      interval(f['soa.retry_interval'], x + 8);
+      interval(f['soa.expire_limit'], x + 12);
+      interval(f['soa.minimum_ttl'], x + 16);
       break;
     }
     case 33: {
@@ -508,17 +826,108 @@ function treeRecord(s: Sink, b: Uint8Array, o: number, at: number, end: number, 
       if (!name.error) s.add(f['srv.target'], b, data + 6, len - 6, name.name);
       break;
     }
+    case 44: {
+      if (len < 2) break;
+      s.add(f['sshfp.algorithm'], b, data, 1, undefined, 0, lbl(s, () => `Algorithm: ${named(sshfpAlgorithms, b[data])}`));
+      s.add(f['sshfp.fingerprint.type'], b, data + 1, 1, undefined, 0, lbl(s, () => `Fingerprint type: ${named(sshfpTypes, b[data + 1])}`));
+      if (len > 2) s.add(f['sshfp.fingerprint'], b, data + 2, len - 2);
+      break;
+    }
+    case 46: {
+      if (len < 18) break;
+      s.add(f['rrsig.type_covered'], b, data, 2, undefined, 0, lbl(s, () => `Type Covered: ${typeText(u16(b, data))}`));
+      s.add(f['rrsig.algorithm'], b, data + 2, 1, undefined, 0, lbl(s, () => `Algorithm: ${named(algorithmNames, b[data + 2])}`));
+      s.add(f['rrsig.labels'], b, data + 3, 1);
+      s.add(f['rrsig.original_ttl'], b, data + 4, 4, undefined, 0, lbl(s, () => `Original TTL: ${u32(b, data + 4)} (${durationText(u32(b, data + 4))})`));
+      s.add(f['rrsig.signature_expiration'], b, data + 8, 4, { sec: u32(b, data + 8), nsec: 0 });
+      s.add(f['rrsig.signature_inception'], b, data + 12, 4, { sec: u32(b, data + 12), nsec: 0 });
+      s.add(f['rrsig.key_tag'], b, data + 16, 2);
+      readName(b, o, data + 18, end, name);
+      if (name.error || name.next > rdEnd) break;
+      s.add(f['rrsig.signers_name'], b, data + 18, name.next - data - 18, name.name);
+      if (rdEnd > name.next) s.add(f['rrsig.signature'], b, name.next, rdEnd - name.next);
+      break;
+    }
     default:
+      // As tshark for a type it does not dissect: the RDATA as bytes.
+      if (len > 0 && !(type in infoTypeNames)) s.add(f.data, b, data, len);
       break;
   }
-  return rdEnd;
+}
+
+/** EDNS options of an OPT record (RFC 6891 §6.1.2), each a subtree named by its code. */
+function treeOptions(s: Sink, b: Uint8Array, x: number, stop: number): void {
+  const f = dnsFields;
+  while (x + 4 <= stop) {
+    const code = u16(b, x);
+    const olen = u16(b, x + 2);
+    const d = x + 4;
+    const dEnd = Math.min(stop, d + olen);
+    const oname = optionNames[code] ?? 'Unknown';
+    s.add(f.opt, b, x, dEnd - x, undefined, 0, lbl(s, () => `Option: ${optionNames[code] ?? `Unknown (${code})`}`));
+    s.push();
+    s.add(f['opt.code'], b, x, 2, undefined, 0, lbl(s, () => `Option Code: ${oname} (${code})`));
+    s.add(f['opt.len'], b, x + 2, 2);
+    if (olen > 0 && d + olen <= stop) s.add(f['opt.data'], b, d, olen);
+    else if (olen === 0 && s.wantsLabels) s.add(f['opt.data'], b, d, 0, new Uint8Array(0), 0, 'Option Data: <MISSING>');
+    if (d + olen > stop) {
+      s.pop();
+      return;
+    }
+    switch (code) {
+      case 5: case 6: case 7: {
+        const field = code === 5 ? f['opt.dau'] : code === 6 ? f['opt.dhu'] : f['opt.n3u'];
+        const names = code === 5 ? algorithmNames : code === 6 ? dsDigestNames : { 1: 'SHA-1' } as Record<number, string>;
+        for (let i = d; i < dEnd; i++) s.add(field, b, i, 1, undefined, 0, lbl(s, () => `${field.display}: ${named(names, b[i])}`));
+        break;
+      }
+      case 8: {
+        if (olen < 4) break;
+        const family = u16(b, d);
+        s.add(f['opt.client.family'], b, d, 2, undefined, 0, lbl(s, () => `Family: ${named({ 1: 'IPv4', 2: 'IPv6' }, family)}`));
+        s.add(f['opt.client.netmask'], b, d + 2, 1);
+        s.add(f['opt.client.scope'], b, d + 3, 1);
+        const alen = olen - 4;
+        if (family === 1 && alen <= 4) {
+          let v = 0;
+          for (let i = 0; i < 4; i++) v = v * 256 + (i < alen ? b[d + 4 + i] : 0);
+          s.add(f['opt.client.addr4'], b, d + 4, alen, v);
+        } else if (family === 2 && alen <= 16) {
+          const a = new Uint8Array(16);
+          a.set(b.subarray(d + 4, d + 4 + alen));
+          s.add(f['opt.client.addr6'], b, d + 4, alen, a);
+        }
+        break;
+      }
+      case 10: {
+        s.add(f['opt.cookie.client'], b, d, Math.min(8, olen));
+        if (olen > 8) s.add(f['opt.cookie.server'], b, d + 8, olen - 8);
+        else if (s.wantsLabels) s.add(f['opt.cookie.server'], b, d + 8, 0, new Uint8Array(0), 0, 'Server Cookie: <MISSING>');
+        break;
+      }
+      case 11:
+        if (olen === 2) s.add(f['opt.edns_tcp_keepalive.timeout'], b, d, 2);
+        break;
+      case 12:
+        if (olen > 0) s.add(f['opt.padding'], b, d, olen);
+        break;
+      case 13: {
+        // The closest trust point's wire-format name as a string (up to a NUL), escaped as Wireshark's format_text.
+        let text = '';
+        for (let i = d; i < dEnd && b[i] !== 0; i++) text += String.fromCharCode(b[i]);
+        s.add(f['opt.chain.fqdn'], b, d, olen, text, 0, lbl(s, () => `Closest Trust Point: ${formatText(text)}`));
+        break;
+      }
+    }
+    s.pop();
+    x = d + olen;
+  }
 }
 
 udpPorts.add(DNS_PORT, dns);
 tcpPorts.add(DNS_PORT, dns);
 
 // ---- Packet-list columns (Wireshark's Info text) ----
-import { ipv6ToString } from '../decode/bytes.js';
 
 /** Record type names as packet-dns.c's `dns_types_vals` (beyond the tree's common ones). */
 const infoTypeNames: Record<number, string> = {
@@ -530,10 +939,6 @@ const infoTypeNames: Record<number, string> = {
   101: 'UID', 102: 'GID', 103: 'UNSPEC', 104: 'NID', 105: 'L32', 106: 'L64', 107: 'LP', 108: 'EUI48', 109: 'EUI64',
   249: 'TKEY', 250: 'TSIG', 251: 'IXFR', 252: 'AXFR', 253: 'MAILB', 254: 'MAILA', 256: 'URI', 258: 'AVC', 259: 'DOA',
   260: 'AMTRELAY', 32768: 'TA', 32769: 'DLV',
-};
-const opcodeNames: Record<number, string> = {
-  0: 'Standard query', 1: 'Inverse query', 2: 'Server status request', 4: 'Zone change notification', 5: 'Dynamic update',
-  6: 'DNS Stateful operations (DSO)',
 };
 
 /** ` A 192.0.2.1`, ` CNAME www.example.com`… for one record; -1 when the walk cannot go on. */
