@@ -11,9 +11,9 @@
 import { u16le, u32le } from '../decode/bytes.js';
 import { dissectorByName, registerDissector, STOP, tcpHeuristics, tcpPorts } from '../decode/dissector.js';
 import type { Packet } from '../decode/packet.js';
-import { defineField, defineFields } from '../fields/field.js';
+import { defineField, defineFields, textItem } from '../fields/field.js';
 import type { Sink } from '../fields/sink.js';
-import { GENERATED, LITTLE_ENDIAN } from '../fields/value.js';
+import { GENERATED, HIDDEN, LITTLE_ENDIAN } from '../fields/value.js';
 import { addNeedsReassembly, ascii, capturedEnd, definePduFields, endPdu, indexOfByte, MASK } from './_pdu.js';
 import { resumePdu } from './desegment.js';
 import {
@@ -119,6 +119,22 @@ const enum Phase { Start, Greeted, LoginSent, Command }
 
 /** Note on an EOF packet that ends part of a result set (`mysql.result_eof.LAYER`). */
 const RESULT_EOF_NOTE = 'mysql.result_eof.';
+/** Per-layer note: the packet is a row of a result set (text protocol). Keys made once. */
+const ROW_NOTES = Array.from({ length: 64 }, (_, i) => `mysql.row.${i}`);
+
+/** `Prefix: 253 Length in following 3 bytes`: the text packet-mysql.c gives the first byte of a length-encoded integer. */
+const prefixText: Record<number, string> = { 251: ' NULL', 252: ' Length in following 2 bytes', 253: ' Length in following 3 bytes', 254: ' Length in following 8 bytes' };
+
+function addPrefix(s: Sink, b: Uint8Array, at: number): void {
+  s.add(fleFields.prefix, b, at, 1, undefined, 0, s.wantsLabels ? `Prefix: ${b[at]}${prefixText[b[at]] ?? ''}` : undefined);
+}
+
+/** Length-encoded integers as packet-mysql.c's tvb_get_fle shows them (`Prefix`, `Length`). */
+const fleFields = defineFields('mariadb', {
+  prefix: { display: 'Prefix', type: 'uint8', base: 'dec' },
+  length: { display: 'Length', type: 'uint64', base: 'dec' },
+});
+const rowText = defineField({ name: 'mysql.row.text', display: 'text', type: 'string' });
 /** Note on a column definition packet of a result set (`mysql.field.LAYER`). */
 const FIELD_NOTE = 'mysql.field.';
 
@@ -234,6 +250,9 @@ export const mysql = registerDissector({
     const o = p.start[layer];
     if (p.end[layer] === o) return 'MySQL Protocol (TLS follows)';
     if (b.length < o + 5) return 'MySQL Protocol';
+    // packet-mysql.c names the result set's packets on the protocol item.
+    if (layer < ROW_NOTES.length && p.notes.get(ROW_NOTES[layer])) return 'MySQL Protocol - row packet';
+    if (p.notes.get(`${FIELD_NOTE}${layer}`)) return 'MySQL Protocol - field packet';
     return 'MySQL Protocol';
   },
   tree(p, layer, s) {
@@ -262,9 +281,41 @@ export const mysql = registerDissector({
     }
     if (kind === 'response' && isResultHeader(b, o, pduEnd)) treeColumnCount(s, b, o, pduEnd);
     else if (kind === 'response' && p.notes.get(`${FIELD_NOTE}${layer}`)) treeColumn(s, b, o, pduEnd);
+    else if (kind === 'response' && layer < ROW_NOTES.length && p.notes.get(ROW_NOTES[layer])) treeRow(s, b, o, pduEnd);
     else treeMessage(s, b, o, pduEnd, kind, fromServer);
   },
 });
+
+/**
+ * A row of a text result set as packet-mysql.c shows it: per column a `text` subtree with the
+ * length's `Prefix` and `Length` and the value (`mysql.row.text`). The payload item stays, hidden,
+ * for `mysql.payload`.
+ */
+function treeRow(s: Sink, b: Uint8Array, o: number, end: number): void {
+  let at = o + HEADER;
+  s.add(mysqlFields.payload, b, at, end - at, undefined, HIDDEN);
+  for (let n = 0; at < end && n < 4096; n++) {
+    const c = b[at];
+    if (c === 0xfb) {
+      s.add(textItem, b, at, 1, undefined, 0, s.wantsLabels ? 'text' : undefined);
+      s.push();
+      addPrefix(s, b, at);
+      s.pop();
+      at++;
+      continue;
+    }
+    const l = lenenc(b, at, end);
+    if (!l) return;
+    const stop = Math.min(end, at + l[1] + l[0]);
+    s.add(textItem, b, at, stop - at, undefined, 0, s.wantsLabels ? 'text' : undefined);
+    s.push();
+    addPrefix(s, b, at);
+    s.add(fleFields.length, b, at, l[1], BigInt(l[0]));
+    s.add(rowText, b, at + l[1], stop - at - l[1], ascii(b, at + l[1], stop));
+    s.pop();
+    at = stop;
+  }
+}
 
 /** A result set's column count (packet-mysql.c `mysql.num_fields`). */
 function treeColumnCount(s: Sink, b: Uint8Array, o: number, end: number): void {
@@ -475,6 +526,7 @@ function learn(st: AppConversationState, m: MysqlState, p: Packet, layer: number
     m.resultEofs--;
     p.notes.set(`${RESULT_EOF_NOTE}${layer}`, true);
   } else if (kind === 'ok' || kind === 'err') m.resultEofs = 0;
+  else if (kind === 'response' && m.resultEofs === 1 && layer < ROW_NOTES.length) p.notes.set(ROW_NOTES[layer], true);
   const at = o + HEADER;
   switch (kind) {
     case 'greeting': {
