@@ -75,7 +75,7 @@ export const pgsqlFields = defineFields('pgsql', {
   'oid.type': { display: 'Type OID', type: 'uint32', base: 'dec' },
   'val.length': { display: 'Column length', type: 'int32', base: 'dec' },
   'col.typemod': { display: 'Type modifier', type: 'int32', base: 'dec' },
-  format: { display: 'Format', type: 'uint16', base: 'dec' },
+  format: { display: 'Format', type: 'uint16', base: 'dec', values: { 0: 'Text', 1: 'Binary' } },
   'val.data': { display: 'Data', type: 'bytes' },
   severity: { display: 'Severity', type: 'string' },
   code: { display: 'Code', type: 'string' },
