@@ -34,7 +34,9 @@
  * Memory is bounded: one held PDU per direction, at most {@link DesegmentLimits.maxPduBytes}
  * bytes each (beyond: an expert item and no reassembly), all held PDUs together at most
  * `maxHeldBytes` (oldest dropped first, with an expert item); a direction's PDU is released
- * when it sends FIN or RST (a RST or SYN releases both directions).
+ * when it sends FIN or RST (a RST or SYN releases both directions). The range of a direction's
+ * last reassembled PDU is remembered (segments of it sent again show no layer; one out of order
+ * raises tshark's "New fragment overlaps old data") until both directions sent FIN, or a RST/SYN.
  *
  * @example
  * // in a stream protocol's decode, before reading its buffer:
@@ -285,7 +287,7 @@ class Desegmenter {
   /** The per-packet note, reused. */
   readonly note: SegmentNote = { segmentData: NO_SEGMENT_DATA, onePiece: [0, 0], buffer: -1, baseSeq: 0, restStart: -1, restEnd: -1, gathered: -1 };
   /** The last PDU each direction completed (its range), for retransmissions of its bytes. */
-  readonly done = new Map<number, { readonly dir: Direction; seq: number; length: number }>();
+  readonly done = new Map<number, { readonly dir: Direction; seq: number; length: number; closed: boolean }>();
   /** Frame number of the packet being decoded (set by `stateOf`). */
   now = -1;
   /** Released held PDUs, for reuse (fewer medium-lived objects for the collector). */
@@ -302,7 +304,7 @@ class Desegmenter {
   /** Bytes of `scratch` that may be non-zero. */
   private dirty = 0;
 
-  remember(key: number, dir: Direction, seq: number, length: number): void {
+  remember(key: number, dir: Direction, seq: number, length: number, closed = false): void {
     const old = this.done.get(key);
     if (old !== undefined) {
       // The direction's entry, reused: it becomes the newest.
@@ -310,12 +312,13 @@ class Desegmenter {
       old.dir.copy(dir);
       old.seq = seq;
       old.length = length;
+      old.closed = closed;
       this.done.set(key, old);
       return;
     }
     const own = new Direction();
     own.copy(dir);
-    this.done.set(key, { dir: own, seq, length });
+    this.done.set(key, { dir: own, seq, length, closed });
     remembered += 1;
     if (this.done.size > MAX_DONE) this.forget(this.done.keys().next().value as number);
   }
@@ -389,6 +392,9 @@ const MAX_DONE = 65536;
  * spurious retransmission, out-of-order): only such a segment can lie in a reassembled PDU.
  */
 const RETRANSMISSION_FLAGS = 0x0001 | 0x0200 | 0x0400 | 0x4000;
+/** The out-of-order flag alone (A_OUT_OF_ORDER): tshark hands such a segment to its reassembly. */
+const OUT_OF_ORDER = 0x0200;
+const RESENT = 0x0001 | 0x0400 | 0x4000;
 
 /** True when the flow engine's analysis calls the segment a retransmission. */
 function isRetransmission(p: Packet): boolean {
@@ -580,6 +586,12 @@ export function resumePdu(p: Packet, layer: number): boolean {
     // Bytes of a PDU already reassembled: tshark adds them to nothing and shows no layer.
     const r = d.done.get(key);
     if (r && sameDirection(r.dir) && ((seq - r.seq) | 0) >= 0 && ((seq - r.seq) | 0) < r.length) {
+      // An out-of-order segment (not a retransmission) is handed to the reassembly, which
+      // throws on the completed PDU (reassemble.c's fragment_add_work).
+      const a = (p.flow as { analysis: number }).analysis;
+      if ((a & OUT_OF_ORDER) !== 0 && (a & RESENT) === 0) {
+        p.expert(tl, 'error', 'malformed', '_ws.malformed.reassembly', 'New fragment overlaps old data (retransmission?)');
+      }
       p.layers = layer;
       return true;
     }
@@ -615,7 +627,7 @@ export function resumePdu(p: Packet, layer: number): boolean {
     }
   }
   const complete = h.need >= 0 ? h.have >= h.need : added;
-  if (flags & (FIN | RST)) d.forget(key);
+  if (flags & RST || (flags & FIN && !(complete && h.registered))) d.forget(key);
   if (!complete || !h.registered) {
     if (flags & (FIN | RST)) d.release(h);
     p.layers = layer;
@@ -624,7 +636,13 @@ export function resumePdu(p: Packet, layer: number): boolean {
   // Complete: the layer moves onto the reassembled PDU.
   d.release(h);
   const total = h.need >= 0 ? h.need : h.have;
-  if (!(flags & (FIN | RST))) d.remember(key, h.dir, h.seq, total);
+  // Kept after a FIN too: segments of the PDU may still come (out of order or resent).
+  if (!(flags & RST)) d.remember(key, h.dir, h.seq, total, (flags & FIN) !== 0);
+  // Both directions closed: nothing more of either comes.
+  if (flags & FIN && closeOne(d, p, tl, true, true)) {
+    d.forget(key);
+    closeOne(d, p, tl, true, false);
+  }
   const buffer = p.addBuffer(d.reassembled(h, total));
   h.segmentsInto(note);
   note.buffer = buffer;
@@ -796,19 +814,45 @@ function closeDirection(p: Packet, layer: number): void {
   const flags = b[p.start[layer] + 13];
   if (!(flags & (FIN | RST | SYN))) return;
   const d = stateOf(p);
-  closeOne(d, p, layer, false);
-  if (!(flags & FIN) || (flags & (RST | SYN))) closeOne(d, p, layer, true);
+  if (flags & (RST | SYN)) {
+    closeOne(d, p, layer, false, false);
+    closeOne(d, p, layer, true, false);
+    return;
+  }
+  // A FIN: the direction's last PDU is kept (its segments may still come out of order) until
+  // the other direction has sent its FIN too.
+  const peerClosed = closeOne(d, p, layer, true, true);
+  closeOne(d, p, layer, false, !peerClosed);
+  if (peerClosed) closeOne(d, p, layer, true, false);
 }
 
-/** Releases what one direction of the packet's connection held and forgets its last PDU. */
-function closeOne(d: Desegmenter, p: Packet, layer: number, reverse: boolean): void {
+/**
+ * Releases what one direction of the packet's connection held (`reverse`: the other one) and
+ * forgets its last PDU, or only marks it closed with `keep`. Returns true when the direction's
+ * last PDU is remembered as closed.
+ */
+function closeOne(d: Desegmenter, p: Packet, layer: number, reverse: boolean, keep: boolean): boolean {
   const key = directionKey(p, layer, reverse);
-  if (key < 0) return;
-  const h = heldFor(d, key);
+  if (key < 0) return false;
+  const h = reverse ? undefined : heldFor(d, key);
   if (h) d.release(h);
   const r = d.done.get(key);
-  if (r && sameDirection(r.dir)) d.forget(key);
+  if (!r || !sameDirection(r.dir)) {
+    // A direction closed without a PDU remembered: a mark (no range) for its peer's FIN.
+    if (keep && !reverse) d.remember(key, currentDirection(), 0, 0, true);
+    return false;
+  }
+  if (!keep) d.forget(key);
+  else if (!reverse) r.closed = true;
+  return r.closed;
 }
+
+/** The direction `directionKey` computed last, as a (reused) Direction. */
+function currentDirection(): Direction {
+  scratchDirection.setCurrent();
+  return scratchDirection;
+}
+const scratchDirection = new Direction();
 
 /** The TCP tree's desegmentation items: segment data, and the reassembled PDU's segments. */
 function tree(p: Packet, layer: number, s: Sink): void {

@@ -268,9 +268,11 @@ export const desegmentationDifferences: ReadonlyArray<{ id: string; reason: stri
   {
     id: 'out-of-order-on-the-wire',
     reason:
-      'Segments out of order inside a long PDU (tcp.analysis.out_of_order): tshark reports `New fragment overlaps old data ' +
-      '(retransmission?)` (a TCP Malformed error) and shows later segments of the stream without application layer; ' +
-      'wiresage raises no such error and shows them as HTTP `Continuation`. The lab counts such streams apart.',
+      'Segments out of order inside a long PDU (tcp.analysis.out_of_order): one that falls in a PDU already reassembled ' +
+      'shows no application layer and raises tshark\'s `New fragment overlaps old data (retransmission?)` (Malformed, TCP), ' +
+      'also after a FIN, but its Info lacks tshark\'s `[Reassembly error, protocol TCP: …]` suffix (written by ' +
+      'src/decode/tcp.ts\'s Info, not desegment.ts). Out-of-order segments inside a PDU still being gathered follow ' +
+      'tshark\'s fragment rules only in part: the lab counts such streams apart.',
   },
   {
     id: 'plain-retransmission-layer',
