@@ -8,6 +8,7 @@
  * message has a 2-byte length prefix (RFC 7766), framed like the other stream protocols.
  */
 import { ipv4ToString, ipv6ToString, u16, u32 } from '../decode/bytes.js';
+import { addExpert } from '../decode/expert.js';
 import { timeDifference } from '../decode/frame.js';
 import { dissectorByName, registerDissector, STOP, tcpPorts, udpPorts } from '../decode/dissector.js';
 import type { Packet } from '../decode/packet.js';
@@ -105,7 +106,7 @@ export const dnsFields = defineFields('dns', {
   'resp.z': { display: 'Z', type: 'uint16', base: 'hex' },
   'resp.z.do': { display: 'DO bit', type: 'bool', mask: 0x8000, bits: 16, trueFalse: ['Accepts DNSSEC security RRs', 'Cannot handle DNSSEC security RRs'] },
   'resp.z.reserved': { display: 'Reserved', type: 'uint16', base: 'hex', mask: 0x7fff, bits: 16 },
-  opt: { display: 'Option', type: 'none' },
+  opt: { display: 'Option', type: 'bool', presence: true },
   'opt.code': { display: 'Option Code', type: 'uint16', base: 'dec' },
   'opt.len': { display: 'Option Length', type: 'uint16', base: 'dec' },
   'opt.data': { display: 'Option Data', type: 'bytes' },
@@ -579,6 +580,9 @@ function formatText(t: string): string {
   return out;
 }
 
+/** The value of an empty byte item, as tshark writes it. */
+const MISSING = '<MISSING>';
+
 /** Labels only when a tree is built. */
 function lbl(s: Sink, text: () => string): string | undefined {
   return s.wantsLabels ? text() : undefined;
@@ -762,6 +766,13 @@ function recordSummary(b: Uint8Array, o: number, owner: string, type: number, cl
   return text;
 }
 
+/** Record types packet-dns.c (Wireshark 4.0) has a dissector for. */
+const dissectedTypes = new Set([
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 33, 35, 36, 37, 38,
+  39, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 55, 59, 60, 61, 62, 63, 64, 65, 99, 108, 109, 249, 250, 251, 252, 255, 257,
+  32769, 65281, 65282,
+]);
+
 /** The RDATA of a record other than OPT. */
 function treeRdata(s: Sink, b: Uint8Array, o: number, type: number, data: number, len: number, end: number, name: NameRead): void {
   const f = dnsFields;
@@ -849,8 +860,12 @@ function treeRdata(s: Sink, b: Uint8Array, o: number, type: number, data: number
       break;
     }
     default:
-      // As tshark for a type it does not dissect: the RDATA as bytes.
-      if (len > 0 && !(type in infoTypeNames)) s.add(f.data, b, data, len);
+      // As tshark 4.0 for a type it has no dissector for (URI, unknown types): an undecoded note
+      // in place, then the RDATA as bytes. Types it dissects and wiresage does not show nothing more.
+      if (!dissectedTypes.has(type)) {
+        addExpert({ layer: 0, severity: 'note', group: 'undecoded', field: 'dns.undecoded.type', message: `Dissector for DNS Type (${type}) code not implemented, Contact Wireshark developers if you want this supported` }, s, b);
+        if (len > 0) s.add(f.data, b, data, len);
+      }
       break;
   }
 }
@@ -864,12 +879,13 @@ function treeOptions(s: Sink, b: Uint8Array, x: number, stop: number): void {
     const d = x + 4;
     const dEnd = Math.min(stop, d + olen);
     const oname = optionNames[code] ?? 'Unknown';
-    s.add(f.opt, b, x, dEnd - x, undefined, 0, lbl(s, () => `Option: ${optionNames[code] ?? `Unknown (${code})`}`));
+    s.add(f.opt, b, x, dEnd - x, true, 0, lbl(s, () => `Option: ${optionNames[code] ?? `Unknown (${code})`}`));
     s.push();
     s.add(f['opt.code'], b, x, 2, undefined, 0, lbl(s, () => `Option Code: ${oname} (${code})`));
     s.add(f['opt.len'], b, x + 2, 2);
     if (olen > 0 && d + olen <= stop) s.add(f['opt.data'], b, d, olen);
-    else if (olen === 0 && s.wantsLabels) s.add(f['opt.data'], b, d, 0, new Uint8Array(0), 0, 'Option Data: <MISSING>');
+    // An empty item: tshark writes `<MISSING>`, in the tree and in -T fields alike.
+    else if (olen === 0) s.add(f['opt.data'], b, d, 0, MISSING, 0, lbl(s, () => 'Option Data: <MISSING>'));
     if (d + olen > stop) {
       s.pop();
       return;
@@ -902,7 +918,7 @@ function treeOptions(s: Sink, b: Uint8Array, x: number, stop: number): void {
       case 10: {
         s.add(f['opt.cookie.client'], b, d, Math.min(8, olen));
         if (olen > 8) s.add(f['opt.cookie.server'], b, d + 8, olen - 8);
-        else if (s.wantsLabels) s.add(f['opt.cookie.server'], b, d + 8, 0, new Uint8Array(0), 0, 'Server Cookie: <MISSING>');
+        else s.add(f['opt.cookie.server'], b, d + 8, 0, MISSING, 0, lbl(s, () => 'Server Cookie: <MISSING>'));
         break;
       }
       case 11:
