@@ -69,6 +69,12 @@ const suiteDisplay: Record<number, string> = {
   0x1304: 'TLS_AES_128_CCM_SHA256', 0x1305: 'TLS_AES_128_CCM_8_SHA256', 0x000a: 'TLS_RSA_WITH_3DES_EDE_CBC_SHA',
 };
 
+/** Named groups (IANA TLS Supported Groups registry). */
+const groupNames: Record<number, string> = {
+  23: 'secp256r1', 24: 'secp384r1', 25: 'secp521r1', 29: 'x25519', 30: 'x448', 256: 'ffdhe2048', 257: 'ffdhe3072', 258: 'ffdhe4096',
+  259: 'ffdhe6144', 260: 'ffdhe8192',
+};
+
 /** Extension types (IANA TLS ExtensionType registry, names as packet-tls-utils.c). */
 const extensionNames: Record<number, string> = {
   0: 'server_name', 1: 'max_fragment_length', 5: 'status_request', 10: 'supported_groups', 11: 'ec_point_formats', 13: 'signature_algorithms',
@@ -90,6 +96,8 @@ export const tlsFields = defineFields('tls', {
   'handshake.length': { display: 'Length', type: 'uint24', base: 'dec' },
   'handshake.version': { display: 'Version', type: 'uint16', base: 'hex', values: versionDisplay },
   'handshake.random': { display: 'Random', type: 'bytes' },
+  'handshake.random_time': { display: 'GMT Unix Time', type: 'abstime' },
+  'handshake.random_bytes': { display: 'Random Bytes', type: 'bytes' },
   'handshake.session_id_length': { display: 'Session ID Length', type: 'uint16', base: 'dec' },
   'handshake.session_id': { display: 'Session ID', type: 'bytes' },
   'handshake.cipher_suites_length': { display: 'Cipher Suites Length', type: 'uint16', base: 'dec' },
@@ -110,6 +118,16 @@ export const tlsFields = defineFields('tls', {
   'handshake.extensions_alpn_str': { display: 'ALPN Next Protocol', type: 'string' },
   'handshake.extensions.supported_versions_len': { display: 'Supported Versions length', type: 'uint8', base: 'dec' },
   'handshake.extensions.supported_version': { display: 'Supported Version', type: 'uint16', base: 'hex', values: versionDisplay },
+  'handshake.extensions_ec_point_formats_length': { display: 'EC point formats Length', type: 'uint8', base: 'dec' },
+  'handshake.extensions_ec_point_formats': { display: 'Elliptic curves point formats', type: 'none' },
+  'handshake.extensions_ec_point_format': { display: 'EC point format', type: 'uint8', base: 'dec', values: { 0: 'uncompressed', 1: 'ansiX962_compressed_prime', 2: 'ansiX962_compressed_char2' } },
+  'handshake.extensions_supported_groups_length': { display: 'Supported Groups List Length', type: 'uint16', base: 'dec' },
+  'handshake.extensions_supported_groups': { display: 'Supported Groups List', type: 'none' },
+  'handshake.extensions_supported_group': { display: 'Supported Group', type: 'uint16', base: 'hex', values: groupNames },
+  'handshake.extensions_key_share_client_length': { display: 'Client Key Share Length', type: 'uint16', base: 'dec' },
+  'handshake.extensions_key_share_group': { display: 'Group', type: 'uint16', base: 'dec', values: groupNames },
+  'handshake.extensions_key_share_key_exchange_length': { display: 'Key Exchange Length', type: 'uint16', base: 'dec' },
+  'handshake.extensions_key_share_key_exchange': { display: 'Key Exchange', type: 'bytes' },
   'handshake.certificates_length': { display: 'Certificates Length', type: 'uint24', base: 'dec' },
   'handshake.certificate_length': { display: 'Certificate Length', type: 'uint24', base: 'dec' },
   alert_message: { display: 'Alert Message', type: 'none' },
@@ -351,10 +369,18 @@ function treeHandshakes(s: Sink, b: Uint8Array, at: number, end: number): void {
 }
 
 function treeHello(s: Sink, b: Uint8Array, at: number, end: number, client: boolean): void {
+  const tls13Server = !client && helloFacts(b, at, end, false).version === 0x0304;
   const f = tlsFields;
   if (at + 34 > end) return;
   s.add(f['handshake.version'], b, at, 2);
   s.add(f['handshake.random'], b, at + 2, 32);
+  // The first four bytes as a time, except in a TLS 1.3 ServerHello (packet-tls-utils.c).
+  if (!tls13Server) {
+    s.push();
+    s.add(f['handshake.random_time'], b, at + 2, 4, { sec: ((b[at + 2] << 24) >>> 0) + (b[at + 3] << 16) + (b[at + 4] << 8) + b[at + 5], nsec: 0 });
+    s.add(f['handshake.random_bytes'], b, at + 6, 28);
+    s.pop();
+  }
   let x = at + 34;
   if (x + 1 > end) return;
   const sidLen = b[x];
@@ -413,6 +439,42 @@ function treeHello(s: Sink, b: Uint8Array, at: number, end: number, client: bool
         s.add(f['handshake.extensions_server_name_len'], b, y + 1, 2);
         if (y + 3 + nl <= stop) s.add(f['handshake.extensions_server_name'], b, y + 3, nl, ascii(b, y + 3, y + 3 + nl));
         y += 3 + nl;
+      }
+      s.pop();
+    } else if (type === 11 && stop - data >= 1) {
+      const n = Math.min(b[data], stop - data - 1);
+      s.add(f['handshake.extensions_ec_point_formats_length'], b, data, 1);
+      s.add(f['handshake.extensions_ec_point_formats'], b, data + 1, n, undefined, 0, s.wantsLabels ? `Elliptic curves point formats (${n})` : undefined);
+      s.push();
+      for (let y = data + 1; y < data + 1 + n; y++) s.add(f['handshake.extensions_ec_point_format'], b, y, 1);
+      s.pop();
+    } else if (type === 10 && stop - data >= 2) {
+      const n = Math.min(u16(b, data), stop - data - 2) >> 1;
+      s.add(f['handshake.extensions_supported_groups_length'], b, data, 2);
+      s.add(f['handshake.extensions_supported_groups'], b, data + 2, n * 2, undefined, 0, s.wantsLabels ? `Supported Groups (${n} group${n === 1 ? '' : 's'})` : undefined);
+      s.push();
+      for (let y = data + 2; y < data + 2 + n * 2; y += 2) s.add(f['handshake.extensions_supported_group'], b, y, 2);
+      s.pop();
+    } else if (type === 51 && stop - data >= 2) {
+      s.add(textItem, b, data, stop - data, undefined, 0, s.wantsLabels ? 'Key Share extension' : undefined);
+      s.push();
+      let y = data;
+      if (client) {
+        s.add(f['handshake.extensions_key_share_client_length'], b, data, 2);
+        y += 2;
+      }
+      while (y + 4 <= stop) {
+        const group = u16(b, y);
+        const kl = u16(b, y + 2);
+        const kEnd = Math.min(stop, y + 4 + kl);
+        s.add(textItem, b, y, kEnd - y, undefined, 0, s.wantsLabels ? `Key Share Entry: Group: ${groupNames[group] ?? 'Unknown'}, Key Exchange length: ${kl}` : undefined);
+        s.push();
+        s.add(f['handshake.extensions_key_share_group'], b, y, 2);
+        s.add(f['handshake.extensions_key_share_key_exchange_length'], b, y + 2, 2);
+        if (kEnd > y + 4) s.add(f['handshake.extensions_key_share_key_exchange'], b, y + 4, kEnd - y - 4);
+        s.pop();
+        y = kEnd;
+        if (!client) break;
       }
       s.pop();
     } else if (type === 16 && stop - data >= 2) {
