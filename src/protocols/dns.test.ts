@@ -8,7 +8,7 @@ import { noTshark } from '../testing/tshark.js';
 import { compareWithTshark, decodeBytes, decodeFile, fuzzFrames, mismatchText, tcpFrame, udpFrame, values } from './_compare.js';
 import { Lab, missing, noLab } from './_lab.js';
 import { appStates } from './conversation-state.js';
-import { readName } from './dns.js';
+import { MAX_TRANSACTIONS, readName } from './dns.js';
 import './index.js';
 
 const C = '10.0.0.1';
@@ -64,6 +64,22 @@ test('DNS over TCP: 2-byte length prefix, two messages in one segment, a cut mes
   assert.deepEqual(values(cut.tree, 'dns.needs_reassembly'), [query.length + 2]);
 });
 
+test('DNS matching stays bounded: past MAX_TRANSACTIONS unanswered IDs in one conversation the oldest are forgotten', () => {
+  const d = new Decoder();
+  const q = (id: number) => Buffer.from([id >> 8, id & 255, ...query.subarray(2)]);
+  const r = (id: number) => Buffer.from([id >> 8, id & 255, ...nxdomain.subarray(2)]);
+  const first = decodeBytes(d, udpFrame(q(0), C, 5360, S, 53)).p.number;
+  for (let id = 1; id <= MAX_TRANSACTIONS; id++) decodeBytes(d, udpFrame(q(id), C, 5360, S, 53));
+  const forgotten = decodeBytes(d, udpFrame(r(0), S, 53, C, 5360)).tree;
+  assert.deepEqual(values(forgotten, 'dns.response_to'), []);
+  assert.deepEqual(values(forgotten, 'dns.unsolicited'), [true]);
+  const kept = decodeBytes(d, udpFrame(r(1), S, 53, C, 5360)).tree;
+  assert.deepEqual(values(kept, 'dns.response_to'), [first + 1]);
+  // The same response again is a retransmission of the first.
+  const again = decodeBytes(d, udpFrame(r(1), S, 53, C, 5360)).tree;
+  assert.deepEqual(values(again, 'dns.retransmit_response_in'), [first + MAX_TRANSACTIONS + 2]);
+});
+
 test('DNS fuzz', () => {
   assert.ok(fuzzFrames([udpFrame(query, C, 5353, S, 53), udpFrame(answer, S, 53, C, 5354), udpFrame(nxdomain, S, 53, C, 5353)], 400) > 1000);
 });
@@ -111,6 +127,7 @@ test('real dnsmasq answering a real resolver (c-ares) over UDP and a TCP query: 
       'dns.txt', 'dns.txt.length', 'dns.mx.preference', 'dns.mx.mail_exchange', 'dns.srv.priority', 'dns.srv.weight', 'dns.srv.port',
       'dns.srv.target', 'dns.srv.service', 'dns.srv.proto', 'dns.srv.name', 'dns.soa.mname', 'dns.soa.rname', 'dns.soa.serial_number', 'dns.soa.minimum_ttl', 'dns.rr.udp_payload_size',
       'dns.resp.ext_rcode', 'dns.resp.edns0_version', 'dns.resp.z', 'dns.resp.z.do', 'dns.opt.code', 'dns.opt.len',
+      'dns.response_to', 'dns.time', 'dns.response_in', 'dns.retransmission', 'dns.unsolicited', 'dns.opt', 'dns.opt.data',
     ];
     const cmp = compareWithTshark(file, fields);
     t.diagnostic(`tshark comparison: ${cmp.frames} frames, cells ${JSON.stringify(cmp.cells)}`);
@@ -118,6 +135,7 @@ test('real dnsmasq answering a real resolver (c-ares) over UDP and a TCP query: 
     assert.ok((cmp.cells['dns.qry.name'] ?? 0) >= 12);
     assert.ok((cmp.cells['dns.length'] ?? 0) >= 2, 'the TCP query and answer');
     assert.ok((cmp.cells['dns.rr.udp_payload_size'] ?? 0) >= 1, 'EDNS');
+    assert.ok((cmp.cells['dns.response_to'] ?? 0) >= 7, 'responses matched with their queries');
 
     const decoder = await decodeFile(file);
     const summaries = [...appStates(decoder)].map((s) => s.summary ?? '').sort();
