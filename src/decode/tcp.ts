@@ -560,6 +560,8 @@ function payloadHeld(p: Packet, layer: number): boolean {
  * own text when the segment only continues a PDU, the application's when it starts one).
  */
 function heldSegmentInfo(p: Packet, layer: number, col: Columns): void {
+  // A segment the reassembly refused (packet-tcp.c's "[Reassembly error, protocol TCP: …]").
+  for (const e of p.experts) if (e.layer === layer && e.field === '_ws.malformed.reassembly') col.append(`[Reassembly error, protocol TCP: ${e.message}]`);
   if (!payloadHeld(p, layer)) return;
   const start = p.end[layer];
   const appLayer = layer + 1 < p.layers && p.bufIndex[layer + 1] === p.bufIndex[layer] && p.start[layer + 1] === start;

@@ -270,8 +270,7 @@ export const desegmentationDifferences: ReadonlyArray<{ id: string; reason: stri
     reason:
       'Segments out of order inside a long PDU (tcp.analysis.out_of_order): one that falls in a PDU already reassembled ' +
       'shows no application layer and raises tshark\'s `New fragment overlaps old data (retransmission?)` (Malformed, TCP), ' +
-      'also after a FIN, but its Info lacks tshark\'s `[Reassembly error, protocol TCP: …]` suffix (written by ' +
-      'src/decode/tcp.ts\'s Info, not desegment.ts). Out-of-order segments inside a PDU still being gathered follow ' +
+      'also after a FIN, with tshark\'s `[Reassembly error, protocol TCP: …]` Info suffix. Out-of-order segments inside a PDU still being gathered follow ' +
       'tshark\'s fragment rules only in part: the lab counts such streams apart.',
   },
   {
