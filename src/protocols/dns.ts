@@ -342,7 +342,7 @@ class DnsConversation {
 }
 
 /** Transactions remembered per conversation; past that the oldest are forgotten. */
-export const MAX_TRANSACTIONS = 256;
+export const MAX_TRANSACTIONS = 64;
 /** Seconds after which an unanswered query with the same ID is a new one (tshark's dns.retransmission_timer). */
 const RETRANSMISSION_TIMER = 5;
 
@@ -355,8 +355,9 @@ interface Match {
   reqNsec: number;
   retransmission: boolean;
 }
-/** Matches of the current packet by layer (a TCP segment may carry several messages). */
+/** Matches of the current packet by layer (a TCP segment may carry several messages), reused. */
 const matches: (Match | undefined)[] = [];
+const matchSlots: Match[] = [];
 /** The match of a response no query was seen for. */
 const unsolicited: Match = { response: true, reqFrame: 0, repFrame: 0, reqSec: 0, reqNsec: 0, retransmission: false };
 let matchFrame = -1;
@@ -402,13 +403,23 @@ function track(p: Packet, layer: number, st: AppConversationState, first: boolea
     }
   } else if (t && (response ? t.repFrame !== p.number : t.reqFrame !== p.number)) t = undefined;
   if (matchFrame !== p.number || matchState !== p.state) {
-    matches.length = 0;
+    for (let i = 0; i < matches.length; i++) matches[i] = undefined;
     matchFrame = p.number;
     matchState = p.state;
   }
   // A response matching no query is unsolicited (on the first pass only, as tshark's one pass).
-  matches[layer] = t ? { response, reqFrame: t.reqFrame, repFrame: t.repFrame, reqSec: t.reqSec, reqNsec: t.reqNsec, retransmission }
-    : first && response ? unsolicited : undefined;
+  if (!t) {
+    matches[layer] = first && response ? unsolicited : undefined;
+    return;
+  }
+  const m = (matchSlots[layer] ??= { response: false, reqFrame: 0, repFrame: 0, reqSec: 0, reqNsec: 0, retransmission: false });
+  m.response = response;
+  m.reqFrame = t.reqFrame;
+  m.repFrame = t.repFrame;
+  m.reqSec = t.reqSec;
+  m.reqNsec = t.reqNsec;
+  m.retransmission = retransmission;
+  matches[layer] = m;
 }
 
 /** The expert message on a retransmission (raised under the transaction ID, as tshark). */
@@ -613,7 +624,7 @@ function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number
   s.add(f['flags.z'], b, o + 2, 2);
   if (response) s.add(f['flags.authenticated'], b, o + 2, 2);
   // A query shows the AD bit only when set (packet-dns.c's hf_dns_flags_ad).
-  else if (flags & 0x20) s.add(f['flags.authenticated'], b, o + 2, 2, undefined, 0, lbl(s, () => '.... .... ..1. .... = AD bit: Set'));
+  else if (flags & 0x20) s.add(f['flags.authenticated'], b, o + 2, 2, undefined, 0, (s.wantsLabels ? '.... .... ..1. .... = AD bit: Set' : undefined));
   s.add(f['flags.checkdisable'], b, o + 2, 2);
   if (response) s.add(f['flags.rcode'], b, o + 2, 2);
   s.pop();
@@ -627,7 +638,7 @@ function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number
   const qd = u16(b, o + 4);
   let complete = true;
   if (qd > 0 && at < end) {
-    s.add(textItem, b, at, 0, null, 0, lbl(s, () => 'Queries'));
+    s.add(textItem, b, at, 0, null, 0, (s.wantsLabels ? 'Queries' : undefined));
     s.push();
     for (let i = 0; i < qd && i < MAX_RECORDS; i++) {
       if (at >= end) {
@@ -643,7 +654,7 @@ function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number
       const type = name.next + 2 <= end ? u16(b, name.next) : -1;
       const cls = name.next + 4 <= end ? u16(b, name.next + 2) : -1;
       s.add(textItem, b, at, Math.min(end, name.next + 4) - at, null, 0,
-        lbl(s, () => `${name.name}: type ${typeWord(type)}, class ${classWord(cls)}`));
+        (s.wantsLabels ? `${name.name}: type ${typeWord(type)}, class ${classWord(cls)}` : undefined));
       s.push();
       s.add(f['qry.name'], b, at, name.next - at, name.name);
       s.add(f['qry.name.len'], b, at, name.next - at, name.name === '<Root>' ? 6 : name.name.length, GENERATED);
@@ -654,7 +665,7 @@ function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number
         complete = false;
         break;
       }
-      s.add(f['qry.type'], b, name.next, 2, undefined, 0, lbl(s, () => `Type: ${typeText(type)}`));
+      s.add(f['qry.type'], b, name.next, 2, undefined, 0, (s.wantsLabels ? `Type: ${typeText(type)}` : undefined));
       s.add(f['qry.class'], b, name.next + 2, 2);
       s.pop();
       at = name.next + 4;
@@ -669,7 +680,7 @@ function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number
       complete = false;
       break;
     }
-    s.add(textItem, b, at, 0, null, 0, lbl(s, () => title));
+    s.add(textItem, b, at, 0, null, 0, (s.wantsLabels ? title : undefined));
     s.push();
     for (let i = 0; i < count && walked < MAX_RECORDS; i++, walked++) {
       if (at >= end) {
@@ -704,7 +715,7 @@ function treeRecord(s: Sink, b: Uint8Array, o: number, at: number, end: number, 
   const len = u16(b, at + 8);
   const data = at + 10;
   const rdEnd = data + len;
-  s.add(textItem, b, start, Math.min(end, rdEnd) - start, null, 0, lbl(s, () => recordSummary(b, o, owner, type, cls, data, len, end)));
+  s.add(textItem, b, start, Math.min(end, rdEnd) - start, null, 0, (s.wantsLabels ? recordSummary(b, o, owner, type, cls, data, len, end) : undefined));
   s.push();
   const srv = type === 33 ? /^(_[^.]+)\.(_[^.]+)\.(.+)$/.exec(owner) : null;
   if (srv) {
@@ -713,7 +724,7 @@ function treeRecord(s: Sink, b: Uint8Array, o: number, at: number, end: number, 
     s.add(f['srv.proto'], b, start, name.next - start, srv[2]);
     s.add(f['srv.name'], b, start, name.next - start, srv[3]);
   } else s.add(f['resp.name'], b, start, name.next - start, owner);
-  s.add(f['resp.type'], b, at, 2, undefined, 0, lbl(s, () => `Type: ${typeText(type)}`));
+  s.add(f['resp.type'], b, at, 2, undefined, 0, (s.wantsLabels ? `Type: ${typeText(type)}` : undefined));
   if (type === 41) {
     s.add(f['rr.udp_payload_size'], b, at + 2, 2);
     s.add(f['resp.ext_rcode'], b, at + 4, 1);
@@ -733,7 +744,7 @@ function treeRecord(s: Sink, b: Uint8Array, o: number, at: number, end: number, 
     return rdEnd;
   }
   s.add(f['resp.class'], b, at + 2, 2);
-  s.add(f['resp.ttl'], b, at + 4, 4, undefined, 0, lbl(s, () => `Time to live: ${u32(b, at + 4)} (${durationText(u32(b, at + 4))})`));
+  s.add(f['resp.ttl'], b, at + 4, 4, undefined, 0, (s.wantsLabels ? `Time to live: ${u32(b, at + 4)} (${durationText(u32(b, at + 4))})` : undefined));
   s.add(f['resp.len'], b, at + 8, 2);
   if (rdEnd > end) {
     s.pop();
@@ -821,7 +832,7 @@ function treeRdata(s: Sink, b: Uint8Array, o: number, type: number, data: number
       if (x + 20 > rdEnd) break;
       s.add(f['soa.serial_number'], b, x, 4);
       const interval = (field: FieldDef, at: number) =>
-        s.add(field, b, at, 4, undefined, 0, lbl(s, () => `${field.display}: ${u32(b, at)} (${durationText(u32(b, at))})`));
+        s.add(field, b, at, 4, undefined, 0, (s.wantsLabels ? `${field.display}: ${u32(b, at)} (${durationText(u32(b, at))})` : undefined));
       interval(f['soa.refresh_interval'], x + 4);
       interval(f['soa.retry_interval'], x + 8);
       interval(f['soa.expire_limit'], x + 12);
@@ -839,17 +850,17 @@ function treeRdata(s: Sink, b: Uint8Array, o: number, type: number, data: number
     }
     case 44: {
       if (len < 2) break;
-      s.add(f['sshfp.algorithm'], b, data, 1, undefined, 0, lbl(s, () => `Algorithm: ${named(sshfpAlgorithms, b[data])}`));
-      s.add(f['sshfp.fingerprint.type'], b, data + 1, 1, undefined, 0, lbl(s, () => `Fingerprint type: ${named(sshfpTypes, b[data + 1])}`));
+      s.add(f['sshfp.algorithm'], b, data, 1, undefined, 0, (s.wantsLabels ? `Algorithm: ${named(sshfpAlgorithms, b[data])}` : undefined));
+      s.add(f['sshfp.fingerprint.type'], b, data + 1, 1, undefined, 0, (s.wantsLabels ? `Fingerprint type: ${named(sshfpTypes, b[data + 1])}` : undefined));
       if (len > 2) s.add(f['sshfp.fingerprint'], b, data + 2, len - 2);
       break;
     }
     case 46: {
       if (len < 18) break;
-      s.add(f['rrsig.type_covered'], b, data, 2, undefined, 0, lbl(s, () => `Type Covered: ${typeText(u16(b, data))}`));
-      s.add(f['rrsig.algorithm'], b, data + 2, 1, undefined, 0, lbl(s, () => `Algorithm: ${named(algorithmNames, b[data + 2])}`));
+      s.add(f['rrsig.type_covered'], b, data, 2, undefined, 0, (s.wantsLabels ? `Type Covered: ${typeText(u16(b, data))}` : undefined));
+      s.add(f['rrsig.algorithm'], b, data + 2, 1, undefined, 0, (s.wantsLabels ? `Algorithm: ${named(algorithmNames, b[data + 2])}` : undefined));
       s.add(f['rrsig.labels'], b, data + 3, 1);
-      s.add(f['rrsig.original_ttl'], b, data + 4, 4, undefined, 0, lbl(s, () => `Original TTL: ${u32(b, data + 4)} (${durationText(u32(b, data + 4))})`));
+      s.add(f['rrsig.original_ttl'], b, data + 4, 4, undefined, 0, (s.wantsLabels ? `Original TTL: ${u32(b, data + 4)} (${durationText(u32(b, data + 4))})` : undefined));
       s.add(f['rrsig.signature_expiration'], b, data + 8, 4, { sec: u32(b, data + 8), nsec: 0 });
       s.add(f['rrsig.signature_inception'], b, data + 12, 4, { sec: u32(b, data + 12), nsec: 0 });
       s.add(f['rrsig.key_tag'], b, data + 16, 2);
@@ -879,13 +890,13 @@ function treeOptions(s: Sink, b: Uint8Array, x: number, stop: number): void {
     const d = x + 4;
     const dEnd = Math.min(stop, d + olen);
     const oname = optionNames[code] ?? 'Unknown';
-    s.add(f.opt, b, x, dEnd - x, true, 0, lbl(s, () => `Option: ${optionNames[code] ?? `Unknown (${code})`}`));
+    s.add(f.opt, b, x, dEnd - x, true, 0, (s.wantsLabels ? `Option: ${optionNames[code] ?? `Unknown (${code})`}` : undefined));
     s.push();
-    s.add(f['opt.code'], b, x, 2, undefined, 0, lbl(s, () => `Option Code: ${oname} (${code})`));
+    s.add(f['opt.code'], b, x, 2, undefined, 0, (s.wantsLabels ? `Option Code: ${oname} (${code})` : undefined));
     s.add(f['opt.len'], b, x + 2, 2);
     if (olen > 0 && d + olen <= stop) s.add(f['opt.data'], b, d, olen);
     // An empty item: tshark writes `<MISSING>`, in the tree and in -T fields alike.
-    else if (olen === 0) s.add(f['opt.data'], b, d, 0, MISSING, 0, lbl(s, () => 'Option Data: <MISSING>'));
+    else if (olen === 0) s.add(f['opt.data'], b, d, 0, MISSING, 0, (s.wantsLabels ? 'Option Data: <MISSING>' : undefined));
     if (d + olen > stop) {
       s.pop();
       return;
@@ -894,13 +905,13 @@ function treeOptions(s: Sink, b: Uint8Array, x: number, stop: number): void {
       case 5: case 6: case 7: {
         const field = code === 5 ? f['opt.dau'] : code === 6 ? f['opt.dhu'] : f['opt.n3u'];
         const names = code === 5 ? algorithmNames : code === 6 ? dsDigestNames : { 1: 'SHA-1' } as Record<number, string>;
-        for (let i = d; i < dEnd; i++) s.add(field, b, i, 1, undefined, 0, lbl(s, () => `${field.display}: ${named(names, b[i])}`));
+        for (let i = d; i < dEnd; i++) s.add(field, b, i, 1, undefined, 0, (s.wantsLabels ? `${field.display}: ${named(names, b[i])}` : undefined));
         break;
       }
       case 8: {
         if (olen < 4) break;
         const family = u16(b, d);
-        s.add(f['opt.client.family'], b, d, 2, undefined, 0, lbl(s, () => `Family: ${named({ 1: 'IPv4', 2: 'IPv6' }, family)}`));
+        s.add(f['opt.client.family'], b, d, 2, undefined, 0, (s.wantsLabels ? `Family: ${named({ 1: 'IPv4', 2: 'IPv6' }, family)}` : undefined));
         s.add(f['opt.client.netmask'], b, d + 2, 1);
         s.add(f['opt.client.scope'], b, d + 3, 1);
         const alen = olen - 4;
@@ -918,7 +929,7 @@ function treeOptions(s: Sink, b: Uint8Array, x: number, stop: number): void {
       case 10: {
         s.add(f['opt.cookie.client'], b, d, Math.min(8, olen));
         if (olen > 8) s.add(f['opt.cookie.server'], b, d + 8, olen - 8);
-        else s.add(f['opt.cookie.server'], b, d + 8, 0, MISSING, 0, lbl(s, () => 'Server Cookie: <MISSING>'));
+        else s.add(f['opt.cookie.server'], b, d + 8, 0, MISSING, 0, (s.wantsLabels ? 'Server Cookie: <MISSING>' : undefined));
         break;
       }
       case 11:
@@ -931,7 +942,7 @@ function treeOptions(s: Sink, b: Uint8Array, x: number, stop: number): void {
         // The closest trust point's wire-format name as a string (up to a NUL), escaped as Wireshark's format_text.
         let text = '';
         for (let i = d; i < dEnd && b[i] !== 0; i++) text += String.fromCharCode(b[i]);
-        s.add(f['opt.chain.fqdn'], b, d, olen, text, 0, lbl(s, () => `Closest Trust Point: ${formatText(text)}`));
+        s.add(f['opt.chain.fqdn'], b, d, olen, text, 0, (s.wantsLabels ? `Closest Trust Point: ${formatText(text)}` : undefined));
         break;
       }
     }
