@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { corpusDir, generateCapture, noTshark, repoRoot, tsharkText, wiresage } from '../testing/tshark.js';
+import { difference, frames, sectionLines, type Rule } from '../testing/tree-text-diff.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wiresage-tree-text-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,13 +25,6 @@ const lowerSections = [
 
 /** Protocol names of the lower layers in `frame.protocols`: the rest is application layers. */
 const lowerProtocols = /^(eth|ethertype|vlan|ieee8021ad|arp|ip|ipv6(\..*)?|icmp|icmpv6|tcp|udp|sll|null|raw|_ws\.malformed)$/;
-
-interface Rule {
-  /** Which side the line is on: only in tshark's output, only in ours, or either. */
-  side: 'tshark' | 'ours' | 'either';
-  line: RegExp;
-  reason: string;
-}
 
 const rules: Rule[] = [
   {
@@ -58,50 +52,7 @@ const rules: Rule[] = [
 
 /** The compared part of one frame: its lower-layer sections, in order. */
 function lowerLines(frame: string[]): string[] {
-  const out: string[] = [];
-  let keep = false;
-  for (const line of frame) {
-    if (line[0] !== ' ') keep = lowerSections.some((h) => h.test(line));
-    if (keep) out.push(line);
-  }
-  return out;
-}
-
-/** The frames of a `-V` text, each from its `Frame N:` line (blank lines are dropped). */
-function frames(text: string): string[][] {
-  const out: string[][] = [];
-  for (const line of text.split('\n')) {
-    if (/^Frame \d+: /.test(line)) out.push([]);
-    if (line !== '' && out.length) out[out.length - 1].push(line);
-  }
-  return out;
-}
-
-/** Lines of `a` and `b` outside their longest common subsequence. */
-function difference(a: string[], b: string[]): { ours: string[]; tshark: string[] } {
-  const n = a.length;
-  const m = b.length;
-  const w = m + 1;
-  const lcs = new Uint16Array((n + 1) * w);
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      lcs[i * w + j] = a[i] === b[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1]);
-    }
-  }
-  const ours: string[] = [];
-  const tshark: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      i++;
-      j++;
-    } else if (lcs[(i + 1) * w + j] >= lcs[i * w + j + 1]) ours.push(a[i++]);
-    else tshark.push(b[j++]);
-  }
-  while (i < n) ours.push(a[i++]);
-  while (j < m) tshark.push(b[j++]);
-  return { ours, tshark };
+  return sectionLines(frame, (line) => lowerSections.some((h) => h.test(line)));
 }
 
 /** `[Protocols in frame: eth:ethertype:ip:tcp:tls]` cut to its lower layers. */

@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { corpusDir, noTshark, repoRoot, tsharkText, wiresage } from '../testing/tshark.js';
+import { difference, frames, sectionLines, type Rule } from '../testing/tree-text-diff.js';
 
 /** Top-level sections of the lower layers (compared by src/cli/tree-text.test.ts). */
 const lowerSections = [
@@ -21,12 +22,6 @@ const lowerSections = [
   /^Internet Protocol Version [46]/, /^Internet Control Message Protocol/, /^Transmission Control Protocol/, /^User Datagram Protocol/,
   /^Linux cooked capture/,
 ];
-
-interface Rule {
-  side: 'tshark' | 'ours' | 'either';
-  line: RegExp;
-  reason: string;
-}
 
 const rules: Rule[] = [
   {
@@ -63,50 +58,7 @@ const rules: Rule[] = [
 
 /** The application part of one frame: its top-level sections that are not lower layers. */
 function appLines(frame: string[]): string[] {
-  const out: string[] = [];
-  let keep = false;
-  for (const line of frame) {
-    if (line[0] !== ' ') keep = !lowerSections.some((h) => h.test(line));
-    if (keep) out.push(line);
-  }
-  return out;
-}
-
-/** The frames of a `-V` text, each from its `Frame N:` line (blank lines are dropped). */
-function frames(text: string): string[][] {
-  const out: string[][] = [];
-  for (const line of text.split('\n')) {
-    if (/^Frame \d+: /.test(line)) out.push([]);
-    if (line !== '' && out.length) out[out.length - 1].push(line);
-  }
-  return out;
-}
-
-/** Lines of `a` and `b` outside their longest common subsequence. */
-function difference(a: string[], b: string[]): { ours: string[]; tshark: string[] } {
-  const n = a.length;
-  const m = b.length;
-  const w = m + 1;
-  const lcs = new Uint32Array((n + 1) * w);
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      lcs[i * w + j] = a[i] === b[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1]);
-    }
-  }
-  const ours: string[] = [];
-  const tshark: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      i++;
-      j++;
-    } else if (lcs[(i + 1) * w + j] >= lcs[i * w + j + 1]) ours.push(a[i++]);
-    else tshark.push(b[j++]);
-  }
-  while (i < n) ours.push(a[i++]);
-  while (j < m) tshark.push(b[j++]);
-  return { ours, tshark };
+  return sectionLines(frame, (line) => !lowerSections.some((h) => h.test(line)));
 }
 
 interface Result {
