@@ -6,6 +6,18 @@
  * Names follow compression pointers (RFC 1035 §4.1.4) with a bound on jumps: a pointer loop
  * or a pointer outside the message marks the packet malformed and stops there. Over TCP each
  * message has a 2-byte length prefix (RFC 7766), framed like the other stream protocols.
+ *
+ * The detail tree reads as tshark -n -V (src/protocols/dns-tree.test.ts compares it line by
+ * line): flags worded by their true/false strings, `Queries` / `Answers` / `Authoritative
+ * nameservers` / `Additional records` subtrees with one summary line per record, EDNS options as
+ * subtrees. Labels are built only for a tree (`s.wantsLabels`).
+ *
+ * Queries and responses are matched by transaction ID within their UDP/TCP conversation as
+ * packet-dns.c does in tshark's single pass: `dns.response_to` and `dns.time` on a response,
+ * `dns.retransmission` with `dns.retransmit_request_in` / `dns.retransmit_response_in` (and the
+ * expert item under the ID), `dns.unsolicited`; `dns.response_in` only when a query is decoded
+ * again after its response (tshark shows it with -2 only). At most MAX_TRANSACTIONS are kept per
+ * conversation, the oldest forgotten first.
  */
 import { ipv4ToString, ipv6ToString, u16, u32 } from '../decode/bytes.js';
 import { addExpert } from '../decode/expert.js';
