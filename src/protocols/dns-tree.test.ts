@@ -52,6 +52,8 @@ const captures = [
   join(repoRoot, 'examples', 'web-and-dns.pcap'),
   ...['dns-badcookie', 'dns-badvers', 'dns-uri', 'dns_tcp', 'dns_udp', 'dns_udp_2', 'dns_udp_8053', 'dnssec', 'edns-opts', 'dns-badlabel', 'dns_fwdptr']
     .map((n) => join(corpusDir, `${n}.pcap`)),
+  // DNS inside other link types and a message cut inside its header counts.
+  ...['nflog.pcap', 'mptcp-aa-v1.pcap', 'LINKTYPE_RAW_ipv6.pcap', 'LINKTYPE_PKTAP.pcap', 'rtp-seg-fault-1.pcapng'].map((n) => join(corpusDir, n)),
 ];
 
 /** The DNS sections of each frame of a `-V` text (top-level `Domain Name System` items and their children). */

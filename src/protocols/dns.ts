@@ -640,11 +640,12 @@ function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number
   s.add(f['flags.checkdisable'], b, o + 2, 2);
   if (response) s.add(f['flags.rcode'], b, o + 2, 2);
   s.pop();
-  if (end - o < HEADER) return;
-  s.add(f['count.queries'], b, o + 4, 2);
-  s.add(f['count.answers'], b, o + 6, 2);
-  s.add(f['count.auth_rr'], b, o + 8, 2);
-  s.add(f['count.add_rr'], b, o + 10, 2);
+  // A message cut inside its counts shows those it has, as tshark up to its exception.
+  const counts = [f['count.queries'], f['count.answers'], f['count.auth_rr'], f['count.add_rr']];
+  for (let i = 0; i < 4; i++) {
+    if (o + 6 + 2 * i > end) return;
+    s.add(counts[i], b, o + 4 + 2 * i, 2);
+  }
   let at = o + HEADER;
   const name: NameRead = { name: '', next: 0, labels: 0, error: '' };
   const qd = u16(b, o + 4);
