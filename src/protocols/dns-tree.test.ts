@@ -149,6 +149,37 @@ function matchingCapture(path: string): void {
   writePcap(path, frames.map(([ts, data]) => ({ ts, data })));
 }
 
+/**
+ * An ANY query and a response with the common record types (CNAME, PTR, MX, SRV, TXT with two
+ * strings, NS with TTL 0, AAAA), whose summary lines and items the corpus captures lack.
+ */
+function recordTypesCapture(path: string): void {
+  const name = (n: string) => [...n.split('.').flatMap((l) => [l.length, ...Buffer.from(l)]), 0];
+  const rr = (owner: string, type: number, rdata: number[], ttl = 3600) =>
+    [...name(owner), type >> 8, type & 255, 0, 1, ttl >>> 24, (ttl >> 16) & 255, (ttl >> 8) & 255, ttl & 255, rdata.length >> 8, rdata.length & 255, ...rdata];
+  const recs = [
+    rr('www.example', 5, name('web.example')),
+    rr('4.3.2.1.in-addr.arpa', 12, name('host.example')),
+    rr('example', 15, [0, 10, ...name('mail.example')]),
+    rr('_sip._tcp.example', 33, [0, 1, 0, 2, 0x13, 0xc4, ...name('sip.example')]),
+    rr('txt.example', 16, [5, ...Buffer.from('hello'), 3, ...Buffer.from('a=b')]),
+    rr('example', 2, name('ns1.example'), 0),
+    rr('v6.example', 28, [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 86400),
+  ];
+  const q = Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...name('example'), 0, 255, 0, 1]);
+  const r = Buffer.from([0x12, 0x34, 0x85, 0x80, 0, 1, 0, recs.length, 0, 0, 0, 0, ...name('example'), 0, 255, 0, 1, ...recs.flat()]);
+  writePcap(path, [{ ts: 0, data: udpFrame(q, '10.0.0.1', 4000, '10.0.0.2', 53) }, { ts: 0.01, data: udpFrame(r, '10.0.0.2', 53, '10.0.0.1', 4000) }]);
+}
+
+/** The generated captures, written to `dir`. */
+function generated(dir: string): string[] {
+  const matching = join(dir, 'dns-matching.pcap');
+  matchingCapture(matching);
+  const types = join(dir, 'dns-record-types.pcap');
+  recordTypesCapture(types);
+  return [matching, types];
+}
+
 /** Every DNS field wiresage declares (its own malformed-name item aside): tshark knows each. */
 const allFields = Object.values(dnsFields).map((f) => f.name).filter((n) => n !== 'dns.name.malformed');
 /** Fields of the header and the matching: compared on every capture, the fuzzed ones included. */
@@ -157,13 +188,11 @@ const headerFields = allFields.filter((n) => !/^dns\.(qry|resp|a$|aaaa|cname|ns|
 test('DNS detail tree against tshark -n -V, line by line', { skip: noTshark, timeout: 600_000 }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-dns-tree-'));
   try {
-    const generated = join(dir, 'dns-matching.pcap');
-    matchingCapture(generated);
     const report: string[] = [];
     const unexplained: string[] = [];
     let total = 0;
     let equal = 0;
-    for (const file of [...captures, generated]) {
+    for (const file of [...captures, ...generated(dir)]) {
       if (!existsSync(file)) {
         unexplained.push(`${file}: missing`);
         continue;
@@ -185,11 +214,9 @@ test('DNS detail tree against tshark -n -V, line by line', { skip: noTshark, tim
 test('DNS fields and request/response matching against tshark -T fields', { skip: noTshark, timeout: 600_000 }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wiresage-dns-fields-'));
   try {
-    const generated = join(dir, 'dns-matching.pcap');
-    matchingCapture(generated);
     const failures: string[] = [];
     const cells: Record<string, number> = {};
-    for (const file of [...captures, generated]) {
+    for (const file of [...captures, ...generated(dir)]) {
       const name = file.split('/').pop()!;
       if (!existsSync(file) || name === 'dns_udp_8053.pcap') continue; // not DNS to wiresage: see `known`
       const fuzzed = known[0].files.includes(name);

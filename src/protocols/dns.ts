@@ -552,6 +552,8 @@ const typeDescriptions: Record<number, string> = {
 };
 /** `Type: A (Host Address) (1)`, `OPT (41)`, `Unknown (507)` as the tree writes a type value. */
 function typeText(type: number): string {
+  // The value names of the tree's table differ from the summary's for ANY.
+  if (type === 255) return '* (A request for all records the server/cache has available) (255)';
   const name = type === 0 ? 'Unused' : infoTypeNames[type];
   if (name === undefined) return `Unknown (${type})`;
   const d = typeDescriptions[type];
