@@ -151,7 +151,8 @@ function matchingCapture(path: string): void {
 
 /**
  * An ANY query and a response with the common record types (CNAME, PTR, MX, SRV, TXT with two
- * strings, NS with TTL 0, AAAA), whose summary lines and items the corpus captures lack.
+ * strings, NS with TTL 0, AAAA, DS, DNSKEY, NSEC, CAA, HINFO, HTTPS with ALPN), whose summary
+ * lines and items the corpus captures lack.
  */
 function recordTypesCapture(path: string): void {
   const name = (n: string) => [...n.split('.').flatMap((l) => [l.length, ...Buffer.from(l)]), 0];
@@ -166,6 +167,14 @@ function recordTypesCapture(path: string): void {
     rr('example', 2, name('ns1.example'), 0),
     rr('v6.example', 28, [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 86400),
   ];
+  recs.push(
+    rr('example', 43, [0x30, 0x39, 8, 2, ...Array<number>(32).fill(0xab)]),
+    rr('example', 48, [1, 1, 3, 8, ...Array<number>(20).fill(0x11)]),
+    rr('example', 47, [...name('a.example'), 0, 6, 0x40, 1, 0, 0, 0, 3]),
+    rr('example', 257, [0, 5, ...Buffer.from('issue'), ...Buffer.from('ca.example')]),
+    rr('example', 13, [3, ...Buffer.from('x86'), 5, ...Buffer.from('Linux')]),
+    rr('example', 65, [0, 1, 0, 0, 1, 0, 6, 2, 0x68, 0x32, 2, 0x68, 0x33]),
+  );
   const q = Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...name('example'), 0, 255, 0, 1]);
   const r = Buffer.from([0x12, 0x34, 0x85, 0x80, 0, 1, 0, recs.length, 0, 0, 0, 0, ...name('example'), 0, 255, 0, 1, ...recs.flat()]);
   writePcap(path, [{ ts: 0, data: udpFrame(q, '10.0.0.1', 4000, '10.0.0.2', 53) }, { ts: 0.01, data: udpFrame(r, '10.0.0.2', 53, '10.0.0.1', 4000) }]);

@@ -147,6 +147,41 @@ export const dnsFields = defineFields('dns', {
   'sshfp.algorithm': { display: 'Algorithm', type: 'uint8', base: 'dec' },
   'sshfp.fingerprint.type': { display: 'Fingerprint type', type: 'uint8', base: 'dec' },
   'sshfp.fingerprint': { display: 'Fingerprint', type: 'bytes' },
+  'ds.key_id': { display: 'Key id', type: 'uint16', base: 'hex' },
+  'ds.algorithm': { display: 'Algorithm', type: 'uint8', base: 'dec' },
+  'ds.digest_type': { display: 'Digest Type', type: 'uint8', base: 'dec' },
+  'ds.digest': { display: 'Digest', type: 'bytes' },
+  'dnskey.flags': { display: 'Flags', type: 'uint16', base: 'hex' },
+  'dnskey.flags.zone_key': { display: 'Zone Key', type: 'bool', mask: 0x100, bits: 16, trueFalse: ['This is the zone key for specified zone', 'This it not a zone key'] },
+  'dnskey.flags.key_revoked': { display: 'Key Revoked', type: 'bool', mask: 0x80, bits: 16, trueFalse: ['Yes', 'No'] },
+  'dnskey.flags.secure_entry_point': { display: 'Key Signing Key', type: 'bool', mask: 0x1, bits: 16, trueFalse: ['Yes', 'No'] },
+  'dnskey.flags.reserved': { display: 'Key Signing Key', type: 'uint16', base: 'hex', mask: 0xfe7e, bits: 16 },
+  'dnskey.protocol': { display: 'Protocol', type: 'uint8', base: 'dec' },
+  'dnskey.algorithm': { display: 'Algorithm', type: 'uint8', base: 'dec' },
+  'dnskey.key_id': { display: 'Key id', type: 'uint16', base: 'dec' },
+  'dnskey.public_key': { display: 'Public Key', type: 'bytes' },
+  'nsec.next_domain_name': { display: 'Next Domain Name', type: 'string' },
+  'hinfo.cpu_length': { display: 'CPU Length', type: 'uint8', base: 'dec' },
+  'hinfo.cpu': { display: 'CPU', type: 'string' },
+  'hinfo.os_length': { display: 'OS Length', type: 'uint8', base: 'dec' },
+  'hinfo.os': { display: 'OS', type: 'string' },
+  'svcb.svcpriority': { display: 'SvcPriority', type: 'uint16', base: 'dec' },
+  'svcb.targetname': { display: 'TargetName', type: 'string' },
+  'svcb.svcparam': { display: 'SvcParam', type: 'bool', presence: true },
+  'svcb.svcparam.key': { display: 'SvcParamKey', type: 'uint16', base: 'dec' },
+  'svcb.svcparam.value.length': { display: 'SvcParamValue length', type: 'uint16', base: 'dec' },
+  'svcb.svcparam.value': { display: 'SvcParamValue', type: 'bytes' },
+  'svcb.svcparam.alpn.length': { display: 'ALPN length', type: 'uint8', base: 'dec' },
+  'svcb.svcparam.alpn': { display: 'ALPN', type: 'string' },
+  'caa.flags': { display: 'CAA Flags', type: 'uint8', base: 'hex' },
+  'caa.flags.issuer_critical': { display: 'Issuer Critical', type: 'bool', mask: 0x80, bits: 8, trueFalse: ['Critical for this entry', 'Not critical'] },
+  'caa.issue': { display: 'Issue', type: 'string' },
+  'caa.issuewild': { display: 'Issue Wildcard', type: 'string' },
+  'caa.iodef': { display: 'Report URL', type: 'string' },
+  'caa.unknown': { display: 'Unknown tag', type: 'string' },
+  'caa.tag_length': { display: 'Tag length', type: 'uint8', base: 'dec' },
+  'caa.tag': { display: 'Tag', type: 'string' },
+  'caa.value': { display: 'Value', type: 'string' },
   data: { display: 'Data', type: 'bytes' },
   response_in: { display: 'Response In', type: 'framenum', description: 'The response to this DNS query is in this frame' },
   response_to: { display: 'Request In', type: 'framenum', description: 'This is a response to the DNS query in this frame' },
@@ -577,6 +612,25 @@ export function durationText(secs: number): string {
   return parts.join(', ');
 }
 
+/** SVCB parameter keys (RFC 9460). */
+const svcParamKeys: Record<number, string> = { 0: 'mandatory', 1: 'alpn', 2: 'no-default-alpn', 3: 'port', 4: 'ipv4hint', 5: 'ech', 6: 'ipv6hint' };
+
+/** `alpn=h2,h3`: a SvcParam's summary; other keys by name alone (not compared with tshark yet). */
+function svcParamText(b: Uint8Array, key: number, v: number, vEnd: number): string {
+  if (key !== 1) return svcParamKeys[key] ?? `key${key}`;
+  const ids: string[] = [];
+  for (let y = v; y < vEnd; y += 1 + b[y]) ids.push(latin1Slice.call(b, y + 1, Math.min(vEnd, y + 1 + b[y])));
+  return `alpn=${ids.join(',')}`;
+}
+
+/** A DNSKEY's key tag (RFC 4034 Appendix B), as tshark's `[Key id: N]`. */
+function keyTag(b: Uint8Array, data: number, len: number): number {
+  let ac = 0;
+  for (let i = 0; i < len; i++) ac += i & 1 ? b[data + i] : b[data + i] << 8;
+  ac += (ac >> 16) & 0xffff;
+  return ac & 0xffff;
+}
+
 /** EDNS option names as `edns0_opt_code_vals`. */
 const optionNames: Record<number, string> = {
   1: 'LLQ - Long-lived query', 2: 'UL - Update lease', 3: 'NSID - Name Server Identifier', 4: 'Owner (reserved)',
@@ -786,6 +840,13 @@ function recordSummary(b: Uint8Array, o: number, owner: string, type: number, cl
     case 5: { const n = nameAt(data); if (n !== undefined) text += `, cname ${n}`; break; }
     case 12: { const n = nameAt(data); if (n !== undefined) text += `, ${n}`; break; }
     case 6: { const n = nameAt(data); if (n !== undefined) text += `, mname ${n}`; break; }
+    case 47: { const n = nameAt(data); if (n !== undefined) text += `, next domain name ${n}`; break; }
+    case 13: {
+      const cl = b[data];
+      const ol = data + 1 + cl < data + len ? b[data + 1 + cl] : 0;
+      if (len >= 2) text += `, CPU ${latin1Slice.call(b, data + 1, Math.min(data + len, data + 1 + cl))}, OS ${latin1Slice.call(b, data + 2 + cl, Math.min(data + len, data + 2 + cl + ol))}`;
+      break;
+    }
     case 15: { const n = len >= 3 ? nameAt(data + 2) : undefined; if (n !== undefined) text += `, preference ${u16(b, data)}, mx ${n}`; break; }
     case 33: { const n = len >= 7 ? nameAt(data + 6) : undefined; if (n !== undefined) text += `, priority ${u16(b, data)}, weight ${u16(b, data + 2)}, port ${u16(b, data + 4)}, target ${n}`; break; }
   }
@@ -861,6 +922,109 @@ function treeRdata(s: Sink, b: Uint8Array, o: number, type: number, data: number
       s.add(f['srv.port'], b, data + 4, 2);
       readName(b, o, data + 6, end, name);
       if (!name.error) s.add(f['srv.target'], b, data + 6, len - 6, name.name);
+      break;
+    }
+    case 43: {
+      if (len < 4) break;
+      s.add(f['ds.key_id'], b, data, 2);
+      s.add(f['ds.algorithm'], b, data + 2, 1, undefined, 0, (s.wantsLabels ? `Algorithm: ${named(algorithmNames, b[data + 2])}` : undefined));
+      s.add(f['ds.digest_type'], b, data + 3, 1, undefined, 0, (s.wantsLabels ? `Digest Type: ${named(dsDigestNames, b[data + 3])}` : undefined));
+      if (len > 4) s.add(f['ds.digest'], b, data + 4, len - 4);
+      break;
+    }
+    case 48: {
+      if (len < 4) break;
+      s.add(f['dnskey.flags'], b, data, 2);
+      s.push();
+      s.add(f['dnskey.flags.zone_key'], b, data, 2);
+      s.add(f['dnskey.flags.key_revoked'], b, data, 2);
+      s.add(f['dnskey.flags.secure_entry_point'], b, data, 2);
+      s.add(f['dnskey.flags.reserved'], b, data, 2);
+      s.pop();
+      s.add(f['dnskey.protocol'], b, data + 2, 1);
+      s.add(f['dnskey.algorithm'], b, data + 3, 1, undefined, 0, (s.wantsLabels ? `Algorithm: ${named(algorithmNames, b[data + 3])}` : undefined));
+      s.add(f['dnskey.key_id'], b, data, len, keyTag(b, data, len), GENERATED);
+      if (len > 4) s.add(f['dnskey.public_key'], b, data + 4, len - 4);
+      break;
+    }
+    case 47: {
+      readName(b, o, data, end, name);
+      if (name.error || name.next > rdEnd) break;
+      s.add(f['nsec.next_domain_name'], b, data, name.next - data, name.name);
+      // The type bit maps (RFC 4034 §4.1.2): one dns.resp.type item per type present, as tshark.
+      for (let x = name.next; x + 2 <= rdEnd;) {
+        const win = b[x];
+        const blen = b[x + 1];
+        for (let i = 0; i < blen && x + 2 + i < rdEnd; i++) {
+          for (let bit = 0; bit < 8; bit++) {
+            if (b[x + 2 + i] & (0x80 >> bit)) {
+              const t = win * 256 + i * 8 + bit;
+              s.add(f['resp.type'], b, x + 2 + i, 1, t, 0, s.wantsLabels ? `RR type in bit map: ${typeText(t).replace(/ \(\d+\)$/, '')}` : undefined);
+            }
+          }
+        }
+        x += 2 + blen;
+      }
+      break;
+    }
+    case 13: {
+      let x = data;
+      for (const [lf, tf] of [[f['hinfo.cpu_length'], f['hinfo.cpu']], [f['hinfo.os_length'], f['hinfo.os']]] as const) {
+        if (x >= rdEnd) break;
+        const l = b[x];
+        s.add(lf, b, x, 1);
+        const stop = Math.min(rdEnd, x + 1 + l);
+        s.add(tf, b, x + 1, stop - x - 1, latin1Slice.call(b, x + 1, stop));
+        x = stop;
+      }
+      break;
+    }
+    case 64: case 65: {
+      if (len < 3) break;
+      s.add(f['svcb.svcpriority'], b, data, 2);
+      readName(b, o, data + 2, end, name);
+      if (name.error || name.next > rdEnd) break;
+      s.add(f['svcb.targetname'], b, data + 2, name.next - data - 2, name.name);
+      for (let x = name.next; x + 4 <= rdEnd;) {
+        const key = u16(b, x);
+        const vlen = u16(b, x + 2);
+        const v = x + 4;
+        const vEnd = Math.min(rdEnd, v + vlen);
+        s.add(f['svcb.svcparam'], b, x, vEnd - x, true, 0, (s.wantsLabels ? `SvcParam: ${svcParamText(b, key, v, vEnd)}` : undefined));
+        s.push();
+        s.add(f['svcb.svcparam.key'], b, x, 2, undefined, 0, (s.wantsLabels ? `SvcParamKey: ${named(svcParamKeys, key)}` : undefined));
+        s.add(f['svcb.svcparam.value.length'], b, x + 2, 2);
+        if (key === 1) {
+          for (let y = v; y < vEnd;) {
+            const l = b[y];
+            s.add(f['svcb.svcparam.alpn.length'], b, y, 1);
+            const stop = Math.min(vEnd, y + 1 + l);
+            s.add(f['svcb.svcparam.alpn'], b, y + 1, stop - y - 1, latin1Slice.call(b, y + 1, stop));
+            y = stop;
+          }
+        } else if (vlen > 0) s.add(f['svcb.svcparam.value'], b, v, vEnd - v);
+        s.pop();
+        x = v + vlen;
+      }
+      break;
+    }
+    case 257: {
+      if (len < 2) break;
+      s.add(f['caa.flags'], b, data, 1);
+      s.push();
+      s.add(f['caa.flags.issuer_critical'], b, data, 1);
+      s.pop();
+      const tl = b[data + 1];
+      if (data + 2 + tl > rdEnd) break;
+      const tag = latin1Slice.call(b, data + 2, data + 2 + tl);
+      const value = latin1Slice.call(b, data + 2 + tl, rdEnd);
+      const field = tag === 'issue' ? f['caa.issue'] : tag === 'issuewild' ? f['caa.issuewild'] : tag === 'iodef' ? f['caa.iodef'] : f['caa.unknown'];
+      s.add(field, b, data + 1, len - 1, value);
+      s.push();
+      s.add(f['caa.tag_length'], b, data + 1, 1);
+      s.add(f['caa.tag'], b, data + 2, tl, tag);
+      s.add(f['caa.value'], b, data + 2 + tl, rdEnd - data - 2 - tl, value);
+      s.pop();
       break;
     }
     case 44: {
