@@ -49,7 +49,6 @@ import { GENERATED } from '../fields/value.js';
 import { u16, u32 } from '../decode/bytes.js';
 import type { DecodeState, Packet } from '../decode/packet.js';
 import { tcp, tcpDesegmentHook } from '../decode/tcp.js';
-import { dissectorByName } from '../decode/dissector.js';
 
 const FIN = 0x01;
 const SYN = 0x02;
@@ -659,34 +658,6 @@ export function resumePdu(p: Packet, layer: number): boolean {
 }
 
 /**
- * PDU lengths tshark reads from fewer bytes than the wiresage dissector waits for, by dissector
- * name: tcp_dissect_pdus asks for the exact rest of a PDU as soon as its `fixed_len` bytes are
- * there, and for one more segment (DESEGMENT_ONE_MORE_SEGMENT) only before. packet-mysql.c's
- * fixed_len is 3 (the length; the sequence number is the 4th header byte): with 3 header bytes
- * at a segment's end tshark holds exactly the PDU, not the whole next segment.
- */
-const shortHeaderRules: ReadonlyArray<{ name: string; rule: (buf: Uint8Array, off: number, avail: number) => number | undefined }> = [
-  { name: 'mysql', rule: (b, o, avail) => (avail >= 3 ? 4 + (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) : undefined) },
-];
-
-/** Dissector ids of {@link shortHeaderRules} (resolved on first use: the dissectors register after this module). */
-let shortHeaderIds: number[] | undefined;
-
-/** The length tshark knows for the PDU at `buf[o..end)` of `layer` whose dissector could not tell it yet, or undefined. */
-function shortHeaderLength(p: Packet, layer: number, o: number, end: number): number | undefined {
-  let ids = shortHeaderIds;
-  if (ids === undefined) {
-    ids = shortHeaderRules.map((r) => dissectorByName(r.name)?.id ?? -1);
-    // A dissector not registered (yet) is looked up again next time.
-    if (!ids.includes(-1)) shortHeaderIds = ids;
-  }
-  const i = ids.indexOf(p.proto[layer]);
-  if (i < 0) return undefined;
-  const length = shortHeaderRules[i].rule(p.bufferOf(layer), o, end - o);
-  return length !== undefined && length > end - o ? length : undefined;
-}
-
-/**
  * Called by `endPdu` for a PDU at `p.start[layer]` that needs `length` bytes (undefined: not
  * known yet) beyond its layer's end. Holds it for the following segments and removes the layer
  * (tshark shows no layer for a PDU it is still gathering); false when desegmentation does not
@@ -707,7 +678,6 @@ export function holdPdu(p: Packet, layer: number, length: number | undefined): b
     p.expert(layer, 'warn', 'reassemble', 'tcp.desegment.limit', `PDU of ${length} bytes is longer than the reassembly limit (${desegmentLimits.maxPduBytes} bytes): not reassembled`);
     return false;
   }
-  length ??= shortHeaderLength(p, layer, o, end);
   const old = heldFor(d, key) ?? d.held.get(key);
   if (old) d.release(old);
   const note = makeNote(p, d);

@@ -159,9 +159,14 @@ function stateOf(st: AppConversationState): MysqlState {
   return st.data as MysqlState;
 }
 
-/** Bytes the MySQL packet at `off` needs (4-byte header + payload length), or undefined under 4 bytes. */
+/**
+ * Bytes the MySQL packet at `off` needs (4-byte header + payload length), or undefined while
+ * its 3-byte length is not all there (packet-mysql.c's fixed_len is 3: the sequence number is
+ * not needed to know the length, so a PDU whose header is cut after 3 bytes is held for exactly
+ * its length, as tcp_dissect_pdus does).
+ */
 export function pduLength(buf: Uint8Array, off: number, avail: number): number | undefined {
-  if (avail < HEADER) return undefined;
+  if (avail < 3) return undefined;
   return HEADER + (buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16));
 }
 
