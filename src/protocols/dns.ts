@@ -502,7 +502,7 @@ function treeTracking(p: Packet, layer: number, s: Sink, b: Uint8Array, o: numbe
     return;
   }
   s.add(f.response_to, b, o, 0, m.reqFrame, GENERATED);
-  s.add(f.time, b, o, 0, timeDifference(p.tsSec, p.tsNsec, m.reqSec, m.reqNsec), GENERATED);
+  if (s.wants(f.time)) s.add(f.time, b, o, 0, timeDifference(p.tsSec, p.tsNsec, m.reqSec, m.reqNsec), GENERATED);
 }
 
 /** Decode-time pass: malformed marks (names, counts), request/response matching and the conversation summary. */
@@ -667,6 +667,9 @@ function lbl(s: Sink, text: () => string): string | undefined {
   return s.wantsLabels ? text() : undefined;
 }
 
+const countFields = [dnsFields['count.queries'], dnsFields['count.answers'], dnsFields['count.auth_rr'], dnsFields['count.add_rr']];
+const sectionTitles = ['Answers', 'Authoritative nameservers', 'Additional records'];
+
 function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number, end: number): void {
   const f = dnsFields;
   if (end - o < 2) return;
@@ -697,10 +700,9 @@ function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number
   if (response) s.add(f['flags.rcode'], b, o + 2, 2);
   s.pop();
   // A message cut inside its counts shows those it has, as tshark up to its exception.
-  const counts = [f['count.queries'], f['count.answers'], f['count.auth_rr'], f['count.add_rr']];
   for (let i = 0; i < 4; i++) {
     if (o + 6 + 2 * i > end) return;
-    s.add(counts[i], b, o + 4 + 2 * i, 2);
+    s.add(countFields[i], b, o + 4 + 2 * i, 2);
   }
   let at = o + HEADER;
   const name: NameRead = { name: '', next: 0, labels: 0, error: '' };
@@ -741,9 +743,10 @@ function treeMessage(p: Packet, layer: number, s: Sink, b: Uint8Array, o: number
     }
     s.pop();
   }
-  const sections: [number, string][] = [[u16(b, o + 6), 'Answers'], [u16(b, o + 8), 'Authoritative nameservers'], [u16(b, o + 10), 'Additional records']];
   let walked = 0;
-  for (const [count, title] of sections) {
+  for (let k = 0; k < 3; k++) {
+    const count = u16(b, o + 6 + 2 * k);
+    const title = sectionTitles[k];
     if (!complete || count === 0) continue;
     if (at >= end) {
       complete = false;
