@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { writePcap } from '../flows/synthetic.js';
 import { corpusDir, noTshark, repoRoot, tsharkText, wiresage } from '../testing/tshark.js';
+import { difference, frames, sectionLines } from '../testing/tree-text-diff.js';
 import { compareWithTshark, mismatchText, udpFrame } from './_compare.js';
 import { dnsFields } from './dns.js';
 
@@ -58,39 +59,7 @@ const captures = [
 
 /** The DNS sections of each frame of a `-V` text (top-level `Domain Name System` items and their children). */
 function dnsSections(text: string): string[][] {
-  const out: string[][] = [];
-  let keep = false;
-  for (const line of text.split('\n')) {
-    if (/^Frame \d+: /.test(line)) out.push([]);
-    if (line !== '' && line[0] !== ' ') keep = line.startsWith('Domain Name System');
-    if (keep && line !== '' && out.length) out[out.length - 1].push(line);
-  }
-  return out;
-}
-
-/** Lines of `a` and `b` outside their longest common subsequence. */
-function difference(a: string[], b: string[]): { ours: string[]; tshark: string[] } {
-  const n = a.length;
-  const m = b.length;
-  const w = m + 1;
-  const lcs = new Uint32Array((n + 1) * w);
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) lcs[i * w + j] = a[i] === b[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1]);
-  }
-  const ours: string[] = [];
-  const tshark: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      i++;
-      j++;
-    } else if (lcs[(i + 1) * w + j] >= lcs[i * w + j + 1]) ours.push(a[i++]);
-    else tshark.push(b[j++]);
-  }
-  while (i < n) ours.push(a[i++]);
-  while (j < m) tshark.push(b[j++]);
-  return { ours, tshark };
+  return frames(text).map((f) => sectionLines(f, (heading) => heading.startsWith('Domain Name System')));
 }
 
 interface TreeResult {
